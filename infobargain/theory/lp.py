@@ -1,0 +1,160 @@
+"""The obedience linear program behind every persuasion benchmark (THEORY.md §2).
+
+With ``Σ = A`` a scheme is a joint distribution ``x(s, a) = μ0(s) φ(a|s)``, and "the receiver obeys
+by margin ε" is linear: ``Σ_s x(s, a) [u_R(s, a) − u_R(s, a') − ε] ≥ 0`` for all ``a ≠ a'``. One HiGHS
+model holds these constraints; objectives and the two optional payoff thresholds change between solves,
+so the dual simplex restarts from the previous basis and a whole polygon costs little more than one LP.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import NamedTuple
+
+import highspy
+import numpy as np
+from numpy.typing import NDArray
+
+from infobargain.game.instance import Instance
+
+LP_TOLERANCE = 1e-10
+_INFINITY = highspy.kHighsInf
+_BANNER_LOCK = threading.Lock()
+_banner_shown = False
+
+
+class InfeasibleError(ValueError):
+    """No scheme meets the requested constraints."""
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance. The library prints a banner on stdout at its first construction in a process;
+    it is swallowed at the file-descriptor level so ``solve --json`` stays valid JSON."""
+    global _banner_shown
+    with _BANNER_LOCK:
+        if _banner_shown:
+            solver = highspy.Highs()
+        else:
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+                    solver = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_shown = True
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("solver", "simplex")
+    solver.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
+    solver.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
+    return solver
+
+
+class Solution(NamedTuple):
+    """An optimal obedient joint distribution and its payoffs."""
+
+    joint: NDArray[np.float64]  # x[state][action]
+    sender: float
+    receiver: float
+
+    @property
+    def point(self) -> NDArray[np.float64]:
+        return np.array([self.sender, self.receiver])
+
+
+class ObedienceLP:
+    """Maximise ``w_S·U_S + w_R·U_R`` over obedient schemes, optionally with ``U_S ≥ t_S`` and ``U_R ≥ t_R``."""
+
+    def __init__(self, instance: Instance, obedience_margin: float = 0.0) -> None:
+        if not (np.isfinite(obedience_margin) and obedience_margin >= 0):
+            raise ValueError(f"obedience_margin: must be a finite number >= 0, got {obedience_margin}")
+        self.instance = instance
+        self.margin = float(obedience_margin)
+        n_states, n_actions = instance.n_states, instance.n_actions
+        self._sender_weights = instance.sender_utility.ravel()
+        self._receiver_weights = instance.receiver_utility.ravel()
+        self._solver = solver = _new_highs()
+        n_columns = n_states * n_actions
+        solver.addCols(
+            n_columns,
+            np.zeros(n_columns),
+            np.zeros(n_columns),
+            np.full(n_columns, _INFINITY),
+            0,
+            np.array([], dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([]),
+        )
+        rows: list[tuple[NDArray[np.int32], NDArray[np.float64], float, float]] = []
+        column = np.arange(n_columns, dtype=np.int32).reshape(n_states, n_actions)
+        for s in range(n_states):  # x(s, ·) is the prior's mass on s
+            rows.append((column[s], np.ones(n_actions), instance.prior[s], instance.prior[s]))
+        utility = instance.receiver_utility
+        for a in range(n_actions):
+            for other in range(n_actions):
+                if other != a:  # obeying a beats switching to `other` by the margin
+                    rows.append((column[:, a], utility[:, a] - utility[:, other] - self.margin, 0.0, _INFINITY))
+        starts = np.cumsum([0] + [len(r[0]) for r in rows[:-1]]).astype(np.int32)
+        solver.addRows(
+            len(rows),
+            np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows]),
+            int(sum(len(r[0]) for r in rows)),
+            starts,
+            np.concatenate([r[0] for r in rows]).astype(np.int32),
+            np.concatenate([r[1] for r in rows]),
+        )
+        # Threshold rows on the payoffs, off (−∞) until asked for.
+        everything = column.ravel()
+        for weights in (self._sender_weights, self._receiver_weights):
+            solver.addRow(-_INFINITY, _INFINITY, n_columns, everything, weights)
+        self._threshold_rows = (len(rows), len(rows) + 1)
+        solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+    def maximize(
+        self,
+        sender_weight: float,
+        receiver_weight: float,
+        *,
+        sender_at_least: float = -np.inf,
+        receiver_at_least: float = -np.inf,
+    ) -> Solution:
+        """The obedient scheme maximising the weighted payoff under optional payoff floors."""
+        solver = self._solver
+        n_columns = self._sender_weights.size
+        costs = sender_weight * self._sender_weights + receiver_weight * self._receiver_weights
+        solver.changeColsCost(n_columns, np.arange(n_columns, dtype=np.int32), costs)
+        for row, floor in zip(self._threshold_rows, (sender_at_least, receiver_at_least), strict=True):
+            solver.changeRowBounds(row, floor if np.isfinite(floor) else -_INFINITY, _INFINITY)
+        solver.run()
+        status = solver.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise InfeasibleError(self._explain(status, sender_at_least, receiver_at_least))
+        joint = np.clip(np.asarray(solver.getSolution().col_value), 0.0, None).reshape(
+            self.instance.n_states, self.instance.n_actions
+        )
+        # Rows must carry exactly the prior: remove the solver's last-bit drift.
+        joint *= (self.instance.prior / joint.sum(axis=1).clip(1e-300))[:, None]
+        return Solution(joint, float(joint.ravel() @ self._sender_weights), float(joint.ravel() @ self._receiver_weights))
+
+    def _explain(self, status: object, sender_at_least: float, receiver_at_least: float) -> str:
+        floors = [f"U_S >= {sender_at_least:.6g}"] * np.isfinite(sender_at_least) + [
+            f"U_R >= {receiver_at_least:.6g}"
+        ] * np.isfinite(receiver_at_least)
+        if floors:
+            return f"no obedient scheme meets {' and '.join(floors)} (HiGHS: {status})"
+        return (
+            f"obedience_margin: no scheme makes the receiver obey by a margin of {self.margin:g} "
+            f"for instance {self.instance.name!r} (HiGHS: {status})"
+        )
+
+
+def scheme_from_joint(instance: Instance, joint: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``φ(a|s) = x(s, a) / μ0(s)``; a state of prior 0 gets the first signal."""
+    scheme = np.zeros_like(joint)
+    positive = instance.prior > 0
+    scheme[positive] = joint[positive] / instance.prior[positive, None]
+    scheme[~positive, 0] = 1.0
+    return scheme / scheme.sum(axis=1, keepdims=True)

@@ -1,0 +1,198 @@
+"""Exact geometry of convex polygons in payoff space ``(sender, receiver)``.
+
+Bargaining sets are convex polygons, possibly degenerate (a segment or a single point). Every
+operation here works on the vertex list directly, so results are exact up to floating-point rounding
+and degenerate sets need no special case. Vertices are stored counter-clockwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+GEOMETRY_TOLERANCE = 1e-12
+"""Absolute slack, scaled by the polygon's size, below which two quantities count as equal."""
+
+
+def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+
+def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY_TOLERANCE) -> list[int]:
+    """Indices of the hull vertices of ``points``, counter-clockwise, collinear points and duplicates dropped."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
+    scale = max(1.0, float(np.abs(points).max())) if len(points) else 1.0
+    distinct: list[int] = []
+    for i in order:
+        if not distinct or np.abs(points[i] - points[distinct[-1]]).max() > tolerance * scale:
+            distinct.append(i)
+    if len(distinct) <= 2:
+        return distinct
+
+    def chain(indices: list[int]) -> list[int]:
+        hull: list[int] = []
+        for i in indices:
+            while len(hull) >= 2 and _cross(points[hull[-2]], points[hull[-1]], points[i]) <= tolerance * scale**2:
+                hull.pop()
+            hull.append(i)
+        return hull
+
+    lower, upper = chain(distinct), chain(distinct[::-1])
+    hull = lower[:-1] + upper[:-1]
+    return hull if len(hull) >= 2 else distinct[:1] + distinct[-1:]
+
+
+class Candidate(NamedTuple):
+    """A point of a polygon and where it lies: on vertex ``start`` (``end == start``) or on edge ``start→end``."""
+
+    point: NDArray[np.float64]
+    start: int
+    end: int
+
+
+class Polygon:
+    """A convex polygon given by its counter-clockwise vertices (1 vertex: a point, 2: a segment)."""
+
+    __slots__ = ("vertices", "scale")
+
+    def __init__(self, vertices: ArrayLike) -> None:
+        array = np.array(vertices, dtype=np.float64).reshape(-1, 2)
+        if len(array) == 0:
+            raise ValueError("polygon: needs at least one vertex")
+        array.setflags(write=False)
+        self.vertices = array
+        self.scale = max(1.0, float(np.abs(array).max()))
+
+    @classmethod
+    def hull(cls, points: ArrayLike) -> Polygon:
+        array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        return cls(array[convex_hull_indices(array)])
+
+    def __len__(self) -> int:
+        return len(self.vertices)
+
+    def __repr__(self) -> str:
+        return f"Polygon({np.round(self.vertices, 6).tolist()})"
+
+    @property
+    def tolerance(self) -> float:
+        return GEOMETRY_TOLERANCE * self.scale
+
+    def edges(self) -> list[tuple[int, int]]:
+        """Consecutive vertex pairs; a segment has its one edge once."""
+        count = len(self.vertices)
+        if count == 1:
+            return []
+        if count == 2:
+            return [(0, 1)]
+        return [(i, (i + 1) % count) for i in range(count)]
+
+    def area(self) -> float:
+        x, y = self.vertices[:, 0], self.vertices[:, 1]
+        return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+    def contains(self, point: ArrayLike, tolerance: float | None = None) -> bool:
+        """Whether ``point`` lies in the polygon (boundary included, up to ``tolerance``)."""
+        slack = self.tolerance * 1e3 if tolerance is None else tolerance
+        p = np.asarray(point, dtype=np.float64)
+        if len(self.vertices) == 1:
+            return bool(np.abs(p - self.vertices[0]).max() <= slack)
+        if len(self.vertices) == 2:
+            a, b = self.vertices
+            along = b - a
+            t = float(np.dot(p - a, along) / np.dot(along, along))
+            return bool(-slack <= t <= 1 + slack and np.abs(a + np.clip(t, 0, 1) * along - p).max() <= slack)
+        return all(
+            _cross(self.vertices[i], self.vertices[j], p) >= -slack * np.linalg.norm(self.vertices[j] - self.vertices[i])
+            for i, j in self.edges()
+        )
+
+    def clip(self, normal: ArrayLike, offset: float) -> Polygon | None:
+        """The part where ``normal · u >= offset`` (``None`` if empty)."""
+        direction = np.asarray(normal, dtype=np.float64)
+        slack = self.tolerance * max(1.0, float(np.abs(direction).max()))
+        values = self.vertices @ direction - offset
+        kept: list[NDArray[np.float64]] = []
+        count = len(self.vertices)
+        for i in range(count):
+            j = (i + 1) % count
+            if values[i] >= -slack:
+                kept.append(self.vertices[i])
+            if (values[i] >= -slack) != (values[j] >= -slack) and count > 1:
+                t = values[i] / (values[i] - values[j])
+                kept.append(self.vertices[i] + t * (self.vertices[j] - self.vertices[i]))
+        return Polygon.hull(kept) if kept else None
+
+    def candidates_above(self, coordinate: int, threshold: float) -> list[Candidate]:
+        """Vertices with ``u[coordinate] >= threshold`` and edge crossings of ``u[coordinate] == threshold``."""
+        found: list[Candidate] = []
+        values = self.vertices[:, coordinate] - threshold
+        for i, value in enumerate(values):
+            if value >= -self.tolerance:
+                found.append(Candidate(self.vertices[i], i, i))
+        for i, j in self.edges():
+            if (values[i] > self.tolerance and values[j] < -self.tolerance) or (
+                values[i] < -self.tolerance and values[j] > self.tolerance
+            ):
+                t = values[i] / (values[i] - values[j])
+                point = self.vertices[i] + t * (self.vertices[j] - self.vertices[i])
+                point[coordinate] = threshold
+                found.append(Candidate(point, i, j))
+        return found
+
+    def best_for(self, coordinate: int, other_at_least: float = -np.inf) -> Candidate | None:
+        """Lexicographic best point for player ``coordinate`` (0 sender, 1 receiver) given the other gets at least
+        ``other_at_least``: maximise own utility, then the other's (so the answer is Pareto efficient).
+        ``None`` when no point meets the constraint."""
+        other = 1 - coordinate
+        candidates = self.candidates_above(other, other_at_least) if np.isfinite(other_at_least) else [
+            Candidate(v, i, i) for i, v in enumerate(self.vertices)
+        ]
+        if not candidates:
+            return None
+        own_best = max(c.point[coordinate] for c in candidates)
+        ties = [c for c in candidates if c.point[coordinate] >= own_best - self.tolerance]
+        return max(ties, key=lambda c: c.point[other])
+
+    def pareto_frontier(self) -> NDArray[np.float64]:
+        """Vertices of the Pareto frontier, by increasing sender utility."""
+        vertices = self.vertices
+        count = len(vertices)
+        top = max(range(count), key=lambda i: (vertices[i, 1], vertices[i, 0]))
+        right = max(range(count), key=lambda i: (vertices[i, 0], vertices[i, 1]))
+        chain = [right]
+        while chain[-1] != top:
+            chain.append((chain[-1] + 1) % count)
+        return vertices[chain[::-1]].copy()
+
+    def ray_end(self, origin: ArrayLike, direction: ArrayLike) -> NDArray[np.float64]:
+        """The farthest point ``origin + λ·direction`` (λ ≥ 0) inside the polygon; ``origin`` must be inside."""
+        start = np.asarray(origin, dtype=np.float64)
+        ray = np.asarray(direction, dtype=np.float64)
+        normal = np.array([-ray[1], ray[0]])
+        offset = float(normal @ start)
+        on_line = self.clip(normal, offset)
+        on_line = on_line.clip(-normal, -offset) if on_line is not None else None
+        if on_line is None:
+            return start.copy()
+        reach = max(float((v - start) @ ray) for v in on_line.vertices) / float(ray @ ray)
+        return start + max(reach, 0.0) * ray
+
+
+def segment_points(frontier: NDArray[np.float64], count: int) -> NDArray[np.float64]:
+    """``count`` points spread evenly by arc length along a polyline (both ends included)."""
+    if len(frontier) == 1 or count == 1:
+        return np.repeat(frontier[:1], count, axis=0)
+    lengths = np.linalg.norm(np.diff(frontier, axis=0), axis=1)
+    cumulative = np.concatenate([[0.0], np.cumsum(lengths)])
+    if cumulative[-1] == 0:
+        return np.repeat(frontier[:1], count, axis=0)
+    targets = np.linspace(0.0, cumulative[-1], count)
+    return np.column_stack([np.interp(targets, cumulative, frontier[:, k]) for k in range(2)])
+
+
+def as_points(points: Sequence[ArrayLike]) -> NDArray[np.float64]:
+    return np.asarray(points, dtype=np.float64).reshape(-1, 2)

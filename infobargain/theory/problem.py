@@ -1,0 +1,183 @@
+"""The bargaining problem: a feasible polygon, a disagreement point and the offers open to each proposer.
+
+Persuasion instances and plain pies share this type, so every solution concept and protocol works on
+both. For a persuasion instance the feasible set is the exact polygon of obedient payoff pairs
+(THEORY.md §2), found by parametric LP: between two known vertices, the LP in the direction of the
+outward normal either returns a new vertex beyond that edge or proves the edge is part of the boundary.
+Each vertex keeps the scheme that attains it, so any point of the set has a scheme (a convex
+combination of vertex schemes is obedient because obedience is linear).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from infobargain.game.instance import Instance
+from infobargain.game.pie import SplitPie
+from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
+from infobargain.theory.lp import ObedienceLP, scheme_from_joint
+from infobargain.theory.polygon import Polygon, convex_hull_indices
+
+ROLES = ("sender", "receiver")
+
+
+@dataclass(frozen=True, eq=False)
+class BargainingProblem:
+    """Everything the solution concepts and protocols need.
+
+    Attributes:
+        feasible: the set ``U`` of payoff pairs a deal can give (contains the disagreement point).
+        disagreement: ``d``, what both get without a deal.
+        offers: ``offers[0]`` is the set of payoff pairs the sender may propose, ``offers[1]`` the receiver's.
+        name: a label for reports.
+        instance: the persuasion instance behind the problem, if any.
+        vertex_schemes: for a persuasion instance, a ``[state][action]`` scheme attaining each feasible vertex.
+    """
+
+    feasible: Polygon
+    disagreement: Payoffs
+    offers: tuple[Polygon, Polygon]
+    name: str = "problem"
+    instance: Instance | None = None
+    vertex_schemes: tuple[NDArray[np.float64], ...] = field(default=())
+    tie_break: TieBreak = "sender"
+    obedience_margin: float = 0.0
+
+    @property
+    def d(self) -> NDArray[np.float64]:
+        return np.array(self.disagreement)
+
+    def individually_rational(self) -> Polygon | None:
+        """``U ∩ {u ≥ d}``."""
+        upper = self.feasible.clip((1.0, 0.0), self.disagreement.sender)
+        return upper.clip((0.0, 1.0), self.disagreement.receiver) if upper is not None else None
+
+    def scheme_for_point(self, point: ArrayLike) -> NDArray[np.float64]:
+        """A ``[state][action]`` scheme whose obedient payoffs are ``point`` (which must lie in the feasible set).
+
+        On the Pareto frontier the receiver's best responses reproduce the point under the problem's tie-break
+        (with ``tie_break="receiver"`` only when ``obedience_margin > 0``).
+        """
+        if self.instance is None:
+            raise ValueError(f"{self.name}: a plain bargaining problem has no schemes")
+        target = np.asarray(point, dtype=np.float64)
+        if not self.feasible.contains(target, 1e-7 * self.feasible.scale):
+            raise ValueError(f"point: {target.tolist()} is not in the bargaining set")
+        weights = _barycentric(self.feasible.vertices, target)
+        scheme = sum(w * s for w, s in zip(weights, self.vertex_schemes, strict=True))
+        return np.asarray(scheme) / np.asarray(scheme).sum(axis=1, keepdims=True)
+
+
+def _barycentric(vertices: NDArray[np.float64], point: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Convex weights on ``vertices`` that give ``point``, using as few vertices as possible.
+
+    A vertex gets weight 1 and a point on an edge mixes that edge's two ends, so the schemes of boundary
+    points (every benchmark lies on the boundary) carry no rounding from unrelated vertices.
+    """
+    count = len(vertices)
+    weights = np.zeros(count)
+    scale = max(1.0, float(np.abs(vertices).max()))
+    distances = np.abs(vertices - point).max(axis=1)
+    if distances.min() <= 1e-12 * scale:
+        weights[int(np.argmin(distances))] = 1.0
+        return weights
+    groups = [[i, (i + 1) % count] for i in range(count)] if count > 1 else []
+    groups += [[0, i, i + 1] for i in range(1, count - 1)]
+    best: tuple[float, list[int], NDArray[np.float64]] | None = None
+    for group in groups:
+        system = np.vstack([vertices[group].T, np.ones(len(group))])
+        solution, *_ = np.linalg.lstsq(system, np.append(point, 1.0), rcond=None)
+        clipped = np.clip(solution, 0.0, None)
+        clipped /= clipped.sum()
+        error = float(np.abs(clipped @ vertices[group] - point).max())
+        if error <= 1e-12 * scale:
+            weights[group] = clipped
+            return weights
+        if best is None or error < best[0]:
+            best = (error, group, clipped)
+    assert best is not None
+    weights[best[1]] = best[2]
+    return weights
+
+
+def _obedient_polygon(lp: ObedienceLP) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
+    """Points and joints of the payoff polygon's vertices (possibly with collinear extras)."""
+    points: list[NDArray[np.float64]] = []
+    joints: list[NDArray[np.float64]] = []
+    for direction in ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)):
+        solution = lp.maximize(*direction)
+        points.append(solution.point)
+        joints.append(solution.joint)
+    scale = max(1.0, float(np.abs(lp.instance.sender_utility).max()), float(np.abs(lp.instance.receiver_utility).max()))
+    tolerance = 1e-9 * scale
+    ring = [points[i] for i in convex_hull_indices(np.array(points))]
+    pending = [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))] if len(ring) > 1 else []
+    while pending:
+        a, b = pending.pop()
+        normal = np.array([b[1] - a[1], a[0] - b[0]])  # outward for a counter-clockwise edge a→b
+        length = float(np.linalg.norm(normal))
+        if length <= tolerance:
+            continue
+        normal /= length
+        solution = lp.maximize(*normal)
+        if solution.point @ normal > a @ normal + tolerance:
+            points.append(solution.point)
+            joints.append(solution.joint)
+            pending += [(a, solution.point), (solution.point, b)]
+    return points, joints
+
+
+def from_instance(instance: Instance, tie_break: TieBreak = "sender", obedience_margin: float = 0.0) -> BargainingProblem:
+    """The exact bargaining problem of a persuasion instance under a tie-break rule and obedience margin."""
+    check_tie_break(tie_break)
+    if tie_break == "receiver" and obedience_margin == 0:
+        warnings.warn(
+            "tie_break='receiver' with obedience_margin=0: schemes that leave the receiver indifferent are "
+            "broken against the sender, so the sender's best points are suprema the environment does not "
+            "attain; pass a positive obedience_margin to make every benchmark attained",
+            stacklevel=2,
+        )
+    lp = ObedienceLP(instance, obedience_margin)
+    points, joints = _obedient_polygon(lp)
+    disagreement = disagreement_payoffs(instance, tie_break)
+    # No information attains d under the same tie-break, margin or not: it belongs to U.
+    silent = np.zeros((instance.n_states, instance.n_actions))
+    silent[:, default_action(instance, tie_break)] = 1.0
+    points.append(np.array(disagreement))
+    all_points = np.array(points)
+    schemes = [scheme_from_joint(instance, joint) for joint in joints] + [silent]
+    keep = convex_hull_indices(all_points, 1e-11)
+    feasible = Polygon(all_points[keep])
+    return BargainingProblem(
+        feasible=feasible,
+        disagreement=disagreement,
+        offers=(feasible, feasible),
+        name=instance.name,
+        instance=instance,
+        vertex_schemes=tuple(schemes[i] for i in keep),
+        tie_break=tie_break,
+        obedience_margin=float(obedience_margin),
+    )
+
+
+def from_pie(pie: SplitPie) -> BargainingProblem:
+    """The bargaining problem of a pie: each proposer's offers form a segment; ``U`` is their hull with ``d``."""
+    low, high = pie.split(pie.keep_min), pie.split(pie.keep_max)
+    sender_offers = Polygon.hull([low, high])
+    receiver_offers = Polygon.hull([low[::-1], high[::-1]])
+    disagreement = pie.disagreement_payoffs
+    feasible = Polygon.hull([low, high, low[::-1], high[::-1], tuple(disagreement)])
+    return BargainingProblem(feasible, disagreement, (sender_offers, receiver_offers), name=pie.name)
+
+
+def bargaining_problem(
+    game: Instance | SplitPie, tie_break: TieBreak = "sender", obedience_margin: float = 0.0
+) -> BargainingProblem:
+    """The bargaining problem of any game."""
+    if isinstance(game, SplitPie):
+        return from_pie(game)
+    return from_instance(game, tie_break, obedience_margin)

@@ -115,26 +115,23 @@ def ignore_rule(instance: Instance, tie_break: TieBreak = "sender", *, signals: 
 
 
 def obey_actions(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.intp]:
-    """The action ``π1(φ)`` plays after each signal.
+    """The action ``π1(φ)`` plays after each signal; ``scheme`` may carry leading batch dimensions.
 
     Computed from the unnormalised joint ``x(·, σ)`` so ties are judged on exact-scale values; a signal
     never sent gets the prior's best response.
     """
     check_tie_break(tie_break)
-    joint = joint_distribution(instance, scheme).T
-    totals = joint.sum(axis=1)
+    joint = np.swapaxes(instance.prior[:, None] * scheme, -1, -2)  # [..., signal, state]
+    totals = joint.sum(axis=-1)
     unsent = totals <= 0
-    joint[unsent] = instance.prior
+    joint = np.where(unsent[..., None], instance.prior, joint)
     scale = _utility_scale(instance) * np.where(unsent, 1.0, totals)
     return _choose(joint @ instance.receiver_utility, joint @ instance.sender_utility, scale, tie_break)
 
 
 def obey_rule(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.float64]:
     """``π1(φ)`` as a ``[signal][action]`` matrix."""
-    actions = obey_actions(instance, scheme, tie_break)
-    rule = np.zeros((scheme.shape[1], instance.n_actions))
-    rule[np.arange(scheme.shape[1]), actions] = 1.0
-    return rule
+    return np.eye(instance.n_actions)[obey_actions(instance, scheme, tie_break)]
 
 
 def expected_utilities(instance: Instance, scheme: NDArray[np.float64], rule: NDArray[np.float64]) -> Payoffs:
@@ -148,7 +145,18 @@ def expected_utilities(instance: Instance, scheme: NDArray[np.float64], rule: ND
 
 def deal_payoffs(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> Payoffs:
     """What a committed scheme pays when the receiver obeys it."""
-    return expected_utilities(instance, scheme, obey_rule(instance, scheme, tie_break))
+    sender, receiver = deal_payoffs_many(instance, scheme, tie_break)
+    return Payoffs(float(sender), float(receiver))
+
+
+def deal_payoffs_many(instance: Instance, schemes: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.float64]:
+    """``[..., 2]`` (sender, receiver) payoffs of obeyed schemes ``[..., state, signal]``."""
+    actions = obey_actions(instance, schemes, tie_break)  # [..., signal]
+    joint = instance.prior[:, None] * schemes  # [..., state, signal]
+    utilities = np.stack([instance.sender_utility, instance.receiver_utility])  # [player, state, action]
+    # u_k(s, a*(σ)) for every state and signal, shape [player, ..., state, signal].
+    per_signal = utilities[:, np.arange(instance.n_states)[:, None], actions[..., None, :]]
+    return np.moveaxis((joint * per_signal).sum(axis=(-1, -2)), 0, -1)
 
 
 def disagreement_payoffs(instance: Instance, tie_break: TieBreak = "sender") -> Payoffs:

@@ -196,3 +196,40 @@ def segment_points(frontier: NDArray[np.float64], count: int) -> NDArray[np.floa
 
 def as_points(points: Sequence[ArrayLike]) -> NDArray[np.float64]:
     return np.asarray(points, dtype=np.float64).reshape(-1, 2)
+
+
+class PointSet:
+    """A finite set of payoff pairs: the offers of a discretised action space.
+
+    It answers :meth:`Polygon.best_for` the same way, so backward induction runs unchanged on discrete
+    offer sets and gives the exact SPE of the discretised game.
+    """
+
+    __slots__ = ("vertices", "scale")
+
+    def __init__(self, points: ArrayLike) -> None:
+        array = np.array(points, dtype=np.float64).reshape(-1, 2)
+        if len(array) == 0:
+            raise ValueError("point set: needs at least one point")
+        array.setflags(write=False)
+        self.vertices = array
+        self.scale = max(1.0, float(np.abs(array).max()))
+
+    def __len__(self) -> int:
+        return len(self.vertices)
+
+    @property
+    def tolerance(self) -> float:
+        return GEOMETRY_TOLERANCE * self.scale
+
+    def best_for(self, coordinate: int, other_at_least: float = -np.inf) -> Candidate | None:
+        """Lexicographic best point for ``coordinate`` among those giving the other at least ``other_at_least``;
+        ``start`` is the index of the chosen point (the lowest index among exact ties)."""
+        other = 1 - coordinate
+        allowed = self.vertices[:, other] >= other_at_least - self.tolerance
+        if not allowed.any():
+            return None
+        own = np.where(allowed, self.vertices[:, coordinate], -np.inf)
+        ties = allowed & (own >= own.max() - self.tolerance)
+        index = int(np.argmax(np.where(ties, self.vertices[:, other], -np.inf)))
+        return Candidate(self.vertices[index], index, index)

@@ -11,7 +11,7 @@ combination of vertex schemes is obedient because obedience is linear).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,7 +20,7 @@ from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
 from infobargain.theory.lp import ObedienceLP, scheme_from_joint
-from infobargain.theory.polygon import Polygon, convex_hull_indices
+from infobargain.theory.polygon import PointSet, Polygon, convex_hull_indices
 
 ROLES = ("sender", "receiver")
 
@@ -40,7 +40,7 @@ class BargainingProblem:
 
     feasible: Polygon
     disagreement: Payoffs
-    offers: tuple[Polygon, Polygon]
+    offers: tuple[Polygon | PointSet, Polygon | PointSet]
     name: str = "problem"
     instance: Instance | None = None
     vertex_schemes: tuple[NDArray[np.float64], ...] = field(default=())
@@ -55,6 +55,22 @@ class BargainingProblem:
         """``U ∩ {u ≥ d}``."""
         upper = self.feasible.clip((1.0, 0.0), self.disagreement.sender)
         return upper.clip((0.0, 1.0), self.disagreement.receiver) if upper is not None else None
+
+    def with_offers(self, sender_offers: Polygon | PointSet, receiver_offers: Polygon | PointSet) -> BargainingProblem:
+        """The same problem with other offer sets (e.g. the finite offers of a discretised action space)."""
+        return replace(self, offers=(sender_offers, receiver_offers))
+
+    def sender_best_given_receiver(self, thresholds: ArrayLike) -> NDArray[np.float64]:
+        """``[..., 2]``: for each receiver threshold, the sender's best feasible point giving the receiver at least
+        that much (NaN where no point does). Vectorised along the Pareto frontier."""
+        levels = np.asarray(thresholds, dtype=np.float64)
+        frontier = self.feasible.pareto_frontier()  # increasing sender, decreasing receiver utility
+        receiver_levels, sender_levels = frontier[::-1, 1], frontier[::-1, 0]
+        clipped = np.clip(levels, receiver_levels[0], receiver_levels[-1])
+        sender = np.interp(clipped, receiver_levels, sender_levels) if len(frontier) > 1 else np.full_like(levels, sender_levels[0])
+        result = np.stack([sender, np.maximum(levels, receiver_levels[0])], axis=-1)
+        result[levels > receiver_levels[-1] + self.feasible.tolerance] = np.nan
+        return result
 
     def scheme_for_point(self, point: ArrayLike) -> NDArray[np.float64]:
         """A ``[state][action]`` scheme whose obedient payoffs are ``point`` (which must lie in the feasible set).

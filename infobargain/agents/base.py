@@ -1,0 +1,133 @@
+"""The ``Policy`` protocol every player implements, and what analytic players share.
+
+A policy plays one role in one environment. It acts on the agent's observation (the env's
+``{"observation", "action_mask"}`` dict); analytic players read the situation from the observation
+vector through the env's :class:`~infobargain.envs.information_bargaining_v0.ObservationLayout` and the
+game itself from the env they are bound to (the game is common knowledge).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, SchemeOffers
+from infobargain.game.protocol import Role
+from infobargain.game.schemes import fit_signals
+
+Observation = Mapping[str, NDArray[Any]]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A player: picks an action for its role from its observation."""
+
+    role: Role
+
+    def act(self, observation: Observation) -> Any:
+        """The action to take; must be legal under ``observation["action_mask"]`` when there is one."""
+        ...
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start a new episode (and reseed any randomness)."""
+        ...
+
+    def save(self, path: str | Path) -> None:
+        """Write what :func:`infobargain.agents.load_policy` needs to rebuild this player."""
+        ...
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What an observation says about the decision at hand."""
+
+    my_turn: bool
+    bargaining: bool
+    proposing: bool
+    round: int
+    offer_payoffs: NDArray[np.float64] | None
+
+
+class BoundPolicy:
+    """Base of players bound to an environment: observation decoding and offer encoding."""
+
+    spec: str = ""
+
+    def __init__(self, env: Any, role: Role) -> None:
+        if role not in ("sender", "receiver"):
+            raise ValueError(f"role: must be 'sender' or 'receiver', got {role!r}")
+        self.env: raw_env = env.unwrapped
+        self.role: Role = role
+        self.me = 0 if role == "sender" else 1
+        self.rng = np.random.default_rng()
+
+    def reset(self, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps({"policy": self.spec, "role": self.role}) + "\n")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r}, role={self.role!r})"
+
+    # reading the observation
+
+    def situation(self, observation: Observation) -> Situation:
+        layout = self.env.observation_layout
+        vector = np.asarray(observation["observation"])
+        on_table = vector[layout["offer_on_table"]][0] > 0.5
+        return Situation(
+            my_turn=bool(vector[layout["my_turn"]][0] > 0.5),
+            bargaining=bool(vector[layout["phase"]][0] > 0.5),
+            proposing=bool(vector[layout["proposing"]][0] > 0.5),
+            round=int(np.argmax(vector[layout["round"]])),
+            offer_payoffs=vector[layout["offer_payoffs"]].astype(np.float64) if on_table else None,
+        )
+
+    # writing actions
+
+    @property
+    def passing(self) -> Any:
+        """The action of an agent with nothing to decide."""
+        if isinstance(self.env.encoding, SchemeOffers):
+            return np.ones(self.env.action_space(self.env.possible_agents[0]).shape, dtype=np.float64)
+        return ACCEPT
+
+    def accept(self) -> Any:
+        return self.passing
+
+    def reject(self) -> Any:
+        if isinstance(self.env.encoding, SchemeOffers):
+            return -np.ones(self.env.action_space(self.env.possible_agents[0]).shape, dtype=np.float64)
+        return REJECT
+
+    def offer(self, point: NDArray[np.float64], index: int | None = None) -> Any:
+        """The action offering payoff pair ``point`` (a discrete encoding's offer ``index`` if known).
+
+        Discrete encodings take the nearest offer in the player's table; the scheme encoding offers a
+        scheme attaining the point exactly (a receiver demands it).
+        """
+        encoding = self.env.encoding
+        if isinstance(encoding, DiscreteOffers):
+            if index is None:
+                table = encoding.offer_points(self.role).vertices
+                index = int(np.argmin(np.abs(table - point).sum(axis=1)))
+            return FIRST_OFFER + index
+        assert isinstance(encoding, SchemeOffers)
+        scheme = fit_signals(self.env.problem.scheme_for_point(point), self.env.instance.signals)
+        return encoding.encode(scheme, accept=False)
+
+    def random_legal(self, observation: Observation) -> Any:
+        """A uniformly random legal action."""
+        mask = observation.get("action_mask")
+        if mask is not None:
+            return int(self.rng.choice(np.flatnonzero(mask)))
+        space = self.env.action_space(self.env.possible_agents[0])
+        return self.rng.uniform(space.low, space.high).astype(np.float64)  # type: ignore[attr-defined]

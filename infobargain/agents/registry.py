@@ -1,0 +1,64 @@
+"""Players by short name: ``spe``, ``bp``, ``nash``, ``obedient``, ``ignore``, ``threshold:0.2``, ``random``,
+or a path to a saved player (an analytic player's ``.json``, or a trained model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy, best_offer_for, conceding_down_to
+from infobargain.agents.base import Policy
+from infobargain.game.protocol import Role
+from infobargain.theory.solutions import nash
+
+POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "PATH")
+
+
+def _threshold(spec: str) -> float:
+    try:
+        return float(spec.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)") from None
+
+
+def make_policy(spec: str, env: Any, role: Role) -> Policy:
+    """Build the player named ``spec`` for ``role`` in ``env``."""
+    if spec == "spe":
+        return SPEPolicy(env, role)
+    if spec == "random":
+        return RandomPolicy(env, role)
+    if spec == "bp":
+        if role != "sender":
+            raise ValueError("policy: 'bp' (the Bayesian-persuasion sender) plays the sender only")
+        return TargetPolicy(env, role, spec, best_offer_for(0), lambda problem, me: problem.disagreement[me])
+    if spec == "nash":
+        return TargetPolicy(env, role, spec, lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me]))
+    if spec == "obedient":
+        return TargetPolicy(env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: -np.inf)
+    if spec == "ignore":
+        return TargetPolicy(env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: np.inf)
+    if spec.startswith("threshold"):
+        level = _threshold(spec)
+        return TargetPolicy(env, role, spec, conceding_down_to(level), lambda problem, me: level)
+    path = Path(spec)
+    if path.exists():
+        return load_policy(path, env, role)
+    raise ValueError(f"policy: unknown player {spec!r} (known: {', '.join(POLICY_NAMES)})")
+
+
+def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
+    """Rebuild a saved player: an analytic player's JSON, or a trained model through its adapter."""
+    path = Path(path)
+    if path.suffix == ".json":
+        try:
+            saved = json.loads(path.read_text())
+            spec = saved["policy"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ValueError(f"policy: {path} is not a saved player (expected {{\"policy\": NAME}})") from None
+        return make_policy(spec, env, role)
+    from infobargain.agents.learned import load_learned
+
+    return load_learned(path, env, role)

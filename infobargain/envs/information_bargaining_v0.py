@@ -1,0 +1,737 @@
+"""Information Bargaining
+
+| Import             | `from infobargain.envs import information_bargaining_v0`  |
+|--------------------|-----------------------------------------------------------|
+| Actions            | Discrete (`grid`, `frontier`) or Box (`scheme`)            |
+| Parallel API       | Yes                                                        |
+| Manual control     | No (see `infobargain play`)                                |
+| Agents             | `agents = ['sender_0', 'receiver_0']`                      |
+| Number of agents   | 2                                                          |
+| Action shape       | `(1,)` discrete, `(1 + S·Σ,)` scheme                       |
+| Observation shape  | `{"observation": (n,), "action_mask": (n_actions,)}`       |
+
+A sender who will know the state of the world and a receiver who acts on it bargain over the sender's
+signaling scheme, then live with the deal in a realization stage (Lin et al., "Information Bargaining:
+Bilateral Commitment in Bayesian Persuasion", 2025; THEORY.md in this project). Both players commit:
+a receiver that accepts a scheme obeys it (best-responds to every posterior, `π1`); without a deal it
+ignores all signals (`π0`) and both get the disagreement point `d`. The same environment plays plain
+bargaining over a pie, the paper's validation game.
+
+### Arguments
+
+``` python
+information_bargaining_v0.env(
+    game="pure_math", protocol="alternating", first_proposer="sender", max_rounds=10,
+    break_off=0.1, discount=1.0, tie_break="sender", obedience_margin=0.0,
+    receiver_offer="threshold", realization="expected", realization_rounds=10,
+    offer_space="frontier", grid_size=11, max_cycles=None, render_mode=None,
+)
+```
+
+`game`: a scenario name (`"pure_math"`, `"grading_students"`, `"selling_products"`, `"prosecutor"`,
+`"split_pie"`, `"split_pie_bounded"`, `"random:SxA:SEED"`), a path to an instance JSON file, an `Instance`,
+a `SplitPie`, or a sampler `f(np_random) -> Instance` called at every reset (all its instances must have
+the same numbers of states, actions and signals), for agents that generalise across instances.
+
+`protocol`: `"ultimatum"` (one offer), `"fixed_role"` (the first proposer offers up to `max_rounds` times),
+`"alternating"` (roles swap after each rejection; a counter-offer is how a responder rejects).
+
+`first_proposer`: `"sender"`, `"receiver"` or `"coin_flip"` (drawn at reset from the env's `np_random`).
+
+`max_rounds`: offers allowed (ignored by `"ultimatum"`). `break_off`: probability that bargaining breaks down
+after a rejection. `discount`: payoff factor per rejected round.
+
+`tie_break`, `obedience_margin`: how an indifferent receiver breaks ties (`"sender"`: in the sender's
+favour; `"receiver"`: against it) and the margin by which the theory layer's obedient schemes must beat
+every other action. Both are passed to the theory layer, so benchmarks and the env agree.
+
+`receiver_offer`: a receiver offers a demanded scheme `φ1`. `"threshold"`: the sender that accepts commits to
+its best scheme giving the receiver at least `U_R(φ1)`; `"exact"`: to `φ1` itself.
+
+`realization`: `"expected"` pays the exact expected utilities of the outcome in one reward at the end of
+bargaining; nature's moves (break-off and the realization stage) are replaced by their expectations, so a
+rejection in round `t` moves probability mass `break_off` to a breakdown paying `discount**t · d`.
+`"sampled"` draws break-offs, then plays `realization_rounds` rounds: nature draws the state, the
+committed scheme draws a signal, the receiver plays its committed rule, and both are paid
+`discount**t · u(s, a)` every round (`t`: the round bargaining ended). The episode payoff, reported in
+`infos[agent]["outcome"]`, is the mean of those rewards. Nobody decides anything in the realization stage
+(bilateral commitment): there, each agent's only legal action is `ACCEPT` (0), which passes; the sender
+observes the state and the receiver the signal.
+
+`offer_space`: `"scheme"`, `"grid"` or `"frontier"` (see `infobargain.envs.offers`; a pie needs `"frontier"`).
+`grid_size`: levels per probability for `"grid"`, points along the frontier for `"frontier"`.
+
+`max_cycles`: an outside cap; after `max_cycles` cycles (each agent acting once: `2 · max_cycles` AEC steps,
+`max_cycles` Parallel steps) an unfinished episode is **truncated**. Deals, breakdowns and the protocol's own
+deadline are **terminations**.
+
+### Timing
+
+Offers are numbered `t = 0, 1, …`; `max_rounds` counts offers. The proposer of round `t` offers; the
+responder accepts (`ACCEPT`), rejects (`REJECT`: fixed-role, ultimatum, and the last round of alternating
+offers) or, in alternating offers before the last round, counter-offers, which both rejects and makes
+round `t + 1`'s offer. After a rejection in round `t < max_rounds − 1` bargaining breaks down with
+probability `break_off`; a rejection in the last round ends it without a deal. An episode whose bargaining
+ends in round `t` pays `discount**t` times the deal's payoffs, or times `d` after a breakdown or the
+deadline. Responders are never forced: accepting when indifferent is the theory layer's convention.
+
+### Action space
+
+Discrete encodings: `0` ACCEPT (also "pass"), `1` REJECT, `2 …` offers; the `action_mask` marks the legal
+ones (a proposer must offer; a waiting agent may only pass). `"scheme"`: `Box(-1, 1, (1 + S·Σ,))`, entry 0
+the decision (`>= 0` accepts), the rest the scheme, row-normalised after mapping `[-1, 1] → [0, 1]`; every
+vector is legal, so there is no mask. The scheme actually used is echoed in `infos[agent]["offer"]`.
+
+### Observation space
+
+`{"observation": float64 vector, "action_mask": int8 vector}` (no mask for `"scheme"`). The vector holds
+what is common knowledge: the prior and both utility tables (a pie: its share-to-payoff lines), `d`, the
+agent's role (one-hot), whether it acts now and whether it proposes this round, the phase, the round
+(one-hot), the offer on the table (its scheme or kept share and both players' payoffs if accepted,
+whether the agent made it), whether a deal was struck; then private information: in the realization
+stage the sender sees the state (one-hot) and the receiver the signal (one-hot). `state()` returns all of
+it for both players. `env.unwrapped.observation_layout` names every slice.
+
+### Rewards
+
+Expected mode: each agent's expected utility, once, when bargaining ends. Sampled mode: each agent's
+utility every realization round. All rewards are the agent's own; no shaping.
+
+### Version history
+
+* v0: first release.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils import wrappers
+
+from infobargain.envs.offers import (
+    ACCEPT,
+    FIRST_OFFER,
+    RECEIVER_OFFERS,
+    REJECT,
+    DiscreteOffers,
+    Offer,
+    OfferEncoding,
+    SchemeOffers,
+    make_offer_encoding,
+)
+from infobargain.game.instance import Instance, InstanceError
+from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import Protocol, Role, other
+from infobargain.game.scenarios import scenario
+from infobargain.game.schemes import check_tie_break, default_action, obey_actions
+from infobargain.theory.problem import BargainingProblem, bargaining_problem
+
+AGENTS: dict[Role, str] = {"sender": "sender_0", "receiver": "receiver_0"}
+ROLE_OF: dict[str, Role] = {name: role for role, name in AGENTS.items()}
+Realization = Literal["expected", "sampled"]
+REALIZATIONS: tuple[Realization, ...] = ("expected", "sampled")
+Phase = Literal["bargaining", "realization", "done"]
+GameSpec = str | Path | Instance | SplitPie | Callable[[np.random.Generator], Instance]
+
+
+def resolve_game(game: GameSpec) -> Instance | SplitPie | Callable[[np.random.Generator], Instance]:
+    """A scenario name, instance file, game object or sampler, as the env uses it."""
+    if isinstance(game, (Instance, SplitPie)):
+        return game
+    if isinstance(game, Path) or (isinstance(game, str) and game.endswith(".json")):
+        return Instance.load(game)
+    if isinstance(game, str):
+        return scenario(game)
+    if callable(game):
+        return game
+    raise InstanceError(f"game: expected a scenario name, an instance file, an Instance, a SplitPie or a sampler, got {game!r}")
+
+
+class ObservationLayout:
+    """Named slices of the flat observation vector."""
+
+    def __init__(self, parts: list[tuple[str, int]]) -> None:
+        self.slices: dict[str, slice] = {}
+        start = 0
+        for name, size in parts:
+            self.slices[name] = slice(start, start + size)
+            start += size
+        self.size = start
+
+    def __getitem__(self, name: str) -> slice:
+        return self.slices[name]
+
+
+def env(**kwargs: Any) -> AECEnv:
+    """The AEC environment with PettingZoo's order-enforcing and bounds-checking wrappers."""
+    environment = raw_env(**kwargs)
+    if isinstance(environment.action_space("sender_0"), gymnasium.spaces.Discrete):
+        environment = wrappers.AssertOutOfBoundsWrapper(environment)
+    return wrappers.OrderEnforcingWrapper(environment)
+
+
+class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
+    metadata = {
+        "name": "information_bargaining_v0",
+        "render_modes": ["ansi", "human", "rgb_array"],
+        "is_parallelizable": False,
+    }
+
+    def __init__(
+        self,
+        game: GameSpec = "pure_math",
+        protocol: str = "alternating",
+        first_proposer: str = "sender",
+        max_rounds: int = 10,
+        break_off: float = 0.1,
+        discount: float = 1.0,
+        tie_break: str = "sender",
+        obedience_margin: float = 0.0,
+        receiver_offer: str = "threshold",
+        realization: str = "expected",
+        realization_rounds: int = 10,
+        offer_space: str = "frontier",
+        grid_size: int = 11,
+        max_cycles: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.rules = Protocol(protocol, first_proposer, max_rounds, break_off, discount)  # type: ignore[arg-type]
+        self.tie_break = check_tie_break(tie_break)
+        if not (isinstance(obedience_margin, (int, float)) and np.isfinite(obedience_margin) and obedience_margin >= 0):
+            raise ValueError(f"obedience_margin: must be a finite number >= 0, got {obedience_margin!r}")
+        if receiver_offer not in RECEIVER_OFFERS:
+            raise ValueError(f"receiver_offer: must be one of {RECEIVER_OFFERS}, got {receiver_offer!r}")
+        if realization not in REALIZATIONS:
+            raise ValueError(f"realization: must be one of {REALIZATIONS}, got {realization!r}")
+        if isinstance(realization_rounds, bool) or not isinstance(realization_rounds, int) or realization_rounds < 1:
+            raise ValueError(f"realization_rounds: must be an integer >= 1, got {realization_rounds!r}")
+        if max_cycles is not None and (isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1):
+            raise ValueError(f"max_cycles: must be None or an integer >= 1, got {max_cycles!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode: must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.obedience_margin = float(obedience_margin)
+        self.receiver_offer = receiver_offer
+        self.realization = realization
+        self.realization_rounds = realization_rounds
+        self.offer_space = offer_space
+        self.grid_size = grid_size
+        self.render_mode = render_mode
+        self.decision_cap = None if max_cycles is None else 2 * max_cycles
+
+        source = resolve_game(game)
+        self.sampler = None if isinstance(source, (Instance, SplitPie)) else source
+        self._load_game(source if self.sampler is None else self._draw(np.random.default_rng(0)))  # type: ignore[arg-type]
+        self.possible_agents = list(AGENTS.values())
+        self.agents = self.possible_agents[:]
+        self.observation_layout = self._layout()
+        self._action_space = self.encoding.action_space()
+        observation: dict[str, gymnasium.Space] = {
+            "observation": gymnasium.spaces.Box(-np.inf, np.inf, (self.observation_layout.size,), np.float64)
+        }
+        if isinstance(self._action_space, gymnasium.spaces.Discrete):
+            observation["action_mask"] = gymnasium.spaces.Box(0, 1, (int(self._action_space.n),), np.int8)
+        self._observation_space = gymnasium.spaces.Dict(observation)
+        self.state_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.observation_layout.size + 2,), np.float64)
+        self._reset_state()
+
+    # spaces
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 (the env owns its spaces for its lifetime)
+    def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
+        return self._observation_space
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019
+    def action_space(self, agent: str) -> gymnasium.Space:
+        return self._action_space
+
+    # game set-up
+
+    def _draw(self, rng: np.random.Generator) -> Instance:
+        assert self.sampler is not None
+        drawn = self.sampler(rng)
+        if not isinstance(drawn, Instance):
+            raise InstanceError(f"game: the sampler must return an Instance, got {type(drawn).__name__}")
+        return drawn
+
+    def _load_game(self, game: Instance | SplitPie) -> None:
+        if hasattr(self, "game") and isinstance(game, Instance):
+            shape = (game.n_states, game.n_actions, game.signals)
+            expected = (self.game.n_states, self.game.n_actions, self.game.signals)  # type: ignore[union-attr]
+            if shape != expected:
+                raise InstanceError(f"game: the sampler drew an instance of shape {shape}, expected {expected} every time")
+        self.game = game
+        self.problem: BargainingProblem = bargaining_problem(game, self.tie_break, self.obedience_margin)  # type: ignore[arg-type]
+        self.encoding: OfferEncoding = make_offer_encoding(
+            self.offer_space, self.problem, game, self.receiver_offer, self.grid_size  # type: ignore[arg-type]
+        )
+        self.is_pie = isinstance(game, SplitPie)
+
+    def _layout(self) -> ObservationLayout:
+        rounds = self.rules.rounds
+        if self.is_pie:
+            game_parts = [("pie", 6), ("disagreement", 2)]
+            offer_parts = [("offer_keep", 1)]
+            private: list[tuple[str, int]] = []
+        else:
+            game = self.instance
+            game_parts = [
+                ("prior", game.n_states),
+                ("sender_utility", game.n_states * game.n_actions),
+                ("receiver_utility", game.n_states * game.n_actions),
+                ("disagreement", 2),
+            ]
+            offer_parts = [("offer_scheme", game.n_states * game.signals)]
+            private = [("state", game.n_states), ("signal", game.signals)]
+        return ObservationLayout(
+            [
+                *game_parts,
+                ("role", 2),
+                ("my_turn", 1),
+                ("proposing", 1),
+                ("phase", 2),
+                ("round", rounds),
+                ("offer_on_table", 1),
+                *offer_parts,
+                ("offer_payoffs", 2),
+                ("offer_by_me", 1),
+                ("deal", 1),
+                *private,
+            ]
+        )
+
+    @property
+    def instance(self) -> Instance:
+        if not isinstance(self.game, Instance):
+            raise AttributeError("instance: this environment plays a pie, not a persuasion instance")
+        return self.game
+
+    def _reset_state(self) -> None:
+        self.first: Role = "sender"
+        self.round = 0
+        self.proposer: Role = "sender"
+        self.pending: Offer | None = None
+        self.phase: Phase = "bargaining"
+        self.survival = 1.0
+        self.breakdown_value = np.zeros(2)
+        self.deal: Offer | None = None
+        self.end_round: int | None = None
+        self.payoffs: NDArray[np.float64] | None = None
+        self.realization_round = 0
+        self.realization_actor: Role = "sender"
+        self.realization_half = False
+        self.committed_actions: NDArray[np.intp] | None = None
+        self._printed = 0
+        self.realization_total = np.zeros(2)
+        self.world_state: int | None = None
+        self.signal: int | None = None
+        self.decisions = 0
+        self.transcript: list[str] = []
+        self.offer_trail: list[tuple[Role, NDArray[np.float64]]] = []
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        if seed is not None or not hasattr(self, "np_random"):
+            self.np_random, self.np_random_seed = gymnasium.utils.seeding.np_random(seed)
+        if self.sampler is not None:
+            self._load_game(self._draw(self.np_random))
+        self._reset_state()
+        self.agents = self.possible_agents[:]
+        if self.rules.first_proposer == "coin_flip":
+            self.first = "sender" if self.np_random.random() < 0.5 else "receiver"
+        else:
+            self.first = self.rules.first_proposer
+        self.proposer = self.first
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.agent_selection = AGENTS[self.first]
+        self.transcript.append(f"{self.game.name}: {self.rules.protocol}, {self.first} proposes first")
+        self.infos = {agent: self._info(agent) for agent in self.agents}
+
+    # who acts, and what may they do
+
+    @property
+    def acting_role(self) -> Role:
+        if self.phase == "realization":
+            return self.realization_actor
+        return self.proposer if self.pending is None else other(self.proposer)
+
+    @property
+    def can_counter(self) -> bool:
+        return self.rules.protocol == "alternating" and self.round < self.rules.rounds - 1
+
+    def action_mask(self, agent: str) -> NDArray[np.int8]:
+        """Legal actions of ``agent`` now (discrete encodings)."""
+        assert isinstance(self.encoding, DiscreteOffers)
+        mask = np.zeros(FIRST_OFFER + self.encoding.size, dtype=np.int8)
+        role = ROLE_OF[agent]
+        if self.phase != "bargaining" or role != self.acting_role:
+            mask[ACCEPT] = 1
+        elif self.pending is None:
+            mask[FIRST_OFFER:] = 1
+        else:
+            mask[ACCEPT] = 1
+            if self.can_counter:
+                mask[FIRST_OFFER:] = 1
+            else:
+                mask[REJECT] = 1
+        return mask
+
+    # observations
+
+    def observe(self, agent: str) -> dict[str, NDArray[Any]]:
+        observation: dict[str, NDArray[Any]] = {"observation": self._vector(ROLE_OF[agent])}
+        if isinstance(self.encoding, DiscreteOffers):
+            observation["action_mask"] = self.action_mask(agent)
+        return observation
+
+    def state(self) -> NDArray[np.float64]:
+        acting = np.zeros(2, dtype=np.float64)
+        if self.phase != "done":
+            acting[0 if self.acting_role == "sender" else 1] = 1.0
+        return np.concatenate([self._vector(None), acting])
+
+    def _vector(self, role: Role | None) -> NDArray[np.float64]:
+        """The observation of ``role`` (``None``: everything, for ``state()``)."""
+        layout, vector = self.observation_layout, np.zeros(self.observation_layout.size, dtype=np.float64)
+        if self.is_pie:
+            pie = self.game
+            assert isinstance(pie, SplitPie)
+            vector[layout["pie"]] = (pie.keep_min, pie.keep_max, pie.proposer_base, pie.proposer_slope,
+                                     pie.responder_base, pie.responder_slope)
+        else:
+            vector[layout["prior"]] = self.instance.prior
+            vector[layout["sender_utility"]] = self.instance.sender_utility.ravel()
+            vector[layout["receiver_utility"]] = self.instance.receiver_utility.ravel()
+        vector[layout["disagreement"]] = self.problem.d
+        if role is not None:
+            vector[layout["role"].start + (0 if role == "sender" else 1)] = 1.0
+            vector[layout["my_turn"]] = float(self.phase != "done" and self.acting_role == role)
+            vector[layout["proposing"]] = float(self.phase == "bargaining" and self.proposer == role)
+        vector[layout["phase"].start + (0 if self.phase == "bargaining" else 1)] = 1.0
+        vector[layout["round"].start + min(self.round, self.rules.rounds - 1)] = 1.0
+        offer = self.pending if self.phase == "bargaining" else self.deal
+        if offer is not None:
+            vector[layout["offer_on_table"]] = 1.0
+            if self.is_pie:
+                vector[layout["offer_keep"]] = offer.keep
+            else:
+                vector[layout["offer_scheme"]] = offer.scheme.ravel()  # type: ignore[union-attr]
+            vector[layout["offer_payoffs"]] = offer.payoffs
+            vector[layout["offer_by_me"]] = float(role is not None and offer.proposer == role)
+        vector[layout["deal"]] = float(self.deal is not None)
+        if self.phase == "realization" and not self.is_pie:
+            if role in (None, "sender") and self.world_state is not None:
+                vector[layout["state"].start + self.world_state] = 1.0
+            if role in (None, "receiver") and self.signal is not None:
+                vector[layout["signal"].start + self.signal] = 1.0
+        return vector
+
+    def _info(self, agent: str) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "phase": self.phase,
+            "round": self.round,
+            "proposer": self.proposer,
+            "first_proposer": self.first,
+            "acting": self.phase != "done" and ROLE_OF[agent] == self.acting_role,
+        }
+        if isinstance(self.encoding, DiscreteOffers):
+            info["action_mask"] = self.action_mask(agent)
+        if self.pending is not None and self.phase == "bargaining":
+            info["offer"] = self._describe(self.pending)
+        if self.phase != "bargaining":
+            info["outcome"] = {
+                "deal": self.deal is not None,
+                "agreement_round": self.end_round if self.deal is not None else None,
+                "end_round": self.end_round,
+                "offer": None if self.deal is None else self._describe(self.deal),
+                "payoffs": None if self.payoffs is None else self.payoffs.tolist(),
+                "survival": self.survival,
+            }
+        return info
+
+    @staticmethod
+    def _describe(offer: Offer) -> dict[str, Any]:
+        described: dict[str, Any] = {"proposer": offer.proposer, "payoffs": offer.payoffs.tolist()}
+        if offer.scheme is not None:
+            described["scheme"] = offer.scheme.tolist()
+        if offer.demanded is not None:
+            described["demanded"] = offer.demanded.tolist()
+        if offer.keep is not None:
+            described["keep"] = offer.keep
+        if offer.index is not None:
+            described["index"] = offer.index
+        return described
+
+    # the game
+
+    def _check_action(self, agent: str, action: Any, *, enforce_mask: bool) -> Any:
+        space = self._action_space
+        if isinstance(space, gymnasium.spaces.Box):
+            vector = np.asarray(action, dtype=np.float64)
+            if vector.shape != space.shape:
+                raise ValueError(f"action: {agent} sent shape {vector.shape}, the action space is {space}")
+            if not np.all(np.isfinite(vector)):
+                raise ValueError(f"action: {agent} sent NaN or infinity")
+            if np.any(np.abs(vector) > 1.0 + 1e-6):
+                raise ValueError(f"action: {agent} sent values outside [-1, 1] (max |a| = {np.abs(vector).max():.4g})")
+            return vector
+        try:
+            index = int(action)
+        except (TypeError, ValueError):
+            raise ValueError(f"action: {agent} sent {action!r}, expected an integer in {space}") from None
+        if index != action or not space.contains(np.int64(index)):
+            raise ValueError(f"action: {agent} sent {action!r}, outside the action space {space}")
+        if enforce_mask and not self.action_mask(agent)[index]:
+            legal = np.flatnonzero(self.action_mask(agent)).tolist()
+            shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"
+            raise ValueError(f"action: {index} is illegal for {agent} now ({self._situation()}); legal actions: {shown}")
+        return index
+
+    def _situation(self) -> str:
+        if self.phase != "bargaining":
+            return f"{self.phase} stage: only ACCEPT (0) passes"
+        if self.pending is None:
+            return f"round {self.round}, {self.proposer} must offer"
+        return f"round {self.round}, {other(self.proposer)} responds to an offer"
+
+    def _decision(self, action: Any) -> tuple[bool, Any]:
+        """(accepts, the action as an offer) for a responder."""
+        if isinstance(self.encoding, SchemeOffers):
+            return bool(action[0] >= 0), action
+        return action == ACCEPT, action if action >= FIRST_OFFER else None
+
+    def _act(self, agent: str, action: Any) -> None:
+        """Apply one decision of the acting agent and set ``self.rewards``."""
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        role = ROLE_OF[agent]
+        if self.phase == "realization":
+            self._realization_step(role)
+        elif self.pending is None:
+            self._propose(role, action)
+        else:
+            accepts, counter = self._decision(action)
+            if accepts:
+                self.transcript.append(f"  {role} accepts")
+                self._end_bargaining(self.pending)
+            else:
+                self._reject(role, counter if self.can_counter else None)
+        self.decisions += 1
+        if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != "done":
+            self.truncations = dict.fromkeys(self.agents, True)
+            self.transcript.append("  truncated (max_cycles)")
+        self.infos = {name: self._info(name) for name in self.agents}
+
+    def _propose(self, role: Role, action: Any) -> None:
+        self.pending = self.encoding.decode(action, role)
+        self.offer_trail.append((role, self.pending.payoffs.copy()))
+        self.transcript.append(f"round {self.round}: {role} offers {self._offer_text(self.pending)}")
+
+    def _offer_text(self, offer: Offer) -> str:
+        payoffs = f"(U_S, U_R) = ({offer.payoffs[0]:.4f}, {offer.payoffs[1]:.4f})"
+        if offer.keep is not None:
+            return f"to keep {offer.keep:.4f} → {payoffs}"
+        scheme = np.round(offer.scheme, 4).tolist()  # type: ignore[union-attr]
+        return f"φ = {scheme} → {payoffs}"
+
+    def _reject(self, role: Role, counter: Any) -> None:
+        self.transcript.append(f"  {role} rejects" + (" with a counter-offer" if counter is not None else ""))
+        if self.round >= self.rules.rounds - 1:
+            self.transcript.append("  deadline: no deal")
+            self._end_bargaining(None)
+            return
+        p, factor = self.rules.break_off, self.rules.discount**self.round
+        if self.realization == "expected":
+            self.breakdown_value += self.survival * p * factor * self.problem.d
+            self.survival *= 1.0 - p
+        elif self.np_random.random() < p:
+            self.transcript.append("  bargaining breaks down")
+            self._end_bargaining(None)
+            return
+        self.round += 1
+        self.proposer = self.rules.proposer(self.round, self.first)
+        self.pending = None
+        if counter is not None:
+            self._propose(role, counter)
+
+    def _end_bargaining(self, deal: Offer | None) -> None:
+        self.deal, self.end_round, self.pending = deal, self.round, None
+        value = self.problem.d if deal is None else deal.payoffs
+        if self.realization == "expected":
+            self.payoffs = self.breakdown_value + self.survival * self.rules.discount**self.round * value
+            self._finish(self.payoffs)
+            return
+        self.phase = "realization"
+        if not self.is_pie:
+            self.committed_actions = (
+                obey_actions(self.instance, deal.scheme, self.tie_break)  # type: ignore[arg-type]
+                if deal is not None
+                else None
+            )
+        # The responder's decision ended bargaining, so the last proposer moves next: turns keep alternating.
+        self.realization_actor = self.proposer
+        self._draw_realization()
+
+    def _draw_realization(self) -> None:
+        if self.is_pie:
+            return
+        self.world_state = int(self.np_random.choice(self.instance.n_states, p=self.instance.prior))
+        if self.deal is None:  # nothing committed: no signal, the receiver plays a0
+            self.signal = None
+            return
+        scheme = self.deal.scheme
+        assert scheme is not None
+        self.signal = int(self.np_random.choice(self.instance.signals, p=scheme[self.world_state]))
+
+    def _realization_step(self, role: Role) -> None:
+        """Both agents pass once per round; the round is paid when the second one passes."""
+        self.realization_actor = other(role)
+        if not self.realization_half:
+            self.realization_half = True
+            return
+        self.realization_half = False
+        factor = self.rules.discount ** (self.end_round or 0)
+        if self.is_pie:
+            value = self.problem.d if self.deal is None else self.deal.payoffs
+        else:
+            assert self.world_state is not None
+            if self.committed_actions is None or self.signal is None:
+                action = default_action(self.instance, self.tie_break)
+            else:
+                action = int(self.committed_actions[self.signal])
+            value = np.array([
+                self.instance.sender_utility[self.world_state, action],
+                self.instance.receiver_utility[self.world_state, action],
+            ])
+        reward = factor * value
+        self.rewards = {AGENTS["sender"]: float(reward[0]), AGENTS["receiver"]: float(reward[1])}
+        self.realization_total += reward
+        self.realization_round += 1
+        if self.realization_round >= self.realization_rounds:
+            self.payoffs = self.realization_total / self.realization_rounds
+            self._finish(None)
+        else:
+            self._draw_realization()
+
+    def _finish(self, rewards: NDArray[np.float64] | None) -> None:
+        self.phase = "done"
+        if rewards is not None:
+            self.rewards = {AGENTS["sender"]: float(rewards[0]), AGENTS["receiver"]: float(rewards[1])}
+        self.terminations = dict.fromkeys(self.agents, True)
+        assert self.payoffs is not None
+        self.transcript.append(
+            f"payoffs: sender {self.payoffs[0]:.4f}, receiver {self.payoffs[1]:.4f}"
+            + ("" if self.deal is not None else " (no deal)")
+        )
+
+    # AEC
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        action = self._check_action(agent, action, enforce_mask=True)
+        self._cumulative_rewards[agent] = 0.0
+        self._act(agent, action)
+        self._accumulate_rewards()
+        self.agent_selection = AGENTS[self.acting_role] if self.phase != "done" else AGENTS[other(ROLE_OF[agent])]
+        if self.render_mode == "human":
+            self.render()
+
+    # rendering
+
+    def render(self) -> str | NDArray[np.uint8] | None:
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi', 'human' or 'rgb_array'")
+            return None
+        if self.render_mode == "ansi":
+            return "\n".join(self.transcript)
+        if self.render_mode == "human":
+            print("\n".join(self.transcript[self._printed :]))
+            self._printed = len(self.transcript)
+            return None
+        return self._render_rgb()
+
+    def _render_rgb(self) -> NDArray[np.uint8]:
+        from infobargain.theory.plot import draw_bargaining_set, require_matplotlib
+
+        plt = require_matplotlib()
+        figure = draw_bargaining_set(self.problem, {}, offers=self.offer_trail, title=f"{self.game.name}: offers so far")
+        figure.canvas.draw()
+        image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+        plt.close(figure)
+        return image
+
+    def close(self) -> None:
+        pass
+
+
+class parallel_env(ParallelEnv):  # noqa: N801 (PettingZoo naming)
+    """The Parallel form: one decision per step. Every live agent sends an action; only the acting agent's is
+    played (its ``infos[agent]["acting"]`` is true), the waiting agent's must lie in the action space and is
+    otherwise ignored (its mask allows only ``ACCEPT``, so masked samplers send that)."""
+
+    metadata = raw_env.metadata
+
+    def __init__(self, max_cycles: int | None = None, **kwargs: Any) -> None:
+        self.aec = raw_env(max_cycles=None, **kwargs)
+        self.aec.decision_cap = max_cycles
+        self.possible_agents = self.aec.possible_agents
+        self.agents: list[str] = []
+        self.render_mode = self.aec.render_mode
+
+    def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
+        return self.aec.observation_space(agent)
+
+    def action_space(self, agent: str) -> gymnasium.Space:
+        return self.aec.action_space(agent)
+
+    @property
+    def unwrapped(self) -> raw_env:  # type: ignore[override]
+        return self.aec
+
+    def state(self) -> NDArray[np.float64]:
+        return self.aec.state()
+
+    @property
+    def state_space(self) -> gymnasium.spaces.Box:  # type: ignore[override]
+        return self.aec.state_space
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        self.aec.reset(seed=seed, options=options)
+        self.agents = self.aec.agents[:]
+        return {agent: self.aec.observe(agent) for agent in self.agents}, {a: self.aec.infos[a] for a in self.agents}
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool], dict[str, Any]]:
+        acting = AGENTS[self.aec.acting_role]
+        missing = [agent for agent in self.agents if agent not in actions]
+        if missing:
+            raise ValueError(f"actions: missing an action for {', '.join(missing)} (every live agent sends one)")
+        for agent in self.agents:
+            self.aec._check_action(agent, actions[agent], enforce_mask=agent == acting)
+        self.aec._act(acting, self.aec._check_action(acting, actions[acting], enforce_mask=True))
+        agents = self.agents
+        observations = {agent: self.aec.observe(agent) for agent in agents}
+        rewards = {agent: self.aec.rewards.get(agent, 0.0) for agent in agents}
+        terminations = {agent: self.aec.terminations[agent] for agent in agents}
+        truncations = {agent: self.aec.truncations[agent] for agent in agents}
+        infos = {agent: self.aec.infos[agent] for agent in agents}
+        self.agents = [a for a in agents if not (terminations[a] or truncations[a])]
+        if self.render_mode == "human":
+            self.aec.render()
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self) -> str | NDArray[np.uint8] | None:
+        return self.aec.render()
+
+    def close(self) -> None:
+        self.aec.close()

@@ -1,0 +1,221 @@
+"""Offer encodings (``offer_space``): how an agent's action becomes an offer, and what accepting it pays.
+
+- ``"scheme"``: a Box in ``[-1, 1]``: one decision entry (``>= 0`` accepts, ``< 0`` rejects or, where the
+  protocol allows, counter-offers) then one entry per ``(state, signal)``. Row ``s`` becomes
+  ``φ(·|s) = w / Σ w`` with ``w = (a + 1) / 2``; an all-``-1`` row becomes uniform. Every scheme is reached,
+  deterministic ones included: ``φ`` is encoded by ``a = 2 φ / max φ − 1`` (:meth:`SchemeOffers.encode`).
+- ``"grid"``: ``Discrete(2 + K)``: ``ACCEPT``, ``REJECT``, then ``K`` schemes whose probabilities are
+  multiples of ``1 / (grid_size − 1)``.
+- ``"frontier"``: ``Discrete(2 + grid_size)``: ``ACCEPT``, ``REJECT``, then ``grid_size`` points spread evenly
+  along the proposer's Pareto frontier, from its worst point (index 2) to its best (index ``1 + grid_size``).
+  For a pie, point ``k`` keeps the share ``keep_min + k (keep_max − keep_min) / (grid_size − 1)``.
+
+A sender's offer is the scheme it commits to. A receiver's offer is a demanded scheme ``φ1``: with
+``receiver_offer="threshold"`` the sender who accepts commits to its best scheme giving the receiver at
+least ``U_R(φ1)``; with ``"exact"`` to ``φ1`` itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from infobargain.game.instance import Instance
+from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import Role
+from infobargain.game.schemes import deal_payoffs_many, fit_signals
+from infobargain.theory.polygon import PointSet, segment_points
+from infobargain.theory.problem import BargainingProblem
+
+OfferSpaceName = Literal["scheme", "grid", "frontier"]
+OFFER_SPACES: tuple[OfferSpaceName, ...] = ("scheme", "grid", "frontier")
+ReceiverOffer = Literal["threshold", "exact"]
+RECEIVER_OFFERS: tuple[ReceiverOffer, ...] = ("threshold", "exact")
+
+ACCEPT = 0
+"""Accept the offer on the table; also the only legal action when an agent has nothing to decide."""
+REJECT = 1
+"""Reject without a counter-offer (where the protocol allows it)."""
+FIRST_OFFER = 2
+MAX_GRID_OFFERS = 20_000
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer as the environment executes it."""
+
+    proposer: Role
+    payoffs: NDArray[np.float64]
+    """(sender, receiver) utilities if accepted, before discounting."""
+    scheme: NDArray[np.float64] | None = None
+    """The scheme the sender commits to if accepted (``[state][signal]``); ``None`` for a pie."""
+    demanded: NDArray[np.float64] | None = None
+    """A receiver's demanded scheme ``φ1`` (persuasion only)."""
+    keep: float | None = None
+    """The proposer's kept share (pie only)."""
+    index: int | None = None
+    """The discrete offer index (``action − FIRST_OFFER``), if any."""
+
+
+def _simplex_grid(levels: int, size: int) -> NDArray[np.float64]:
+    """All probability vectors of length ``size`` whose entries are multiples of ``1 / (levels − 1)``."""
+    steps = levels - 1
+    rows = [c for c in itertools.product(range(steps + 1), repeat=size) if sum(c) == steps]
+    return np.array(rows, dtype=np.float64) / steps
+
+
+class OfferEncoding:
+    """Maps actions to offers for one game; built once per game (and again when a sampler draws a new one)."""
+
+    name: OfferSpaceName
+
+    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer) -> None:
+        self.problem = problem
+        self.game = game
+        self.receiver_offer = receiver_offer
+
+    @property
+    def instance(self) -> Instance:
+        assert isinstance(self.game, Instance)
+        return self.game
+
+    def action_space(self) -> spaces.Space:
+        raise NotImplementedError
+
+    def decode(self, action: object, proposer: Role) -> Offer:
+        """The offer an action makes (the caller has checked the action is an offer)."""
+        raise NotImplementedError
+
+    def receiver_demand(self, demanded: NDArray[np.float64], index: int | None = None) -> Offer:
+        """What a receiver's demanded scheme commits the sender to if it accepts."""
+        own = deal_payoffs_many(self.instance, demanded, self.problem.tie_break)
+        if self.receiver_offer == "threshold":
+            point = self.problem.sender_best_given_receiver(own[1])
+            if not np.isnan(point).any():  # NaN only when a positive margin excludes the demand
+                scheme = fit_signals(self.problem.scheme_for_point(point), self.instance.signals)
+                return Offer("receiver", deal_payoffs_many(self.instance, scheme, self.problem.tie_break), scheme, demanded, index=index)
+        return Offer("receiver", own, demanded, demanded, index=index)
+
+
+class SchemeOffers(OfferEncoding):
+    name: OfferSpaceName = "scheme"
+
+    def action_space(self) -> spaces.Box:
+        size = 1 + self.instance.n_states * self.instance.signals
+        return spaces.Box(-1.0, 1.0, (size,), dtype=np.float64)
+
+    def to_scheme(self, action: NDArray[np.floating]) -> NDArray[np.float64]:
+        weights = (np.clip(np.asarray(action[1:], dtype=np.float64), -1.0, 1.0) + 1.0) / 2.0
+        weights = weights.reshape(self.instance.n_states, self.instance.signals)
+        totals = weights.sum(axis=1, keepdims=True)
+        return np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / self.instance.signals)
+
+    def encode(self, scheme: NDArray[np.float64], accept: bool = False) -> NDArray[np.float64]:
+        """An action that offers ``scheme`` (and accepts or not): the inverse of the documented mapping."""
+        rows = np.asarray(scheme, dtype=np.float64)
+        body = 2.0 * rows / rows.max(axis=1, keepdims=True) - 1.0
+        return np.concatenate([[1.0 if accept else -1.0], body.ravel()])
+
+    def decode(self, action: object, proposer: Role) -> Offer:
+        scheme = self.to_scheme(np.asarray(action))
+        if proposer == "receiver":
+            return self.receiver_demand(scheme)
+        return Offer("sender", deal_payoffs_many(self.instance, scheme, self.problem.tie_break), scheme)
+
+
+class DiscreteOffers(OfferEncoding):
+    """Shared by the grid and frontier encodings: a fixed table of offers per proposer."""
+
+    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer) -> None:
+        super().__init__(problem, game, receiver_offer)
+        self.offers: dict[Role, list[Offer]] = {role: self._build(role) for role in ("sender", "receiver")}
+
+    def _build(self, proposer: Role) -> list[Offer]:
+        raise NotImplementedError
+
+    @property
+    def size(self) -> int:
+        return len(self.offers["sender"])
+
+    def action_space(self) -> spaces.Discrete:
+        return spaces.Discrete(FIRST_OFFER + self.size)
+
+    def decode(self, action: object, proposer: Role) -> Offer:
+        return self.offers[proposer][int(action) - FIRST_OFFER]  # type: ignore[call-overload]
+
+    def offer_points(self, proposer: Role) -> PointSet:
+        """The payoffs each of ``proposer``'s offers gives if accepted (in offer-index order)."""
+        return PointSet([offer.payoffs for offer in self.offers[proposer]])
+
+    def discrete_problem(self) -> BargainingProblem:
+        """The bargaining problem restricted to these offers: its SPE is the exact SPE of the env's game."""
+        return self.problem.with_offers(self.offer_points("sender"), self.offer_points("receiver"))
+
+
+class GridOffers(DiscreteOffers):
+    name: OfferSpaceName = "grid"
+
+    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int) -> None:
+        assert isinstance(game, Instance)
+        rows = _simplex_grid(grid_size, game.signals)
+        count = len(rows) ** game.n_states
+        if count > MAX_GRID_OFFERS:
+            raise ValueError(
+                f"grid_size: a grid of {grid_size} levels over {game.n_states} states × {game.signals} signals has "
+                f"{count} offers (more than {MAX_GRID_OFFERS}); lower grid_size or use offer_space='frontier' or 'scheme'"
+            )
+        choice = np.array(list(itertools.product(range(len(rows)), repeat=game.n_states)), dtype=np.intp)
+        self.schemes = rows[choice]  # [offer, state, signal]
+        super().__init__(problem, game, receiver_offer)
+
+    def _build(self, proposer: Role) -> list[Offer]:
+        if proposer == "sender":
+            payoffs = deal_payoffs_many(self.instance, self.schemes, self.problem.tie_break)
+            return [Offer("sender", p, s, index=k) for k, (p, s) in enumerate(zip(payoffs, self.schemes, strict=True))]
+        return [self.receiver_demand(s, k) for k, s in enumerate(self.schemes)]
+
+
+class FrontierOffers(DiscreteOffers):
+    name: OfferSpaceName = "frontier"
+
+    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int) -> None:
+        self.grid_size = grid_size
+        super().__init__(problem, game, receiver_offer)
+
+    def _build(self, proposer: Role) -> list[Offer]:
+        mine = 0 if proposer == "sender" else 1
+        if isinstance(self.game, SplitPie):
+            keeps = np.linspace(self.game.keep_min, self.game.keep_max, self.grid_size)
+            return [
+                Offer(proposer, np.array(self.game.payoffs(float(k), proposer)), keep=float(k), index=i)
+                for i, k in enumerate(keeps)
+            ]
+        frontier = self.problem.offers[mine].pareto_frontier()  # type: ignore[union-attr]
+        points = segment_points(frontier if mine == 0 else frontier[::-1], self.grid_size)  # proposer's worst → best
+        offers = []
+        for index, point in enumerate(points):
+            scheme = fit_signals(self.problem.scheme_for_point(point), self.instance.signals)
+            payoffs = deal_payoffs_many(self.instance, scheme, self.problem.tie_break)
+            offers.append(Offer(proposer, payoffs, scheme, demanded=scheme if mine else None, index=index))
+        return offers
+
+
+def make_offer_encoding(
+    name: str, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int
+) -> OfferEncoding:
+    if name not in OFFER_SPACES:
+        raise ValueError(f"offer_space: must be one of {OFFER_SPACES}, got {name!r}")
+    if isinstance(game, SplitPie) and name != "frontier":
+        raise ValueError(f"offer_space: a pie ({game.name}) is bargained over with offer_space='frontier' only, got {name!r}")
+    if name == "scheme":
+        return SchemeOffers(problem, game, receiver_offer)
+    if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)) or grid_size < 2:
+        raise ValueError(f"grid_size: must be an integer >= 2, got {grid_size!r}")
+    if name == "grid":
+        return GridOffers(problem, game, receiver_offer, int(grid_size))
+    return FrontierOffers(problem, game, receiver_offer, int(grid_size))

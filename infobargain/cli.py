@@ -33,14 +33,20 @@ class _Parser(argparse.ArgumentParser):
 def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     """``--scenario``/``--instance`` and the bargaining-stage parameters."""
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--scenario", default=None, help=f"named game (default pure_math): {', '.join(scenario_names())}")
+    source.add_argument(
+        "--scenario", default=None, help=f"named game (default pure_math): {', '.join(scenario_names())}"
+    )
     source.add_argument("--instance", default=None, metavar="FILE", help="instance JSON file (DESIGN.md contract 1)")
     group = parser.add_argument_group("protocol")
     defaults = Protocol()
     group.add_argument("--protocol", choices=PROTOCOLS, default=defaults.protocol)
     group.add_argument("--first-proposer", choices=FIRST_PROPOSERS, default=defaults.first_proposer)
-    group.add_argument("--max-rounds", type=int, default=defaults.max_rounds, help="offers allowed (ignored by ultimatum)")
-    group.add_argument("--break-off", type=float, default=defaults.break_off, help="breakdown probability per rejection")
+    group.add_argument(
+        "--max-rounds", type=int, default=defaults.max_rounds, help="offers allowed (ignored by ultimatum)"
+    )
+    group.add_argument(
+        "--break-off", type=float, default=defaults.break_off, help="breakdown probability per rejection"
+    )
     group.add_argument("--discount", type=float, default=defaults.discount, help="payoff discount per rejected round")
     group.add_argument("--tie-break", choices=TIE_BREAKS, default="sender")
     group.add_argument("--obedience-margin", type=float, default=0.0)
@@ -70,8 +76,17 @@ def _format_table(report: dict[str, Any]) -> str:
         f"{'benchmark':<36}{'sender':>10} {'receiver':>10}",
         "-" * 57,
     ]
-    for key in ("disagreement", "bp_optimum", "receiver_optimum", "full_disclosure", "nash", "kalai_smorodinsky",
-                "egalitarian", "utilitarian", "ideal"):
+    for key in (
+        "disagreement",
+        "bp_optimum",
+        "receiver_optimum",
+        "full_disclosure",
+        "nash",
+        "kalai_smorodinsky",
+        "egalitarian",
+        "utilitarian",
+        "ideal",
+    ):
         lines.append(f"{key:<36}{pair(report[key])}")
     title = f"SPE {spe['protocol']}, T={spe['max_rounds']}, p={spe['break_off']:g}, δ={spe['discount']:g}"
     lines += ["", title, "-" * 57]

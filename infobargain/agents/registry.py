@@ -35,9 +35,13 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
             raise ValueError("policy: 'bp' (the Bayesian-persuasion sender) plays the sender only")
         return TargetPolicy(env, role, spec, best_offer_for(0), lambda problem, me: problem.disagreement[me])
     if spec == "nash":
-        return TargetPolicy(env, role, spec, lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me]))
+        return TargetPolicy(
+            env, role, spec, lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me])
+        )
     if spec == "obedient":
-        return TargetPolicy(env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: -np.inf)
+        return TargetPolicy(
+            env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: -np.inf
+        )
     if spec == "ignore":
         return TargetPolicy(env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: np.inf)
     if spec.startswith("threshold"):
@@ -57,7 +61,7 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
             saved = json.loads(path.read_text())
             spec = saved["policy"]
         except (OSError, ValueError, KeyError, TypeError):
-            raise ValueError(f"policy: {path} is not a saved player (expected {{\"policy\": NAME}})") from None
+            raise ValueError(f'policy: {path} is not a saved player (expected {{"policy": NAME}})') from None
         return make_policy(spec, env, role)
     from infobargain.agents.learned import load_learned
 

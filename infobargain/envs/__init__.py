@@ -2,5 +2,20 @@
 
 from infobargain.envs import information_bargaining_v0
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
+from infobargain.envs.registration import PETTINGZOO_ID, RECEIVER_ID, SENDER_ID, make, register_envs
+from infobargain.envs.single_agent import ReceiverEnv, SenderEnv, SingleAgentView
 
-__all__ = ["ACCEPT", "FIRST_OFFER", "REJECT", "information_bargaining_v0"]
+__all__ = [
+    "ACCEPT",
+    "FIRST_OFFER",
+    "PETTINGZOO_ID",
+    "RECEIVER_ID",
+    "REJECT",
+    "SENDER_ID",
+    "ReceiverEnv",
+    "SenderEnv",
+    "SingleAgentView",
+    "information_bargaining_v0",
+    "make",
+    "register_envs",
+]

@@ -151,7 +151,9 @@ def resolve_game(game: GameSpec) -> Instance | SplitPie | Callable[[np.random.Ge
         return scenario(game)
     if callable(game):
         return game
-    raise InstanceError(f"game: expected a scenario name, an instance file, an Instance, a SplitPie or a sampler, got {game!r}")
+    raise InstanceError(
+        f"game: expected a scenario name, an instance file, an Instance, a SplitPie or a sampler, got {game!r}"
+    )
 
 
 class ObservationLayout:
@@ -177,7 +179,7 @@ def env(**kwargs: Any) -> AECEnv:
     return wrappers.OrderEnforcingWrapper(environment)
 
 
-class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
+class raw_env(AECEnv):
     metadata = {
         "name": "information_bargaining_v0",
         "render_modes": ["ansi", "human", "rgb_array"],
@@ -213,10 +215,14 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
             raise ValueError(f"realization: must be one of {REALIZATIONS}, got {realization!r}")
         if isinstance(realization_rounds, bool) or not isinstance(realization_rounds, int) or realization_rounds < 1:
             raise ValueError(f"realization_rounds: must be an integer >= 1, got {realization_rounds!r}")
-        if max_cycles is not None and (isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1):
+        if max_cycles is not None and (
+            isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1
+        ):
             raise ValueError(f"max_cycles: must be None or an integer >= 1, got {max_cycles!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode: must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode: must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
         self.obedience_margin = float(obedience_margin)
         self.receiver_offer = receiver_offer
         self.realization = realization
@@ -244,11 +250,11 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
 
     # spaces
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 (the env owns its spaces for its lifetime)
+    @functools.cache  # noqa: B019 (the env owns its spaces for its lifetime)
     def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
         return self._observation_space
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> gymnasium.Space:
         return self._action_space
 
@@ -266,11 +272,17 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
             shape = (game.n_states, game.n_actions, game.signals)
             expected = (self.game.n_states, self.game.n_actions, self.game.signals)  # type: ignore[union-attr]
             if shape != expected:
-                raise InstanceError(f"game: the sampler drew an instance of shape {shape}, expected {expected} every time")
+                raise InstanceError(
+                    f"game: the sampler drew an instance of shape {shape}, expected {expected} every time"
+                )
         self.game = game
         self.problem: BargainingProblem = bargaining_problem(game, self.tie_break, self.obedience_margin)  # type: ignore[arg-type]
         self.encoding: OfferEncoding = make_offer_encoding(
-            self.offer_space, self.problem, game, self.receiver_offer, self.grid_size  # type: ignore[arg-type]
+            self.offer_space,
+            self.problem,
+            game,
+            self.receiver_offer,
+            self.grid_size,  # type: ignore[arg-type]
         )
         self.is_pie = isinstance(game, SplitPie)
 
@@ -405,8 +417,14 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
         if self.is_pie:
             pie = self.game
             assert isinstance(pie, SplitPie)
-            vector[layout["pie"]] = (pie.keep_min, pie.keep_max, pie.proposer_base, pie.proposer_slope,
-                                     pie.responder_base, pie.responder_slope)
+            vector[layout["pie"]] = (
+                pie.keep_min,
+                pie.keep_max,
+                pie.proposer_base,
+                pie.proposer_slope,
+                pie.responder_base,
+                pie.responder_slope,
+            )
         else:
             vector[layout["prior"]] = self.instance.prior
             vector[layout["sender_utility"]] = self.instance.sender_utility.ravel()
@@ -493,7 +511,9 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
         if enforce_mask and not self.action_mask(agent)[index]:
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
             shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"
-            raise ValueError(f"action: {index} is illegal for {agent} now ({self._situation()}); legal actions: {shown}")
+            raise ValueError(
+                f"action: {index} is illegal for {agent} now ({self._situation()}); legal actions: {shown}"
+            )
         return index
 
     def _situation(self) -> str:
@@ -607,10 +627,12 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
                 action = default_action(self.instance, self.tie_break)
             else:
                 action = int(self.committed_actions[self.signal])
-            value = np.array([
-                self.instance.sender_utility[self.world_state, action],
-                self.instance.receiver_utility[self.world_state, action],
-            ])
+            value = np.array(
+                [
+                    self.instance.sender_utility[self.world_state, action],
+                    self.instance.receiver_utility[self.world_state, action],
+                ]
+            )
         reward = factor * value
         self.rewards = {AGENTS["sender"]: float(reward[0]), AGENTS["receiver"]: float(reward[1])}
         self.realization_total += reward
@@ -632,6 +654,16 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
             + ("" if self.deal is not None else " (no deal)")
         )
 
+    def disagree(self, agent: str, reason: str) -> None:
+        """End bargaining now without a deal, as one step of ``agent`` (used by the Gymnasium views)."""
+        self._cumulative_rewards[agent] = 0.0
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self.transcript.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
+        self._end_bargaining(None)
+        self.infos = {name: self._info(name) for name in self.agents}
+        self._accumulate_rewards()
+        self.agent_selection = AGENTS[self.acting_role] if self.phase != "done" else AGENTS[other(ROLE_OF[agent])]
+
     # AEC
 
     def step(self, action: Any) -> None:
@@ -651,7 +683,9 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
 
     def render(self) -> str | NDArray[np.uint8] | None:
         if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi', 'human' or 'rgb_array'")
+            gymnasium.logger.warn(
+                "render() called without a render_mode; pass render_mode='ansi', 'human' or 'rgb_array'"
+            )
             return None
         if self.render_mode == "ansi":
             return "\n".join(self.transcript)
@@ -665,7 +699,9 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
         from infobargain.theory.plot import draw_bargaining_set, require_matplotlib
 
         plt = require_matplotlib()
-        figure = draw_bargaining_set(self.problem, {}, offers=self.offer_trail, title=f"{self.game.name}: offers so far")
+        figure = draw_bargaining_set(
+            self.problem, {}, offers=self.offer_trail, title=f"{self.game.name}: offers so far"
+        )
         figure.canvas.draw()
         image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
         plt.close(figure)
@@ -675,7 +711,7 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo naming)
         pass
 
 
-class parallel_env(ParallelEnv):  # noqa: N801 (PettingZoo naming)
+class parallel_env(ParallelEnv):
     """The Parallel form: one decision per step. Every live agent sends an action; only the acting agent's is
     played (its ``infos[agent]["acting"]`` is true), the waiting agent's must lie in the action space and is
     otherwise ignored (its mask allows only ``ACCEPT``, so masked samplers send that)."""
@@ -706,12 +742,16 @@ class parallel_env(ParallelEnv):  # noqa: N801 (PettingZoo naming)
     def state_space(self) -> gymnasium.spaces.Box:  # type: ignore[override]
         return self.aec.state_space
 
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         self.aec.reset(seed=seed, options=options)
         self.agents = self.aec.agents[:]
         return {agent: self.aec.observe(agent) for agent in self.agents}, {a: self.aec.infos[a] for a in self.agents}
 
-    def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool], dict[str, Any]]:
+    def step(
+        self, actions: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool], dict[str, Any]]:
         acting = AGENTS[self.aec.acting_role]
         missing = [agent for agent in self.agents if agent not in actions]
         if missing:

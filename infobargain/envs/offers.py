@@ -98,7 +98,13 @@ class OfferEncoding:
             point = self.problem.sender_best_given_receiver(own[1])
             if not np.isnan(point).any():  # NaN only when a positive margin excludes the demand
                 scheme = fit_signals(self.problem.scheme_for_point(point), self.instance.signals)
-                return Offer("receiver", deal_payoffs_many(self.instance, scheme, self.problem.tie_break), scheme, demanded, index=index)
+                return Offer(
+                    "receiver",
+                    deal_payoffs_many(self.instance, scheme, self.problem.tie_break),
+                    scheme,
+                    demanded,
+                    index=index,
+                )
         return Offer("receiver", own, demanded, demanded, index=index)
 
 
@@ -160,7 +166,9 @@ class DiscreteOffers(OfferEncoding):
 class GridOffers(DiscreteOffers):
     name: OfferSpaceName = "grid"
 
-    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int) -> None:
+    def __init__(
+        self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int
+    ) -> None:
         assert isinstance(game, Instance)
         rows = _simplex_grid(grid_size, game.signals)
         count = len(rows) ** game.n_states
@@ -183,7 +191,9 @@ class GridOffers(DiscreteOffers):
 class FrontierOffers(DiscreteOffers):
     name: OfferSpaceName = "frontier"
 
-    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int) -> None:
+    def __init__(
+        self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer, grid_size: int
+    ) -> None:
         self.grid_size = grid_size
         super().__init__(problem, game, receiver_offer)
 
@@ -211,7 +221,9 @@ def make_offer_encoding(
     if name not in OFFER_SPACES:
         raise ValueError(f"offer_space: must be one of {OFFER_SPACES}, got {name!r}")
     if isinstance(game, SplitPie) and name != "frontier":
-        raise ValueError(f"offer_space: a pie ({game.name}) is bargained over with offer_space='frontier' only, got {name!r}")
+        raise ValueError(
+            f"offer_space: a pie ({game.name}) is bargained over with offer_space='frontier' only, got {name!r}"
+        )
     if name == "scheme":
         return SchemeOffers(problem, game, receiver_offer)
     if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)) or grid_size < 2:

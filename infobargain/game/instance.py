@@ -71,7 +71,7 @@ class Instance:
             nothing by the revelation principle); at least 2.
     """
 
-    __slots__ = ("prior", "sender_utility", "receiver_utility", "states", "actions", "name", "signals")
+    __slots__ = ("actions", "name", "prior", "receiver_utility", "sender_utility", "signals", "states")
 
     def __init__(
         self,
@@ -220,4 +220,3 @@ def random_instance(
         name=name or f"random_{n_states}x{n_actions}_seed{seed}",
         signals=signals,
     )
-

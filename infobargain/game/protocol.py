@@ -45,8 +45,10 @@ class Protocol:
             raise ValueError(f"max_rounds: must be an integer >= 1, got {self.max_rounds!r}")
         for name, low_open in (("break_off", False), ("discount", True)):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or not (
-                (0 < value <= 1) if low_open else (0 <= value <= 1)
+            if (
+                not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or not ((0 < value <= 1) if low_open else (0 <= value <= 1))
             ):
                 bounds = "(0, 1]" if low_open else "[0, 1]"
                 raise ValueError(f"{name}: must be a number in {bounds}, got {value!r}")

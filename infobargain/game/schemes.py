@@ -48,7 +48,9 @@ def validate_scheme(instance: Instance, scheme: ArrayLike, *, signals: int | Non
     matrix = np.asarray(scheme, dtype=np.float64)
     n_signals = instance.signals if signals is None else signals
     if matrix.shape != (instance.n_states, n_signals):
-        raise SchemeError(f"scheme: expected shape ({instance.n_states}, {n_signals}) [state][signal], got {matrix.shape}")
+        raise SchemeError(
+            f"scheme: expected shape ({instance.n_states}, {n_signals}) [state][signal], got {matrix.shape}"
+        )
     if not np.all(np.isfinite(matrix)):
         raise SchemeError("scheme: contains NaN or infinity")
     if np.any(matrix < -SCHEME_TOLERANCE):
@@ -99,7 +101,9 @@ def best_response(instance: Instance, belief: ArrayLike, tie_break: TieBreak = "
     """The receiver's action against ``belief`` over states."""
     check_tie_break(tie_break)
     mu = np.asarray(belief, dtype=np.float64)
-    return int(_choose(mu @ instance.receiver_utility, mu @ instance.sender_utility, _utility_scale(instance), tie_break))
+    return int(
+        _choose(mu @ instance.receiver_utility, mu @ instance.sender_utility, _utility_scale(instance), tie_break)
+    )
 
 
 def default_action(instance: Instance, tie_break: TieBreak = "sender") -> int:
@@ -107,7 +111,9 @@ def default_action(instance: Instance, tie_break: TieBreak = "sender") -> int:
     return best_response(instance, instance.prior, tie_break)
 
 
-def ignore_rule(instance: Instance, tie_break: TieBreak = "sender", *, signals: int | None = None) -> NDArray[np.float64]:
+def ignore_rule(
+    instance: Instance, tie_break: TieBreak = "sender", *, signals: int | None = None
+) -> NDArray[np.float64]:
     """``π0``: play ``a0`` after every signal."""
     rule = np.zeros((instance.signals if signals is None else signals, instance.n_actions))
     rule[:, default_action(instance, tie_break)] = 1.0
@@ -149,7 +155,9 @@ def deal_payoffs(instance: Instance, scheme: NDArray[np.float64], tie_break: Tie
     return Payoffs(float(sender), float(receiver))
 
 
-def deal_payoffs_many(instance: Instance, schemes: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.float64]:
+def deal_payoffs_many(
+    instance: Instance, schemes: NDArray[np.float64], tie_break: TieBreak = "sender"
+) -> NDArray[np.float64]:
     """``[..., 2]`` (sender, receiver) payoffs of obeyed schemes ``[..., state, signal]``."""
     actions = obey_actions(instance, schemes, tie_break)  # [..., signal]
     joint = instance.prior[:, None] * schemes  # [..., state, signal]

@@ -137,7 +137,9 @@ class ObedienceLP:
         )
         # Rows must carry exactly the prior: remove the solver's last-bit drift.
         joint *= (self.instance.prior / joint.sum(axis=1).clip(1e-300))[:, None]
-        return Solution(joint, float(joint.ravel() @ self._sender_weights), float(joint.ravel() @ self._receiver_weights))
+        return Solution(
+            joint, float(joint.ravel() @ self._sender_weights), float(joint.ravel() @ self._receiver_weights)
+        )
 
     def _explain(self, status: object, sender_at_least: float, receiver_at_least: float) -> str:
         floors = [f"U_S >= {sender_at_least:.6g}"] * np.isfinite(sender_at_least) + [

@@ -56,7 +56,7 @@ class Candidate(NamedTuple):
 class Polygon:
     """A convex polygon given by its counter-clockwise vertices (1 vertex: a point, 2: a segment)."""
 
-    __slots__ = ("vertices", "scale")
+    __slots__ = ("scale", "vertices")
 
     def __init__(self, vertices: ArrayLike) -> None:
         array = np.array(vertices, dtype=np.float64).reshape(-1, 2)
@@ -106,7 +106,8 @@ class Polygon:
             t = float(np.dot(p - a, along) / np.dot(along, along))
             return bool(-slack <= t <= 1 + slack and np.abs(a + np.clip(t, 0, 1) * along - p).max() <= slack)
         return all(
-            _cross(self.vertices[i], self.vertices[j], p) >= -slack * np.linalg.norm(self.vertices[j] - self.vertices[i])
+            _cross(self.vertices[i], self.vertices[j], p)
+            >= -slack * np.linalg.norm(self.vertices[j] - self.vertices[i])
             for i, j in self.edges()
         )
 
@@ -148,9 +149,11 @@ class Polygon:
         ``other_at_least``: maximise own utility, then the other's (so the answer is Pareto efficient).
         ``None`` when no point meets the constraint."""
         other = 1 - coordinate
-        candidates = self.candidates_above(other, other_at_least) if np.isfinite(other_at_least) else [
-            Candidate(v, i, i) for i, v in enumerate(self.vertices)
-        ]
+        candidates = (
+            self.candidates_above(other, other_at_least)
+            if np.isfinite(other_at_least)
+            else [Candidate(v, i, i) for i, v in enumerate(self.vertices)]
+        )
         if not candidates:
             return None
         own_best = max(c.point[coordinate] for c in candidates)
@@ -205,7 +208,7 @@ class PointSet:
     offer sets and gives the exact SPE of the discretised game.
     """
 
-    __slots__ = ("vertices", "scale")
+    __slots__ = ("scale", "vertices")
 
     def __init__(self, points: ArrayLike) -> None:
         array = np.array(points, dtype=np.float64).reshape(-1, 2)

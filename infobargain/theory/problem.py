@@ -67,7 +67,11 @@ class BargainingProblem:
         frontier = self.feasible.pareto_frontier()  # increasing sender, decreasing receiver utility
         receiver_levels, sender_levels = frontier[::-1, 1], frontier[::-1, 0]
         clipped = np.clip(levels, receiver_levels[0], receiver_levels[-1])
-        sender = np.interp(clipped, receiver_levels, sender_levels) if len(frontier) > 1 else np.full_like(levels, sender_levels[0])
+        sender = (
+            np.interp(clipped, receiver_levels, sender_levels)
+            if len(frontier) > 1
+            else np.full_like(levels, sender_levels[0])
+        )
         result = np.stack([sender, np.maximum(levels, receiver_levels[0])], axis=-1)
         result[levels > receiver_levels[-1] + self.feasible.tolerance] = np.nan
         return result
@@ -147,7 +151,9 @@ def _obedient_polygon(lp: ObedienceLP) -> tuple[list[NDArray[np.float64]], list[
     return points, joints
 
 
-def from_instance(instance: Instance, tie_break: TieBreak = "sender", obedience_margin: float = 0.0) -> BargainingProblem:
+def from_instance(
+    instance: Instance, tie_break: TieBreak = "sender", obedience_margin: float = 0.0
+) -> BargainingProblem:
     """The exact bargaining problem of a persuasion instance under a tie-break rule and obedience margin."""
     check_tie_break(tie_break)
     if tie_break == "receiver" and obedience_margin == 0:

@@ -8,11 +8,13 @@ approached from inside.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.theory.problem import BargainingProblem
 from infobargain.theory.polygon import Polygon
+from infobargain.theory.problem import BargainingProblem
 
 
 def _rational(problem: BargainingProblem) -> Polygon:
@@ -38,7 +40,7 @@ def nash(problem: BargainingProblem) -> NDArray[np.float64]:
     d = problem.d
     frontier = _rational(problem).pareto_frontier()
     best = frontier[0]
-    for a, b in zip(frontier[:-1], frontier[1:], strict=True):
+    for a, b in itertools.pairwise(frontier):
         point = _nash_on_segment(a, b, d)
         if np.prod(point - d) > np.prod(best - d):
             best = point

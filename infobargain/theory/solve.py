@@ -74,8 +74,12 @@ def solve(
     }
     infinite_horizon = {
         "continuation_factor": protocol.continuation,
-        "sender_first": None if infinite.sender_first is None else _point(problem, infinite.sender_first, with_scheme=False),
-        "receiver_first": None if infinite.receiver_first is None else _point(problem, infinite.receiver_first, with_scheme=False),
+        "sender_first": None
+        if infinite.sender_first is None
+        else _point(problem, infinite.sender_first, with_scheme=False),
+        "receiver_first": None
+        if infinite.receiver_first is None
+        else _point(problem, infinite.receiver_first, with_scheme=False),
     }
     if infinite.reason:
         infinite_horizon["note"] = infinite.reason

@@ -70,14 +70,18 @@ class ProtocolSolution:
         return Payoffs(float(values[0]), float(values[1]))
 
 
-def rejection_value(problem: BargainingProblem, protocol: Protocol, following: NDArray[np.float64] | None) -> NDArray[np.float64]:
+def rejection_value(
+    problem: BargainingProblem, protocol: Protocol, following: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
     """``C_t`` from the next round's value (``None`` in the last round)."""
     if following is None:
         return problem.d
     return protocol.break_off * problem.d + protocol.continuation * following
 
 
-def best_offer(problem: BargainingProblem, proposer: Role, rejection: NDArray[np.float64]) -> tuple[Candidate | None, bool]:
+def best_offer(
+    problem: BargainingProblem, proposer: Role, rejection: NDArray[np.float64]
+) -> tuple[Candidate | None, bool]:
     """The proposer's equilibrium offer against rejection values ``rejection``, and whether it is a deal.
 
     Without an acceptable offer worth at least the proposer's own rejection value, the returned candidate is
@@ -132,9 +136,7 @@ class Advantages:
 
 def advantages(problem: BargainingProblem) -> Advantages:
     sender_first, receiver_first = ultimatum(problem, "sender"), ultimatum(problem, "receiver")
-    return Advantages(
-        receiver_first.sender - problem.disagreement.sender, sender_first.sender - receiver_first.sender
-    )
+    return Advantages(receiver_first.sender - problem.disagreement.sender, sender_first.sender - receiver_first.sender)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ class RubinsteinOutcome:
     reason: str = ""
 
 
-def _step(problem: BargainingProblem, protocol: Protocol, proposer: Role, following: NDArray[np.float64]) -> tuple[NDArray[np.float64], Candidate, bool]:
+def _step(
+    problem: BargainingProblem, protocol: Protocol, proposer: Role, following: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], Candidate, bool]:
     rejection = rejection_value(problem, protocol, following)
     candidate, deal = best_offer(problem, proposer, rejection)
     assert candidate is not None
@@ -195,11 +199,15 @@ def _exact_fixed_point(
     return values
 
 
-def rubinstein(problem: BargainingProblem, break_off: float = 0.1, discount: float = 1.0, max_iterations: int = 200_000) -> RubinsteinOutcome:
+def rubinstein(
+    problem: BargainingProblem, break_off: float = 0.1, discount: float = 1.0, max_iterations: int = 200_000
+) -> RubinsteinOutcome:
     """The infinite-horizon alternating-offers outcome with continuation factor ``(1 − break_off)·discount``."""
     protocol = Protocol("alternating", "sender", 1, break_off, discount)
     if protocol.continuation >= 1:
-        return RubinsteinOutcome(None, None, "continuation factor 1: every individually rational split is an equilibrium")
+        return RubinsteinOutcome(
+            None, None, "continuation factor 1: every individually rational split is an equilibrium"
+        )
     values: dict[Role, NDArray[np.float64]] = {"sender": problem.d, "receiver": problem.d}
     previous = values
     for iteration in range(max_iterations):

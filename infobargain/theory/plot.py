@@ -65,7 +65,6 @@ def draw_bargaining_set(
     groups: list[tuple[NDArray[np.float64], list[str]]] = []
     for label, point in (points or {}).items():
         xy: NDArray[np.float64] = np.asarray(point, dtype=np.float64)
-        BENCHMARK_MARKERS.get(label, (label, "o"))[0]
         match = next((group for group in groups if np.abs(group[0] - xy).max() < 1e-9), None)
         if match is None:
             groups.append((xy, [label]))

@@ -17,6 +17,7 @@ from infobargain.game.instance import Instance, InstanceError
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS, Protocol
 from infobargain.game.scenarios import Game, scenario, scenario_names
 from infobargain.game.schemes import TIE_BREAKS
+from infobargain.training.command import register as _register_train
 
 EXIT_USAGE = 2
 
@@ -60,6 +61,40 @@ def game_from_args(args: argparse.Namespace) -> Game:
 
 def protocol_from_args(args: argparse.Namespace) -> Protocol:
     return Protocol(args.protocol, args.first_proposer, args.max_rounds, args.break_off, args.discount)
+
+
+def add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    """The environment-only parameters (DESIGN.md contract 2), for commands that build the env."""
+    from infobargain.envs.information_bargaining_v0 import REALIZATIONS
+    from infobargain.envs.offers import OFFER_SPACES, RECEIVER_OFFERS
+
+    group = parser.add_argument_group("environment")
+    group.add_argument("--offer-space", choices=OFFER_SPACES, default="frontier", help="how offers are encoded")
+    group.add_argument(
+        "--grid-size", type=int, default=11, help="levels per probability (grid) or points on the frontier"
+    )
+    group.add_argument("--receiver-offer", choices=RECEIVER_OFFERS, default="threshold")
+    group.add_argument("--realization", choices=REALIZATIONS, default="expected")
+    group.add_argument("--realization-rounds", type=int, default=10, help="rounds of the sampled realization stage")
+
+
+def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of ``information_bargaining_v0.env`` from the flags of ``add_game_arguments`` and
+    ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``game_from_args``)."""
+    return {
+        "protocol": args.protocol,
+        "first_proposer": args.first_proposer,
+        "max_rounds": args.max_rounds,
+        "break_off": args.break_off,
+        "discount": args.discount,
+        "tie_break": args.tie_break,
+        "obedience_margin": args.obedience_margin,
+        "receiver_offer": args.receiver_offer,
+        "realization": args.realization,
+        "realization_rounds": args.realization_rounds,
+        "offer_space": args.offer_space,
+        "grid_size": args.grid_size,
+    }
 
 
 # solve
@@ -147,7 +182,28 @@ def _register_solve(commands: Any) -> None:
     parser.set_defaults(handler=command_solve)
 
 
-REGISTRARS: list[Callable[[Any], None]] = [_register_solve]
+def _register_play(commands: Any) -> None:
+    from infobargain.agents.play import register
+
+    register(commands)
+
+
+REGISTRARS: list[Callable[[Any], None]] = [_register_solve, _register_train, _register_play]
+
+
+def _register_evaluate(commands: Any) -> None:
+    from infobargain.evaluation.commands import register_evaluate
+
+    register_evaluate(commands)
+
+
+def _register_suite(commands: Any) -> None:
+    from infobargain.evaluation.commands import register_suite
+
+    register_suite(commands)
+
+
+REGISTRARS += [_register_evaluate, _register_suite]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from infobargain.agents.base import BoundPolicy, Observation
 from infobargain.envs.offers import DiscreteOffers
 from infobargain.game.protocol import Role
 from infobargain.theory.problem import BargainingProblem
-from infobargain.theory.spe import SPEOutcome, subgame_perfect
+from infobargain.theory.spe import SPEOutcome, best_offer, subgame_perfect
 
 ACCEPT_TOLERANCE = 1e-9
 """Slack with which an indifferent responder still accepts (offers are computed in floating point)."""
@@ -23,8 +23,7 @@ ACCEPT_TOLERANCE = 1e-9
 
 def game_problem(env: Any) -> BargainingProblem:
     """The bargaining problem of the env's current game with the offers its encoding allows."""
-    encoding = env.encoding
-    return encoding.discrete_problem() if isinstance(encoding, DiscreteOffers) else env.problem
+    return env.encoding.offer_problem()  # type: ignore[no-any-return]
 
 
 class SPEPolicy(BoundPolicy):
@@ -41,22 +40,18 @@ class SPEPolicy(BoundPolicy):
 
     def __init__(self, env: Any, role: Role) -> None:
         super().__init__(env, role)
-        self._cache: dict[tuple[int, Role], SPEOutcome] = {}
+        self._planned: tuple[BargainingProblem, Role, SPEOutcome] | None = None
 
     def plan(self) -> SPEOutcome:
-        problem = game_problem(self.env)
-        key = (id(problem), self.env.first)
-        if key not in self._cache:
-            self._cache = {key: subgame_perfect(problem, self.env.rules, self.env.first)}
-        return self._cache[key]
+        """The SPE of the env's current game (recomputed when a sampler draws a new game)."""
+        problem, first = game_problem(self.env), self.env.first
+        if self._planned is None or self._planned[0] is not problem or self._planned[1] != first:
+            self._planned = (problem, first, subgame_perfect(problem, self.env.rules, first))
+        return self._planned[2]
 
     def _offer_for(self, round_index: int) -> Any:
-        plan = self.plan().plan[round_index]
-        problem = game_problem(self.env)
-        candidate = problem.offers[self.me].best_for(self.me, plan.rejection_value[1 - self.me]) if plan.deal else None
-        if candidate is None:
-            candidate = problem.offers[self.me].best_for(self.me)
-        assert candidate is not None
+        """The equilibrium offer of ``round_index`` (an offer made to be rejected when the plan delays)."""
+        candidate, _ = best_offer(game_problem(self.env), self.role, self.plan().plan[round_index].rejection_value)
         index = candidate.start if isinstance(self.env.encoding, DiscreteOffers) else None
         return self.offer(candidate.point, index)
 

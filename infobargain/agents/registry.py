@@ -1,5 +1,6 @@
 """Players by short name: ``spe``, ``bp``, ``nash``, ``obedient``, ``ignore``, ``threshold:0.2``, ``random``,
-or a path to a saved player (an analytic player's ``.json``, or a trained model)."""
+``human`` (the terminal), ``llm:MODEL`` (a chat model, configured by environment variables), or a path to a
+saved player (an analytic player's ``.json``, or a trained model)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from infobargain.agents.base import Policy
 from infobargain.game.protocol import Role
 from infobargain.theory.solutions import nash
 
-POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "PATH")
+POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
 
 
 def _threshold(spec: str) -> float:
@@ -44,6 +45,14 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
         )
     if spec == "ignore":
         return TargetPolicy(env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: np.inf)
+    if spec == "human":
+        from infobargain.agents.human import HumanPolicy
+
+        return HumanPolicy(env, role)
+    if spec.startswith("llm:"):
+        from infobargain.agents.llm import LLMPolicy
+
+        return LLMPolicy.from_spec(spec, env, role)
     if spec.startswith("threshold"):
         level = _threshold(spec)
         return TargetPolicy(env, role, spec, conceding_down_to(level), lambda problem, me: level)

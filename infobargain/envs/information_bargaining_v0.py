@@ -586,7 +586,7 @@ class raw_env(AECEnv):
         self.deal, self.end_round, self.pending = deal, self.round, None
         value = self.problem.d if deal is None else deal.payoffs
         if self.realization == "expected":
-            self.payoffs = self.breakdown_value + self.survival * self.rules.discount**self.round * value
+            self.payoffs = self.breakdown_value + self.survival * value
             self._finish(self.payoffs)
             return
         self.phase = "realization"
@@ -719,8 +719,8 @@ class parallel_env(ParallelEnv):
     metadata = raw_env.metadata
 
     def __init__(self, max_cycles: int | None = None, **kwargs: Any) -> None:
-        self.aec = raw_env(max_cycles=None, **kwargs)
-        self.aec.decision_cap = max_cycles
+        self.aec = raw_env(max_cycles=max_cycles, **kwargs)  # validates max_cycles
+        self.aec.decision_cap = max_cycles  # one decision per Parallel step
         self.possible_agents = self.aec.possible_agents
         self.agents: list[str] = []
         self.render_mode = self.aec.render_mode

@@ -29,7 +29,7 @@ from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Role
 from infobargain.game.schemes import deal_payoffs_many, fit_signals
-from infobargain.theory.polygon import PointSet, segment_points
+from infobargain.theory.polygon import PointSet, Polyline, segment_points
 from infobargain.theory.problem import BargainingProblem
 
 OfferSpaceName = Literal["scheme", "grid", "frontier"]
@@ -84,6 +84,11 @@ class OfferEncoding:
         assert isinstance(self.game, Instance)
         return self.game
 
+    def offer_problem(self) -> BargainingProblem:
+        """The bargaining problem with the offers this encoding lets each proposer make; its SPE is the exact
+        SPE of the game the env plays. Built once per encoding (rebuilt whenever the game changes)."""
+        return self.problem
+
     def action_space(self) -> spaces.Space:
         raise NotImplementedError
 
@@ -97,7 +102,7 @@ class OfferEncoding:
         if self.receiver_offer == "threshold":
             point = self.problem.sender_best_given_receiver(own[1])
             if not np.isnan(point).any():  # NaN only when a positive margin excludes the demand
-                scheme = fit_signals(self.problem.scheme_for_point(point), self.instance.signals)
+                scheme = fit_signals(self.problem.frontier_schemes(point), self.instance.signals)
                 return Offer(
                     "receiver",
                     deal_payoffs_many(self.instance, scheme, self.problem.tie_break),
@@ -111,9 +116,23 @@ class OfferEncoding:
 class SchemeOffers(OfferEncoding):
     name: OfferSpaceName = "scheme"
 
+    def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer) -> None:
+        super().__init__(problem, game, receiver_offer)
+        self._offer_problem: BargainingProblem | None = None
+
     def action_space(self) -> spaces.Box:
         size = 1 + self.instance.n_states * self.instance.signals
         return spaces.Box(-1.0, 1.0, (size,), dtype=np.float64)
+
+    def offer_problem(self) -> BargainingProblem:
+        """A receiver's demand is mapped to the sender's best answer, a Pareto-frontier point: under
+        ``receiver_offer="threshold"`` the receiver's offers are the frontier, not the whole set."""
+        if self.receiver_offer != "threshold":
+            return self.problem
+        if self._offer_problem is None:
+            frontier = Polyline(self.problem.feasible.pareto_frontier())
+            self._offer_problem = self.problem.with_offers(self.problem.offers[0], frontier)
+        return self._offer_problem
 
     def to_scheme(self, action: NDArray[np.floating]) -> NDArray[np.float64]:
         weights = (np.clip(np.asarray(action[1:], dtype=np.float64), -1.0, 1.0) + 1.0) / 2.0
@@ -140,6 +159,7 @@ class DiscreteOffers(OfferEncoding):
     def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer) -> None:
         super().__init__(problem, game, receiver_offer)
         self.offers: dict[Role, list[Offer]] = {role: self._build(role) for role in ("sender", "receiver")}
+        self._offer_problem: BargainingProblem | None = None
 
     def _build(self, proposer: Role) -> list[Offer]:
         raise NotImplementedError
@@ -158,9 +178,10 @@ class DiscreteOffers(OfferEncoding):
         """The payoffs each of ``proposer``'s offers gives if accepted (in offer-index order)."""
         return PointSet([offer.payoffs for offer in self.offers[proposer]])
 
-    def discrete_problem(self) -> BargainingProblem:
-        """The bargaining problem restricted to these offers: its SPE is the exact SPE of the env's game."""
-        return self.problem.with_offers(self.offer_points("sender"), self.offer_points("receiver"))
+    def offer_problem(self) -> BargainingProblem:
+        if self._offer_problem is None:
+            self._offer_problem = self.problem.with_offers(self.offer_points("sender"), self.offer_points("receiver"))
+        return self._offer_problem
 
 
 class GridOffers(DiscreteOffers):

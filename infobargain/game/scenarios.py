@@ -58,7 +58,7 @@ def scenario_names() -> list[str]:
 
 def scenario(name: str) -> Game:
     """Build the named game. ``random:SxA:SEED`` (e.g. ``random:3x3:0``) draws a seeded random instance."""
-    if name.startswith("random"):
+    if name == "random" or name.startswith("random:"):
         return _random_scenario(name)
     try:
         return SCENARIOS[name]()
@@ -72,7 +72,7 @@ def _random_scenario(name: str) -> Instance:
         shape = parts[1] if len(parts) > 1 else "3x3"
         seed = int(parts[2]) if len(parts) > 2 else 0
         n_states, n_actions = (int(n) for n in shape.lower().split("x"))
-        if len(parts) > 3 or n_states < 1 or n_actions < 1:
+        if len(parts) > 3 or n_states < 1 or n_actions < 1 or seed < 0:
             raise ValueError
     except ValueError:
         raise InstanceError(f"scenario: {name!r} is not of the form random:SxA:SEED (e.g. random:3x3:0)") from None

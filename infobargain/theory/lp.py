@@ -142,9 +142,9 @@ class ObedienceLP:
         )
 
     def _explain(self, status: object, sender_at_least: float, receiver_at_least: float) -> str:
-        floors = [f"U_S >= {sender_at_least:.6g}"] * np.isfinite(sender_at_least) + [
+        floors = [f"U_S >= {sender_at_least:.6g}"] * int(np.isfinite(sender_at_least)) + [
             f"U_R >= {receiver_at_least:.6g}"
-        ] * np.isfinite(receiver_at_least)
+        ] * int(np.isfinite(receiver_at_least))
         if floors:
             return f"no obedient scheme meets {' and '.join(floors)} (HiGHS: {status})"
         return (

@@ -22,27 +22,56 @@ def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64
 
 
 def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY_TOLERANCE) -> list[int]:
-    """Indices of the hull vertices of ``points``, counter-clockwise, collinear points and duplicates dropped."""
-    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
-    scale = max(1.0, float(np.abs(points).max())) if len(points) else 1.0
-    distinct: list[int] = []
-    for i in order:
-        if not distinct or np.abs(points[i] - points[distinct[-1]]).max() > tolerance * scale:
-            distinct.append(i)
-    if len(distinct) <= 2:
-        return distinct
+    """Indices of the hull vertices of ``points``, counter-clockwise, collinear points and duplicates dropped.
+
+    Robust to rounding: points within ``tolerance`` (relative) of a kept point are duplicates, and a set
+    that is collinear within tolerance (a segment, e.g. when one player's utility is constant) comes back
+    as its two extreme points.
+    """
+    if len(points) == 0:
+        return []
+    scale = max(1.0, float(np.abs(points).max()))
+    slack = tolerance * scale
+    kept: list[int] = []
+    for i in np.lexsort((points[:, 1], points[:, 0])):
+        if not kept or np.abs(points[kept] - points[i]).max(axis=1).min() > slack:
+            kept.append(int(i))
+    if len(kept) <= 2:
+        return kept
 
     def chain(indices: list[int]) -> list[int]:
         hull: list[int] = []
-        for i in indices:
-            while len(hull) >= 2 and _cross(points[hull[-2]], points[hull[-1]], points[i]) <= tolerance * scale**2:
+        for i in indices:  # exact turns first: a tolerance here could drop a true vertex next to a noisy one
+            while len(hull) >= 2 and _cross(points[hull[-2]], points[hull[-1]], points[i]) <= 0:
                 hull.pop()
             hull.append(i)
         return hull
 
-    lower, upper = chain(distinct), chain(distinct[::-1])
-    hull = lower[:-1] + upper[:-1]
-    return hull if len(hull) >= 2 else distinct[:1] + distinct[-1:]
+    hull = chain(kept)[:-1] + chain(kept[::-1])[:-1]
+    # Then drop vertices within tolerance of the line through their neighbours (rounding noise).
+    changed = True
+    while changed and len(hull) >= 3:
+        changed = False
+        for position, i in enumerate(hull):
+            before, after = points[hull[position - 1]], points[hull[(position + 1) % len(hull)]]
+            span = float(np.linalg.norm(after - before))
+            if abs(_cross(before, after, points[i])) <= slack * max(span, slack):
+                del hull[position]
+                changed = True
+                break
+    if len(hull) >= 3:
+        return hull
+    # Collinear: the two points farthest apart along the line.
+    one = max(kept, key=lambda i: float(np.linalg.norm(points[i] - points[kept[0]])))
+    other = max(kept, key=lambda i: float(np.linalg.norm(points[i] - points[one])))
+    return sorted([one, other], key=lambda i: (points[i][0], points[i][1]))
+
+
+def _worst(points: NDArray[np.float64], coordinate: int, tolerance: float) -> Candidate:
+    values = points[:, coordinate]
+    ties = np.flatnonzero(values <= values.min() + tolerance)
+    index = int(ties[np.argmax(points[ties, 1 - coordinate])])
+    return Candidate(points[index], index, index)
 
 
 class Candidate(NamedTuple):
@@ -160,12 +189,19 @@ class Polygon:
         ties = [c for c in candidates if c.point[coordinate] >= own_best - self.tolerance]
         return max(ties, key=lambda c: c.point[other])
 
+    def worst_for(self, coordinate: int) -> Candidate:
+        """The vertex worst for player ``coordinate``; among ties, the best for the other player."""
+        return _worst(self.vertices, coordinate, self.tolerance)
+
     def pareto_frontier(self) -> NDArray[np.float64]:
         """Vertices of the Pareto frontier, by increasing sender utility."""
         vertices = self.vertices
         count = len(vertices)
-        top = max(range(count), key=lambda i: (vertices[i, 1], vertices[i, 0]))
-        right = max(range(count), key=lambda i: (vertices[i, 0], vertices[i, 1]))
+        # Within rounding, a horizontal top edge or a vertical right edge is not Pareto efficient.
+        top = max(np.flatnonzero(vertices[:, 1] >= vertices[:, 1].max() - self.tolerance), key=lambda i: vertices[i, 0])
+        right = max(
+            np.flatnonzero(vertices[:, 0] >= vertices[:, 0].max() - self.tolerance), key=lambda i: vertices[i, 1]
+        )
         chain = [right]
         while chain[-1] != top:
             chain.append((chain[-1] + 1) % count)
@@ -201,6 +237,18 @@ def as_points(points: Sequence[ArrayLike]) -> NDArray[np.float64]:
     return np.asarray(points, dtype=np.float64).reshape(-1, 2)
 
 
+class Polyline(Polygon):
+    """An open chain of points (e.g. a Pareto frontier used as an offer set): edges do not wrap around."""
+
+    __slots__ = ()
+
+    def edges(self) -> list[tuple[int, int]]:
+        return [(i, i + 1) for i in range(len(self.vertices) - 1)]
+
+    def pareto_frontier(self) -> NDArray[np.float64]:
+        return self.vertices[np.argsort(self.vertices[:, 0], kind="stable")].copy()
+
+
 class PointSet:
     """A finite set of payoff pairs: the offers of a discretised action space.
 
@@ -224,6 +272,10 @@ class PointSet:
     @property
     def tolerance(self) -> float:
         return GEOMETRY_TOLERANCE * self.scale
+
+    def worst_for(self, coordinate: int) -> Candidate:
+        """The point worst for player ``coordinate``; among ties, the best for the other player."""
+        return _worst(self.vertices, coordinate, self.tolerance)
 
     def best_for(self, coordinate: int, other_at_least: float = -np.inf) -> Candidate | None:
         """Lexicographic best point for ``coordinate`` among those giving the other at least ``other_at_least``;

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -75,6 +76,23 @@ class BargainingProblem:
         result = np.stack([sender, np.maximum(levels, receiver_levels[0])], axis=-1)
         result[levels > receiver_levels[-1] + self.feasible.tolerance] = np.nan
         return result
+
+    @cached_property
+    def _frontier_schemes(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        frontier = self.feasible.pareto_frontier()
+        return frontier, np.array([self.scheme_for_point(vertex) for vertex in frontier])
+
+    def frontier_schemes(self, points: ArrayLike) -> NDArray[np.float64]:
+        """``[..., state, action]`` schemes for points on the Pareto frontier, by interpolating along its edges
+        (vectorised; the same schemes :meth:`scheme_for_point` gives there)."""
+        frontier, schemes = self._frontier_schemes
+        targets = np.asarray(points, dtype=np.float64)[..., 0]
+        if len(frontier) == 1:
+            return np.broadcast_to(schemes[0], (*targets.shape, *schemes.shape[1:])).copy()
+        edge = np.clip(np.searchsorted(frontier[:, 0], targets) - 1, 0, len(frontier) - 2)
+        start, end = frontier[edge, 0], frontier[edge + 1, 0]
+        weight = np.clip((targets - start) / (end - start), 0.0, 1.0)[..., None, None]
+        return (1 - weight) * schemes[edge] + weight * schemes[edge + 1]
 
     def scheme_for_point(self, point: ArrayLike) -> NDArray[np.float64]:
         """A ``[state][action]`` scheme whose obedient payoffs are ``point`` (which must lie in the feasible set).

@@ -79,20 +79,23 @@ def rejection_value(
     return protocol.break_off * problem.d + protocol.continuation * following
 
 
-def best_offer(
-    problem: BargainingProblem, proposer: Role, rejection: NDArray[np.float64]
-) -> tuple[Candidate | None, bool]:
+def best_offer(problem: BargainingProblem, proposer: Role, rejection: NDArray[np.float64]) -> tuple[Candidate, bool]:
     """The proposer's equilibrium offer against rejection values ``rejection``, and whether it is a deal.
 
-    Without an acceptable offer worth at least the proposer's own rejection value, the returned candidate is
-    the proposer's unconstrained favourite (an offer made to be rejected).
+    When no acceptable offer is worth the proposer's own rejection value, it delays: it makes the offer the
+    responder likes least, which the responder rejects. If even that one is acceptable, every offer is and
+    delay is impossible, so the proposer makes its best offer after all.
     """
-    me = _INDEX[proposer]
+    me, you = _INDEX[proposer], 1 - _INDEX[proposer]
     offers = problem.offers[me]
-    acceptable = offers.best_for(me, rejection[1 - me])
+    acceptable = offers.best_for(me, rejection[you])
     if acceptable is not None and acceptable.point[me] >= rejection[me] - offers.tolerance:
         return acceptable, True
-    return offers.best_for(me), False
+    refused = offers.worst_for(you)
+    if refused.point[you] >= rejection[you] - offers.tolerance:
+        assert acceptable is not None  # every offer is acceptable
+        return acceptable, True
+    return refused, False
 
 
 def subgame_perfect(problem: BargainingProblem, protocol: Protocol, first: Role) -> SPEOutcome:
@@ -103,7 +106,6 @@ def subgame_perfect(problem: BargainingProblem, protocol: Protocol, first: Role)
         proposer = protocol.proposer(round_index, first)
         rejection = rejection_value(problem, protocol, following)
         candidate, deal = best_offer(problem, proposer, rejection)
-        assert candidate is not None
         value = candidate.point.copy() if deal else rejection
         plans.append(RoundPlan(round_index, proposer, candidate.point.copy(), deal, rejection, value))
         following = value
@@ -153,7 +155,6 @@ def _step(
 ) -> tuple[NDArray[np.float64], Candidate, bool]:
     rejection = rejection_value(problem, protocol, following)
     candidate, deal = best_offer(problem, proposer, rejection)
-    assert candidate is not None
     return (candidate.point.copy() if deal else rejection), candidate, deal
 
 

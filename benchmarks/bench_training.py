@@ -1,0 +1,239 @@
+"""Training speed: environment steps and wall-clock seconds until learned players are within 0.02 of the exact SPE.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_training.py [--only mappo,sb3,ibr] [--protocols ultimatum,alternating]
+        [--mappo-steps 400000] [--sb3-steps 24576] [--ibr-steps 49152] [--ibr-rounds 4] [--seed 0]
+
+Game: the paper instance (``pure_math``), frontier offers (``grid_size`` 21), coin-flip first proposer (one run
+learns both first proposers), ``ultimatum`` and ``alternating`` (``break_off`` 0.1, ``max_rounds`` 10).
+Target: the greedy players' exact expected outcome (one expected-mode episode per first proposer) within 0.02 of
+the exact SPE of the game the env plays (the discretised one; the continuous SPE is printed beside it), in
+both coordinates and for both first proposers.
+
+- **mappo**: the library's multi-agent PPO (``run_training`` with ``run.algorithm = "mappo"``); the greedy outcome
+  of every checkpoint is computed afterwards with ``mappo.greedy_outcome``, its time is the run's ``wall_time``
+  at that step. Steps are decisions of both players.
+- **sb3**: MaskablePPO learning one side against the exact-SPE opponent; steps are the learner's decisions.
+- **ibr**: iterated best response (MaskablePPO, ``--ibr-rounds`` rounds, starting against a random player);
+  steps are both learners' decisions; only rows where both sides have trained count.
+
+SB3 and IBR log the greedy outcome in every metrics row (one per rollout), with their ``wall_time``. Times are
+training time on this machine with one torch thread (``run.threads = 1``), setup excluded. Each run stops at its
+step budget; when the target is not reached the table shows the closest row instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from infobargain.agents.analytic import game_problem
+from infobargain.agents.learned import load_torch_player
+from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.game.protocol import ROLES
+from infobargain.theory.spe import subgame_perfect
+from infobargain.training.config import RunConfig
+from infobargain.training.mappo import greedy_outcome
+from infobargain.training.runner import run_training
+
+TOLERANCE = 0.02
+MAPPO_TARGET_S = 60.0
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "ultimatum": {"protocol": "ultimatum"},
+    "alternating": {"protocol": "alternating", "break_off": 0.1, "max_rounds": 10},
+}
+SB3_SETTINGS = {"learning_rate": 3e-3, "n_steps": 128, "batch_size": 128, "n_envs": 4}
+"""Faster than the SB3Section defaults on these small games (the acceptance tests use the same)."""
+
+Outcome = dict[str, NDArray[np.float64]]
+
+
+@dataclass
+class Trace:
+    """The greedy outcome at successive points of one run."""
+
+    steps: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    total_seconds: float = math.nan
+
+
+@dataclass
+class Row:
+    algorithm: str
+    protocol: str
+    trace: Trace
+    targets: Outcome
+
+    def deviation(self, outcome: Outcome) -> float:
+        return max(float(np.max(np.abs(outcome[first] - target))) for first, target in self.targets.items())
+
+    def reached(self) -> int | None:
+        """Index of the first point within the tolerance."""
+        for index, outcome in enumerate(self.trace.outcomes):
+            if self.deviation(outcome) <= TOLERANCE:
+                return index
+        return None
+
+
+def config_for(algorithm: str, protocol: str, steps: int, seed: int) -> RunConfig:
+    config = RunConfig()
+    config.run.algorithm, config.run.total_steps, config.run.seed = algorithm, steps, seed
+    config.env.update(PROTOCOLS[protocol])
+    for key, value in SB3_SETTINGS.items():
+        setattr(config.sb3, key, value)
+    return config
+
+
+def spe_targets(env_kwargs: Mapping[str, Any], *, discrete: bool = True) -> Outcome:
+    """The exact SPE outcome per first proposer (of the discretised game the env plays, or the continuous one)."""
+    targets = {}
+    for first in ROLES:
+        env = raw_env(**{**env_kwargs, "first_proposer": first})
+        problem = game_problem(env) if discrete else env.problem
+        targets[first] = np.asarray(subgame_perfect(problem, env.rules, first).payoffs, dtype=np.float64)
+    return targets
+
+
+def read_rows(run_dir: Path) -> list[dict[str, str]]:
+    with open(run_dir / "metrics.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def train(config: RunConfig, run_dir: Path) -> float:
+    started = time.perf_counter()
+    run_training(config, run_dir, show_progress=False, evaluate=False)
+    return time.perf_counter() - started
+
+
+def mappo_trace(config: RunConfig, run_dir: Path) -> Trace:
+    """Train, then replay every numbered checkpoint greedily."""
+    config.run.checkpoint_every = 5
+    trace = Trace(total_seconds=train(config, run_dir))
+    wall = {int(float(row["step"])): float(row["wall_time"]) for row in read_rows(run_dir)}
+    env = raw_env(**config.env)
+    networks = [load_torch_player(run_dir / "players" / f"{role}.pt", env, role).module for role in ROLES]
+    for path in sorted((run_dir / "checkpoints").glob("step_*.pt")):
+        state = torch.load(path, weights_only=False)
+        for network, saved in zip(networks, state["networks"], strict=True):
+            network.load_state_dict(saved)
+        trace.steps.append(int(state["step"]))
+        trace.seconds.append(wall[int(state["step"])])
+        trace.outcomes.append({first: np.asarray(v) for first, v in greedy_outcome(config, networks).items()})
+    return trace
+
+
+def metrics_trace(config: RunConfig, run_dir: Path, *, min_phase: int = 0) -> Trace:
+    """Train (SB3 or IBR), then read the greedy outcome logged in every metrics row."""
+    trace = Trace(total_seconds=train(config, run_dir))
+    for row in read_rows(run_dir):
+        if float(row.get("ibr/phase", 0)) < min_phase:
+            continue
+        trace.steps.append(int(float(row["step"])))
+        trace.seconds.append(float(row["wall_time"]))
+        trace.outcomes.append(
+            {
+                first: np.array(
+                    [
+                        float(row[f"greedy/{first}_first/sender_payoff"]),
+                        float(row[f"greedy/{first}_first/receiver_payoff"]),
+                    ]
+                )
+                for first in ROLES
+            }
+        )
+    return trace
+
+
+def pair(outcome: Outcome) -> str:
+    return "  ".join(f"{first[0].upper()}:({v[0]:.3f},{v[1]:.3f})" for first, v in outcome.items())
+
+
+def print_table(rows: list[Row], seed: int) -> None:
+    header = (
+        f"{'algorithm':<22} {'protocol':<12} {'steps to target':>15} {'s to target':>11} {'run s':>7} "
+        f"{'final |dev|':>11}  final greedy outcome (S first, R first)"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        trace, index = row.trace, row.reached()
+        final = trace.outcomes[-1] if trace.outcomes else None
+        final_dev = row.deviation(final) if final is not None else math.nan
+        if index is not None:
+            steps, seconds = f"{trace.steps[index]:,}", f"{trace.seconds[index]:.1f}"
+        else:
+            closest = min(range(len(trace.outcomes)), key=lambda k: row.deviation(trace.outcomes[k]), default=None)
+            steps = "not reached"
+            seconds = f"(best {row.deviation(trace.outcomes[closest]):.3f})" if closest is not None else "-"
+        print(
+            f"{row.algorithm:<22} {row.protocol:<12} {steps:>15} {seconds:>11} {trace.total_seconds:>7.1f} "
+            f"{final_dev:>11.3f}  {pair(final) if final is not None else '-'}"
+        )
+    print(f"\ntolerance {TOLERANCE} in both coordinates and for both first proposers; seed {seed}")
+    for protocol in dict.fromkeys(row.protocol for row in rows):
+        env_kwargs = {**RunConfig().env, **PROTOCOLS[protocol]}
+        print(
+            f"exact SPE, {protocol:<11}: discretised {pair(spe_targets(env_kwargs))}   "
+            f"continuous {pair(spe_targets(env_kwargs, discrete=False))}"
+        )
+    for row in rows:
+        if row.algorithm == "mappo":
+            index = row.reached()
+            met = index is not None and row.trace.seconds[index] <= MAPPO_TARGET_S
+            print(
+                f"target (issue): mappo within {TOLERANCE} of the SPE in <= {MAPPO_TARGET_S:.0f} s, {row.protocol}: {'met' if met else 'NOT met'}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", default="mappo,sb3,ibr", help="comma-separated: mappo, sb3, ibr")
+    parser.add_argument("--protocols", default="ultimatum,alternating")
+    parser.add_argument("--mappo-steps", type=int, default=400_000, help="decisions of both players")
+    parser.add_argument("--sb3-steps", type=int, default=24_576, help="learner decisions per side")
+    parser.add_argument("--ibr-steps", type=int, default=49_152, help="decisions over all phases")
+    parser.add_argument("--ibr-rounds", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    wanted = set(args.only.split(","))
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-training-") as scratch:
+        folder = Path(scratch)
+        for protocol in args.protocols.split(","):
+            targets = spe_targets({**RunConfig().env, **PROTOCOLS[protocol]})
+            if "mappo" in wanted:
+                config = config_for("mappo", protocol, args.mappo_steps, args.seed)
+                rows.append(Row("mappo", protocol, mappo_trace(config, folder / f"mappo-{protocol}"), targets))
+                print(f"[done] mappo {protocol}", flush=True)
+            if "sb3" in wanted:
+                for learner in ROLES:
+                    config = config_for("sb3", protocol, args.sb3_steps, args.seed)
+                    config.sb3.learner, config.sb3.opponent = learner, "spe"
+                    trace = metrics_trace(config, folder / f"sb3-{learner}-{protocol}")
+                    rows.append(Row(f"sb3 MaskablePPO {learner}", protocol, trace, targets))
+                    print(f"[done] sb3 {learner} vs spe, {protocol}", flush=True)
+            if "ibr" in wanted:
+                config = config_for("ibr", protocol, args.ibr_steps, args.seed)
+                config.ibr.rounds = args.ibr_rounds
+                trace = metrics_trace(config, folder / f"ibr-{protocol}", min_phase=1)
+                rows.append(Row(f"ibr ({args.ibr_rounds} rounds)", protocol, trace, targets))
+                print(f"[done] ibr {protocol}", flush=True)
+    print()
+    print_table(rows, args.seed)
+
+
+if __name__ == "__main__":
+    main()

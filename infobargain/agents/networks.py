@@ -1,0 +1,96 @@
+"""The actor-critic network of the library's own PPO, and its action distributions.
+
+Discrete encodings get a masked categorical policy (illegal actions get probability 0); the ``"scheme"``
+encoding a diagonal Gaussian whose samples the environment clips to ``[-1, 1]``. Sampling takes an
+explicit ``torch.Generator`` so that training is reproducible and resumable.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _layer(inputs: int, outputs: int, gain: float = 2**0.5) -> nn.Linear:
+    layer = nn.Linear(inputs, outputs)
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class ActorCritic(nn.Module):
+    """Separate policy and value MLPs over one player's observation vector."""
+
+    def __init__(self, observation_size: int, action_size: int, discrete: bool, hidden_size: int = 64) -> None:
+        super().__init__()
+        self.observation_size, self.action_size, self.discrete, self.hidden_size = (
+            observation_size,
+            action_size,
+            discrete,
+            hidden_size,
+        )
+        self.actor = nn.Sequential(
+            _layer(observation_size, hidden_size),
+            nn.Tanh(),
+            _layer(hidden_size, hidden_size),
+            nn.Tanh(),
+            _layer(hidden_size, action_size, gain=0.01),
+        )
+        self.critic = nn.Sequential(
+            _layer(observation_size, hidden_size),
+            nn.Tanh(),
+            _layer(hidden_size, hidden_size),
+            nn.Tanh(),
+            _layer(hidden_size, 1, gain=1.0),
+        )
+        self.log_std = nn.Parameter(torch.full((action_size,), -0.5)) if not discrete else None
+
+    def value(self, observation: torch.Tensor) -> torch.Tensor:
+        return self.critic(observation).squeeze(-1)
+
+    def _log_probs(self, observation: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        logits = self.actor(observation)
+        if mask is not None:
+            logits = logits.masked_fill(~mask, -1e9)
+        return torch.log_softmax(logits, dim=-1)
+
+    def act(
+        self,
+        observation: torch.Tensor,
+        mask: torch.Tensor | None,
+        generator: torch.Generator | None = None,
+        greedy: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample (or, greedily, pick the mode of) an action; returns it and its log-probability."""
+        if self.discrete:
+            log_probs = self._log_probs(observation, mask)
+            if greedy:
+                action = log_probs.argmax(dim=-1)
+            else:
+                action = torch.multinomial(log_probs.exp(), 1, generator=generator).squeeze(-1)
+            return action, log_probs.gather(-1, action[:, None]).squeeze(-1)
+        mean = torch.tanh(self.actor(observation))
+        assert self.log_std is not None
+        std = self.log_std.exp().expand_as(mean)
+        action = mean if greedy else mean + std * torch.randn(mean.shape, generator=generator)
+        return action, self._gaussian_log_prob(mean, std, action)
+
+    def evaluate(
+        self, observation: torch.Tensor, mask: torch.Tensor | None, action: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Log-probability of ``action``, entropy of the policy, and the value estimate."""
+        if self.discrete:
+            log_probs = self._log_probs(observation, mask)
+            chosen = log_probs.gather(-1, action.long()[:, None]).squeeze(-1)
+            probabilities = log_probs.exp()
+            entropy = -(probabilities * log_probs.clamp(min=-1e8)).sum(-1)
+            return chosen, entropy, self.value(observation)
+        mean = torch.tanh(self.actor(observation))
+        assert self.log_std is not None
+        std = self.log_std.exp().expand_as(mean)
+        entropy = (0.5 + 0.5 * torch.log(torch.tensor(2 * torch.pi)) + torch.log(std)).sum(-1)
+        return self._gaussian_log_prob(mean, std, action), entropy, self.value(observation)
+
+    @staticmethod
+    def _gaussian_log_prob(mean: torch.Tensor, std: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return (-((action - mean) ** 2) / (2 * std**2) - torch.log(std) - 0.5 * torch.log(torch.tensor(2 * torch.pi))).sum(-1)

@@ -1,0 +1,159 @@
+"""``infobargain play``: any two players play episodes on the AEC env; each transcript ends beside the exact SPE.
+
+Players are ``make_policy`` names: analytic ones (``spe``, ``bp``, ``random``, …), saved models (paths),
+``human`` (this terminal) and ``llm:MODEL`` (a chat model). The env's transcript is printed as the game goes,
+so a person sees every offer before deciding. After each episode: the outcome and the exact subgame-perfect
+outcome of the protocol actually played (the env's offer space, its first proposer, its parameters), from
+``theory.spe.subgame_perfect`` on :func:`infobargain.agents.analytic.game_problem`. With ``--run-dir``,
+``episodes.jsonl`` (one object per episode) and the chat models' transcripts are written there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infobargain.game.protocol import ROLES, Role
+
+EXAMPLES = """examples:
+  infobargain play --sender human --receiver spe
+  infobargain play --sender spe --receiver human --protocol ultimatum --first-proposer receiver --offer-space grid
+  INFOBARGAIN_LLM_BASE_URL=http://127.0.0.1:8000/v1 infobargain play --sender llm:MODEL --receiver spe \\
+      --episodes 12 --seed 0 --run-dir runs/play-llm
+players: spe, bp, nash, obedient, ignore, threshold:T, random, human, llm:MODEL (see infobargain.agents.llm for its
+environment variables), or the path of a saved player."""
+
+
+def register(commands: Any) -> None:
+    """Add the ``play`` subcommand to the CLI's subparsers."""
+    from infobargain.cli import add_env_arguments, add_game_arguments
+
+    parser = commands.add_parser(
+        "play",
+        help="play episodes between two players (analytic, saved, human, llm:MODEL) beside the exact SPE",
+        description="Any two players play episodes on the AEC env; each transcript ends beside the exact SPE.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sender", required=True, metavar="PLAYER", help="the sender: spe, bp, human, llm:MODEL, PATH …"
+    )
+    parser.add_argument("--receiver", required=True, metavar="PLAYER", help="the receiver (same names)")
+    add_game_arguments(parser)
+    add_env_arguments(parser)
+    parser.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
+    parser.add_argument("--seed", type=int, default=None, help="seeds episode k's env with SEED + k")
+    parser.add_argument("--run-dir", default=None, metavar="DIR", help="write episodes.jsonl and chat transcripts here")
+    parser.set_defaults(handler=command_play)
+
+
+def _pair(payoffs: Any) -> str:
+    return f"(U_S, U_R) = ({float(payoffs[0]):.4f}, {float(payoffs[1]):.4f})"
+
+
+def _agreement(round_index: int | None) -> str:
+    return "no deal" if round_index is None else f"deal in round {round_index}"
+
+
+def _policy_seed(seed: int | None, episode: int, role: Role) -> int | None:
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, episode, ROLES.index(role)]).generate_state(1)[0])
+
+
+def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: bool = True) -> dict[str, Any]:
+    """Play one episode on the AEC ``env``; print the transcript as it grows (``echo``); return the record."""
+    from infobargain.agents.analytic import game_problem
+    from infobargain.theory.spe import subgame_perfect
+
+    raw = env.unwrapped
+    env.reset(seed=seed)
+    printed = 0
+
+    def flush() -> None:
+        nonlocal printed
+        if echo:
+            for line in raw.transcript[printed:]:
+                print(line, flush=True)
+        printed = len(raw.transcript)
+
+    for agent in env.agent_iter():
+        flush()
+        observation, _, termination, truncation, _ = env.last()
+        env.step(None if termination or truncation else policies[agent].act(observation))
+    flush()
+    spe = subgame_perfect(game_problem(raw), raw.rules, raw.first)
+    payoffs = np.asarray(raw.payoffs if raw.payoffs is not None else raw.problem.d, dtype=np.float64)
+    record = {
+        "seed": seed,
+        "first_proposer": raw.first,
+        "transcript": list(raw.transcript),
+        "deal": raw.deal is not None,
+        "agreement_round": raw.end_round if raw.deal is not None else None,
+        "payoffs": payoffs.tolist(),
+        "spe": {"payoffs": [spe.payoffs.sender, spe.payoffs.receiver], "agreement_round": spe.agreement_round},
+    }
+    rules = raw.rules
+    label = f"{rules.protocol}, {raw.first} first, T={rules.rounds}, p={rules.break_off:g}, δ={rules.discount:g}"
+    label += f", {raw.encoding.name} offers"
+    expected = "" if raw.realization == "expected" else " (sampled realization: the SPE is in expectation)"
+    difference = payoffs - np.asarray(spe.payoffs)
+    print(f"outcome:   {_agreement(record['agreement_round'])}, {_pair(payoffs)}{expected}")
+    print(f"exact SPE: {_agreement(spe.agreement_round)}, {_pair(spe.payoffs)}  [{label}]")
+    print(f"outcome − SPE: ({difference[0]:+.4f}, {difference[1]:+.4f})", flush=True)
+    return record
+
+
+def command_play(args: argparse.Namespace) -> int:
+    from infobargain.agents.llm import LLMPolicy
+    from infobargain.agents.registry import make_policy
+    from infobargain.cli import env_kwargs_from_args, game_from_args
+    from infobargain.envs.information_bargaining_v0 import env as make_env
+
+    if args.episodes < 1:
+        raise ValueError(f"episodes: must be at least 1, got {args.episodes}")
+    env = make_env(game=game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
+    env.reset(seed=args.seed)  # the players read the game from a ready env
+    specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
+    players = {role: make_policy(spec, env, role) for role, spec in specs.items()}
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for player in players.values():
+            if isinstance(player, LLMPolicy):
+                player.set_run_dir(run_dir)
+    policies = {env.unwrapped.possible_agents[ROLES.index(role)]: player for role, player in players.items()}
+    records = []
+    try:
+        for episode in range(args.episodes):
+            seed = None if args.seed is None else args.seed + episode
+            for role, player in players.items():
+                player.reset(_policy_seed(args.seed, episode, role))
+            print(
+                f"\n=== episode {episode + 1}/{args.episodes}: sender {specs['sender']}, receiver {specs['receiver']}"
+            )
+            record = play_episode(env, policies, seed)
+            record.update(episode=episode, sender=specs["sender"], receiver=specs["receiver"])
+            records.append(record)
+            if run_dir is not None:
+                with (run_dir / "episodes.jsonl").open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except EOFError:
+        raise ValueError("play: the input ended before the human player decided") from None
+    if len(records) > 1:
+        mean = np.mean([r["payoffs"] for r in records], axis=0)
+        spe_mean = np.mean([r["spe"]["payoffs"] for r in records], axis=0)
+        deals = sum(r["deal"] for r in records)
+        print(f"\nmean over {len(records)} episodes ({deals} deals): {_pair(mean)}; exact SPE {_pair(spe_mean)}")
+    for role, player in players.items():
+        if isinstance(player, LLMPolicy):
+            stats = player.stats
+            print(
+                f"{role} {player.spec}: {stats.decisions} decisions, {stats.requests} replies asked, "
+                f"{stats.invalid_replies} unusable, {stats.fallbacks} fallbacks; transcript {player.transcript_path}"
+            )
+    return 0

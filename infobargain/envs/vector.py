@@ -1,0 +1,352 @@
+"""A batched environment: ``num_envs`` games of one configuration stepped at once with numpy.
+
+Same rules, encodings and realization modes as :mod:`~infobargain.envs.information_bargaining_v0`,
+same observation layout and action masks, for training at scale. Differences, all by design:
+
+- Each ``step`` takes one action per game, from the agent whose turn it is (``acting``: 0 sender,
+  1 receiver); there are no "pass" steps. The realization stage, where nobody decides, is played inside
+  the step that ends bargaining.
+- Rewards come once per episode, in that step, as ``(num_envs, 2)`` arrays: the expected payoffs in
+  expected mode; in sampled mode the sum of the realization rounds' rewards (the AEC env's return), with
+  the episode payoff (their mean) in ``payoffs``.
+- The game is fixed (no per-episode sampler).
+
+With ``autoreset=True`` a finished game starts its next episode in the same step (its observation is
+the new episode's); with ``autoreset=False`` finished games stay finished until :meth:`reset`, and
+their actions are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, SchemeOffers
+from infobargain.game.schemes import default_action, fit_signals, obey_actions
+
+
+@dataclass
+class StepResult:
+    """What one batched step returns (arrays over games)."""
+
+    rewards: NDArray[np.float64]
+    """``(num_envs, 2)``: sender and receiver rewards of this step."""
+    done: NDArray[np.bool_]
+    """Games whose episode ended in this step."""
+    payoffs: NDArray[np.float64]
+    """``(num_envs, 2)``: the episode payoff of games that ended (NaN elsewhere)."""
+    deal: NDArray[np.bool_]
+    """Games that ended with a deal."""
+    end_round: NDArray[np.intp]
+    """The round bargaining ended in (games that ended; -1 elsewhere)."""
+    first: NDArray[np.intp]
+    """Who proposed first in the episode that ended (0 sender, 1 receiver)."""
+
+
+class VectorBargainingEnv:
+    """``num_envs`` copies of one game configuration, stepped together."""
+
+    def __init__(self, num_envs: int, *, autoreset: bool = True, seed: int | None = None, **env_kwargs: Any) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        self.template = raw_env(**env_kwargs)
+        if self.template.sampler is not None:
+            raise ValueError("game: the vector env plays one fixed game; a sampler needs the AEC env")
+        self.num_envs = num_envs
+        self.autoreset = autoreset
+        self.rules = self.template.rules
+        self.encoding = self.template.encoding
+        self.problem = self.template.problem
+        self.layout = self.template.observation_layout
+        self.observation_size = self.layout.size
+        self.action_space = self.template.action_space("sender_0")
+        self.discrete = isinstance(self.encoding, DiscreteOffers)
+        self.n_actions = int(self.action_space.n) if self.discrete else int(self.action_space.shape[0])  # type: ignore[attr-defined]
+        self.rng = np.random.default_rng(seed)
+        self._prepare_tables()
+        self._static = self.template._vector(None)  # game part of the observation, shared by all games
+        self.reset(seed)
+
+    # tables built once
+
+    def _prepare_tables(self) -> None:
+        """Payoffs (and state-action distributions, for sampled realization) of every discrete offer."""
+        self.d = self.problem.d
+        self.is_pie = self.template.is_pie
+        if not self.is_pie:
+            instance = self.template.instance
+            self.utilities = np.stack([instance.sender_utility, instance.receiver_utility])  # [player, s, a]
+            no_deal = np.zeros((instance.n_states, instance.n_actions))
+            no_deal[:, default_action(instance, self.template.tie_break)] = instance.prior
+            self.no_deal_joint = no_deal
+        if self.discrete:
+            assert isinstance(self.encoding, DiscreteOffers)
+            tables = [self.encoding.offers[role] for role in ("sender", "receiver")]
+            self.offer_payoffs = np.array([[o.payoffs for o in table] for table in tables])  # [proposer, offer, 2]
+            if self.is_pie:
+                self.offer_details = np.array([[[o.keep] for o in table] for table in tables])
+            else:
+                schemes = np.array([[o.scheme for o in table] for table in tables])  # [proposer, offer, s, signal]
+                self.offer_details = schemes.reshape(2, schemes.shape[1], -1)
+                self.offer_joints = self._state_action(schemes)  # [proposer, offer, s, a]
+
+    def _state_action(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``[..., s, a]``: the probability of each (state, action) when the receiver obeys ``schemes``."""
+        instance = self.template.instance
+        actions = obey_actions(instance, schemes, self.template.tie_break)  # [..., signal]
+        joint = instance.prior[:, None] * schemes  # [..., s, signal]
+        one_hot = np.eye(instance.n_actions)[actions]  # [..., signal, a]
+        return joint @ one_hot
+
+    # episode state
+
+    def reset(
+        self,
+        seed: int | None = None,
+        start_rounds: NDArray[np.intp] | None = None,
+        start_offers: NDArray[Any] | None = None,
+        with_offer: NDArray[np.bool_] | None = None,
+    ) -> None:
+        """Start a new episode in every game.
+
+        Training only: ``start_rounds`` starts game ``i`` in round ``start_rounds[i]`` of the protocol, as if
+        every earlier offer had been rejected without a breakdown; payoffs are then measured in that round's
+        units (discounting counts rounds from the start). ``start_offers`` (actions of that round's proposer)
+        are put on the table of the games in ``with_offer``, so the responder decides first. Together they
+        reach every subgame of the bargaining stage, which self-play uses to learn subgame-perfect play.
+        """
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        self._start(np.ones(self.num_envs, dtype=bool))
+        if start_rounds is not None:
+            rounds = np.asarray(start_rounds, dtype=np.intp)
+            if rounds.shape != (self.num_envs,) or rounds.min() < 0 or rounds.max() >= self.rules.rounds:
+                raise ValueError(f"start_rounds: need {self.num_envs} rounds in [0, {self.rules.rounds - 1}]")
+            self.round[:] = rounds
+            self.start_round[:] = rounds
+            if self.rules.protocol == "alternating":
+                self.proposer[:] = np.where(rounds % 2 == 1, 1 - self.first, self.first)
+        if start_offers is not None:
+            chosen = np.ones(self.num_envs, dtype=bool) if with_offer is None else np.asarray(with_offer, dtype=bool)
+            self._decode(np.asarray(start_offers), self.proposer, chosen)
+
+    def _start(self, which: NDArray[np.bool_]) -> None:
+        count = self.num_envs
+        if not hasattr(self, "round"):
+            self.round = np.zeros(count, dtype=np.intp)
+            self.start_round = np.zeros(count, dtype=np.intp)
+            self.first = np.zeros(count, dtype=np.intp)
+            self.proposer = np.zeros(count, dtype=np.intp)
+            self.pending = np.zeros(count, dtype=bool)
+            self.pending_payoffs = np.zeros((count, 2))
+            self.pending_by = np.zeros(count, dtype=np.intp)
+            self.pending_detail = np.zeros((count, self._detail_size()))
+            self.pending_joint = None if self.is_pie else np.zeros((count, *self.no_deal_joint.shape))
+            self.survival = np.ones(count)
+            self.breakdown_value = np.zeros((count, 2))
+            self.finished = np.zeros(count, dtype=bool)
+        first = self.rules.first_proposer
+        if first == "coin_flip":
+            drawn = (self.rng.random(count) >= 0.5).astype(np.intp)
+        else:
+            drawn = np.full(count, 0 if first == "sender" else 1, dtype=np.intp)
+        self.first[which] = drawn[which]
+        self.proposer[which] = drawn[which]
+        self.round[which] = 0
+        self.start_round[which] = 0
+        self.pending[which] = False
+        self.survival[which] = 1.0
+        self.breakdown_value[which] = 0.0
+        self.finished[which] = False
+
+    def _detail_size(self) -> int:
+        """Size of the offer description in the observation (kept share, or scheme)."""
+        return 1 if self.is_pie else self.layout["offer_scheme"].stop - self.layout["offer_scheme"].start
+
+    @property
+    def acting(self) -> NDArray[np.intp]:
+        """Whose turn it is in each game (0 sender, 1 receiver)."""
+        return np.where(self.pending, 1 - self.proposer, self.proposer)
+
+    @property
+    def can_counter(self) -> NDArray[np.bool_]:
+        return np.full(self.num_envs, self.rules.protocol == "alternating") & (self.round < self.rules.rounds - 1)
+
+    # observations and masks
+
+    def observe(self, role: int) -> NDArray[np.float64]:
+        """``(num_envs, observation_size)``: every game's observation for ``role`` (0 sender, 1 receiver)."""
+        layout = self.layout
+        vector = np.repeat(self._static[None], self.num_envs, axis=0)
+        vector[:, layout["role"].start + role] = 1.0
+        vector[:, layout["my_turn"]] = (self.acting == role)[:, None]
+        vector[:, layout["proposing"]] = (self.proposer == role)[:, None]
+        vector[:, layout["phase"].start] = 1.0
+        vector[np.arange(self.num_envs), layout["round"].start + np.minimum(self.round, self.rules.rounds - 1)] = 1.0
+        on_table = self.pending
+        vector[:, layout["offer_on_table"]] = on_table[:, None]
+        detail = layout["offer_keep"] if self.is_pie else layout["offer_scheme"]
+        vector[:, detail] = np.where(on_table[:, None], self.pending_detail, 0.0)
+        vector[:, layout["offer_payoffs"]] = np.where(on_table[:, None], self.pending_payoffs, 0.0)
+        vector[:, layout["offer_by_me"]] = (on_table & (self.pending_by == role))[:, None]
+        return vector
+
+    def action_masks(self) -> NDArray[np.bool_]:
+        """``(num_envs, n_actions)``: legal actions of the acting agent of each game (discrete encodings)."""
+        mask = np.zeros((self.num_envs, self.n_actions), dtype=bool)
+        proposing = ~self.pending
+        mask[proposing, FIRST_OFFER:] = True
+        responding = self.pending
+        mask[responding, ACCEPT] = True
+        counter = responding & self.can_counter
+        mask[counter, FIRST_OFFER:] = True
+        mask[responding & ~counter, REJECT] = True
+        return mask
+
+    # stepping
+
+    def _decode(self, actions: NDArray[Any], proposer: NDArray[np.intp], which: NDArray[np.bool_]) -> None:
+        """Put the offers made by ``actions`` on the table of games ``which``."""
+        if not which.any():
+            return
+        if self.discrete:
+            index = actions[which].astype(np.intp) - FIRST_OFFER
+            by = proposer[which]
+            self.pending_payoffs[which] = self.offer_payoffs[by, index]
+            self.pending_detail[which] = self.offer_details[by, index]
+            if not self.is_pie:
+                self.pending_joint[which] = self.offer_joints[by, index]  # type: ignore[index]
+        else:
+            self._decode_schemes(actions[which], proposer[which], which)
+        self.pending[which] = True
+        self.pending_by[which] = proposer[which]
+
+    def _decode_schemes(
+        self, actions: NDArray[np.float64], proposer: NDArray[np.intp], which: NDArray[np.bool_]
+    ) -> None:
+        assert isinstance(self.encoding, SchemeOffers)
+        instance = self.template.instance
+        weights = (np.clip(actions[:, 1:], -1.0, 1.0) + 1.0) / 2.0
+        weights = weights.reshape(len(actions), instance.n_states, instance.signals)
+        totals = weights.sum(axis=2, keepdims=True)
+        schemes = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / instance.signals)
+        joints = self._state_action(schemes)
+        payoffs = np.einsum("bsa,psa->bp", joints, self.utilities)
+        demands = np.flatnonzero(proposer == 1)
+        if self.template.receiver_offer == "threshold" and len(demands):
+            # A receiver's demand commits the sender to its best scheme meeting the demanded utility.
+            points = self.problem.sender_best_given_receiver(payoffs[demands, 1])
+            feasible = ~np.isnan(points).any(axis=1)  # NaN only when a positive margin excludes the demand
+            rows = demands[feasible]
+            committed = self._fit_signals(self.problem.frontier_schemes(points[feasible]))
+            schemes[rows] = committed
+            joints[rows] = self._state_action(committed)
+            payoffs[rows] = np.einsum("bsa,psa->bp", joints[rows], self.utilities)
+        self.pending_payoffs[which] = payoffs
+        self.pending_detail[which] = schemes.reshape(len(actions), -1)
+        self.pending_joint[which] = joints  # type: ignore[index]
+
+    def _fit_signals(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Theory's ``[..., state, action]`` schemes with the instance's number of signals (unused ones padded)."""
+        signals = self.template.instance.signals
+        if schemes.shape[-1] > signals:  # rare: compress scheme by scheme, as the AEC env does
+            return np.array([fit_signals(scheme, signals) for scheme in schemes])
+        padding = np.zeros((*schemes.shape[:-1], signals - schemes.shape[-1]))
+        return np.concatenate([schemes, padding], axis=-1)
+
+    def step(self, actions: NDArray[Any]) -> StepResult:
+        """Apply each game's acting agent's action."""
+        actions = np.asarray(actions)
+        count = self.num_envs
+        live = ~self.finished
+        if self.discrete:
+            legal = self.action_masks()[np.arange(count), np.clip(actions.astype(np.intp), 0, self.n_actions - 1)]
+            bad = live & ((actions < 0) | (actions >= self.n_actions) | ~legal)
+            if bad.any():
+                game = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"actions: illegal action {actions[game]!r} in game {game} (see action_masks())")
+        elif not np.all(np.isfinite(actions[live])) or np.any(np.abs(actions[live]) > 1.0 + 1e-6):
+            raise ValueError("actions: NaN or values outside [-1, 1]")
+        rewards = np.zeros((count, 2))
+        payoffs = np.full((count, 2), np.nan)
+        done = np.zeros(count, dtype=bool)
+        deal = np.zeros(count, dtype=bool)
+        end_round = np.full(count, -1, dtype=np.intp)
+        first = self.first.copy()
+
+        proposing = live & ~self.pending
+        responding = live & self.pending
+        accepts = responding & ((actions[:, 0] >= 0) if not self.discrete else (actions == ACCEPT))
+        rejects = responding & ~accepts
+        self._decode(actions, self.proposer, proposing)
+
+        ending_deal = accepts
+        last_round = self.round >= self.rules.rounds - 1
+        deadline = rejects & last_round
+        survivors = rejects & ~last_round
+        factor = self.rules.discount ** (self.round - self.start_round)
+        breakdown = np.zeros(count, dtype=bool)
+        if self.template.realization == "expected":
+            self.breakdown_value[survivors] += (self.survival * self.rules.break_off * factor)[survivors, None] * self.d
+            self.survival[survivors] *= 1.0 - self.rules.break_off
+        else:
+            breakdown = survivors & (self.rng.random(count) < self.rules.break_off)
+            survivors = survivors & ~breakdown
+        no_deal = deadline | breakdown
+        ending = ending_deal | no_deal
+        if ending.any():
+            value = np.where(ending_deal[:, None], self.pending_payoffs, self.d)
+            if self.template.realization == "expected":
+                total = self.breakdown_value + (self.survival * factor)[:, None] * value
+                rewards[ending] = total[ending]
+                payoffs[ending] = total[ending]
+            else:
+                episode = self._realize(ending, ending_deal, factor)
+                rewards[ending] = episode[ending] * self.template.realization_rounds
+                payoffs[ending] = episode[ending]
+            done |= ending
+            deal |= ending_deal
+            end_round[ending] = self.round[ending]
+            self.finished |= ending
+            self.pending[ending] = False
+
+        # A rejection that survives opens the next round; a counter-offer is that round's offer.
+        self.round[survivors] += 1
+        if self.rules.protocol == "alternating":
+            self.proposer[survivors] = 1 - self.proposer[survivors]
+        self.pending[survivors] = False
+        countering = survivors & self._counter_mask(actions)
+        self._decode(actions, self.proposer, countering)
+
+        if self.autoreset and done.any():
+            self._start(done)
+        return StepResult(rewards, done, payoffs, deal, end_round, first)
+
+    def _counter_mask(self, actions: NDArray[Any]) -> NDArray[np.bool_]:
+        if self.rules.protocol != "alternating":
+            return np.zeros(self.num_envs, dtype=bool)
+        if self.discrete:
+            return actions >= FIRST_OFFER
+        return np.ones(self.num_envs, dtype=bool)
+
+    def _realize(
+        self, ending: NDArray[np.bool_], dealt: NDArray[np.bool_], factor: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Sampled realization: the mean per-round reward of each ending game over ``realization_rounds`` rounds."""
+        rounds = self.template.realization_rounds
+        if self.is_pie:
+            value = np.where(dealt[:, None], self.pending_payoffs, self.d)
+            return factor[:, None] * value
+        joints = np.where(dealt[:, None, None], self.pending_joint, self.no_deal_joint)  # type: ignore[arg-type]
+        cells = joints.reshape(self.num_envs, -1)
+        cumulative = np.cumsum(cells, axis=1)
+        cumulative[:, -1] = 1.0
+        draws = self.rng.random((self.num_envs, rounds))
+        index = (draws[:, :, None] > cumulative[:, None, :]).sum(axis=2)  # inverse-CDF sampling of (s, a)
+        flat = self.utilities.reshape(2, -1)  # [player, s·a]
+        realized = flat[:, index].mean(axis=2).T  # [env, player]
+        return factor[:, None] * realized

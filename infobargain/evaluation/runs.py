@@ -1,0 +1,130 @@
+"""Evaluating a training run directory (DESIGN.md contract 5), the step that ends every training run.
+
+A run directory holds ``config.toml`` with the env arguments in an ``[env]`` table, the saved players
+``players/sender.*`` and ``players/receiver.*`` (loadable with :func:`~infobargain.agents.load_policy`) and,
+optionally, ``metrics.csv`` (a ``step`` column and any numeric metrics). :func:`evaluate_run` writes
+``evaluation.json``, ``report.md`` and the figures into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infobargain.evaluation.evaluate import ExploitabilityMode, evaluate_players
+from infobargain.evaluation.players import PlayerSpec
+from infobargain.evaluation.report import write_evaluation
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    """What evaluation needs from a run directory."""
+
+    path: Path
+    env_kwargs: dict[str, Any]
+    sender: Path
+    receiver: Path
+    metrics_csv: Path | None
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    if tomllib is None:
+        try:
+            import tomli as toml_reader  # type: ignore[import-not-found]
+        except ModuleNotFoundError:
+            raise ImportError("reading config.toml on Python 3.10 needs tomli: pip install tomli") from None
+    else:
+        toml_reader = tomllib
+    try:
+        with open(path, "rb") as handle:
+            return dict(toml_reader.load(handle))
+    except toml_reader.TOMLDecodeError as error:
+        raise ValueError(f"config: {path} is not valid TOML ({error})") from None
+
+
+def _player(run: Path, role: str) -> Path:
+    found = sorted((run / "players").glob(f"{role}.*"))
+    if not found:
+        raise ValueError(f"run: no saved {role} in {run / 'players'} (expected players/{role}.*)")
+    return found[0]
+
+
+def read_run(run_dir: str | Path) -> RunDirectory:
+    """Parse a run directory; raises ``ValueError`` naming what is missing."""
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise ValueError(f"run: {run} is not a directory")
+    config_path = run / "config.toml"
+    if not config_path.exists():
+        raise ValueError(f"run: {run} has no config.toml")
+    config = _load_toml(config_path)
+    env = config.get("env")
+    if not isinstance(env, dict):
+        raise ValueError(f"config: {config_path} has no [env] table")
+    env_kwargs = dict(env)
+    game = env_kwargs.get("game")
+    if isinstance(game, str) and game.endswith(".json") and not Path(game).is_absolute() and (run / game).exists():
+        env_kwargs["game"] = str(run / game)
+    metrics = run / "metrics.csv"
+    return RunDirectory(
+        run, env_kwargs, _player(run, "sender"), _player(run, "receiver"), metrics if metrics.exists() else None
+    )
+
+
+def evaluate_run(
+    run_dir: Path,
+    *,
+    episodes: int = 200,
+    seed: int = 0,
+    workers: int | None = None,
+    exploitability: ExploitabilityMode = "auto",
+    both_first: bool = False,
+    cross_play: Sequence[PlayerSpec] | None = None,
+    cross_play_episodes: int = 20,
+    figures: bool = True,
+    out_dir: Path | None = None,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Evaluate a run's saved players in its env; write ``evaluation.json``, ``report.md`` (and figures) into the
+    run directory (or ``out_dir``). ``cross_play``: more players to put in a cross-play matrix with the run's
+    two. Returns the evaluation document."""
+    run = read_run(run_dir)
+    result = evaluate_players(
+        run.sender,
+        run.receiver,
+        run.env_kwargs,
+        episodes=episodes,
+        seed=seed,
+        workers=workers,
+        exploitability=exploitability,
+        both_first=both_first,
+        progress=progress,
+    )
+    result["run"] = str(run.path)
+    target = Path(out_dir) if out_dir is not None else run.path
+    extra: dict[str, str] = {}
+    if cross_play:
+        from infobargain.evaluation.crossplay import cross_play as play_all
+
+        matrix = play_all(
+            [run.sender, *cross_play],
+            run.env_kwargs,
+            receivers=[run.receiver, *cross_play],
+            episodes=cross_play_episodes,
+            seed=seed,
+            workers=workers,
+        )
+        if any(path.suffix == ".png" for path in matrix.write(target, plot=figures)):
+            extra["cross-play payoffs"] = "cross_play.png"
+        result["cross_play"] = matrix.to_json()
+    write_evaluation(
+        result, target, env_kwargs=run.env_kwargs, metrics_csv=run.metrics_csv, figures=figures, extra_figures=extra
+    )
+    return result

@@ -1,0 +1,422 @@
+"""The paper's task suite: its grid of games and protocols as named tasks, scored against exact theory.
+
+Tasks (Lin et al., arXiv 2506.05876; THEORY.md §5):
+
+==========================  ======================================================  ===================
+task                        protocol                                                games
+==========================  ======================================================  ===================
+``sig_ultimatum_sender``    one offer, the sender proposes (Bayesian persuasion)    pure_math, grading_students, selling_products
+``sig_ultimatum_coin``      one offer, coin-flip proposer                           the same three
+``sig_fixed_role_5``        fixed-role, 5 offers, the sender proposes                the same three
+``sig_alternating_10``      alternating, break-off 0.1, 10 offers, coin flip        the same three
+``barg_ultimatum``          one offer, coin-flip proposer                           split_pie, split_pie_bounded
+``barg_fixed_role_5``       fixed-role, 5 offers, player 0 proposes                 both pies
+``barg_alternating_10``     alternating, break-off 0.1, 10 offers, coin flip        both pies
+==========================  ======================================================  ===================
+
+Every task is played separately for each first proposer it allows (one table row each: statistics are
+never pooled across first proposers). A row shows the exact SPE of the continuous game (THEORY.md), the
+exact SPE of the offer space played, the limit the finite protocol tends to (T → ∞: Rubinstein for
+alternating offers, the ultimatum point otherwise), the Nash point, the authors' reference value, the
+outcome of the players evaluated (expected mode) with their exact NashConv, and the paper's LLM results.
+The summary gives each column's mean absolute error against the exact SPE.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infobargain.evaluation import paper
+from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_proposer_payoff
+from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.evaluation.metrics import score_group
+from infobargain.evaluation.players import PlayerSpec, player_name
+from infobargain.evaluation.rollout import rollout
+from infobargain.game.protocol import ROLES, Role
+from infobargain.game.scenarios import PAPER_SCENARIOS
+
+PIES = ("split_pie", "split_pie_bounded")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One protocol of the paper's grid, on the games it was run on."""
+
+    name: str
+    title: str
+    signaling: bool
+    protocol: str
+    first_proposer: str
+    max_rounds: int
+    break_off: float
+    games: tuple[str, ...]
+    families: Mapping[str, tuple[str, ...]]
+    """game → the task families of ``paper_llm_results.csv`` that played this task on it."""
+
+    def firsts(self) -> tuple[Role, ...]:
+        return ROLES if self.first_proposer == "coin_flip" else (self.first_proposer,)  # type: ignore[return-value]
+
+    def env_kwargs(self, game: str, offer_space: str, grid_size: int) -> dict[str, Any]:
+        return {
+            "game": game,
+            "protocol": self.protocol,
+            "first_proposer": self.first_proposer,
+            "max_rounds": self.max_rounds,
+            "break_off": self.break_off,
+            "discount": 1.0,
+            "offer_space": "frontier" if game in PIES else offer_space,
+            "grid_size": grid_size,
+            "realization": "expected",
+        }
+
+
+def _same(families: tuple[str, ...], games: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    return dict.fromkeys(games, families)
+
+
+def _pies(unbounded: tuple[str, ...], bounded: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {"split_pie": unbounded, "split_pie_bounded": bounded}
+
+
+TASKS: tuple[Task, ...] = (
+    Task(
+        name="sig_ultimatum_sender",
+        title="one-shot, sender proposes (Bayesian persuasion)",
+        signaling=True,
+        protocol="ultimatum",
+        first_proposer="sender",
+        max_rounds=1,
+        break_off=0.0,
+        games=PAPER_SCENARIOS,
+        families=_same(("SIG one-shot BP, sender proposes (sys)",), PAPER_SCENARIOS),
+    ),
+    Task(
+        name="sig_ultimatum_coin",
+        title="one-shot, coin-flip proposer",
+        signaling=True,
+        protocol="ultimatum",
+        first_proposer="coin_flip",
+        max_rounds=1,
+        break_off=0.0,
+        games=PAPER_SCENARIOS,
+        families=_same(
+            ("SIG one-shot coin-flip, may-meet fixed-role", "SIG one-shot coin-flip, may-meet role-switch"),
+            PAPER_SCENARIOS,
+        ),
+    ),
+    Task(
+        name="sig_fixed_role_5",
+        title="fixed-role, 5 offers, sender proposes",
+        signaling=True,
+        protocol="fixed_role",
+        first_proposer="sender",
+        max_rounds=5,
+        break_off=0.0,
+        games=PAPER_SCENARIOS,
+        families=_same(("SIG repeated fixed-role T=5 (sender proposes)",), PAPER_SCENARIOS),
+    ),
+    Task(
+        name="sig_alternating_10",
+        title="alternating, break-off 0.1, 10 offers, coin flip",
+        signaling=True,
+        protocol="alternating",
+        first_proposer="coin_flip",
+        max_rounds=10,
+        break_off=0.1,
+        games=PAPER_SCENARIOS,
+        families=_same(("SIG alternating info-bargaining (stop 0.1, cap 10)",), PAPER_SCENARIOS),
+    ),
+    Task(
+        name="barg_ultimatum",
+        title="one-shot ultimatum, coin-flip proposer",
+        signaling=False,
+        protocol="ultimatum",
+        first_proposer="coin_flip",
+        max_rounds=1,
+        break_off=0.0,
+        games=PIES,
+        families=_pies(
+            (
+                "BARG one-shot ultimatum, unbounded, never-meet (coin+sys)",
+                "BARG one-shot, unbounded, may-meet fixed-role",
+                "BARG one-shot, unbounded, may-meet role-switch",
+            ),
+            (
+                "BARG one-shot ultimatum, bounded, never-meet",
+                "BARG one-shot, bounded, may-meet fixed-role",
+                "BARG one-shot, bounded, may-meet role-switch",
+            ),
+        ),
+    ),
+    Task(
+        name="barg_fixed_role_5",
+        title="fixed-role, 5 offers, player 0 proposes",
+        signaling=False,
+        protocol="fixed_role",
+        first_proposer="sender",
+        max_rounds=5,
+        break_off=0.0,
+        games=PIES,
+        families=_pies(("BARG repeated fixed-role T=5, unbounded",), ("BARG repeated fixed-role T=5, bounded",)),
+    ),
+    Task(
+        name="barg_alternating_10",
+        title="alternating, break-off 0.1, 10 offers, coin flip",
+        signaling=False,
+        protocol="alternating",
+        first_proposer="coin_flip",
+        max_rounds=10,
+        break_off=0.1,
+        games=PIES,
+        families=_pies(
+            ("BARG alternating (stop 0.1, cap 10), unbounded",), ("BARG alternating (stop 0.1, cap 10), bounded",)
+        ),
+    ),
+)
+TASK_NAMES = tuple(task.name for task in TASKS)
+
+PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec]]
+
+
+def trained_players(total_steps: int, seed: int, run_dir: Path | None = None) -> PlayerSource:
+    """Players trained by self-play for each task and game (``infobargain.training.api.train_players``)."""
+    try:
+        from infobargain.training.api import train_players
+    except ImportError as error:
+        raise ImportError(
+            "the suite's default players are trained by the library, which needs the training extra "
+            f"(pip install 'infobargain[train]'; {error}); or pass analytic players, e.g. --players spe"
+        ) from None
+
+    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec]:
+        where = None if run_dir is None else Path(run_dir) / f"{task.name}-{game}"
+        paths = train_players(env_kwargs, total_steps=total_steps, seed=seed, run_dir=where)
+        return Path(paths["sender"]), Path(paths["receiver"])
+
+    return source
+
+
+def fixed_players(sender: PlayerSpec, receiver: PlayerSpec) -> PlayerSource:
+    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec]:
+        return sender, receiver
+
+    return source
+
+
+def _limit(task: Task, bench: Benchmarks, first: Role) -> np.ndarray | None:
+    if task.protocol == "alternating":
+        return bench.limit[first]
+    return bench.bp_optimum if first == "sender" else bench.receiver_optimum
+
+
+def _distance(a: Mapping[str, float] | None, b: Mapping[str, float]) -> float | None:
+    if a is None:
+        return None
+    return float(math.hypot(a["sender"] - b["sender"], a["receiver"] - b["receiver"]))
+
+
+def _row(
+    task: Task,
+    game: str,
+    first: Role,
+    bench: Benchmarks,
+    players: tuple[PlayerSpec, PlayerSpec],
+    env_kwargs: dict[str, Any],
+    rows_paper: Sequence[paper.PaperRow],
+    *,
+    episodes: int,
+    seed: int,
+    workers: int | None,
+    exploitability: bool,
+) -> dict[str, Any]:
+    kwargs = {**env_kwargs, "first_proposer": first}
+    spe, played = bench.spe_continuous[first], bench.spe[first]
+    row: dict[str, Any] = {
+        "task": task.name,
+        "title": task.title,
+        "game": game,
+        "first_proposer": first,
+        "offer_space": kwargs["offer_space"],
+        "spe": {
+            **(point_json(spe.payoffs) or {}),
+            "proposer_payoff": spe_proposer_payoff(spe, bench.protocol),
+            "agreement_round": spe.agreement_round,
+        },
+        "spe_played": {
+            **(point_json(played.payoffs) or {}),
+            "proposer_payoff": spe_proposer_payoff(played, bench.protocol),
+        },
+        "limit": point_json(_limit(task, bench, first)),
+        "nash": point_json(bench.nash),
+    }
+    families = task.families[game]
+    reference, text = paper.authors_reference(rows_paper, families)
+    row["authors_reference"] = {"value": reference, "text": text}
+    episodes_played = rollout(*players, kwargs, episodes=episodes, seed=seed, workers=workers)
+    group = score_group(episodes_played, bench, first)
+    outcome = group.get("mean_outcome")
+    row["players"] = {
+        "sender": group["payoff"]["sender"],
+        "receiver": group["payoff"]["receiver"],
+        "proposer_payoff": group["proposer_payoff"],
+        "deal_rate": group["deal_rate"],
+        "mean_outcome": outcome,
+        "distance_to_spe_played": group.get("distance", {}).get("spe"),
+        "distance_to_spe": group.get("distance", {}).get("spe_continuous"),
+    }
+    row["nash_conv"] = exact_exploitability(*players, kwargs).nash_conv if exploitability and bench.discrete else None
+    models = paper.pooled(rows_paper, families, first, task.signaling)
+    row["paper"] = {
+        "families": list(families),
+        "metric": "mean (U_S, U_R) with this first proposer"
+        if task.signaling
+        else "mean payoff of the accepted offer's proposer (0 without a deal), pooled over first proposers",
+        "models": models,
+    }
+    return row
+
+
+def _paper_errors(row: Mapping[str, Any], entry: Mapping[str, Any]) -> list[float]:
+    """Absolute errors of one model's figures in one row against the exact SPE."""
+    spe = row["spe"]
+    if "proposer_payoff" in entry:
+        return [abs(entry["proposer_payoff"] - spe["proposer_payoff"])]
+    return [abs(entry["sender"] - spe["sender"]), abs(entry["receiver"] - spe["receiver"])]
+
+
+def _mae(errors: Sequence[float]) -> float | None:
+    return float(np.mean(errors)) if errors else None
+
+
+def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Each column's mean absolute error against the exact SPE (both coordinates of pairs; the proposer payoff for
+    scalars), the paper's best model and every model's error."""
+
+    def pairs(get: Callable[[Mapping[str, Any]], Mapping[str, Any] | None]) -> float | None:
+        errors: list[float] = []
+        for row in rows:
+            point = get(row)
+            if point is not None and point.get("sender") is not None:
+                errors += [abs(point["sender"] - row["spe"]["sender"]), abs(point["receiver"] - row["spe"]["receiver"])]
+        return _mae(errors)
+
+    model_errors: dict[str, list[float]] = {}
+    for row in rows:
+        for model, entry in row["paper"]["models"].items():
+            model_errors.setdefault(model, []).extend(_paper_errors(row, entry))
+    per_model = {model: _mae(errors) for model, errors in model_errors.items()}
+    best = min(per_model, key=lambda m: per_model[m]) if per_model else None  # type: ignore[arg-type,return-value]
+    reference_errors = [
+        abs(row["authors_reference"]["value"] - row["spe"]["proposer_payoff"])
+        for row in rows
+        if row["authors_reference"]["value"] is not None
+    ]
+    players_played = [row["players"]["distance_to_spe_played"] for row in rows]
+    return {
+        "spe_played": pairs(lambda r: r["spe_played"]),
+        "limit": pairs(lambda r: r["limit"]),
+        "nash": pairs(lambda r: r["nash"]),
+        "authors_reference": _mae(reference_errors),
+        "players": pairs(lambda r: r["players"]["mean_outcome"]),
+        "players_vs_spe_played": _mae(
+            [
+                abs(r["players"]["mean_outcome"][k] - r["spe_played"][k])
+                for r in rows
+                if r["players"]["mean_outcome"] is not None
+                for k in ("sender", "receiver")
+            ]
+        ),
+        "players_max_distance_to_spe_played": max((d for d in players_played if d is not None), default=None),
+        "paper_best_model": best,
+        "paper_best": per_model.get(best) if best else None,
+        "paper_models": per_model,
+    }
+
+
+def run_suite(
+    players: tuple[PlayerSpec, PlayerSpec] | None = None,
+    *,
+    tasks: Sequence[str] | None = None,
+    episodes: int = 8,
+    seed: int = 0,
+    offer_space: str = "frontier",
+    grid_size: int = 11,
+    total_steps: int = 200_000,
+    exploitability: bool = True,
+    paper_results: str | Path | None = None,
+    run_dir: Path | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Run the paper's tasks with ``players`` (sender, receiver), or with self-play agents trained by the library
+    for ``total_steps`` steps per task and game when ``players`` is ``None``. Returns the suite document."""
+    started = time.perf_counter()
+    chosen = list(TASKS) if tasks is None else [task for task in TASKS if task.name in tasks]
+    unknown = sorted(set(tasks or ()) - set(TASK_NAMES))
+    if unknown:
+        raise ValueError(f"tasks: unknown {', '.join(unknown)} (known: {', '.join(TASK_NAMES)})")
+    if players is None:
+        source = trained_players(total_steps, seed, run_dir)
+        described = f"self-play agents trained by infobargain.training.api.train_players, {total_steps} steps per task and game, seed {seed}"
+    else:
+        source = fixed_players(*players)
+        described = f"sender {player_name(players[0])}, receiver {player_name(players[1])}"
+    path = Path(paper_results) if paper_results is not None else paper.default_path()
+    notes: list[str] = []
+    rows_paper: list[paper.PaperRow] = []
+    if path.exists():
+        rows_paper = paper.load(path)
+    else:
+        notes.append(f"paper results not found at {path}: the paper column is empty (use --paper-results FILE)")
+    rows: list[dict[str, Any]] = []
+    for task in chosen:
+        for game in task.games:
+            env_kwargs = task.env_kwargs(game, offer_space, grid_size)
+            bench = benchmarks(env_kwargs)
+            pair = source(task, game, env_kwargs)
+            for first in task.firsts():
+                rows.append(
+                    _row(
+                        task,
+                        game,
+                        first,
+                        bench,
+                        pair,
+                        env_kwargs,
+                        rows_paper,
+                        episodes=episodes,
+                        seed=seed,
+                        workers=workers,
+                        exploitability=exploitability,
+                    )
+                )
+    commit = paper.source_commit(path) if rows_paper else None
+    return {
+        "suite": "Lin et al. (arXiv 2506.05876) task grid",
+        "players": described,
+        "budget": {
+            "episodes_per_row": episodes,
+            "realization": "expected",
+            "training_steps_per_task": total_steps if players is None else None,
+            "offer_space": f"{offer_space} (pies: frontier)",
+            "grid_size": grid_size,
+        },
+        "paper": {
+            "citation": paper.CITATION,
+            "source": str(path) if rows_paper else None,
+            "source_commit": commit,
+            "note": "LLM results (12 runs per task, pooled over the paper's scenarios)",
+        },
+        "rows": rows,
+        "mae_vs_spe": summarize(rows),
+        "notes": notes,
+        "elapsed_s": time.perf_counter() - started,
+        "cpu_cores": os.cpu_count(),
+    }

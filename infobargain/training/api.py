@@ -1,0 +1,105 @@
+"""Training as library calls: one function per job, each returning ready-to-play players.
+
+Every function takes the environment's arguments as a dict (any of
+:class:`~infobargain.envs.information_bargaining_v0.raw_env`'s, including ``Instance`` objects that a TOML
+config cannot hold), trains in a run directory (a temporary one unless ``run_dir`` is given) and returns
+:class:`~infobargain.agents.Policy` objects that outlive it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from infobargain.agents import Policy
+from infobargain.agents.sb3 import SB3Policy
+from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.game.instance import Instance
+from infobargain.game.protocol import Role
+from infobargain.training.config import RunConfig, SB3Section
+from infobargain.training.players import describe
+from infobargain.training.rundir import RunDirectory
+
+
+def recorded_env(env_kwargs: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """The env arguments as the run's ``config.toml`` records them: an ``Instance`` is written to
+    ``folder/instance.json`` and recorded by path, other objects by their ``repr`` (the training itself uses
+    the objects)."""
+    recorded: dict[str, Any] = {}
+    for key, value in env_kwargs.items():
+        if isinstance(value, Instance):
+            path = folder / "instance.json"
+            value.save(path)
+            recorded[key] = str(path)
+        elif isinstance(value, Path):
+            recorded[key] = str(value)
+        elif value is None or isinstance(value, (str, int, float, bool)):
+            if value is not None:
+                recorded[key] = value
+        else:
+            recorded[key] = repr(value)
+    return recorded
+
+
+def _sb3_config(
+    env_kwargs: Mapping[str, Any],
+    folder: Path,
+    role: Role,
+    opponent: str,
+    total_steps: int,
+    seed: int,
+    settings: SB3Section | None,
+) -> RunConfig:
+    config = RunConfig()
+    config.run.name, config.run.algorithm = f"{role}-best-response", "sb3"
+    config.run.total_steps, config.run.seed = total_steps, seed
+    config.sb3 = SB3Section(**vars(settings)) if settings is not None else SB3Section()
+    config.sb3.learner, config.sb3.opponent = role, opponent
+    config.env = recorded_env(env_kwargs, folder)
+    return config
+
+
+def train_best_response(
+    env_kwargs: Mapping[str, Any],
+    role: Role,
+    opponent: str | Policy,
+    *,
+    total_steps: int,
+    seed: int,
+    settings: SB3Section | None = None,
+    run_dir: str | Path | None = None,
+    show_progress: bool = False,
+) -> Policy:
+    """An approximate best response of ``role`` to a fixed ``opponent``, learned with Stable-Baselines3.
+
+    The learner plays the Gymnasium view (``infobargain/Sender-v0`` or ``infobargain/Receiver-v0``) of the
+    game ``env_kwargs`` describes, with MaskablePPO on discrete offer spaces and PPO on ``"scheme"`` (see
+    :mod:`infobargain.training.sb3`), for ``total_steps`` of its own decisions. The returned player acts
+    greedily. Being approximate, its gain over the opponent's partner is a **lower bound** on the
+    opponent's exploitability.
+
+    Args:
+        env_kwargs: arguments of :class:`~infobargain.envs.information_bargaining_v0.raw_env`.
+        role: the side that learns (``"sender"`` or ``"receiver"``).
+        opponent: a player name (:func:`~infobargain.agents.make_policy`), a saved player's path, or a
+            ``Policy`` (bound to each training env; analytic players are re-bound, others used as they are).
+        total_steps: the learner's decisions to train for.
+        seed: seeds the model and the training envs.
+        settings: SB3 hyper-parameters (default: :class:`~infobargain.training.config.SB3Section`).
+        run_dir: keep the run directory here (checkpoints, metrics, players) instead of a temporary one.
+    """
+    from infobargain.training.sb3 import train_model
+
+    with tempfile.TemporaryDirectory(prefix="infobargain-best-response-") as scratch:
+        folder = Path(run_dir) if run_dir is not None else Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = _sb3_config(env_kwargs, folder, role, describe(opponent), total_steps, seed, settings)
+        run = RunDirectory(folder, config)
+        try:
+            trained = train_model(config, run, env_kwargs=env_kwargs, opponent=opponent, show_progress=show_progress)
+        finally:
+            run.close()
+    kwargs = {key: value for key, value in env_kwargs.items() if key != "render_mode"}
+    return SB3Policy(trained.model, raw_env(**kwargs), role, spec=f"best response to {describe(opponent)}")

@@ -1,0 +1,93 @@
+"""``infobargain train``: train players from a run config, with flags that override its fields."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
+from infobargain.game.schemes import TIE_BREAKS
+from infobargain.training.config import ALGORITHMS, RunConfig
+
+# Flags that override [env] keys; absent flags leave the config alone.
+ENV_FLAGS: dict[str, dict[str, Any]] = {
+    "--scenario": {"dest": "env.game", "help": "named game (sets env.game)"},
+    "--instance": {"dest": "env.game", "metavar": "FILE", "help": "instance JSON file (sets env.game)"},
+    "--protocol": {"choices": PROTOCOLS},
+    "--first-proposer": {"choices": FIRST_PROPOSERS},
+    "--max-rounds": {"type": int},
+    "--break-off": {"type": float},
+    "--discount": {"type": float},
+    "--tie-break": {"choices": TIE_BREAKS},
+    "--obedience-margin": {"type": float},
+    "--receiver-offer": {"choices": ("threshold", "exact")},
+    "--realization": {"choices": ("expected", "sampled")},
+    "--realization-rounds": {"type": int},
+    "--offer-space": {"choices": ("scheme", "grid", "frontier")},
+    "--grid-size": {"type": int},
+}
+
+# Flags that override [rllib] keys (cluster and resources).
+RLLIB_FLAGS: dict[str, dict[str, Any]] = {
+    "--address": {
+        "metavar": "HOST:PORT",
+        "help": "attach to this Ray cluster (default: $RAY_ADDRESS, else a local Ray)",
+    },
+    "--num-env-runners": {"type": int, "metavar": "N", "help": "sampling actors"},
+    "--num-envs-per-env-runner": {"type": int, "metavar": "N"},
+    "--num-cpus-per-env-runner": {"type": int, "metavar": "N"},
+    "--num-learners": {"type": int, "metavar": "N", "help": "learner actors (0: learn in this process)"},
+    "--num-gpus-per-learner": {"type": float, "metavar": "N"},
+}
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train players (self-play PPO, SB3, iterated best response, RLlib) and evaluate them against theory",
+    )
+    parser.add_argument("--config", metavar="FILE", help="run config (TOML); defaults apply to what it omits")
+    parser.add_argument("--run-dir", metavar="DIR", help="where to write the run (default: runs/NAME)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any field")
+    parser.add_argument(
+        "--algorithm",
+        "--backend",
+        dest="run.algorithm",
+        choices=ALGORITHMS,
+        default=argparse.SUPPRESS,
+        help="training backend",
+    )
+    parser.add_argument("--seed", dest="run.seed", type=int, default=argparse.SUPPRESS)
+    parser.add_argument("--total-steps", dest="run.total_steps", type=int, default=argparse.SUPPRESS)
+    parser.add_argument("--name", dest="run.name", default=argparse.SUPPRESS)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group = parser.add_argument_group("environment (override the config's [env] table)")
+    for flag, spec in ENV_FLAGS.items():
+        options = dict(spec)
+        dest = options.pop("dest", "env." + flag[2:].replace("-", "_"))
+        group.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **options)
+    resources = parser.add_argument_group("Ray RLlib backend (override the config's [rllib] table)")
+    for flag, spec in RLLIB_FLAGS.items():
+        resources.add_argument(flag, dest="rllib." + flag[2:].replace("-", "_"), default=argparse.SUPPRESS, **spec)
+    parser.set_defaults(handler=command_train)
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    overrides = [f"{key}={value}" for key, value in vars(args).items() if "." in key]
+    config.override([*overrides, *args.set])
+    return config
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from infobargain.training.runner import run_training
+
+    config = config_from_args(args)
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.run.name
+    summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
+    report = Path(summary["run_dir"]) / "report.md"
+    print(report.read_text() if report.exists() else summary)
+    print(f"run written to {summary['run_dir']}")
+    return 0

@@ -1,0 +1,276 @@
+"""Run configurations: a TOML file people can read and diff, with command-line overrides.
+
+A config has a ``[run]`` table (name, seed, algorithm, budget, checkpointing), an ``[env]`` table whose
+keys are the environment's parameters (DESIGN.md contract 2, e.g. ``protocol = "alternating"``), and
+one table per algorithm (``[mappo]``, ``[sb3]``, ``[ibr]``, ``[rllib]``) holding its hyper-parameters.
+Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ALGORITHMS = ("mappo", "sb3", "ibr", "rllib")
+
+ENV_DEFAULTS: dict[str, Any] = {
+    "game": "pure_math",
+    "protocol": "alternating",
+    "first_proposer": "coin_flip",
+    "max_rounds": 10,
+    "break_off": 0.1,
+    "discount": 1.0,
+    "tie_break": "sender",
+    "obedience_margin": 0.0,
+    "receiver_offer": "threshold",
+    "realization": "expected",
+    "realization_rounds": 10,
+    "offer_space": "frontier",
+    "grid_size": 21,
+}
+
+
+@dataclass
+class RunSection:
+    name: str = "run"
+    seed: int = 0
+    algorithm: str = "mappo"
+    total_steps: int = 300_000
+    """Decisions (environment steps) to train for, summed over both players."""
+    checkpoint_every: int = 10
+    """Checkpoint every this many updates (iterations)."""
+    eval_episodes: int = 200
+    threads: int = 1
+    """Torch threads: 1 avoids the collapse of batched ops on a shared 2-core machine."""
+
+
+@dataclass
+class MappoSection:
+    num_envs: int = 512
+    learning_rate: float = 3e-3
+    update_epochs: int = 4
+    minibatches: int = 4
+    clip_coef: float = 0.2
+    entropy_coef: float = 0.02
+    entropy_final: float = 0.0
+    """Entropy bonus at the end of training; the coefficient decays linearly to it."""
+    value_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    hidden_size: int = 64
+    subgame_starts: float = 0.5
+    """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
+    Training every subgame directly is what lets self-play find subgame-perfect play, not just some
+    equilibrium outcome; evaluation always starts in round 0."""
+    subgame_curriculum: float = 0.0
+    """Fraction of training over which subgame starts reach back from the last round to round 0 (0: off)."""
+
+
+@dataclass
+class SB3Section:
+    learner: str = "sender"
+    opponent: str = "spe"
+    algorithm: str = "auto"
+    """``auto``: MaskablePPO for discrete offers, PPO for ``scheme``; or ``MaskablePPO``, ``PPO``, ``SAC``."""
+    n_envs: int = 4
+    learning_rate: float = 3e-4
+    n_steps: int = 256
+    batch_size: int = 256
+    ent_coef: float = 0.01
+    n_epochs: int = 10
+    gamma: float = 1.0
+    """Payoffs already carry the game's own break-off and discount; 1 adds no discounting of its own."""
+    gae_lambda: float = 0.95
+    hidden_size: int = 64
+    """Two hidden layers of this width, for the actor and the critic."""
+    vec_env: str = "dummy"
+    """``dummy`` (one process: the game is cheap, so this is the fastest) or ``subproc`` (one process per env)."""
+    log_greedy: bool = True
+    """Log the greedy players' exact expected outcome (one expected-mode episode per first proposer) in each row."""
+
+
+@dataclass
+class IBRSection:
+    rounds: int = 4
+    """Alternations: each trains the sender, then the receiver, against the other's frozen copy."""
+    pool: bool = False
+    """Train against a uniform pool of all past opponents instead of the latest one."""
+    start: str = "random"
+    """The opponent of the first learner in the first round (any player name or saved-player path)."""
+    first_learner: str = "sender"
+    """Which side trains first in every round."""
+
+
+@dataclass
+class RLlibSection:
+    address: str = ""
+    """Ray cluster address (``HOST:6379``, ``auto``, ``ray://host:10001``); empty: ``RAY_ADDRESS`` if set, else a
+    local Ray."""
+    num_env_runners: int = 2
+    """Sampling actors (0: sample in the driver process)."""
+    num_envs_per_env_runner: int = 1
+    num_cpus_per_env_runner: int = 1
+    num_learners: int = 0
+    """Learner actors (0: learn in the driver process)."""
+    num_gpus_per_learner: float = 0.0
+    train_batch_size: int = 4000
+    """Environment steps (decisions of both players) per training iteration."""
+    minibatch_size: int = 1000
+    num_epochs: int = 4
+    learning_rate: float = 3e-4
+    entropy_coef: float = 0.02
+    gamma: float = 1.0
+    gae_lambda: float = 1.0
+    """With ``gamma`` 1: each decision's return is its player's episode reward, as in ``[mappo]``."""
+    hidden_size: int = 64
+    """Two tanh layers of this width for the policy and (separately) the value network of each player."""
+    iterations: int = 0
+    """Stop after this many training iterations in all (0: only ``run.total_steps`` stops the run)."""
+
+
+SECTIONS: dict[str, type] = {
+    "run": RunSection,
+    "mappo": MappoSection,
+    "sb3": SB3Section,
+    "ibr": IBRSection,
+    "rllib": RLlibSection,
+}
+
+
+class ConfigError(ValueError):
+    """A run configuration is malformed; the message names the key."""
+
+
+@dataclass
+class RunConfig:
+    run: RunSection = field(default_factory=RunSection)
+    env: dict[str, Any] = field(default_factory=lambda: dict(ENV_DEFAULTS))
+    mappo: MappoSection = field(default_factory=MappoSection)
+    sb3: SB3Section = field(default_factory=SB3Section)
+    ibr: IBRSection = field(default_factory=IBRSection)
+    rllib: RLlibSection = field(default_factory=RLlibSection)
+
+    # building
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
+        config = cls()
+        for section, values in data.items():
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"{section}: must be a table")
+            for key, value in values.items():
+                config.set(f"{section}.{key}", value)
+        config.validate()
+        return config
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except OSError as error:
+            raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config: {path} is not valid TOML ({error})") from None
+        return cls.from_dict(data)
+
+    def set(self, dotted: str, value: Any) -> None:
+        """Set ``section.key`` (values from the command line arrive as strings and are converted)."""
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ConfigError(f"{dotted}: expected SECTION.KEY (sections: env, {', '.join(SECTIONS)})")
+        if section == "env":
+            if key not in ENV_DEFAULTS:
+                raise ConfigError(f"env.{key}: unknown environment parameter (known: {', '.join(ENV_DEFAULTS)})")
+            self.env[key] = _convert(value, type(ENV_DEFAULTS[key]), dotted)
+            return
+        if section not in SECTIONS:
+            raise ConfigError(f"{section}: unknown section (known: env, {', '.join(SECTIONS)})")
+        target = getattr(self, section)
+        types = {f.name: type(getattr(target, f.name)) for f in fields(target)}
+        if key not in types:
+            raise ConfigError(f"{dotted}: unknown key (known: {', '.join(types)})")
+        setattr(target, key, _convert(value, types[key], dotted))
+
+    def override(self, assignments: Iterable[str]) -> None:
+        """Apply ``SECTION.KEY=VALUE`` strings."""
+        for assignment in assignments:
+            dotted, sep, value = assignment.partition("=")
+            if not sep:
+                raise ConfigError(f"--set {assignment}: expected SECTION.KEY=VALUE")
+            self.set(dotted.strip(), value.strip())
+        self.validate()
+
+    def validate(self) -> None:
+        if self.run.algorithm not in ALGORITHMS:
+            raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
+        for key in ("total_steps", "checkpoint_every", "eval_episodes", "threads"):
+            if getattr(self.run, key) < 1:
+                raise ConfigError(f"run.{key}: must be >= 1")
+        from infobargain.envs.information_bargaining_v0 import raw_env
+
+        try:
+            raw_env(**self.env)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"env: {error}") from None
+
+    # writing
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"run": vars(self.run).copy(), "env": dict(self.env)}
+        for name in ("mappo", "sb3", "ibr", "rllib"):
+            data[name] = vars(getattr(self, name)).copy()
+        return data
+
+    def to_toml(self) -> str:
+        return dump_toml(self.to_dict())
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_toml())
+
+
+def _convert(value: Any, kind: type, name: str) -> Any:
+    if not isinstance(value, str) or kind is str:
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if kind is not str and not isinstance(value, kind):
+            raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}")
+        return value
+    try:
+        if kind is bool:
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return value.lower() in ("true", "1", "yes")
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+
+
+def dump_toml(data: Mapping[str, Mapping[str, Any]]) -> str:
+    """Tables of scalars (and lists of scalars) as TOML; enough for run configs, no dependency needed."""
+    lines: list[str] = []
+    for section, values in data.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"config: cannot write {value!r} to TOML")

@@ -102,6 +102,6 @@ def solve(
         "spe": spe,
         "infinite_horizon": infinite_horizon,
         "advantages": {"informational": split.informational, "first_proposer": split.first_proposer},
-        "feasible_set": [_point(problem, v, with_scheme=False) for v in problem.feasible.vertices],
+        "feasible_set": [_point(problem, v) for v in problem.feasible.vertices],
         "pareto_frontier": [_point(problem, v) for v in problem.feasible.pareto_frontier()],
     }

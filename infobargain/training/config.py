@@ -55,18 +55,18 @@ class RunSection:
 
 @dataclass
 class MappoSection:
-    num_envs: int = 512
-    learning_rate: float = 3e-3
+    num_envs: int = 1024
+    learning_rate: float = 1e-3
     update_epochs: int = 4
     minibatches: int = 4
     clip_coef: float = 0.2
     entropy_coef: float = 0.02
-    entropy_final: float = 0.0
+    entropy_final: float = 0.002
     """Entropy bonus at the end of training; the coefficient decays linearly to it."""
     value_coef: float = 0.5
     max_grad_norm: float = 0.5
-    hidden_size: int = 64
-    subgame_starts: float = 0.5
+    hidden_size: int = 128
+    subgame_starts: float = 0.9
     """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
     Training every subgame directly is what lets self-play find subgame-perfect play, not just some
     equilibrium outcome; evaluation always starts in round 0."""

@@ -119,7 +119,7 @@ def subgame_starts(
     reach back to round 0 as training progresses: backward induction, learned.
     """
     last = envs.rules.rounds - 1
-    reach = last if curriculum <= 0 else int(round(last * min(1.0, progress / curriculum)))
+    reach = last if curriculum <= 0 else round(last * min(1.0, progress / curriculum))
     rounds = rng.integers(last - reach, last + 1, envs.num_envs)
     return np.where(rng.random(envs.num_envs) < fraction, rounds, 0)
 

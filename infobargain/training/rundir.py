@@ -92,10 +92,13 @@ class RunDirectory:
         if not self.metrics_path.exists():
             return
         with open(self.metrics_path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        kept = [row for row in rows if int(float(row["step"])) <= after_step]
-        if rows:
-            self._write_rows(list(rows[0].keys()), kept)
+            reader = csv.DictReader(handle)
+            fieldnames, rows = list(reader.fieldnames or []), list(reader)
+        # A row cut short by a kill has missing fields: it was written after the checkpoint anyway.
+        complete = [row for row in rows if None not in row.values() and all(row[name] != "" for name in ("step",))]
+        kept = [row for row in complete if _is_number(row["step"]) and int(float(row["step"])) <= after_step]
+        if fieldnames:
+            self._write_rows(fieldnames, kept)
 
     def _write_rows(self, fieldnames: list[str], rows: list[dict[str, Any]]) -> None:
         temporary = self.metrics_path.with_suffix(".tmp")
@@ -135,6 +138,14 @@ class RunDirectory:
     def close(self) -> None:
         if self._tensorboard:
             self._tensorboard.close()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _header(path: Path) -> list[str]:

@@ -1,0 +1,130 @@
+"""Throughput of the batched env beside the AEC env and OpenSpiel's bargaining game, in one run.
+
+Prints decisions/s and games/s under random legal play: the vector env at B = 1, 1024 and 65536 games,
+the AEC ``raw_env`` one game at a time, and (if ``open_spiel`` is installed) OpenSpiel's C++ ``bargaining``
+game through pyspiel. Medians over ``--repeats`` timed runs; ratios are against OpenSpiel.
+
+    python benchmarks/bench_vector_env.py [--seconds 2] [--repeats 5] [--offer-space frontier]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from infobargain.envs import information_bargaining_v0
+from infobargain.envs.vector import VectorBargainingEnv
+
+Measure = Callable[[float], tuple[int, int, float]]
+
+
+def vector_env(batch: int, env_kwargs: dict[str, object]) -> Measure:
+    envs = VectorBargainingEnv(batch, autoreset=True, seed=0, **env_kwargs)
+    rng = np.random.default_rng(0)
+
+    def run(seconds: float) -> tuple[int, int, float]:
+        decisions = games = 0
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            if envs.discrete:
+                masks = envs.action_masks()
+                actions = (rng.random(masks.shape) * masks).argmax(axis=1)  # uniform over legal actions
+            else:
+                actions = rng.uniform(-1.0, 1.0, (batch, envs.n_actions))
+            result = envs.step(actions)
+            decisions += batch
+            games += int(result.done.sum())
+        return decisions, games, elapsed
+
+    return run
+
+
+def aec_env(env_kwargs: dict[str, object]) -> Measure:
+    env = information_bargaining_v0.raw_env(**env_kwargs)
+    rng = np.random.default_rng(0)
+    space = env.action_space("sender_0")
+
+    def run(seconds: float) -> tuple[int, int, float]:
+        decisions = games = 0
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            env.reset(seed=games)
+            for agent in env.agent_iter():
+                observation, _, terminated, truncated, _ = env.last()
+                if terminated or truncated:
+                    env.step(None)
+                    continue
+                mask = observation.get("action_mask")
+                action = int(rng.choice(np.flatnonzero(mask))) if mask is not None else rng.uniform(-1, 1, space.shape)
+                env.step(action)
+                decisions += 1
+            games += 1
+        return decisions, games, elapsed
+
+    return run
+
+
+def openspiel_bargaining() -> Measure | None:
+    try:
+        import pyspiel
+    except ImportError:
+        return None
+    game = pyspiel.load_game("bargaining")
+    chooser = random.Random(0)
+
+    def run(seconds: float) -> tuple[int, int, float]:
+        decisions = games = 0
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            state = game.new_initial_state()
+            while not state.is_terminal():
+                if state.is_chance_node():
+                    outcomes, probabilities = zip(*state.chance_outcomes(), strict=True)
+                    state.apply_action(chooser.choices(outcomes, probabilities)[0])
+                else:
+                    state.apply_action(chooser.choice(state.legal_actions()))
+                    decisions += 1
+            games += 1
+        return decisions, games, elapsed
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of one timed run")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--offer-space", default="frontier", choices=("frontier", "grid", "scheme"))
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 1024, 65536])
+    args = parser.parse_args()
+    env_kwargs: dict[str, object] = {"game": "pure_math", "offer_space": args.offer_space, "grid_size": 21}
+    contenders: dict[str, Measure] = {f"vector env, B={b}": vector_env(b, env_kwargs) for b in args.batches}
+    contenders["AEC raw_env"] = aec_env(env_kwargs)
+    spiel = openspiel_bargaining()
+    if spiel is not None:
+        contenders["OpenSpiel bargaining (C++)"] = spiel
+    results: dict[str, tuple[float, float]] = {}
+    for name, measure in contenders.items():
+        measure(min(0.3, args.seconds))  # warm up
+        runs = [measure(args.seconds) for _ in range(args.repeats)]
+        results[name] = (
+            statistics.median(d / t for d, _, t in runs),
+            statistics.median(g / t for _, g, t in runs),
+        )
+    reference = results.get("OpenSpiel bargaining (C++)", (float("nan"), float("nan")))[0]
+    print(f"pure_math, alternating offers (10 rounds), offer_space={args.offer_space}, random legal play")
+    print(f"median of {args.repeats} runs of {args.seconds:g} s each\n")
+    print(f"{'contender':<30}{'decisions/s':>16}{'games/s':>14}{'× OpenSpiel':>14}")
+    for name, (decisions, games) in results.items():
+        print(f"{name:<30}{decisions:>16,.0f}{games:>14,.0f}{decisions / reference:>14.2f}")
+    if spiel is None:
+        print("\nOpenSpiel is not installed (pip install open-spiel): no reference row.")
+
+
+if __name__ == "__main__":
+    main()

@@ -586,7 +586,7 @@ class raw_env(AECEnv):
         self.deal, self.end_round, self.pending = deal, self.round, None
         value = self.problem.d if deal is None else deal.payoffs
         if self.realization == "expected":
-            self.payoffs = self.breakdown_value + self.survival * value
+            self.payoffs = self.breakdown_value + self.survival * self.rules.discount**self.round * value
             self._finish(self.payoffs)
             return
         self.phase = "realization"

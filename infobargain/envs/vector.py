@@ -151,15 +151,17 @@ class VectorBargainingEnv:
             self.first = np.zeros(count, dtype=np.intp)
             self.proposer = np.zeros(count, dtype=np.intp)
             self.pending = np.zeros(count, dtype=bool)
-            self.pending_payoffs = np.zeros((count, 2))
             self.pending_by = np.zeros(count, dtype=np.intp)
-            self.pending_detail = np.zeros((count, self._detail_size()))
-            self.pending_joint = None if self.is_pie else np.zeros((count, *self.no_deal_joint.shape))
+            # Discrete encodings keep only the offer's index; the scheme encoding keeps the offer itself.
+            self.pending_index = np.zeros(count, dtype=np.intp)
+            self._payoffs = np.zeros((count, 2))
+            self._details = np.zeros((count, self._detail_size()))
+            self._joints = None if self.is_pie else np.zeros((count, *self.no_deal_joint.shape))
             self.survival = np.ones(count)
             self.breakdown_value = np.zeros((count, 2))
             self.finished = np.zeros(count, dtype=bool)
         first = self.rules.first_proposer
-        if first == "coin_flip":
+        if first == "coin_flip":  # drawn for every game so draws do not depend on which games restart
             drawn = (self.rng.random(count) >= 0.5).astype(np.intp)
         else:
             drawn = np.full(count, 0 if first == "sender" else 1, dtype=np.intp)
@@ -175,6 +177,24 @@ class VectorBargainingEnv:
     def _detail_size(self) -> int:
         """Size of the offer description in the observation (kept share, or scheme)."""
         return 1 if self.is_pie else self.layout["offer_scheme"].stop - self.layout["offer_scheme"].start
+
+    @property
+    def pending_payoffs(self) -> NDArray[np.float64]:
+        """``(num_envs, 2)``: what the offer on the table pays if accepted (meaningless where none is)."""
+        if self.discrete:
+            return self.offer_payoffs[self.pending_by, self.pending_index]  # type: ignore[no-any-return]
+        return self._payoffs
+
+    def _pending_details(self) -> NDArray[np.float64]:
+        if self.discrete:
+            return self.offer_details[self.pending_by, self.pending_index]  # type: ignore[no-any-return]
+        return self._details
+
+    def _pending_joints(self) -> NDArray[np.float64]:
+        if self.discrete:
+            return self.offer_joints[self.pending_by, self.pending_index]  # type: ignore[no-any-return]
+        assert self._joints is not None
+        return self._joints
 
     @property
     def acting(self) -> NDArray[np.intp]:
@@ -199,7 +219,7 @@ class VectorBargainingEnv:
         on_table = self.pending
         vector[:, layout["offer_on_table"]] = on_table[:, None]
         detail = layout["offer_keep"] if self.is_pie else layout["offer_scheme"]
-        vector[:, detail] = np.where(on_table[:, None], self.pending_detail, 0.0)
+        vector[:, detail] = np.where(on_table[:, None], self._pending_details(), 0.0)
         vector[:, layout["offer_payoffs"]] = np.where(on_table[:, None], self.pending_payoffs, 0.0)
         vector[:, layout["offer_by_me"]] = (on_table & (self.pending_by == role))[:, None]
         return vector
@@ -220,19 +240,13 @@ class VectorBargainingEnv:
 
     def _decode(self, actions: NDArray[Any], proposer: NDArray[np.intp], which: NDArray[np.bool_]) -> None:
         """Put the offers made by ``actions`` on the table of games ``which``."""
-        if not which.any():
-            return
-        if self.discrete:
-            index = actions[which].astype(np.intp) - FIRST_OFFER
-            by = proposer[which]
-            self.pending_payoffs[which] = self.offer_payoffs[by, index]
-            self.pending_detail[which] = self.offer_details[by, index]
-            if not self.is_pie:
-                self.pending_joint[which] = self.offer_joints[by, index]  # type: ignore[index]
-        else:
+        if self.discrete:  # whole-array selects: cheaper than masked assignment at large batch sizes
+            index = np.clip(actions.astype(np.intp) - FIRST_OFFER, 0, self.offer_payoffs.shape[1] - 1)
+            self.pending_index = np.where(which, index, self.pending_index)
+        elif which.any():
             self._decode_schemes(actions[which], proposer[which], which)
-        self.pending[which] = True
-        self.pending_by[which] = proposer[which]
+        self.pending_by = np.where(which, proposer, self.pending_by)
+        self.pending |= which
 
     def _decode_schemes(
         self, actions: NDArray[np.float64], proposer: NDArray[np.intp], which: NDArray[np.bool_]
@@ -255,9 +269,10 @@ class VectorBargainingEnv:
             schemes[rows] = committed
             joints[rows] = self._state_action(committed)
             payoffs[rows] = np.einsum("bsa,psa->bp", joints[rows], self.utilities)
-        self.pending_payoffs[which] = payoffs
-        self.pending_detail[which] = schemes.reshape(len(actions), -1)
-        self.pending_joint[which] = joints  # type: ignore[index]
+        assert self._joints is not None
+        self._payoffs[which] = payoffs
+        self._details[which] = schemes.reshape(len(actions), -1)
+        self._joints[which] = joints
 
     def _fit_signals(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
         """Theory's ``[..., state, action]`` schemes with the instance's number of signals (unused ones padded)."""
@@ -268,72 +283,68 @@ class VectorBargainingEnv:
         return np.concatenate([schemes, padding], axis=-1)
 
     def step(self, actions: NDArray[Any]) -> StepResult:
-        """Apply each game's acting agent's action."""
+        """Apply each game's acting agent's action (whole-array operations: no per-game Python)."""
         actions = np.asarray(actions)
-        count = self.num_envs
         live = ~self.finished
-        if self.discrete:
-            legal = self.action_masks()[np.arange(count), np.clip(actions.astype(np.intp), 0, self.n_actions - 1)]
-            bad = live & ((actions < 0) | (actions >= self.n_actions) | ~legal)
-            if bad.any():
-                game = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"actions: illegal action {actions[game]!r} in game {game} (see action_masks())")
-        elif not np.all(np.isfinite(actions[live])) or np.any(np.abs(actions[live]) > 1.0 + 1e-6):
-            raise ValueError("actions: NaN or values outside [-1, 1]")
-        rewards = np.zeros((count, 2))
-        payoffs = np.full((count, 2), np.nan)
-        done = np.zeros(count, dtype=bool)
-        deal = np.zeros(count, dtype=bool)
-        end_round = np.full(count, -1, dtype=np.intp)
-        first = self.first.copy()
-
         proposing = live & ~self.pending
         responding = live & self.pending
-        accepts = responding & ((actions[:, 0] >= 0) if not self.discrete else (actions == ACCEPT))
+        counter_allowed = self.can_counter
+        if self.discrete:
+            offer = (actions >= FIRST_OFFER) & (actions < self.n_actions)
+            legal = np.where(
+                proposing, offer, (actions == ACCEPT) | np.where(counter_allowed, offer, actions == REJECT)
+            )
+            if not legal[live].all():
+                game = int(np.flatnonzero(live & ~legal)[0])
+                raise ValueError(f"actions: illegal action {actions[game]!r} in game {game} (see action_masks())")
+            accepts = responding & (actions == ACCEPT)
+        else:
+            if not np.all(np.isfinite(actions[live])) or np.any(np.abs(actions[live]) > 1.0 + 1e-6):
+                raise ValueError("actions: NaN or values outside [-1, 1]")
+            accepts = responding & (actions[:, 0] >= 0)
         rejects = responding & ~accepts
+        first = self.first.copy()
         self._decode(actions, self.proposer, proposing)
 
-        ending_deal = accepts
         last_round = self.round >= self.rules.rounds - 1
-        deadline = rejects & last_round
         survivors = rejects & ~last_round
         factor = self.rules.discount ** (self.round - self.start_round)
-        breakdown = np.zeros(count, dtype=bool)
         if self.template.realization == "expected":
-            self.breakdown_value[survivors] += (self.survival * self.rules.break_off * factor)[survivors, None] * self.d
-            self.survival[survivors] *= 1.0 - self.rules.break_off
+            mass = np.where(survivors, self.survival * self.rules.break_off * factor, 0.0)
+            self.breakdown_value += mass[:, None] * self.d
+            self.survival = np.where(survivors, self.survival * (1.0 - self.rules.break_off), self.survival)
+            breakdown = np.zeros_like(survivors)
         else:
-            breakdown = survivors & (self.rng.random(count) < self.rules.break_off)
-            survivors = survivors & ~breakdown
-        no_deal = deadline | breakdown
-        ending = ending_deal | no_deal
-        if ending.any():
-            value = np.where(ending_deal[:, None], self.pending_payoffs, self.d)
+            breakdown = survivors & (self.rng.random(self.num_envs) < self.rules.break_off)
+            survivors &= ~breakdown
+        done = accepts | (rejects & last_round) | breakdown
+        rewards = np.zeros((self.num_envs, 2))
+        payoffs = np.full((self.num_envs, 2), np.nan)
+        if done.any():
+            value = np.where(accepts[:, None], self.pending_payoffs, self.d)
             if self.template.realization == "expected":
-                total = self.breakdown_value + (self.survival * factor)[:, None] * value
-                rewards[ending] = total[ending]
-                payoffs[ending] = total[ending]
+                episode = self.breakdown_value + (self.survival * factor)[:, None] * value
+                total = episode
             else:
-                episode = self._realize(ending, ending_deal, factor)
-                rewards[ending] = episode[ending] * self.template.realization_rounds
-                payoffs[ending] = episode[ending]
-            done |= ending
-            deal |= ending_deal
-            end_round[ending] = self.round[ending]
-            self.finished |= ending
-            self.pending[ending] = False
+                episode = self._realize(done, accepts, factor)
+                total = episode * self.template.realization_rounds
+            rewards = np.where(done[:, None], total, 0.0)
+            payoffs = np.where(done[:, None], episode, np.nan)
+        end_round = np.where(done, self.round, -1)
+        self.finished |= done
+        self.pending &= ~done
 
         # A rejection that survives opens the next round; a counter-offer is that round's offer.
-        self.round[survivors] += 1
+        self.round += survivors
         if self.rules.protocol == "alternating":
-            self.proposer[survivors] = 1 - self.proposer[survivors]
-        self.pending[survivors] = False
-        countering = survivors & self._counter_mask(actions)
-        self._decode(actions, self.proposer, countering)
+            self.proposer = np.where(survivors, 1 - self.proposer, self.proposer)
+        self.pending &= ~survivors
+        self._decode(actions, self.proposer, survivors & self._counter_mask(actions))
+        result = StepResult(rewards, done, payoffs, accepts & done, end_round, first)
 
         if self.autoreset and done.any():
             self._start(done)
-        return StepResult(rewards, done, payoffs, deal, end_round, first)
+        return result
 
     def _counter_mask(self, actions: NDArray[Any]) -> NDArray[np.bool_]:
         if self.rules.protocol != "alternating":
@@ -350,7 +361,7 @@ class VectorBargainingEnv:
         if self.is_pie:
             value = np.where(dealt[:, None], self.pending_payoffs, self.d)
             return factor[:, None] * value
-        joints = np.where(dealt[:, None, None], self.pending_joint, self.no_deal_joint)  # type: ignore[arg-type]
+        joints = np.where(dealt[:, None, None], self._pending_joints(), self.no_deal_joint)
         cells = joints.reshape(self.num_envs, -1)
         cumulative = np.cumsum(cells, axis=1)
         cumulative[:, -1] = 1.0

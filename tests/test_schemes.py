@@ -267,10 +267,12 @@ def test_scheme_error_is_a_value_error() -> None:
 # fit_signals
 
 
-def test_fit_signals_drops_unused_signals_and_pads() -> None:
+def test_fit_signals_drops_unused_signals_only_when_it_must_and_pads() -> None:
     scheme = np.array([[0.5, 0.0, 0.5], [0.0, 0.0, 1.0]])
     assert fit_signals(scheme, 2).tolist() == [[0.5, 0.5], [0.0, 1.0]]
-    assert fit_signals(scheme, 4).tolist() == [[0.5, 0.5, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]]
+    # When the scheme fits, signal labels are kept (signal a still recommends action a).
+    assert fit_signals(scheme, 4).tolist() == [[0.5, 0.0, 0.5, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    assert fit_signals(np.stack([scheme, scheme]), 2).tolist() == [[[0.5, 0.5], [0.0, 1.0]]] * 2
     # Dropping and padding signals changes no payoff: π1 reads posteriors, not labels.
     expected = (2 / 3, 0.0)
     assert deal_payoffs(PAPER, scheme) == pytest.approx(expected, abs=1e-12)

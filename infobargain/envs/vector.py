@@ -265,7 +265,7 @@ class VectorBargainingEnv:
             points = self.problem.sender_best_given_receiver(payoffs[demands, 1])
             feasible = ~np.isnan(points).any(axis=1)  # NaN only when a positive margin excludes the demand
             rows = demands[feasible]
-            committed = self._fit_signals(self.problem.frontier_schemes(points[feasible]))
+            committed = fit_signals(self.problem.frontier_schemes(points[feasible]), self.template.instance.signals)
             schemes[rows] = committed
             joints[rows] = self._state_action(committed)
             payoffs[rows] = np.einsum("bsa,psa->bp", joints[rows], self.utilities)
@@ -273,14 +273,6 @@ class VectorBargainingEnv:
         self._payoffs[which] = payoffs
         self._details[which] = schemes.reshape(len(actions), -1)
         self._joints[which] = joints
-
-    def _fit_signals(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Theory's ``[..., state, action]`` schemes with the instance's number of signals (unused ones padded)."""
-        signals = self.template.instance.signals
-        if schemes.shape[-1] > signals:  # rare: compress scheme by scheme, as the AEC env does
-            return np.array([fit_signals(scheme, signals) for scheme in schemes])
-        padding = np.zeros((*schemes.shape[:-1], signals - schemes.shape[-1]))
-        return np.concatenate([schemes, padding], axis=-1)
 
     def step(self, actions: NDArray[Any]) -> StepResult:
         """Apply each game's acting agent's action (whole-array operations: no per-game Python)."""

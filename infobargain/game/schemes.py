@@ -177,10 +177,17 @@ def disagreement_payoffs(instance: Instance, tie_break: TieBreak = "sender") -> 
 
 
 def fit_signals(scheme: NDArray[np.float64], signals: int) -> NDArray[np.float64]:
-    """Re-express a scheme with ``signals`` columns, dropping signals never sent and padding with unused ones.
+    """Re-express ``[..., state, signal]`` schemes with ``signals`` columns.
 
-    Raises :class:`SchemeError` when the scheme needs more signals than are available.
+    When they fit, columns keep their labels (signal ``a`` still recommends action ``a``) and unused signals
+    are appended; otherwise signals never sent are dropped first. Raises :class:`SchemeError` when a scheme
+    needs more signals than are available.
     """
+    if scheme.shape[-1] <= signals:
+        padding = np.zeros((*scheme.shape[:-1], signals - scheme.shape[-1]))
+        return np.concatenate([scheme, padding], axis=-1)
+    if scheme.ndim > 2:
+        return np.array([fit_signals(one, signals) for one in scheme])
     used = scheme[:, scheme.sum(axis=0) > 0]
     if used.shape[1] > signals:
         raise SchemeError(f"scheme: needs {used.shape[1]} signals but the instance allows {signals}")

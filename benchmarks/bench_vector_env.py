@@ -33,7 +33,7 @@ def vector_env(batch: int, env_kwargs: dict[str, object]) -> Measure:
         while (elapsed := time.perf_counter() - started) < seconds:
             if envs.discrete:
                 masks = envs.action_masks()
-                actions = (rng.random(masks.shape) * masks).argmax(axis=1)  # uniform over legal actions
+                actions = (rng.random(masks.shape, dtype=np.float32) * masks).argmax(axis=1)  # uniform over legal
             else:
                 actions = rng.uniform(-1.0, 1.0, (batch, envs.n_actions))
             result = envs.step(actions)

@@ -285,6 +285,8 @@ class raw_env(AECEnv):
             self.grid_size,  # type: ignore[arg-type]
         )
         self.is_pie = isinstance(game, SplitPie)
+        self._masks = self._build_masks()
+        self._static: NDArray[np.float64] | None = None  # the game's part of the observation, built on first use
 
     def _layout(self) -> ObservationLayout:
         rounds = self.rules.rounds
@@ -345,7 +347,7 @@ class raw_env(AECEnv):
         self.world_state: int | None = None
         self.signal: int | None = None
         self.decisions = 0
-        self.transcript: list[str] = []
+        self._log: list[str | Callable[[], str]] = []
         self.offer_trail: list[tuple[Role, NDArray[np.float64]]] = []
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
@@ -365,7 +367,7 @@ class raw_env(AECEnv):
         self.terminations = dict.fromkeys(self.agents, False)
         self.truncations = dict.fromkeys(self.agents, False)
         self.agent_selection = AGENTS[self.first]
-        self.transcript.append(f"{self.game.name}: {self.rules.protocol}, {self.first} proposes first")
+        self._log.append(f"{self.game.name}: {self.rules.protocol}, {self.first} proposes first")
         self.infos = {agent: self._info(agent) for agent in self.agents}
 
     # who acts, and what may they do
@@ -381,21 +383,26 @@ class raw_env(AECEnv):
         return self.rules.protocol == "alternating" and self.round < self.rules.rounds - 1
 
     def action_mask(self, agent: str) -> NDArray[np.int8]:
-        """Legal actions of ``agent`` now (discrete encodings)."""
-        assert isinstance(self.encoding, DiscreteOffers)
-        mask = np.zeros(FIRST_OFFER + self.encoding.size, dtype=np.int8)
-        role = ROLE_OF[agent]
-        if self.phase != "bargaining" or role != self.acting_role:
-            mask[ACCEPT] = 1
-        elif self.pending is None:
-            mask[FIRST_OFFER:] = 1
-        else:
-            mask[ACCEPT] = 1
-            if self.can_counter:
-                mask[FIRST_OFFER:] = 1
-            else:
-                mask[REJECT] = 1
-        return mask
+        """Legal actions of ``agent`` now (discrete encodings); a read-only array shared between calls."""
+        masks = self._masks
+        if self.phase != "bargaining" or ROLE_OF[agent] != self.acting_role:
+            return masks["pass"]
+        if self.pending is None:
+            return masks["offer"]
+        return masks["accept_or_counter"] if self.can_counter else masks["accept_or_reject"]
+
+    def _build_masks(self) -> dict[str, NDArray[np.int8]]:
+        size = FIRST_OFFER + self.encoding.size if isinstance(self.encoding, DiscreteOffers) else FIRST_OFFER
+        masks = {
+            name: np.zeros(size, dtype=np.int8) for name in ("pass", "offer", "accept_or_counter", "accept_or_reject")
+        }
+        masks["pass"][ACCEPT] = 1
+        masks["offer"][FIRST_OFFER:] = 1
+        masks["accept_or_counter"][[ACCEPT, *range(FIRST_OFFER, size)]] = 1
+        masks["accept_or_reject"][[ACCEPT, REJECT]] = 1
+        for mask in masks.values():
+            mask.setflags(write=False)
+        return masks
 
     # observations
 
@@ -411,8 +418,8 @@ class raw_env(AECEnv):
             acting[0 if self.acting_role == "sender" else 1] = 1.0
         return np.concatenate([self._vector(None), acting])
 
-    def _vector(self, role: Role | None) -> NDArray[np.float64]:
-        """The observation of ``role`` (``None``: everything, for ``state()``)."""
+    def _game_vector(self) -> NDArray[np.float64]:
+        """The observation entries that describe the game itself (fixed until the game changes)."""
         layout, vector = self.observation_layout, np.zeros(self.observation_layout.size, dtype=np.float64)
         if self.is_pie:
             pie = self.game
@@ -430,6 +437,13 @@ class raw_env(AECEnv):
             vector[layout["sender_utility"]] = self.instance.sender_utility.ravel()
             vector[layout["receiver_utility"]] = self.instance.receiver_utility.ravel()
         vector[layout["disagreement"]] = self.problem.d
+        return vector
+
+    def _vector(self, role: Role | None) -> NDArray[np.float64]:
+        """The observation of ``role`` (``None``: everything, for ``state()``)."""
+        if self._static is None:
+            self._static = self._game_vector()
+        layout, vector = self.observation_layout, self._static.copy()
         if role is not None:
             vector[layout["role"].start + (0 if role == "sender" else 1)] = 1.0
             vector[layout["my_turn"]] = float(self.phase != "done" and self.acting_role == role)
@@ -540,20 +554,21 @@ class raw_env(AECEnv):
         else:
             accepts, counter = self._decision(action)
             if accepts:
-                self.transcript.append(f"  {role} accepts")
+                self._log.append(f"  {role} accepts")
                 self._end_bargaining(self.pending)
             else:
                 self._reject(role, counter if self.can_counter else None)
         self.decisions += 1
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != "done":
             self.truncations = dict.fromkeys(self.agents, True)
-            self.transcript.append("  truncated (max_cycles)")
+            self._log.append("  truncated (max_cycles)")
         self.infos = {name: self._info(name) for name in self.agents}
 
     def _propose(self, role: Role, action: Any) -> None:
         self.pending = self.encoding.decode(action, role)
         self.offer_trail.append((role, self.pending.payoffs.copy()))
-        self.transcript.append(f"round {self.round}: {role} offers {self._offer_text(self.pending)}")
+        offer, round_index = self.pending, self.round  # formatted only when the transcript is read
+        self._log.append(lambda: f"round {round_index}: {role} offers {self._offer_text(offer)}")
 
     def _offer_text(self, offer: Offer) -> str:
         payoffs = f"(U_S, U_R) = ({offer.payoffs[0]:.4f}, {offer.payoffs[1]:.4f})"
@@ -563,9 +578,9 @@ class raw_env(AECEnv):
         return f"φ = {scheme} → {payoffs}"
 
     def _reject(self, role: Role, counter: Any) -> None:
-        self.transcript.append(f"  {role} rejects" + (" with a counter-offer" if counter is not None else ""))
+        self._log.append(f"  {role} rejects" + (" with a counter-offer" if counter is not None else ""))
         if self.round >= self.rules.rounds - 1:
-            self.transcript.append("  deadline: no deal")
+            self._log.append("  deadline: no deal")
             self._end_bargaining(None)
             return
         p, factor = self.rules.break_off, self.rules.discount**self.round
@@ -573,7 +588,7 @@ class raw_env(AECEnv):
             self.breakdown_value += self.survival * p * factor * self.problem.d
             self.survival *= 1.0 - p
         elif self.np_random.random() < p:
-            self.transcript.append("  bargaining breaks down")
+            self._log.append("  bargaining breaks down")
             self._end_bargaining(None)
             return
         self.round += 1
@@ -649,7 +664,7 @@ class raw_env(AECEnv):
             self.rewards = {AGENTS["sender"]: float(rewards[0]), AGENTS["receiver"]: float(rewards[1])}
         self.terminations = dict.fromkeys(self.agents, True)
         assert self.payoffs is not None
-        self.transcript.append(
+        self._log.append(
             f"payoffs: sender {self.payoffs[0]:.4f}, receiver {self.payoffs[1]:.4f}"
             + ("" if self.deal is not None else " (no deal)")
         )
@@ -658,7 +673,7 @@ class raw_env(AECEnv):
         """End bargaining now without a deal, as one step of ``agent`` (used by the Gymnasium views)."""
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
-        self.transcript.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
+        self._log.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
         self._end_bargaining(None)
         self.infos = {name: self._info(name) for name in self.agents}
         self._accumulate_rewards()
@@ -681,6 +696,11 @@ class raw_env(AECEnv):
 
     # rendering
 
+    @property
+    def transcript(self) -> list[str]:
+        """The episode so far, one line per event: offers, decisions, breakdowns, payoffs."""
+        return [line if isinstance(line, str) else line() for line in self._log]
+
     def render(self) -> str | NDArray[np.uint8] | None:
         if self.render_mode is None:
             gymnasium.logger.warn(
@@ -690,8 +710,9 @@ class raw_env(AECEnv):
         if self.render_mode == "ansi":
             return "\n".join(self.transcript)
         if self.render_mode == "human":
-            print("\n".join(self.transcript[self._printed :]))
-            self._printed = len(self.transcript)
+            lines = self.transcript
+            print("\n".join(lines[self._printed :]))
+            self._printed = len(lines)
             return None
         return self._render_rgb()
 

@@ -68,19 +68,10 @@ class VectorBargainingEnv:
         self.n_actions = int(self.action_space.n) if self.discrete else int(self.action_space.shape[0])  # type: ignore[attr-defined]
         self.rng = np.random.default_rng(seed)
         self._prepare_tables()
-        self._static = self._game_part()
+        self._static = self.template._game_vector()  # the game part of every observation
         self.reset(seed)
 
     # tables built once
-
-    def _game_part(self) -> NDArray[np.float64]:
-        """The observation entries that describe the game itself (the same in every game and step)."""
-        full = self.template._vector(None)
-        static = np.zeros_like(full)
-        for name in ("pie", "prior", "sender_utility", "receiver_utility", "disagreement"):
-            if name in self.layout.slices:
-                static[self.layout[name]] = full[self.layout[name]]
-        return static
 
     def _prepare_tables(self) -> None:
         """Payoffs (and state-action distributions, for sampled realization) of every discrete offer."""

@@ -47,6 +47,7 @@ def vector_env(batch: int, env_kwargs: dict[str, object]) -> Measure:
 def aec_env(env_kwargs: dict[str, object]) -> Measure:
     env = information_bargaining_v0.raw_env(**env_kwargs)
     rng = np.random.default_rng(0)
+    chooser = random.Random(0)  # the same chooser as for OpenSpiel below
     space = env.action_space("sender_0")
 
     def run(seconds: float) -> tuple[int, int, float]:
@@ -60,7 +61,10 @@ def aec_env(env_kwargs: dict[str, object]) -> Measure:
                     env.step(None)
                     continue
                 mask = observation.get("action_mask")
-                action = int(rng.choice(np.flatnonzero(mask))) if mask is not None else rng.uniform(-1, 1, space.shape)
+                if mask is not None:
+                    action = chooser.choice(np.flatnonzero(mask).tolist())
+                else:
+                    action = rng.uniform(-1.0, 1.0, space.shape)
                 env.step(action)
                 decisions += 1
             games += 1

@@ -368,7 +368,7 @@ class raw_env(AECEnv):
         self.truncations = dict.fromkeys(self.agents, False)
         self.agent_selection = AGENTS[self.first]
         self._log.append(f"{self.game.name}: {self.rules.protocol}, {self.first} proposes first")
-        self.infos = {agent: self._info(agent) for agent in self.agents}
+        self.infos = self._infos()
 
     # who acts, and what may they do
 
@@ -443,44 +443,42 @@ class raw_env(AECEnv):
         """The observation of ``role`` (``None``: everything, for ``state()``)."""
         if self._static is None:
             self._static = self._game_vector()
-        layout, vector = self.observation_layout, self._static.copy()
+        slots, vector = self.observation_layout.slices, self._static.copy()
         if role is not None:
-            vector[layout["role"].start + (0 if role == "sender" else 1)] = 1.0
-            vector[layout["my_turn"]] = float(self.phase != "done" and self.acting_role == role)
-            vector[layout["proposing"]] = float(self.phase == "bargaining" and self.proposer == role)
-        vector[layout["phase"].start + (0 if self.phase == "bargaining" else 1)] = 1.0
-        vector[layout["round"].start + min(self.round, self.rules.rounds - 1)] = 1.0
+            vector[slots["role"].start + (0 if role == "sender" else 1)] = 1.0
+            vector[slots["my_turn"]] = float(self.phase != "done" and self.acting_role == role)
+            vector[slots["proposing"]] = float(self.phase == "bargaining" and self.proposer == role)
+        vector[slots["phase"].start + (0 if self.phase == "bargaining" else 1)] = 1.0
+        vector[slots["round"].start + min(self.round, self.rules.rounds - 1)] = 1.0
         offer = self.pending if self.phase == "bargaining" else self.deal
         if offer is not None:
-            vector[layout["offer_on_table"]] = 1.0
+            vector[slots["offer_on_table"]] = 1.0
             if self.is_pie:
-                vector[layout["offer_keep"]] = offer.keep
+                vector[slots["offer_keep"]] = offer.keep
             else:
-                vector[layout["offer_scheme"]] = offer.scheme.ravel()  # type: ignore[union-attr]
-            vector[layout["offer_payoffs"]] = offer.payoffs
-            vector[layout["offer_by_me"]] = float(role is not None and offer.proposer == role)
-        vector[layout["deal"]] = float(self.deal is not None)
+                vector[slots["offer_scheme"]] = offer.scheme.ravel()  # type: ignore[union-attr]
+            vector[slots["offer_payoffs"]] = offer.payoffs
+            vector[slots["offer_by_me"]] = float(role is not None and offer.proposer == role)
+        vector[slots["deal"]] = float(self.deal is not None)
         if self.phase == "realization" and not self.is_pie:
             if role in (None, "sender") and self.world_state is not None:
-                vector[layout["state"].start + self.world_state] = 1.0
+                vector[slots["state"].start + self.world_state] = 1.0
             if role in (None, "receiver") and self.signal is not None:
-                vector[layout["signal"].start + self.signal] = 1.0
+                vector[slots["signal"].start + self.signal] = 1.0
         return vector
 
-    def _info(self, agent: str) -> dict[str, Any]:
-        info: dict[str, Any] = {
+    def _infos(self) -> dict[str, dict[str, Any]]:
+        """Every live agent's info: the shared description of the situation plus its own mask."""
+        shared: dict[str, Any] = {
             "phase": self.phase,
             "round": self.round,
             "proposer": self.proposer,
             "first_proposer": self.first,
-            "acting": self.phase != "done" and ROLE_OF[agent] == self.acting_role,
         }
-        if isinstance(self.encoding, DiscreteOffers):
-            info["action_mask"] = self.action_mask(agent)
         if self.pending is not None and self.phase == "bargaining":
-            info["offer"] = self._describe(self.pending)
+            shared["offer"] = self._describe(self.pending)
         if self.phase != "bargaining":
-            info["outcome"] = {
+            shared["outcome"] = {
                 "deal": self.deal is not None,
                 "agreement_round": self.end_round if self.deal is not None else None,
                 "end_round": self.end_round,
@@ -488,7 +486,15 @@ class raw_env(AECEnv):
                 "payoffs": None if self.payoffs is None else self.payoffs.tolist(),
                 "survival": self.survival,
             }
-        return info
+        acting = AGENTS[self.acting_role] if self.phase != "done" else None
+        discrete = isinstance(self.encoding, DiscreteOffers)
+        infos = {}
+        for agent in self.agents:
+            info = {**shared, "acting": agent == acting}
+            if discrete:
+                info["action_mask"] = self.action_mask(agent)
+            infos[agent] = info
+        return infos
 
     @staticmethod
     def _describe(offer: Offer) -> dict[str, Any]:
@@ -520,7 +526,7 @@ class raw_env(AECEnv):
             index = int(action)
         except (TypeError, ValueError):
             raise ValueError(f"action: {agent} sent {action!r}, expected an integer in {space}") from None
-        if index != action or not space.contains(np.int64(index)):
+        if index != action or not 0 <= index < space.n:  # type: ignore[attr-defined]
             raise ValueError(f"action: {agent} sent {action!r}, outside the action space {space}")
         if enforce_mask and not self.action_mask(agent)[index]:
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
@@ -562,7 +568,7 @@ class raw_env(AECEnv):
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != "done":
             self.truncations = dict.fromkeys(self.agents, True)
             self._log.append("  truncated (max_cycles)")
-        self.infos = {name: self._info(name) for name in self.agents}
+        self.infos = self._infos()
 
     def _propose(self, role: Role, action: Any) -> None:
         self.pending = self.encoding.decode(action, role)
@@ -675,7 +681,7 @@ class raw_env(AECEnv):
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._log.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
         self._end_bargaining(None)
-        self.infos = {name: self._info(name) for name in self.agents}
+        self.infos = self._infos()
         self._accumulate_rewards()
         self.agent_selection = AGENTS[self.acting_role] if self.phase != "done" else AGENTS[other(ROLE_OF[agent])]
 

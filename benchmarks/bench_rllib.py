@@ -26,6 +26,7 @@ from infobargain.training.config import RunConfig
 def rllib_throughput(runners: int, iterations: int, cpus: int) -> tuple[float, float]:
     """(train, sample) environment steps per second of RLlib PPO with ``runners`` env runners."""
     import ray
+    import torch
     from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, ENV_RUNNER_SAMPLING_TIMER, NUM_ENV_STEPS_SAMPLED, TIMERS
 
     from infobargain.training.rllib import algorithm_config
@@ -33,6 +34,7 @@ def rllib_throughput(runners: int, iterations: int, cpus: int) -> tuple[float, f
     config = RunConfig()
     config.run.algorithm = "rllib"
     config.rllib.num_env_runners = runners
+    torch.set_num_threads(config.run.threads)  # as the backend does
     ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         algorithm = algorithm_config(config).build_algo()
@@ -78,20 +80,31 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3, help="timed RLlib iterations (4000 steps each)")
     parser.add_argument("--mappo-steps", type=int, default=60_000)
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--runners", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--runners", type=int, nargs="+", default=[0, 1, 2], help="env runner counts (0: sample in-process)"
+    )
     args = parser.parse_args()
 
     defaults = RunConfig()
     print(f"game: {defaults.env['game']}, {defaults.env['protocol']}, {defaults.env['offer_space']} offers; ", end="")
-    print(f"{os.cpu_count()} CPUs; steps = decisions of either player")
-    print(f"{'backend':<34} {'train steps/s':>14} {'sample steps/s':>15}")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; steps = decisions of either player")
+    print(
+        f"rllib: {defaults.rllib.num_envs_per_env_runner} games per env runner, "
+        f"{defaults.rllib.train_batch_size} steps per iteration, {args.iterations} timed iterations after one warm-up"
+    )
+    print(f"{'backend':<40} {'train steps/s':>14} {'sample steps/s':>15}")
     for runners in args.runners:
         train_rate, sample_rate = rllib_throughput(runners, args.iterations, args.cpus)
-        label = f"rllib PPO, {runners} env runner" + ("s" if runners != 1 else "")
-        print(f"{label:<34} {train_rate:>14,.0f} {sample_rate:>15,.0f}", flush=True)
+        label = (
+            f"rllib PPO, {runners} env runner"
+            + ("s" if runners != 1 else "")
+            + (" (in-process)" if not runners else "")
+        )
+        print(f"{label:<40} {train_rate:>14,.0f} {sample_rate:>15,.0f}", flush=True)
     rate = mappo_throughput(args.mappo_steps, defaults.run.threads)
     label = f"mappo (vector env, {defaults.mappo.num_envs} games)"
-    print(f"{label:<34} {rate:>14,.0f} {'-':>15}")
+    print(f"{label:<40} {rate:>14,.0f} {'-':>15}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ Usage::
 Game: the paper instance (``pure_math``), frontier offers (``grid_size`` 21), coin-flip first proposer (one run
 learns both first proposers), ``ultimatum`` and ``alternating`` (``break_off`` 0.1, ``max_rounds`` 10).
 Target: the greedy players' exact expected outcome (one expected-mode episode per first proposer) within 0.02 of
-the exact SPE of the game the env plays (the discretised one; the continuous SPE is printed beside it), in
-both coordinates and for both first proposers.
+the exact SPE of the game the env plays (the discretised one; the continuous SPE is printed beside it), for both
+first proposers: both payoffs for self-play (mappo, ibr), the learner's own payoff for sb3 (a learner facing the
+exact SPE player may break its indifferences differently, e.g. reject an offer worth exactly its disagreement
+value). The table also shows from which step the target held for good.
 
 - **mappo**: the library's multi-agent PPO (``run_training`` with ``run.algorithm = "mappo"``); the greedy outcome
   of every checkpoint is computed afterwards with ``mappo.greedy_outcome``, its time is the run's ``wall_time``
@@ -76,16 +78,29 @@ class Row:
     protocol: str
     trace: Trace
     targets: Outcome
+    coordinates: tuple[int, ...] = (0, 1)
+    """The payoffs that must match: both for self-play, the learner's own against a fixed SPE opponent."""
 
     def deviation(self, outcome: Outcome) -> float:
-        return max(float(np.max(np.abs(outcome[first] - target))) for first, target in self.targets.items())
+        columns = list(self.coordinates)
+        return max(float(np.max(np.abs(outcome[f][columns] - target[columns]))) for f, target in self.targets.items())
+
+    def within(self) -> list[bool]:
+        return [self.deviation(outcome) <= TOLERANCE for outcome in self.trace.outcomes]
 
     def reached(self) -> int | None:
         """Index of the first point within the tolerance."""
-        for index, outcome in enumerate(self.trace.outcomes):
-            if self.deviation(outcome) <= TOLERANCE:
-                return index
-        return None
+        return next((index for index, ok in enumerate(self.within()) if ok), None)
+
+    def stable(self) -> int | None:
+        """Index from which every later point stays within the tolerance (``None`` if the last one is not)."""
+        within = self.within()
+        if not within or not within[-1]:
+            return None
+        index = len(within) - 1
+        while index > 0 and within[index - 1]:
+            index -= 1
+        return index
 
 
 def config_for(algorithm: str, protocol: str, steps: int, seed: int) -> RunConfig:
@@ -163,8 +178,8 @@ def pair(outcome: Outcome) -> str:
 
 def print_table(rows: list[Row], seed: int) -> None:
     header = (
-        f"{'algorithm':<22} {'protocol':<12} {'steps to target':>15} {'s to target':>11} {'run s':>7} "
-        f"{'final |dev|':>11}  final greedy outcome (S first, R first)"
+        f"{'algorithm':<25} {'protocol':<12} {'steps to target':>15} {'s to target':>11} {'stays from':>10} "
+        f"{'run s':>6} {'final |dev|':>11}  final greedy outcome (S first, R first)"
     )
     print(header)
     print("-" * len(header))
@@ -178,11 +193,17 @@ def print_table(rows: list[Row], seed: int) -> None:
             closest = min(range(len(trace.outcomes)), key=lambda k: row.deviation(trace.outcomes[k]), default=None)
             steps = "not reached"
             seconds = f"(best {row.deviation(trace.outcomes[closest]):.3f})" if closest is not None else "-"
+        stable = row.stable()
+        stays = f"{trace.steps[stable]:,}" if stable is not None else "-"
         print(
-            f"{row.algorithm:<22} {row.protocol:<12} {steps:>15} {seconds:>11} {trace.total_seconds:>7.1f} "
+            f"{row.algorithm:<25} {row.protocol:<12} {steps:>15} {seconds:>11} {stays:>10} {trace.total_seconds:>6.1f} "
             f"{final_dev:>11.3f}  {pair(final) if final is not None else '-'}"
         )
-    print(f"\ntolerance {TOLERANCE} in both coordinates and for both first proposers; seed {seed}")
+    print(
+        f"\ntolerance {TOLERANCE} for both first proposers: both payoffs for mappo and ibr, the learner's own for sb3 "
+        f"(its opponent is the exact SPE player); 'stays from': the step after which every check stayed within; "
+        f"'run s': the whole run (setup and full budget); seed {seed}"
+    )
     for protocol in dict.fromkeys(row.protocol for row in rows):
         env_kwargs = {**RunConfig().env, **PROTOCOLS[protocol]}
         print(
@@ -223,7 +244,8 @@ def main() -> None:
                     config = config_for("sb3", protocol, args.sb3_steps, args.seed)
                     config.sb3.learner, config.sb3.opponent = learner, "spe"
                     trace = metrics_trace(config, folder / f"sb3-{learner}-{protocol}")
-                    rows.append(Row(f"sb3 MaskablePPO {learner}", protocol, trace, targets))
+                    me = (ROLES.index(learner),)
+                    rows.append(Row(f"sb3 MaskablePPO {learner}", protocol, trace, targets, me))
                     print(f"[done] sb3 {learner} vs spe, {protocol}", flush=True)
             if "ibr" in wanted:
                 config = config_for("ibr", protocol, args.ibr_steps, args.seed)

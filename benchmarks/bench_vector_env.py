@@ -55,7 +55,7 @@ def aec_env(env_kwargs: dict[str, object]) -> Measure:
         started = time.perf_counter()
         while (elapsed := time.perf_counter() - started) < seconds:
             env.reset(seed=games)
-            for agent in env.agent_iter():
+            for _agent in env.agent_iter():
                 observation, _, terminated, truncated, _ = env.last()
                 if terminated or truncated:
                     env.step(None)

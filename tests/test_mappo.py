@@ -105,7 +105,7 @@ def test_resume_after_kill_9(tmp_path: Path) -> None:
 
 def test_resume_refuses_a_different_configuration(tmp_path: Path) -> None:
     run_training(small_config(300), tmp_path / "run", show_progress=False, evaluate=False)
-    with pytest.raises(ValueError, match="mappo.num_envs"):
+    with pytest.raises(ValueError, match=r"mappo\.num_envs"):
         changed = small_config(600)
         changed.mappo.num_envs = 32
         run_training(changed, tmp_path / "run", resume=True, show_progress=False, evaluate=False)

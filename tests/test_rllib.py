@@ -13,13 +13,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray", reason="the RLlib backend needs Ray: pip install 'infobargain[rllib]'")
+pytest.importorskip("ray.rllib", reason="the RLlib backend needs Ray RLlib: pip install 'infobargain[rllib]'")
 
-from infobargain.agents import load_policy  # noqa: E402
-from infobargain.agents.rllib import RLlibPolicy, rllib_observation, rllib_observation_space  # noqa: E402
-from infobargain.envs import information_bargaining_v0  # noqa: E402
-from infobargain.training.config import RunConfig  # noqa: E402
-from infobargain.training.runner import run_training  # noqa: E402
+import ray
+
+from infobargain.agents import load_policy
+from infobargain.agents.rllib import RLlibPolicy, rllib_observation, rllib_observation_space
+from infobargain.envs import information_bargaining_v0
+from infobargain.training.config import RunConfig
+from infobargain.training.runner import run_training
 
 pytestmark = pytest.mark.slow
 ROLES = ("sender", "receiver")
@@ -42,6 +44,7 @@ def tiny_config(total_steps: int) -> RunConfig:
     config.env.update(protocol="alternating", max_rounds=3, grid_size=5, first_proposer="coin_flip")
     settings = config.rllib
     settings.num_env_runners = 2
+    settings.num_envs_per_env_runner = 2
     settings.train_batch_size = 100
     settings.minibatch_size = 50
     settings.num_epochs = 1

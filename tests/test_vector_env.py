@@ -133,7 +133,7 @@ def test_sampled_mode_matches_the_aec_env_in_distribution(game: str) -> None:
     for episode in range(episodes):
         env.reset(seed=episode)
         decisions = iter(plan)
-        for agent in env.agent_iter():
+        for _agent in env.agent_iter():
             _, _, terminated, truncated, info = env.last()
             if terminated or truncated:
                 outcome = info.get("outcome") or {"payoffs": env.payoffs.tolist()}

@@ -55,7 +55,11 @@ class TorchPolicy(BoundPolicy):
                 if mask is None:
                     return np.clip(output[0].double().numpy(), -1.0, 1.0)
                 logits = output.masked_fill(~torch.as_tensor(np.asarray(mask), dtype=torch.bool)[None], -1e9)
-                action = logits.argmax(-1) if self.greedy else torch.multinomial(logits.softmax(-1), 1, generator=self._generator)[:, 0]
+                action = (
+                    logits.argmax(-1)
+                    if self.greedy
+                    else torch.multinomial(logits.softmax(-1), 1, generator=self._generator)[:, 0]
+                )
         if mask is None:
             return np.clip(action[0].double().numpy(), -1.0, 1.0)
         return int(action[0])

@@ -93,4 +93,6 @@ class ActorCritic(nn.Module):
 
     @staticmethod
     def _gaussian_log_prob(mean: torch.Tensor, std: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return (-((action - mean) ** 2) / (2 * std**2) - torch.log(std) - 0.5 * torch.log(torch.tensor(2 * torch.pi))).sum(-1)
+        return (
+            -((action - mean) ** 2) / (2 * std**2) - torch.log(std) - 0.5 * torch.log(torch.tensor(2 * torch.pi))
+        ).sum(-1)

@@ -172,11 +172,9 @@ class ObservationLayout:
 
 
 def env(**kwargs: Any) -> AECEnv:
-    """The AEC environment with PettingZoo's order-enforcing and bounds-checking wrappers."""
-    environment = raw_env(**kwargs)
-    if isinstance(environment.action_space("sender_0"), gymnasium.spaces.Discrete):
-        environment = wrappers.AssertOutOfBoundsWrapper(environment)
-    return wrappers.OrderEnforcingWrapper(environment)
+    """The AEC environment with PettingZoo's order-enforcing wrapper. (``raw_env`` checks every action against
+    its space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.)"""
+    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
 
 
 class raw_env(AECEnv):
@@ -779,6 +777,8 @@ class parallel_env(ParallelEnv):
     def step(
         self, actions: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool], dict[str, Any]]:
+        if not self.agents:
+            raise RuntimeError("step() called after the episode ended (no live agents); call reset()")
         acting = AGENTS[self.aec.acting_role]
         missing = [agent for agent in self.agents if agent not in actions]
         if missing:

@@ -108,8 +108,8 @@ class SingleAgentView(gymnasium.Env):
     ) -> tuple[NDArray[np.float64], dict[str, Any]]:
         super().reset(seed=seed)
         self.game.reset(seed=seed, options=options)
-        if self.opponent_policy is not None and seed is not None:
-            self.opponent_policy.reset(seed + 1)
+        if self.opponent_policy is not None:  # every episode, seeded from the view's own generator
+            self.opponent_policy.reset(int(self.np_random.integers(2**31)))
         self._advance()
         return self.game.observe(self.agent)["observation"], self._info()
 

@@ -46,7 +46,8 @@ class Protocol:
         for name, low_open in (("break_off", False), ("discount", True)):
             value = getattr(self, name)
             if (
-                not isinstance(value, (int, float))
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
                 or not math.isfinite(value)
                 or not ((0 < value <= 1) if low_open else (0 <= value <= 1))
             ):

@@ -75,7 +75,13 @@ def register(commands: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    config = RunConfig.load(args.config) if args.config else RunConfig()
+    saved = Path(args.run_dir or "", "config.toml")
+    if args.config:
+        config = RunConfig.load(args.config)
+    elif args.resume and args.run_dir and saved.exists():  # flags then only extend or repeat the saved run
+        config = RunConfig.load(saved)
+    else:
+        config = RunConfig()
     overrides = [f"{key}={value}" for key, value in vars(args).items() if "." in key]
     config.override([*overrides, *args.set])
     return config

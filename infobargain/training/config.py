@@ -70,6 +70,10 @@ class MappoSection:
     """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
     Training every subgame directly is what lets self-play find subgame-perfect play, not just some
     equilibrium outcome; evaluation always starts in round 0."""
+    accept_bonus: float = 0.0
+    """Training only: added to a responder's return when it accepts, so that learning breaks indifference
+    towards acceptance as the exact SPE does (responders accept when indifferent); keep it well below the
+    payoff differences that matter (e.g. 1e-3)."""
     subgame_curriculum: float = 0.0
     """Fraction of training over which subgame starts reach back from the last round to round 0 (0: off)."""
 
@@ -116,7 +120,8 @@ class RLlibSection:
     local Ray."""
     num_env_runners: int = 2
     """Sampling actors (0: sample in the driver process)."""
-    num_envs_per_env_runner: int = 1
+    num_envs_per_env_runner: int = 16
+    """Games each env runner plays in lockstep, so that its module acts on batches (5-10x faster than 1 here)."""
     num_cpus_per_env_runner: int = 1
     num_learners: int = 0
     """Learner actors (0: learn in the driver process)."""

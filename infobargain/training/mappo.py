@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
-from infobargain.envs.offers import FIRST_OFFER
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.training.config import MappoSection, RunConfig
 from infobargain.training.rundir import RunDirectory, progress
@@ -48,11 +48,12 @@ class Decisions:
     log_probs: list[NDArray[np.float32]] = field(default_factory=list)
     values: list[NDArray[np.float32]] = field(default_factory=list)
     games: list[NDArray[np.intp]] = field(default_factory=list)
+    accepted: list[NDArray[np.bool_]] = field(default_factory=list)
 
-    def tensors(self, returns: NDArray[np.float64]) -> dict[str, torch.Tensor]:
+    def tensors(self, returns: NDArray[np.float64], accept_bonus: float = 0.0) -> dict[str, torch.Tensor]:
         games = np.concatenate(self.games)
         values = np.concatenate(self.values)
-        episode_returns = returns[games]
+        episode_returns = returns[games] + accept_bonus * np.concatenate(self.accepted)
         advantages = episode_returns - values
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         return {
@@ -101,6 +102,8 @@ def play_episodes(
             record.log_probs.append(log_prob.numpy())
             record.values.append(value.numpy())
             record.games.append(games)
+            responding = envs.pending[games]
+            record.accepted.append(responding & (chosen == ACCEPT if envs.discrete else chosen[:, 0] >= 0))
         result = envs.step(actions)
         rewards[result.done] += result.rewards[result.done]
         outcome["payoffs"][result.done] = result.payoffs[result.done]
@@ -232,7 +235,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             for role, name in enumerate(ROLES):
                 if not decisions[role].actions:
                     continue
-                batch = decisions[role].tensors(rewards[:, role])
+                batch = decisions[role].tensors(rewards[:, role], settings.accept_bonus)
                 for key, value in ppo_update(
                     networks[role], optimizers[role], batch, settings, entropy_coef, shuffle
                 ).items():

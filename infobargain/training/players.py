@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +37,7 @@ def bind_player(spec: PlayerSpec, env: Any, role: Role) -> Policy:
             raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
         bound = copy.copy(spec)  # analytic players read the game from their env: re-bind a shallow copy
         bound.env = env.unwrapped
-        return bound
+        return cast(Policy, bound)
     if isinstance(spec, Policy):
         return spec
     if isinstance(spec, Sequence) and spec:

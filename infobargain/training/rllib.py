@@ -19,6 +19,7 @@ from the checkpointed weights, optimizer and counters.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium
+import numpy as np
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.callbacks.callbacks import RLlibCallback
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
@@ -52,18 +54,18 @@ class BargainingEnv(PettingZooEnv):  # type: ignore[misc]
 
     def __init__(self, env_config: dict[str, Any] | None = None) -> None:
         super().__init__(information_bargaining_v0.env(**(env_config or {})))
-        self.observation_spaces = {
-            agent: rllib_observation_space(space) for agent, space in self.observation_spaces.items()
+        game = self.env.unwrapped
+        spaces: dict[str, gymnasium.Space] = {
+            agent: rllib_observation_space(game.observation_space(agent)) for agent in game.possible_agents
         }
-        self.observation_space = gymnasium.spaces.Dict(self.observation_spaces)
+        self.observation_spaces: Any = spaces
+        self.observation_space = gymnasium.spaces.Dict(spaces)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
         observations, infos = super().reset(seed=seed, options=options)
         return _adapt(observations), infos
 
-    def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    def step(self, actions: Any) -> Any:
         observations, *rest = super().step(actions)
         return (_adapt(observations), *rest)
 
@@ -72,7 +74,7 @@ def _adapt(observations: dict[str, Any]) -> dict[str, Any]:
     return {agent: rllib_observation(observation) for agent, observation in observations.items()}
 
 
-def module_for(agent_id: str, episode: Any = None, **kwargs: Any) -> str:
+def module_for(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
     """RLlib's agent → module mapping: ``sender_0`` → ``"sender"``, ``receiver_0`` → ``"receiver"``."""
     return ROLE_OF[agent_id]
 
@@ -81,11 +83,17 @@ class OutcomeMetrics(RLlibCallback):  # type: ignore[misc]
     """Logs each episode's returns per player, and its payoffs and deal per first proposer under the names
     ``[mappo]`` uses; means over each iteration's episodes (RLlib's own return means are windowed)."""
 
-    def on_episode_end(self, *, episode: Any, metrics_logger: Any = None, **kwargs: Any) -> None:
+    def on_episode_end(
+        self, *, episode: Any, prev_episode_chunks: list[Any] | None = None, metrics_logger: Any = None, **kwargs: Any
+    ) -> None:
         if metrics_logger is None:
             return
-        for agent, single in episode.agent_episodes.items():
-            metrics_logger.log_value(f"{ROLE_OF[agent]}/episode_return_mean", single.get_return(), reduce="mean")
+        returns = dict.fromkeys(ROLES, 0.0)
+        for chunk in [*(prev_episode_chunks or []), episode]:  # an episode cut across sample() calls
+            for agent, single in chunk.agent_episodes.items():
+                returns[ROLE_OF[agent]] += float(single.get_return())
+        for role, value in returns.items():
+            metrics_logger.log_value(f"{role}/episode_return_mean", value, reduce="mean")
         infos = [info for info in episode.get_infos(-1).values() if info and "outcome" in info]
         if not infos or infos[0]["outcome"]["payoffs"] is None:
             return
@@ -146,6 +154,9 @@ def algorithm_config(config: RunConfig) -> PPOConfig:
             num_env_runners=settings.num_env_runners,
             num_envs_per_env_runner=settings.num_envs_per_env_runner,
             num_cpus_per_env_runner=settings.num_cpus_per_env_runner,
+            # RLlib 2.60 converts every finished episode of a sample() call to numpy again at each env step:
+            # quadratic in the number of (short) episodes, which made sampling 5-7x slower here.
+            episodes_to_numpy=False,
         )
         .learners(num_learners=settings.num_learners, num_gpus_per_learner=settings.num_gpus_per_learner)
         .training(
@@ -170,27 +181,48 @@ def connect(address: str) -> bool:
     if ray.is_initialized():
         return False
     target = address or os.environ.get("RAY_ADDRESS") or None
-    ray.init(address=target, include_dashboard=False if target is None else None, logging_level="ERROR")
+    ray.init(address=target, include_dashboard=False if target is None else None, logging_level=logging.ERROR)
     return True
 
 
+OUTCOMES = ("sender_payoff", "receiver_payoff", "deal_rate", "end_round")
+LOSSES = ("policy_loss", "vf_loss", "entropy", "mean_kl_loss")
+
+
+def check_resources(settings: RLlibSection) -> None:
+    """Fail clearly, instead of waiting forever, when the cluster lacks the CPUs the actors ask for."""
+    import ray
+
+    wanted = settings.num_env_runners * settings.num_cpus_per_env_runner
+    if settings.num_learners and not settings.num_gpus_per_learner:
+        wanted += settings.num_learners  # a CPU learner actor takes one CPU
+    available = ray.cluster_resources().get("CPU", 0.0)
+    if wanted > available:
+        raise ConfigError(
+            f"rllib: the actors need {wanted} CPUs (num_env_runners × num_cpus_per_env_runner"
+            f"{' + num_learners' if settings.num_learners else ''}), the Ray cluster has {available:g}"
+        )
+
+
 def iteration_metrics(result: dict[str, Any], seconds: float) -> dict[str, float]:
-    """The row logged after one training iteration."""
+    """The row logged after one training iteration. Every row has the same columns (NaN where an iteration
+    finished no episode of a kind), because metrics.csv takes its header from the first row."""
     runners = result.get(ENV_RUNNER_RESULTS, {})
+    learners = result.get(LEARNER_RESULTS, {})
     sampled = float(runners.get(NUM_ENV_STEPS_SAMPLED, 0))
     metrics: dict[str, float] = {
         "env_steps_sampled": sampled,
         "episodes": float(runners.get(NUM_EPISODES, 0)),
         "steps_per_second": sampled / seconds if seconds > 0 else 0.0,
     }
-    for key, value in runners.items():
-        if key.endswith("/episode_return_mean") or "_first/" in key:
-            metrics[key] = float(value)
-    learners = result.get(LEARNER_RESULTS, {})
     for role in ROLES:
-        for key in ("policy_loss", "vf_loss", "entropy", "mean_kl_loss"):
-            if key in learners.get(role, {}):
-                metrics[f"{role}/{key}"] = float(learners[role][key])
+        metrics[f"{role}/episode_return_mean"] = float(runners.get(f"{role}/episode_return_mean", np.nan))
+    for first in ROLES:
+        for name in OUTCOMES:
+            metrics[f"{first}_first/{name}"] = float(runners.get(f"{first}_first/{name}", np.nan))
+    for role in ROLES:
+        for key in LOSSES:
+            metrics[f"{role}/{key}"] = float(learners.get(role, {}).get(key, np.nan))
     return metrics
 
 
@@ -224,10 +256,14 @@ def export_players(checkpoint: Path, run: RunDirectory) -> dict[str, Path]:
 def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -> dict[str, Path]:
     """Train both players with RLlib PPO; returns the saved players' paths."""
     import ray
+    import torch
 
     settings = config.rllib
+    check_settings(settings)
+    torch.set_num_threads(config.run.threads)  # the learner (and, with 0 env runners, sampling) runs here
     started_ray = connect(settings.address)
     try:
+        check_resources(settings)
         algorithm = algorithm_config(config).build_algo()
         try:
             return _train(algorithm, config, run, show_progress)

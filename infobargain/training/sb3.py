@@ -44,6 +44,7 @@ from infobargain.agents.base import Observation
 from infobargain.agents.sb3 import SB3Policy, algorithm_class, load_sb3_model, model_bytes, save_sb3_player
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.registration import RECEIVER_ID, SENDER_ID, register_envs
+from infobargain.envs.single_agent import SingleAgentView
 from infobargain.game.protocol import ROLES, Role, other
 from infobargain.training.config import RunConfig, SB3Section
 from infobargain.training.players import OutcomeProbe, PlayerSpec, bind_player, first_proposers
@@ -90,7 +91,7 @@ class TrainingView(gymnasium.Wrapper):
         register_envs()
         view = gymnasium.make(VIEW_IDS[role], opponent=_not_bound, **env_kwargs)
         super().__init__(view)
-        core = view.unwrapped
+        core: SingleAgentView = view.unwrapped  # type: ignore[assignment]
         self.opponent = bind_player(opponent, core.game, other(role))
         core.opponent, core.opponent_policy = self.opponent.act, self.opponent
         self._seeds = np.random.default_rng()
@@ -398,7 +399,7 @@ def train_model(
         if model.num_timesteps < total:
             model.learn(total - model.num_timesteps, callback=callback, reset_num_timesteps=False, log_interval=None)  # type: ignore[arg-type]
     env.close()
-    players = {learner: save_sb3_player(model, run.players / f"{learner}.zip", role=learner)}
+    players: dict[str, Path] = {learner: save_sb3_player(model, run.players / f"{learner}.zip", role=learner)}
     saved = save_opponent(opponent, run.players, other(learner))
     if saved is not None:
         players[other(learner)] = saved

@@ -68,6 +68,9 @@ class BoundPolicy:
         self.me = 0 if role == "sender" else 1
         self.rng = np.random.default_rng()
 
+    def act(self, observation: Observation) -> Any:
+        raise NotImplementedError
+
     def reset(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)
 
@@ -94,10 +97,14 @@ class BoundPolicy:
     # writing actions
 
     @property
+    def _box_shape(self) -> tuple[int, ...]:
+        return self.env.action_space(self.env.possible_agents[0]).shape or (1,)
+
+    @property
     def passing(self) -> Any:
         """The action of an agent with nothing to decide."""
         if isinstance(self.env.encoding, SchemeOffers):
-            return np.ones(self.env.action_space(self.env.possible_agents[0]).shape, dtype=np.float64)
+            return np.ones(self._box_shape, dtype=np.float64)
         return ACCEPT
 
     def accept(self) -> Any:
@@ -105,7 +112,7 @@ class BoundPolicy:
 
     def reject(self) -> Any:
         if isinstance(self.env.encoding, SchemeOffers):
-            return -np.ones(self.env.action_space(self.env.possible_agents[0]).shape, dtype=np.float64)
+            return -np.ones(self._box_shape, dtype=np.float64)
         return REJECT
 
     def offer(self, point: NDArray[np.float64], index: int | None = None) -> Any:

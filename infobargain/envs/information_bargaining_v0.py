@@ -178,7 +178,7 @@ def env(**kwargs: Any) -> AECEnv:
 
 
 class raw_env(AECEnv):
-    metadata = {
+    metadata: dict[str, Any] = {
         "name": "information_bargaining_v0",
         "render_modes": ["ansi", "human", "rgb_array"],
         "is_parallelizable": False,
@@ -268,12 +268,13 @@ class raw_env(AECEnv):
     def _load_game(self, game: Instance | SplitPie) -> None:
         if hasattr(self, "game") and isinstance(game, Instance):
             shape = (game.n_states, game.n_actions, game.signals)
-            expected = (self.game.n_states, self.game.n_actions, self.game.signals)  # type: ignore[union-attr]
+            current = self.instance
+            expected = (current.n_states, current.n_actions, current.signals)
             if shape != expected:
                 raise InstanceError(
                     f"game: the sampler drew an instance of shape {shape}, expected {expected} every time"
                 )
-        self.game = game
+        self.game: Instance | SplitPie = game
         self.problem: BargainingProblem = bargaining_problem(game, self.tie_break, self.obedience_margin)  # type: ignore[arg-type]
         self.encoding: OfferEncoding = make_offer_encoding(
             self.offer_space,
@@ -578,7 +579,8 @@ class raw_env(AECEnv):
         payoffs = f"(U_S, U_R) = ({offer.payoffs[0]:.4f}, {offer.payoffs[1]:.4f})"
         if offer.keep is not None:
             return f"to keep {offer.keep:.4f} → {payoffs}"
-        scheme = np.round(offer.scheme, 4).tolist()  # type: ignore[union-attr]
+        assert offer.scheme is not None
+        scheme = np.round(offer.scheme, 4).tolist()
         return f"φ = {scheme} → {payoffs}"
 
     def _reject(self, role: Role, counter: Any) -> None:
@@ -728,7 +730,7 @@ class raw_env(AECEnv):
             self.problem, {}, offers=self.offer_trail, title=f"{self.game.name}: offers so far"
         )
         figure.canvas.draw()
-        image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+        image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()  # type: ignore[attr-defined]
         plt.close(figure)
         return image
 

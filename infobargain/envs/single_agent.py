@@ -58,7 +58,7 @@ class SingleAgentView(gymnasium.Env):
 
             opponent = make_policy(opponent, self.game, other(self.role))
         if hasattr(opponent, "act"):
-            self.opponent_policy = opponent
+            self.opponent_policy: Any = opponent
             return opponent.act  # type: ignore[no-any-return]
         if callable(opponent):
             self.opponent_policy = None
@@ -130,7 +130,7 @@ class SingleAgentView(gymnasium.Env):
         info = {**self._info(), "illegal_action": illegal}
         return self.game.observe(self.agent)["observation"], float(reward), terminated, truncated, info
 
-    def render(self) -> str | NDArray[np.uint8] | None:
+    def render(self) -> Any:
         self.game.render_mode = self.render_mode
         return self.game.render()
 

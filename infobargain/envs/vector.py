@@ -65,7 +65,8 @@ class VectorBargainingEnv:
         self.observation_size = self.layout.size
         self.action_space = self.template.action_space("sender_0")
         self.discrete = isinstance(self.encoding, DiscreteOffers)
-        self.n_actions = int(self.action_space.n) if self.discrete else int(self.action_space.shape[0])  # type: ignore[attr-defined]
+        shape = self.action_space.shape or (1,)
+        self.n_actions = int(self.action_space.n) if self.discrete else int(shape[0])  # type: ignore[attr-defined]
         self.rng = np.random.default_rng(seed)
         self._prepare_tables()
         self._static = self.template._game_vector()  # the game part of every observation
@@ -291,7 +292,7 @@ class VectorBargainingEnv:
 
         last_round = self.round >= self.rules.rounds - 1
         survivors = rejects & ~last_round
-        factor = self.rules.discount ** (self.round - self.start_round)
+        factor = np.power(self.rules.discount, self.round - self.start_round, dtype=np.float64)
         if self.template.realization == "expected":
             mass = np.where(survivors, self.survival * self.rules.break_off * factor, 0.0)
             self.breakdown_value += mass[:, None] * self.d

@@ -73,8 +73,8 @@ def draw_bargaining_set(
     for index, (xy, labels) in enumerate(groups):
         names = " = ".join(BENCHMARK_MARKERS.get(label, (label, "o"))[0] for label in labels)
         marker = BENCHMARK_MARKERS.get(labels[0], (labels[0], "o"))[1]
-        ax.scatter(*xy, marker=marker, s=90, zorder=6, label=names, color=plt.cm.tab10(index % 10))
-        ax.annotate(names, xy, textcoords="offset points", xytext=(6, 6), fontsize=7)
+        ax.scatter(xy[0], xy[1], marker=marker, s=90, zorder=6, label=names, color=plt.cm.tab10(index % 10))
+        ax.annotate(names, (float(xy[0]), float(xy[1])), textcoords="offset points", xytext=(6, 6), fontsize=7)
     if offers:
         for role, color in (("sender", "#e67e22"), ("receiver", "#27ae60")):
             trail = np.array([p for r, p in offers if r == role], dtype=np.float64).reshape(-1, 2)

@@ -72,7 +72,7 @@ def solve(
         **{f"{first}_first": _outcome(problem, outcome) for first, outcome in solution.outcomes.items()},
         "expected": _point(problem, solution.expected, with_scheme=False),
     }
-    infinite_horizon = {
+    infinite_horizon: dict[str, Any] = {
         "continuation_factor": protocol.continuation,
         "sender_first": None
         if infinite.sender_first is None

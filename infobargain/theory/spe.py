@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.protocol import FirstProposer, Protocol, Role, other
+from infobargain.game.protocol import ROLES, FirstProposer, Protocol, Role, other
 from infobargain.game.schemes import Payoffs
 from infobargain.theory.polygon import Candidate
 from infobargain.theory.problem import BargainingProblem
@@ -167,7 +167,7 @@ def _exact_fixed_point(
     system = np.zeros((4, 4))
     rhs = np.zeros(4)
     p, factor, d = protocol.break_off, protocol.continuation, problem.d
-    for block, proposer in enumerate(("sender", "receiver")):
+    for block, proposer in enumerate(ROLES):
         rows = slice(2 * block, 2 * block + 2)
         mine, theirs = 2 * block, 2 * (1 - block)  # column offsets of this and the other stationary value
         candidate, deal = pieces[proposer]
@@ -192,10 +192,10 @@ def _exact_fixed_point(
         solution = np.linalg.solve(system, rhs)
     except np.linalg.LinAlgError:
         return None
-    values: dict[Role, NDArray[np.float64]] = {"sender": solution[:2], "receiver": solution[2:]}
-    for proposer in ("sender", "receiver"):
-        again, candidate, deal = _step(problem, protocol, proposer, values[other(proposer)])  # type: ignore[arg-type]
-        if deal != pieces[proposer][1] or np.abs(again - values[proposer]).max() > 1e-11 * problem.feasible.scale:  # type: ignore[index]
+    values: dict[Role, NDArray[np.float64]] = {"sender": np.asarray(solution[:2]), "receiver": np.asarray(solution[2:])}
+    for role in ROLES:
+        again, _, deal = _step(problem, protocol, role, values[other(role)])
+        if deal != pieces[role][1] or float(np.abs(again - values[role]).max()) > 1e-11 * problem.feasible.scale:
             return None
     return values
 
@@ -214,11 +214,11 @@ def rubinstein(
     for iteration in range(max_iterations):
         updated: dict[Role, NDArray[np.float64]] = {}
         pieces: dict[Role, tuple[Candidate, bool]] = {}
-        for proposer in ("sender", "receiver"):
-            value, candidate, deal = _step(problem, protocol, proposer, values[other(proposer)])  # type: ignore[arg-type]
-            updated[proposer], pieces[proposer] = value, (candidate, deal)  # type: ignore[index]
-        change = max(np.abs(updated[r] - values[r]).max() for r in updated)  # type: ignore[index]
-        cycle = max(np.abs(updated[r] - previous[r]).max() for r in updated)  # type: ignore[index]
+        for proposer in ROLES:
+            value, candidate, deal = _step(problem, protocol, proposer, values[other(proposer)])
+            updated[proposer], pieces[proposer] = value, (candidate, deal)
+        change = max(float(np.abs(updated[r] - values[r]).max()) for r in ROLES)
+        cycle = max(float(np.abs(updated[r] - previous[r]).max()) for r in ROLES)
         previous, values = values, updated
         if change < 1e-14 * problem.feasible.scale:
             break
@@ -235,4 +235,4 @@ def rubinstein(
 
 
 def first_proposers(first: FirstProposer) -> tuple[Role, ...]:
-    return ("sender", "receiver") if first == "coin_flip" else (first,)  # type: ignore[return-value]
+    return ROLES if first == "coin_flip" else (first,)  # type: ignore[return-value]

@@ -103,3 +103,32 @@ def train_best_response(
             run.close()
     kwargs = {key: value for key, value in env_kwargs.items() if key != "render_mode"}
     return SB3Policy(trained.model, raw_env(**kwargs), role, spec=f"best response to {describe(opponent)}")
+
+
+def train_players(
+    env_kwargs: Mapping[str, Any],
+    *,
+    total_steps: int,
+    seed: int,
+    run_dir: str | Path | None = None,
+    show_progress: bool = False,
+) -> dict[str, Path]:
+    """Both players trained together by self-play with the library's multi-agent PPO.
+
+    ``first_proposer`` is trained as given (``"coin_flip"`` trains both orders at once). Returns the saved
+    players' paths per role, loadable with :func:`~infobargain.agents.load_policy`; they live in ``run_dir``
+    (a fresh temporary directory that the caller may delete when done, if ``run_dir`` is not given).
+    """
+    from infobargain.training import mappo
+
+    folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="infobargain-self-play-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    config = RunConfig()
+    config.run.name, config.run.algorithm = "self-play", "mappo"
+    config.run.total_steps, config.run.seed = total_steps, seed
+    config.env.update(recorded_env(env_kwargs, folder))
+    run = RunDirectory(folder, config)
+    try:
+        return mappo.train(config, run, show_progress=show_progress)
+    finally:
+        run.close()

@@ -28,7 +28,7 @@ from infobargain.training.api import train_best_response
 from infobargain.training.config import SB3Section
 from infobargain.training.players import PolicyPool, expected_outcome
 from infobargain.training.runner import run_training
-from infobargain.training.sb3 import TrainingView, make_vec_env
+from infobargain.training.sb3 import TrainingView, make_vec_env, silent_logger
 
 BP_VALUE = 2 / 3
 
@@ -161,6 +161,7 @@ def test_sb3_adapter_plays_legal_actions_and_round_trips(tmp_path: Path) -> None
     model = MaskablePPO(
         "MlpPolicy", make_vec_env(env_kwargs, "receiver", "random", 1), n_steps=32, batch_size=32, device="cpu"
     )
+    model.set_logger(silent_logger())
     model.learn(64)
     path = save_sb3_player(model, tmp_path / "receiver.zip", role="receiver")
     with zipfile.ZipFile(path) as archive:

@@ -136,6 +136,14 @@ def resolve_algorithm(name: str, discrete: bool) -> str:
     return name
 
 
+def silent_logger() -> Any:
+    """An SB3 logger that keeps values for our callback but writes nothing: SB3's default makes a directory
+    under the system's temporary folder on every ``learn`` call (metrics go to the run directory instead)."""
+    from stable_baselines3.common.logger import Logger
+
+    return Logger(folder=None, output_formats=[])
+
+
 def build_model(name: str, env: VecEnv, settings: SB3Section, seed: int) -> Any:
     """A fresh SB3 model of algorithm ``name`` with the run's hyper-parameters, on the CPU."""
     policy_kwargs = {"net_arch": [settings.hidden_size, settings.hidden_size]}
@@ -397,6 +405,7 @@ def train_model(
             probe=probe,
         )
         if model.num_timesteps < total:
+            model.set_logger(silent_logger())
             model.learn(total - model.num_timesteps, callback=callback, reset_num_timesteps=False, log_interval=None)  # type: ignore[arg-type]
     env.close()
     players: dict[str, Path] = {learner: save_sb3_player(model, run.players / f"{learner}.zip", role=learner)}

@@ -42,6 +42,7 @@ from infobargain.training.sb3 import (
     make_vec_env,
     resolve_algorithm,
     seed_for,
+    silent_logger,
 )
 
 
@@ -159,6 +160,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                 columns={"ibr/round": round_index, "ibr/phase": state.phase, "ibr/learner": ROLES.index(learner)},
             )
             if state.step < end:
+                model.set_logger(silent_logger())
                 model.learn(end - state.step, callback=callback, reset_num_timesteps=False, log_interval=None)  # type: ignore[arg-type]
                 state.step, state.wall_time = callback.step, callback.wall_time
             env.close()

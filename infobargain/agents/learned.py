@@ -48,13 +48,13 @@ class TorchPolicy(BoundPolicy):
         mask = observation.get("action_mask")
         with torch.no_grad():
             if hasattr(self.module, "act"):
-                mask_tensor = None if mask is None else torch.as_tensor(np.asarray(mask), dtype=torch.bool)[None]
+                mask_tensor = None if mask is None else torch.as_tensor(np.array(mask, dtype=bool))[None]
                 action, _ = self.module.act(vector, mask_tensor, self._generator, greedy=self.greedy)
             else:
                 output = self.module(vector)
                 if mask is None:
                     return np.clip(output[0].double().numpy(), -1.0, 1.0)
-                logits = output.masked_fill(~torch.as_tensor(np.asarray(mask), dtype=torch.bool)[None], -1e9)
+                logits = output.masked_fill(~torch.as_tensor(np.array(mask, dtype=bool))[None], -1e9)
                 action = (
                     logits.argmax(-1)
                     if self.greedy

@@ -191,7 +191,12 @@ def register_suite(commands: Any) -> None:
     parser.add_argument(
         "--offer-space", choices=OFFER_SPACES, default="frontier", help="signaling tasks (pies: frontier)"
     )
-    parser.add_argument("--grid-size", type=int, default=11)
+    parser.add_argument(
+        "--grid-size",
+        type=int,
+        default=21,
+        help="offers per frontier (21: discretised SPEs within ~0.01 of the continuous ones on the signaling tasks)",
+    )
     parser.add_argument(
         "--paper-results", metavar="FILE", help="paper_llm_results.csv (default: <repo>/../shared/data/)"
     )

@@ -348,7 +348,7 @@ def run_suite(
     episodes: int = 8,
     seed: int = 0,
     offer_space: str = "frontier",
-    grid_size: int = 11,
+    grid_size: int = 21,
     total_steps: int = 200_000,
     exploitability: bool = True,
     paper_results: str | Path | None = None,

@@ -70,7 +70,7 @@ class MappoSection:
     """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
     Training every subgame directly is what lets self-play find subgame-perfect play, not just some
     equilibrium outcome; evaluation always starts in round 0."""
-    accept_bonus: float = 0.0
+    accept_bonus: float = 0.002
     """Training only: added to a responder's return when it accepts, so that learning breaks indifference
     towards acceptance as the exact SPE does (responders accept when indifferent); keep it well below the
     payoff differences that matter (e.g. 1e-3)."""

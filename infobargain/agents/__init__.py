@@ -2,7 +2,7 @@
 
 from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy
 from infobargain.agents.base import BoundPolicy, Policy
-from infobargain.agents.registry import POLICY_NAMES, load_policy, make_policy
+from infobargain.agents.registry import POLICY_NAMES, bind_policy, load_policy, make_policy
 
 __all__ = [
     "POLICY_NAMES",
@@ -11,6 +11,7 @@ __all__ = [
     "RandomPolicy",
     "SPEPolicy",
     "TargetPolicy",
+    "bind_policy",
     "load_policy",
     "make_policy",
 ]

@@ -4,6 +4,7 @@ saved player (an analytic player's ``.json``, or a trained model)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy, best_offer_for, conceding_down_to
-from infobargain.agents.base import Policy
+from infobargain.agents.base import BoundPolicy, Policy
 from infobargain.game.protocol import Role
 from infobargain.theory.solutions import nash
 
@@ -75,3 +76,24 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
     from infobargain.agents.learned import load_learned
 
     return load_learned(path, env, role)
+
+
+def bind_policy(spec: str | Path | Policy, env: Any, role: Role) -> Policy:
+    """The player ``spec`` (a name, a saved player's path, or a ``Policy``) playing ``role`` in ``env``.
+
+    A :class:`BoundPolicy` built for another env is shallow-copied and re-bound, because analytic players read
+    the game from the env they are bound to; any other ``Policy`` acts on observations alone and is used as is.
+    """
+    if isinstance(spec, Path):
+        return load_policy(spec, env, role)
+    if isinstance(spec, str):
+        return make_policy(spec, env, role)
+    if getattr(spec, "role", role) != role:
+        raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
+    if isinstance(spec, BoundPolicy):
+        bound = copy.copy(spec)
+        bound.env = env.unwrapped
+        return bound
+    if isinstance(spec, Policy):
+        return spec
+    raise ValueError(f"player: expected a name, a path or a Policy, got {spec!r}")

@@ -24,7 +24,8 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.agents.base import BoundPolicy, Observation
+from infobargain.agents.base import Observation
+from infobargain.agents.learned import TorchPolicy
 from infobargain.envs.offers import ACCEPT
 from infobargain.game.protocol import Role
 
@@ -54,23 +55,12 @@ def rllib_observation_space(space: gymnasium.spaces.Dict) -> gymnasium.spaces.Di
     return gymnasium.spaces.Dict(parts)
 
 
-class RLlibPolicy(BoundPolicy):
+class RLlibPolicy(TorchPolicy):
     """A trained RLlib RLModule as a player. Acts greedily by default (the most likely legal action, or the
     Gaussian's mean clipped to ``[-1, 1]`` for the ``"scheme"`` encoding); ``greedy=False`` samples."""
 
     def __init__(self, module: Any, env: Any, role: Role, *, greedy: bool = True, spec: str = "rllib") -> None:
-        super().__init__(env, role)
-        import torch
-
-        self.module = module.eval()
-        self.greedy = greedy
-        self.spec = spec
-        self._torch = torch
-        self._generator = torch.Generator().manual_seed(0)
-
-    def reset(self, seed: int | None = None) -> None:
-        super().reset(seed)
-        self._generator.manual_seed(0 if seed is None else seed)
+        super().__init__(module, env, role, greedy=greedy, spec=spec)
 
     def act(self, observation: Observation) -> Any:
         now = self.situation(observation)

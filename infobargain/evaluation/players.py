@@ -14,36 +14,16 @@ Only names and paths can be sent to worker processes; ``Policy`` objects make th
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
-from infobargain.agents import BoundPolicy, Policy, load_policy, make_policy
-from infobargain.game.protocol import Role
+from infobargain.agents import Policy, bind_policy
 
 PlayerSpec = str | Path | Policy
 """A player name as :func:`~infobargain.agents.make_policy` knows it, a saved-player path, or a ``Policy``."""
 
 
-def bind_player(spec: PlayerSpec, env: Any, role: Role) -> Policy:
-    """The player ``spec`` playing ``role`` in ``env``."""
-    if isinstance(spec, Path):
-        return load_policy(spec, env, role)
-    if isinstance(spec, str):
-        return make_policy(spec, env, role)
-    if isinstance(spec, BoundPolicy):
-        if spec.role != role:
-            raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
-        bound = copy.copy(spec)
-        bound.env = env.unwrapped
-        if hasattr(bound, "_cache"):  # an SPE player's plan belongs to the env it was computed for
-            bound._cache = {}
-        return bound
-    if isinstance(spec, Policy):
-        if getattr(spec, "role", role) != role:
-            raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
-        return spec
-    raise ValueError(f"player: expected a name, a path or a Policy, got {spec!r}")
+bind_player = bind_policy
+"""The player ``spec`` playing ``role`` in ``env`` (see :func:`~infobargain.agents.bind_policy`)."""
 
 
 def player_name(spec: PlayerSpec) -> str:

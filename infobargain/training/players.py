@@ -9,15 +9,14 @@ players read the game from the env they are bound to, so every training env bind
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.agents import BoundPolicy, Policy, load_policy, make_policy
+from infobargain.agents import Policy, bind_policy
 from infobargain.agents.base import Observation
 from infobargain.envs.information_bargaining_v0 import AGENTS, raw_env
 from infobargain.game.protocol import ROLES, Role
@@ -27,22 +26,13 @@ PlayerSpec = str | Path | Policy | Sequence["PlayerSpec"]
 
 
 def bind_player(spec: PlayerSpec, env: Any, role: Role) -> Policy:
-    """The player ``spec`` playing ``role`` in ``env`` (an env-bound copy; a list becomes a :class:`PolicyPool`)."""
-    if isinstance(spec, Path):
-        return load_policy(spec, env, role)
-    if isinstance(spec, str):
-        return make_policy(spec, env, role)
-    if isinstance(spec, BoundPolicy):
-        if spec.role != role:
-            raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
-        bound = copy.copy(spec)  # analytic players read the game from their env: re-bind a shallow copy
-        bound.env = env.unwrapped
-        return cast(Policy, bound)
-    if isinstance(spec, Policy):
-        return spec
-    if isinstance(spec, Sequence) and spec:
+    """The player ``spec`` playing ``role`` in ``env`` (see :func:`~infobargain.agents.bind_policy`); a list
+    becomes a :class:`PolicyPool`."""
+    if isinstance(spec, Sequence) and not isinstance(spec, str):
+        if not spec:
+            raise ValueError("player: an empty list of players")
         return PolicyPool([bind_player(member, env, role) for member in spec], role)
-    raise ValueError(f"player: expected a name, a path, a Policy or a non-empty list of them, got {spec!r}")
+    return bind_policy(spec, env, role)
 
 
 def describe(spec: PlayerSpec) -> str:

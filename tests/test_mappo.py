@@ -149,3 +149,29 @@ def test_subgame_starts_cover_every_round() -> None:
     assert abs((starts == 0).mean() - (0.1 + 0.9 / envs.rules.rounds)) < 0.03
     early = mappo.subgame_starts(rng, envs, 1.0, progress=0.0, curriculum=0.5)
     assert set(np.unique(early)) == {envs.rules.rounds - 1}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on a GPU machine)")
+def test_self_play_trains_on_a_gpu_and_its_players_load_on_the_cpu(tmp_path: Path) -> None:
+    config = small_config(2000)
+    config.run.device = "cuda"
+    run_training(config, tmp_path / "run", show_progress=False, evaluate=False)
+    saved = torch.load(tmp_path / "run" / "checkpoints" / "latest.pt", weights_only=False, map_location="cpu")
+    assert saved["step"] >= 2000
+    env = information_bargaining_v0.env(**config.env)
+    env.reset(seed=0)
+    players = {
+        agent: load_policy(tmp_path / "run" / "players" / f"{agent[:-2]}.pt", env, agent[:-2])
+        for agent in env.possible_agents
+    }
+    for agent in env.agent_iter():
+        observation, _, terminated, truncated, _ = env.last()
+        env.step(None if terminated or truncated else players[agent].act(observation))
+
+
+def test_an_unavailable_device_is_refused() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    with pytest.raises(ValueError, match=r"run\.device"):
+        mappo.training_device("cuda")
+    assert mappo.training_device("auto") == torch.device("cpu")

@@ -90,7 +90,7 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
 
     from infobargain.agents.networks import ActorCritic
 
-    saved = torch.load(path, weights_only=False)
+    saved = torch.load(path, weights_only=False, map_location="cpu")
     if not isinstance(saved, dict) or saved.get("format") != "infobargain-actor-critic":
         if isinstance(saved, torch.nn.Module):
             return TorchPolicy(saved, env, role, spec=str(path))

@@ -51,6 +51,8 @@ class RunSection:
     eval_episodes: int = 200
     threads: int = 1
     """Torch threads: 1 avoids the collapse of batched ops on a shared 2-core machine."""
+    device: str = "cpu"
+    """Where the networks of the library's PPO live: ``cpu``, ``cuda`` or ``auto`` (a GPU if torch sees one)."""
 
 
 @dataclass
@@ -216,6 +218,8 @@ class RunConfig:
     def validate(self) -> None:
         if self.run.algorithm not in ALGORITHMS:
             raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
+        if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
+            raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
         for key in ("total_steps", "checkpoint_every", "eval_episodes", "threads"):
             if getattr(self.run, key) < 1:
                 raise ConfigError(f"run.{key}: must be >= 1")

@@ -34,6 +34,17 @@ from infobargain.training.rundir import RunDirectory, progress
 ROLES = ("sender", "receiver")
 
 
+def training_device(name: str) -> torch.device:
+    """``"cpu"``, ``"cuda"`` (``"cuda:N"``), or ``"auto"`` (a GPU when torch sees one). The networks are small,
+    so the CPU is usually as fast; a GPU pays off with large ``num_envs`` and ``hidden_size``."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"run.device: {name!r} asked for, but torch sees no CUDA device (use 'cpu' or 'auto')")
+    return device
+
+
 def update_seed(seed: int, update: int) -> int:
     return (seed * 1_000_003 + update) % 2**63
 
@@ -50,20 +61,23 @@ class Decisions:
     games: list[NDArray[np.intp]] = field(default_factory=list)
     accepted: list[NDArray[np.bool_]] = field(default_factory=list)
 
-    def tensors(self, returns: NDArray[np.float64], accept_bonus: float = 0.0) -> dict[str, torch.Tensor]:
+    def tensors(
+        self, returns: NDArray[np.float64], accept_bonus: float = 0.0, device: torch.device | str = "cpu"
+    ) -> dict[str, torch.Tensor]:
         games = np.concatenate(self.games)
         values = np.concatenate(self.values)
         episode_returns = returns[games] + accept_bonus * np.concatenate(self.accepted)
         advantages = episode_returns - values
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        return {
-            "observations": torch.as_tensor(np.concatenate(self.observations)),
-            "masks": torch.as_tensor(np.concatenate(self.masks)),
-            "actions": torch.as_tensor(np.concatenate(self.actions)),
-            "log_probs": torch.as_tensor(np.concatenate(self.log_probs)),
-            "returns": torch.as_tensor(episode_returns, dtype=torch.float32),
-            "advantages": torch.as_tensor(advantages, dtype=torch.float32),
+        arrays = {
+            "observations": np.concatenate(self.observations),
+            "masks": np.concatenate(self.masks),
+            "actions": np.concatenate(self.actions),
+            "log_probs": np.concatenate(self.log_probs),
+            "returns": episode_returns.astype(np.float32),
+            "advantages": advantages.astype(np.float32),
         }
+        return {key: torch.as_tensor(value, device=device) for key, value in arrays.items()}
 
 
 def play_episodes(
@@ -87,13 +101,14 @@ def play_episodes(
                 continue
             observations = envs.observe(role)[games].astype(np.float32)
             mask = None if masks is None else masks[games]
+            device = next(network.parameters()).device
             with torch.no_grad():
-                observed = torch.as_tensor(observations)
+                observed = torch.as_tensor(observations, device=device)
                 action, log_prob = network.act(
-                    observed, None if mask is None else torch.as_tensor(mask), generator, greedy
+                    observed, None if mask is None else torch.as_tensor(mask, device=device), generator, greedy
                 )
                 value = network.value(observed)
-            chosen = action.numpy()
+            chosen, log_prob, value = action.cpu().numpy(), log_prob.cpu(), value.cpu()
             actions[games] = chosen if envs.discrete else np.clip(chosen, -1.0, 1.0)
             record = decisions[role]
             record.observations.append(observations)
@@ -153,7 +168,7 @@ def ppo_update(
     for _ in range(settings.update_epochs):
         order = shuffle.permutation(count)
         for start in range(0, count, minibatch):
-            index = torch.as_tensor(order[start : start + minibatch])
+            index = torch.as_tensor(order[start : start + minibatch], device=batch["actions"].device)
             log_prob, entropy, value = network.evaluate(
                 batch["observations"][index], None if masks is None else masks[index], batch["actions"][index]
             )
@@ -191,9 +206,13 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     """Train both players by self-play; returns the saved players' paths."""
     torch.set_num_threads(config.run.threads)
     settings, seed = config.mappo, config.run.seed
+    device = training_device(config.run.device)
     envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
     torch.manual_seed(seed)
-    networks = [ActorCritic(envs.observation_size, envs.n_actions, envs.discrete, settings.hidden_size) for _ in ROLES]
+    networks = [
+        ActorCritic(envs.observation_size, envs.n_actions, envs.discrete, settings.hidden_size).to(device)
+        for _ in ROLES
+    ]
     optimizers = [torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5) for net in networks]
 
     update, step = 0, 0
@@ -223,7 +242,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     with progress(total, step, "mappo self-play", show_progress) as bar:
         while step < total:
             current = update_seed(seed, update)
-            generator = torch.Generator().manual_seed(current)
+            generator = torch.Generator(device=device).manual_seed(current)
             shuffle = np.random.default_rng(current)
             starts = subgame_starts(shuffle, envs, settings.subgame_starts, step / total, settings.subgame_curriculum)
             offers, with_offer = random_offers(shuffle, envs, (starts > 0) & (shuffle.random(envs.num_envs) < 0.5))
@@ -235,7 +254,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             for role, name in enumerate(ROLES):
                 if not decisions[role].actions:
                     continue
-                batch = decisions[role].tensors(rewards[:, role], settings.accept_bonus)
+                batch = decisions[role].tensors(rewards[:, role], settings.accept_bonus, device)
                 for key, value in ppo_update(
                     networks[role], optimizers[role], batch, settings, entropy_coef, shuffle
                 ).items():

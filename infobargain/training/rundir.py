@@ -79,7 +79,7 @@ class RunDirectory:
 
         if not self.latest_checkpoint.exists():
             return None
-        return torch.load(self.latest_checkpoint, weights_only=False)
+        return torch.load(self.latest_checkpoint, weights_only=False, map_location="cpu")
 
     # metrics
 

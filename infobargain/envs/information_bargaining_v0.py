@@ -4,7 +4,7 @@
 |--------------------|-----------------------------------------------------------|
 | Actions            | Discrete (`grid`, `frontier`) or Box (`scheme`)            |
 | Parallel API       | Yes                                                        |
-| Manual control     | No (see `infobargain play`)                                |
+| Manual control     | `infobargain play --sender human --receiver spe`           |
 | Agents             | `agents = ['sender_0', 'receiver_0']`                      |
 | Number of agents   | 2                                                          |
 | Action shape       | `(1,)` discrete, `(1 + S·Σ,)` scheme                       |

@@ -37,6 +37,18 @@ def small_config(total_steps: int, **env: object) -> RunConfig:
     return config
 
 
+def play_saved_players(run_dir: Path, config: RunConfig) -> None:
+    """Load the run's players as policies (on the CPU) and play one episode; the env checks every action."""
+    env = information_bargaining_v0.env(**config.env)
+    env.reset(seed=0)
+    players = {
+        agent: load_policy(run_dir / "players" / f"{agent[:-2]}.pt", env, agent[:-2]) for agent in env.possible_agents
+    }
+    for agent in env.agent_iter():
+        observation, _, terminated, truncated, _ = env.last()
+        env.step(None if terminated or truncated else players[agent].act(observation))
+
+
 def metric_rows(run_dir: Path) -> list[dict[str, str]]:
     with open(run_dir / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -130,15 +142,7 @@ def test_self_play_learns_the_ultimatum_spe(tmp_path: Path) -> None:
 def test_saved_players_load_as_policies_and_play_legally(tmp_path: Path) -> None:
     config = small_config(500)
     run_training(config, tmp_path / "run", show_progress=False, evaluate=False)
-    env = information_bargaining_v0.env(**config.env)
-    env.reset(seed=0)
-    players = {
-        agent: load_policy(tmp_path / "run" / "players" / f"{agent[:-2]}.pt", env, agent[:-2])
-        for agent in env.possible_agents
-    }
-    for agent in env.agent_iter():
-        observation, _, terminated, truncated, _ = env.last()
-        env.step(None if terminated or truncated else players[agent].act(observation))  # the env checks legality
+    play_saved_players(tmp_path / "run", config)
 
 
 def test_subgame_starts_cover_every_round() -> None:
@@ -158,15 +162,7 @@ def test_self_play_trains_on_a_gpu_and_its_players_load_on_the_cpu(tmp_path: Pat
     run_training(config, tmp_path / "run", show_progress=False, evaluate=False)
     saved = torch.load(tmp_path / "run" / "checkpoints" / "latest.pt", weights_only=False, map_location="cpu")
     assert saved["step"] >= 2000
-    env = information_bargaining_v0.env(**config.env)
-    env.reset(seed=0)
-    players = {
-        agent: load_policy(tmp_path / "run" / "players" / f"{agent[:-2]}.pt", env, agent[:-2])
-        for agent in env.possible_agents
-    }
-    for agent in env.agent_iter():
-        observation, _, terminated, truncated, _ = env.last()
-        env.step(None if terminated or truncated else players[agent].act(observation))
+    play_saved_players(tmp_path / "run", config)
 
 
 def test_an_unavailable_device_is_refused() -> None:

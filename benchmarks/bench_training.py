@@ -129,7 +129,7 @@ def read_rows(run_dir: Path) -> list[dict[str, str]]:
 
 def train(config: RunConfig, run_dir: Path) -> float:
     started = time.perf_counter()
-    run_training(config, run_dir, show_progress=False, evaluate=False)
+    run_training(config, run_dir, show_progress=False)
     return time.perf_counter() - started
 
 

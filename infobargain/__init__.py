@@ -1,11 +1,11 @@
 """infobargain: information bargaining between a sender and a receiver, as a game, a theory and an RL environment.
 
-Importing the package registers ``infobargain/Sender-v0`` and ``infobargain/Receiver-v0`` with Gymnasium;
-``infobargain.envs.make("infobargain/InformationBargaining-v0")`` builds the PettingZoo game.
+Importing the package registers ``infobargain/Sender-v0`` and ``infobargain/Receiver-v0`` with Gymnasium and
+``infobargain/InformationBargaining-v0`` with PettingZoo; ``infobargain.envs.make`` builds any of them.
 """
 
 __version__ = "0.1.0"
 
-from infobargain.envs.registration import register_envs as _register_envs
+from infobargain.registration import register_envs as _register_envs
 
 _register_envs()

@@ -62,7 +62,7 @@ def train_and_kill(config: RunConfig, run_dir: Path, *, after_checkpoints: int, 
         "import sys\n"
         "from infobargain.training.config import RunConfig\n"
         "from infobargain.training.runner import run_training\n"
-        "run_training(RunConfig.load(sys.argv[1]), sys.argv[2], show_progress=False, evaluate=False)\n"
+        "run_training(RunConfig.load(sys.argv[1]), sys.argv[2], show_progress=False)\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", code, str(run_dir.parent / f"{run_dir.name}.toml"), str(run_dir)],

@@ -60,7 +60,7 @@ def metric_rows(run_dir: Path) -> list[dict[str, str]]:
 def test_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_training(small_config(3000), tmp_path / "straight", show_progress=False, evaluate=False)
+    run_training(small_config(3000), tmp_path / "straight", show_progress=False)
     real_update, calls = mappo.ppo_update, {"count": 0}
 
     def interrupted_update(*args: object, **kwargs: object) -> dict[str, float]:
@@ -71,9 +71,9 @@ def test_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(
 
     monkeypatch.setattr(mappo, "ppo_update", interrupted_update)
     with pytest.raises(KeyboardInterrupt):
-        run_training(small_config(3000), tmp_path / "resumed", show_progress=False, evaluate=False)
+        run_training(small_config(3000), tmp_path / "resumed", show_progress=False)
     monkeypatch.setattr(mappo, "ppo_update", real_update)
-    run_training(small_config(3000), tmp_path / "resumed", resume=True, show_progress=False, evaluate=False)
+    run_training(small_config(3000), tmp_path / "resumed", resume=True, show_progress=False)
     straight, resumed = metric_rows(tmp_path / "straight"), metric_rows(tmp_path / "resumed")
     assert len(straight) > 5
     assert resumed == straight
@@ -116,20 +116,20 @@ def test_resume_after_kill_9(tmp_path: Path) -> None:
 
 
 def test_resume_refuses_a_different_configuration(tmp_path: Path) -> None:
-    run_training(small_config(300), tmp_path / "run", show_progress=False, evaluate=False)
+    run_training(small_config(300), tmp_path / "run", show_progress=False)
     with pytest.raises(ValueError, match=r"mappo\.num_envs"):
         changed = small_config(600)
         changed.mappo.num_envs = 32
-        run_training(changed, tmp_path / "run", resume=True, show_progress=False, evaluate=False)
+        run_training(changed, tmp_path / "run", resume=True, show_progress=False)
     with pytest.raises(ValueError, match="already holds a run"):
-        run_training(small_config(300), tmp_path / "run", show_progress=False, evaluate=False)
+        run_training(small_config(300), tmp_path / "run", show_progress=False)
 
 
 def test_self_play_learns_the_ultimatum_spe(tmp_path: Path) -> None:
     """Ultimatum on the paper's instance, both first proposers: (2/3, 0) sender first, (1/3, 1/3) receiver first."""
     config = small_config(60_000, protocol="ultimatum", grid_size=11)
     config.mappo.num_envs, config.mappo.hidden_size, config.mappo.learning_rate = 512, 64, 3e-3
-    paths = run_training(config, tmp_path / "run", show_progress=False, evaluate=False)["players"]
+    paths = run_training(config, tmp_path / "run", show_progress=False)["players"]
     networks = [
         load_torch_player(paths[role], information_bargaining_v0.raw_env(**config.env), role).module
         for role in ("sender", "receiver")
@@ -141,7 +141,7 @@ def test_self_play_learns_the_ultimatum_spe(tmp_path: Path) -> None:
 
 def test_saved_players_load_as_policies_and_play_legally(tmp_path: Path) -> None:
     config = small_config(500)
-    run_training(config, tmp_path / "run", show_progress=False, evaluate=False)
+    run_training(config, tmp_path / "run", show_progress=False)
     play_saved_players(tmp_path / "run", config)
 
 
@@ -159,7 +159,7 @@ def test_subgame_starts_cover_every_round() -> None:
 def test_self_play_trains_on_a_gpu_and_its_players_load_on_the_cpu(tmp_path: Path) -> None:
     config = small_config(2000)
     config.run.device = "cuda"
-    run_training(config, tmp_path / "run", show_progress=False, evaluate=False)
+    run_training(config, tmp_path / "run", show_progress=False)
     saved = torch.load(tmp_path / "run" / "checkpoints" / "latest.pt", weights_only=False, map_location="cpu")
     assert saved["step"] >= 2000
     play_saved_players(tmp_path / "run", config)

@@ -82,7 +82,7 @@ def test_observation_adapter_renames_and_casts() -> None:
 
 def test_train_resume_and_play(local_ray: None, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    summary = run_training(tiny_config(200), run_dir, show_progress=False, evaluate=False)
+    summary = run_training(tiny_config(200), run_dir, show_progress=False)
 
     # The run directory contract.
     assert (run_dir / "config.toml").exists() and (run_dir / "checkpoints" / "latest.pt").exists()
@@ -107,7 +107,7 @@ def test_train_resume_and_play(local_ray: None, tmp_path: Path) -> None:
 
     # Resume for one more iteration: it starts from the checkpoint and appends one metrics row.
     done = int(rows[-1]["step"])
-    run_training(tiny_config(done + 1), run_dir, resume=True, show_progress=False, evaluate=False)
+    run_training(tiny_config(done + 1), run_dir, resume=True, show_progress=False)
     with open(run_dir / "metrics.csv", newline="") as handle:
         resumed = list(csv.DictReader(handle))
     assert [row["step"] for row in resumed[:-1]] == [row["step"] for row in rows]

@@ -92,7 +92,7 @@ def test_best_response_takes_instances_and_policy_objects() -> None:
 def test_sb3_run_directory_is_complete_and_players_reload(tmp_path: Path) -> None:
     config = sb3_config(total_steps=1024, protocol="ultimatum", first_proposer="coin_flip", grid_size=5)
     config.sb3.opponent = "threshold:0.2"
-    summary = run_training(config, tmp_path, show_progress=False, evaluate=False)
+    summary = run_training(config, tmp_path, show_progress=False)
     assert summary["players"] == {
         "sender": str(tmp_path / "players" / "sender.zip"),
         "receiver": str(tmp_path / "players" / "receiver.json"),
@@ -124,12 +124,12 @@ def test_sb3_run_directory_is_complete_and_players_reload(tmp_path: Path) -> Non
 def test_resume_extends_a_finished_run_without_repeating_rows(tmp_path: Path) -> None:
     config = sb3_config(total_steps=512, protocol="ultimatum", first_proposer="sender", grid_size=5)
     config.sb3.opponent = "obedient"
-    run_training(config, tmp_path, show_progress=False, evaluate=False)
+    run_training(config, tmp_path, show_progress=False)
     assert metric_steps(tmp_path) == [256, 512]
     with pytest.raises(ValueError, match="--resume"):
-        run_training(config, tmp_path, show_progress=False, evaluate=False)
+        run_training(config, tmp_path, show_progress=False)
     config.run.total_steps = 1024
-    run_training(config, tmp_path, resume=True, show_progress=False, evaluate=False)
+    run_training(config, tmp_path, resume=True, show_progress=False)
     assert metric_steps(tmp_path) == [256, 512, 768, 1024]
     assert load_sb3_model(tmp_path / "players" / "sender.zip").num_timesteps == 1024
     numbered = sorted(path.name for path in (tmp_path / "checkpoints").glob("step_*.pt"))
@@ -145,7 +145,7 @@ def test_a_killed_run_resumes_and_completes(tmp_path: Path) -> None:
     config.run.checkpoint_every = 2
     killed_at = train_and_kill(config, run_dir, after_checkpoints=2)
     assert killed_at >= 2
-    summary = run_training(config, run_dir, resume=True, show_progress=False, evaluate=False)
+    summary = run_training(config, run_dir, resume=True, show_progress=False)
     steps = metric_steps(run_dir)
     assert steps == list(range(256, 6144 + 1, 256))  # every rollout once, in order
     assert load_sb3_model(Path(summary["players"]["sender"])).num_timesteps == 6144
@@ -192,7 +192,7 @@ def test_sb3_adapter_plays_legal_actions_and_round_trips(tmp_path: Path) -> None
 def test_scheme_offers_train_with_ppo_or_sac_and_play_in_bounds(tmp_path: Path, algorithm: str) -> None:
     config = sb3_config(total_steps=256, protocol="ultimatum", first_proposer="coin_flip", offer_space="scheme")
     config.sb3.algorithm, config.sb3.opponent, config.sb3.n_steps = algorithm, "spe", 32
-    run_training(config, tmp_path, show_progress=False, evaluate=False)
+    run_training(config, tmp_path, show_progress=False)
     assert saved_algorithm(tmp_path / "players" / "sender.zip") == algorithm
     env = raw_env(**config.env)
     sender = load_policy(tmp_path / "players" / "sender.zip", env, "sender")
@@ -203,7 +203,7 @@ def test_masked_algorithm_choice_is_checked(tmp_path: Path) -> None:
     config = sb3_config(offer_space="frontier")
     config.sb3.algorithm = "SAC"
     with pytest.raises(ValueError, match="SAC needs continuous actions"):
-        run_training(config, tmp_path, show_progress=False, evaluate=False)
+        run_training(config, tmp_path, show_progress=False)
 
 
 # opponents

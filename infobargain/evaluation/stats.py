@@ -11,13 +11,13 @@ usual normal approximation). Two facts matter when reading it:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 
@@ -67,4 +67,13 @@ def mean_ci(values: Iterable[float | None]) -> Estimate:
     spread = float(array.std(ddof=1))
     if spread <= 1e-15 * max(1.0, abs(mean)):  # identical values: an exact zero-width interval
         return Estimate(mean, 0.0, n)
-    return Estimate(mean, float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * spread / math.sqrt(n), n)
+    return Estimate(mean, student_t_quantile(n - 1) * spread / math.sqrt(n), n)
+
+
+@functools.cache
+def student_t_quantile(degrees_of_freedom: int) -> float:
+    """``t(0.975, df)``. scipy.stats is imported here, not at module level: it costs over a second, which
+    every command (``--help`` included) would otherwise pay."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, degrees_of_freedom))

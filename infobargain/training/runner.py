@@ -1,4 +1,4 @@
-"""One entry point for every training backend: build the run directory, train, save players, evaluate.
+"""One entry point for every training backend: build the run directory, train, save the players.
 
 Backends share the config format and the run directory contract; each is imported only when used, so
 Ray (``rllib``) and Stable-Baselines3 (``sb3``, ``ibr``) stay optional.
@@ -63,9 +63,11 @@ def run_training(
     *,
     resume: bool = False,
     show_progress: bool = True,
-    evaluate: bool = True,
 ) -> dict[str, Any]:
-    """Train as ``config`` says into ``run_dir`` (continuing it with ``resume``); returns the run's summary."""
+    """Train as ``config`` says into ``run_dir`` (continuing it with ``resume``); returns the run's summary.
+
+    Evaluation is a later layer: ``infobargain train`` runs :func:`infobargain.evaluation.evaluate_run` on the
+    directory afterwards."""
     if resume:
         config = _resumable(config, Path(run_dir))
     run = RunDirectory(run_dir, config, resume=resume)
@@ -74,9 +76,5 @@ def run_training(
     finally:
         run.close()
     summary: dict[str, Any] = {"run_dir": str(run.path), "players": {k: str(v) for k, v in players.items()}}
-    if evaluate:
-        from infobargain.evaluation import evaluate_run
-
-        summary["evaluation"] = evaluate_run(run.path, episodes=config.run.eval_episodes, seed=config.run.seed)
     (run.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary

@@ -1,4 +1,8 @@
-"""``infobargain train``: train players from a run config, with flags that override its fields."""
+"""``infobargain train``: train players from a run config (flags override its fields), then evaluate them.
+
+Training and evaluation are separate layers; this command composes them, so every run directory ends with
+``evaluation.json`` and ``report.md`` (contract 5 in docs/design.md).
+"""
 
 from __future__ import annotations
 
@@ -88,12 +92,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def command_train(args: argparse.Namespace) -> int:
+    from infobargain.evaluation import evaluate_run
     from infobargain.training.runner import run_training
 
     config = config_from_args(args)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.run.name
     summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
-    report = Path(summary["run_dir"]) / "report.md"
-    print(report.read_text() if report.exists() else summary)
+    evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
+    print((Path(summary["run_dir"]) / "report.md").read_text())
     print(f"run written to {summary['run_dir']}")
     return 0

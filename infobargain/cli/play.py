@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from infobargain.cli.arguments import add_env_arguments, add_game_arguments, env_kwargs_from_args, game_from_args
 from infobargain.game.protocol import ROLES, Role
 
 EXAMPLES = """examples:
@@ -30,8 +31,6 @@ environment variables), or the path of a saved player."""
 
 def register(commands: Any) -> None:
     """Add the ``play`` subcommand to the CLI's subparsers."""
-    from infobargain.cli import add_env_arguments, add_game_arguments
-
     parser = commands.add_parser(
         "play",
         help="play episodes between two players (analytic, saved, human, llm:MODEL) beside the exact SPE",
@@ -111,7 +110,6 @@ def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: boo
 def command_play(args: argparse.Namespace) -> int:
     from infobargain.agents.llm import LLMPolicy
     from infobargain.agents.registry import make_policy
-    from infobargain.cli import env_kwargs_from_args, game_from_args
     from infobargain.envs.information_bargaining_v0 import env as make_env
 
     if args.episodes < 1:

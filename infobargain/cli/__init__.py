@@ -1,0 +1,67 @@
+"""The ``infobargain`` command.
+
+Every subcommand takes the game and protocol with the parameter names of contract 2 in docs/design.md (dashes
+for underscores). Bad arguments or files end the command with one line on stderr and exit code 2. Each
+subcommand lives in its own module and imports its heavy dependencies only when it runs, so ``--help`` stays
+fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+
+from infobargain.cli import evaluate, play, solve, suite, train
+from infobargain.cli.arguments import (
+    EXIT_USAGE,
+    Parser,
+    UsageError,
+    add_env_arguments,
+    add_game_arguments,
+    env_kwargs_from_args,
+    game_from_args,
+    protocol_from_args,
+)
+from infobargain.game.instance import InstanceError
+
+__all__ = [
+    "add_env_arguments",
+    "add_game_arguments",
+    "build_parser",
+    "env_kwargs_from_args",
+    "game_from_args",
+    "main",
+    "protocol_from_args",
+]
+
+COMMANDS = (solve, train, play, evaluate, suite)
+
+
+def build_parser() -> Parser:
+    from infobargain import __version__
+
+    parser = Parser(prog="infobargain", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"infobargain {__version__}")
+    subcommands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        command.register(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return int(args.handler(args))
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (UsageError, InstanceError, ValueError, OSError, ImportError) as error:
+        print(f"infobargain: error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("infobargain: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_USAGE

@@ -1,0 +1,109 @@
+"""What every subcommand shares: the one-line usage error, the game and protocol flags, the env flags.
+
+Flag names are the contract-2 parameter names with dashes for underscores (docs/design.md); the values they
+build are passed unchanged to :func:`infobargain.envs.information_bargaining_v0.env`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from infobargain.game.instance import Instance
+from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS, Protocol
+from infobargain.game.scenarios import Game, scenario, scenario_names
+from infobargain.game.schemes import TIE_BREAKS
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with the user's input, reported as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`UsageError` instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def add_game_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--scenario``/``--instance`` and the bargaining-stage parameters."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--scenario", default=None, help=f"named game (default pure_math): {', '.join(scenario_names())}"
+    )
+    source.add_argument("--instance", default=None, metavar="FILE", help="instance JSON file (see docs/design.md)")
+    group = parser.add_argument_group("protocol")
+    defaults = Protocol()
+    group.add_argument("--protocol", choices=PROTOCOLS, default=defaults.protocol)
+    group.add_argument("--first-proposer", choices=FIRST_PROPOSERS, default=defaults.first_proposer)
+    group.add_argument(
+        "--max-rounds", type=int, default=defaults.max_rounds, help="offers allowed (ignored by ultimatum)"
+    )
+    group.add_argument(
+        "--break-off", type=float, default=defaults.break_off, help="breakdown probability per rejection"
+    )
+    group.add_argument("--discount", type=float, default=defaults.discount, help="payoff discount per rejected round")
+    group.add_argument("--tie-break", choices=TIE_BREAKS, default="sender")
+    group.add_argument("--obedience-margin", type=float, default=0.0)
+
+
+def game_from_args(args: argparse.Namespace) -> Game:
+    if args.instance is not None:
+        return Instance.load(args.instance)
+    return scenario(args.scenario or "pure_math")
+
+
+def protocol_from_args(args: argparse.Namespace) -> Protocol:
+    return Protocol(args.protocol, args.first_proposer, args.max_rounds, args.break_off, args.discount)
+
+
+def add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    """The environment-only parameters (contract 2), for commands that build the env."""
+    from infobargain.envs.information_bargaining_v0 import REALIZATIONS
+    from infobargain.envs.offers import OFFER_SPACES, RECEIVER_OFFERS
+
+    group = parser.add_argument_group("environment")
+    group.add_argument("--offer-space", choices=OFFER_SPACES, default="frontier", help="how offers are encoded")
+    group.add_argument(
+        "--grid-size", type=int, default=11, help="levels per probability (grid) or points on the frontier"
+    )
+    group.add_argument("--receiver-offer", choices=RECEIVER_OFFERS, default="threshold")
+    group.add_argument("--realization", choices=REALIZATIONS, default="expected")
+    group.add_argument("--realization-rounds", type=int, default=10, help="rounds of the sampled realization stage")
+
+
+def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of ``information_bargaining_v0.env`` from the flags of ``add_game_arguments`` and
+    ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``game_from_args``)."""
+    return {
+        "protocol": args.protocol,
+        "first_proposer": args.first_proposer,
+        "max_rounds": args.max_rounds,
+        "break_off": args.break_off,
+        "discount": args.discount,
+        "tie_break": args.tie_break,
+        "obedience_margin": args.obedience_margin,
+        "receiver_offer": args.receiver_offer,
+        "realization": args.realization,
+        "realization_rounds": args.realization_rounds,
+        "offer_space": args.offer_space,
+        "grid_size": args.grid_size,
+    }
+
+
+def player_pair(text: str, flag: str = "--players") -> tuple[str, str]:
+    """``NAME`` (both sides) or ``SENDER,RECEIVER``."""
+    names = [name.strip() for name in text.split(",")]
+    if len(names) == 1 and names[0]:
+        return names[0], names[0]
+    if len(names) == 2 and all(names):
+        return names[0], names[1]
+    raise ValueError(f"{flag}: expected NAME or SENDER,RECEIVER, got {text!r}")
+
+
+def name_list(text: str | None) -> list[str]:
+    """A comma-separated list, blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()] if text else []

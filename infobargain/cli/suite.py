@@ -1,0 +1,78 @@
+"""``infobargain suite``: the paper's task grid against the exact SPE, with trained or named players."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from infobargain.cli.arguments import name_list, player_pair
+
+
+def command_suite(args: argparse.Namespace) -> int:
+    from infobargain.evaluation.suite import run_suite
+    from infobargain.evaluation.suite_report import render_suite_markdown
+
+    players = player_pair(args.players) if args.players else None
+    out = Path(args.out) if args.out else None
+    result = run_suite(
+        players,
+        tasks=name_list(args.tasks) or None,
+        episodes=args.episodes,
+        seed=args.seed,
+        offer_space=args.offer_space,
+        grid_size=args.grid_size,
+        total_steps=args.steps,
+        exploitability=not args.no_exploitability,
+        paper_results=args.paper_results,
+        run_dir=None if out is None else out / "players",
+        workers=args.workers,
+    )
+    markdown = render_suite_markdown(result)
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "suite.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        (out / "suite.md").write_text(markdown)
+        print(f"wrote {out / 'suite.json'} and {out / 'suite.md'}", file=sys.stderr)
+    print(json.dumps(result, indent=2, default=str) if args.json else markdown, end="" if not args.json else "\n")
+    return 0
+
+
+def register(commands: Any) -> None:
+    from infobargain.envs.offers import OFFER_SPACES
+    from infobargain.evaluation.suite import TASK_NAMES
+
+    parser = commands.add_parser(
+        "suite",
+        help="the paper's task grid: exact SPE, limits, your players and the paper's LLM results",
+        description="Run the tasks of Lin et al. (arXiv 2506.05876) against exact theory. Without --players the "
+        "library trains self-play agents per task (training extra; budget --steps).",
+    )
+    parser.add_argument(
+        "--players", metavar="SENDER,RECEIVER", help="players (one NAME for both sides); default: trained"
+    )
+    parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)}")
+    parser.add_argument("--episodes", type=int, default=8, help="episodes per row (expected mode)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=200_000, help="training steps per task and game (trained players)")
+    parser.add_argument(
+        "--offer-space", choices=OFFER_SPACES, default="frontier", help="signaling tasks (pies: frontier)"
+    )
+    parser.add_argument(
+        "--grid-size",
+        type=int,
+        default=21,
+        help="offers per frontier (21: discretised SPEs within ~0.01 of the continuous ones on the signaling tasks)",
+    )
+    parser.add_argument(
+        "--paper-results", metavar="FILE", help="paper_llm_results.csv (default: <repo>/../shared/data/)"
+    )
+    parser.add_argument("--no-exploitability", action="store_true", help="skip the exact NashConv column")
+    parser.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")
+    parser.add_argument("--out", metavar="DIR", help="also write suite.json and suite.md here")
+    parser.add_argument("--json", action="store_true", help="print the JSON document instead of Markdown")
+    parser.set_defaults(handler=command_suite)

@@ -22,6 +22,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     from infobargain.evaluation.evaluate import evaluate_players
     from infobargain.evaluation.report import write_evaluation
     from infobargain.evaluation.runs import evaluate_run
+    from infobargain.evaluation.verdict import format_verdict
 
     options: dict[str, Any] = {
         "episodes": args.episodes,
@@ -71,15 +72,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        for first, group in result["by_first_proposer"].items():
-            payoff = group["payoff"]
-            print(
-                f"{first} first: U_S {payoff['sender']['mean']:.4f}, U_R {payoff['receiver']['mean']:.4f}, "
-                f"distance to SPE {group.get('distance', {}).get('spe', float('nan')):.6f}"
-            )
-        exploit = result.get("exploitability") or {}
-        if "nash_conv" in exploit:
-            print(f"NashConv {exploit['nash_conv']:.6f} ({exploit['method']})")
+        print(format_verdict(result["verdict"]))
         print(f"wrote {target / 'evaluation.json'} and {target / 'report.md'}", file=sys.stderr)
     return 0
 

@@ -93,12 +93,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def command_train(args: argparse.Namespace) -> int:
     from infobargain.evaluation import evaluate_run
+    from infobargain.evaluation.verdict import format_verdict
     from infobargain.training.runner import run_training
 
     config = config_from_args(args)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.run.name
     summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
-    evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
-    print((Path(summary["run_dir"]) / "report.md").read_text())
-    print(f"run written to {summary['run_dir']}")
+    result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
+    print(format_verdict(result["verdict"]))
+    print(f"full report: {Path(summary['run_dir']) / 'report.md'} (run written to {summary['run_dir']})")
     return 0

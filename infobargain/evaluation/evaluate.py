@@ -16,6 +16,7 @@ from infobargain.evaluation.exploitability import exact_exploitability, rl_explo
 from infobargain.evaluation.metrics import score
 from infobargain.evaluation.players import PlayerSpec, player_name
 from infobargain.evaluation.rollout import Episode, rollout
+from infobargain.evaluation.verdict import verdict
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES, Role
@@ -115,7 +116,8 @@ def evaluate_players(
             response, a lower bound, trained for ``best_response_steps``) or ``"none"``.
 
     Returns:
-        A JSON-ready dict: players, env, benchmarks, per-first-proposer statistics, advantages, exploitability.
+        A JSON-ready dict: players, env, benchmarks, per-first-proposer statistics, advantages, exploitability
+        and the verdict (:mod:`infobargain.evaluation.verdict`).
     """
     if exploitability not in EXPLOITABILITY_MODES:
         raise ValueError(f"exploitability: must be one of {EXPLOITABILITY_MODES}, got {exploitability!r}")
@@ -130,7 +132,7 @@ def evaluate_players(
     exploit = _exploitability(exploitability, sender, receiver, kwargs, bench, firsts, best_response_steps, seed)
     from infobargain import __version__
 
-    return {
+    document: dict[str, Any] = {
         "infobargain_version": __version__,
         "players": {"sender": player_name(sender), "receiver": player_name(receiver)},
         "env": jsonable_env(kwargs),
@@ -142,5 +144,7 @@ def evaluate_players(
         "benchmarks": bench.to_json(),
         **scored,
         "exploitability": exploit,
-        "elapsed_s": time.perf_counter() - started,
     }
+    document["verdict"] = verdict(document)
+    document["elapsed_s"] = time.perf_counter() - started
+    return document

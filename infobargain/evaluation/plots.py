@@ -54,6 +54,12 @@ def plot_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], pa
     save_figure(figure, path)
 
 
+REFERENCE_STYLES: tuple[dict[str, Any], ...] = (
+    {"color": "tab:red", "linestyle": "--"},
+    {"color": "tab:green", "linestyle": ":"},
+)
+
+
 def read_metrics(path: str | Path) -> dict[str, list[float]]:
     """Numeric columns of a training run's ``metrics.csv`` (non-numeric cells become NaN)."""
     columns: dict[str, list[float]] = {}
@@ -70,8 +76,16 @@ def read_metrics(path: str | Path) -> dict[str, list[float]]:
     return {key: values for key, values in columns.items() if not all(math.isnan(v) for v in values)}
 
 
-def plot_learning_curves(path_csv: str | Path, path: str | Path, title: str = "learning curves") -> list[str]:
-    """One panel per numeric metric of ``metrics.csv`` against ``step`` (or the row number); returns the metrics drawn."""
+def plot_learning_curves(
+    path_csv: str | Path,
+    path: str | Path,
+    title: str = "learning curves",
+    references: Mapping[str, Mapping[str, float]] | None = None,
+) -> list[str]:
+    """One panel per numeric metric of ``metrics.csv`` against ``step`` (or the row number); returns the metrics drawn.
+
+    ``references`` maps a metric to labelled values drawn as dashed horizontal lines (e.g. the SPE and the Nash
+    point on a payoff curve)."""
     columns = read_metrics(path_csv)
     x_name = "step" if "step" in columns else None
     metrics = [name for name in columns if name != x_name]
@@ -86,7 +100,11 @@ def plot_learning_curves(path_csv: str | Path, path: str | Path, title: str = "l
         y = np.asarray(columns[name])
         x = np.asarray(columns[x_name]) if x_name else np.arange(len(y))
         keep = ~(np.isnan(x) | np.isnan(y))
-        ax.plot(x[keep], y[keep], linewidth=1.4)
+        ax.plot(x[keep], y[keep], linewidth=1.4, label="learned")
+        for (label, value), style in zip((references or {}).get(name, {}).items(), REFERENCE_STYLES, strict=False):
+            ax.axhline(value, linewidth=1.0, label=label, **style)
+        if references and name in references:
+            ax.legend(fontsize=7, loc="best")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(x_name or "row", fontsize=8)
         ax.grid(alpha=0.3)

@@ -47,8 +47,22 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None = None) -> str:
     """The report of :func:`~infobargain.evaluation.evaluate.evaluate_players` as Markdown."""
+    lines = _title(result)
+    if "verdict" in result:
+        lines += _verdict_section(result["verdict"])
+    lines += _benchmarks_section(result["benchmarks"])
+    lines += _outcomes_section(result["by_first_proposer"])
+    lines += _advantages_section(result["advantages"])
+    lines += _exploitability_section(result.get("exploitability"))
+    if figures:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{label}]({name})" for label, name in figures.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _title(result: Mapping[str, Any]) -> list[str]:
     players, env, bench = result["players"], result["env"], result["benchmarks"]
-    lines = [
+    return [
         f"# Evaluation: {players['sender']} (sender) vs {players['receiver']} (receiver)",
         "",
         f"Game `{bench['game']}`; {result['episodes']} episodes, seed {result['seed']}, realization "
@@ -57,10 +71,36 @@ def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None
         "Environment: " + ", ".join(f"`{k}={v}`" for k, v in env.items() if not isinstance(v, dict)),
         "",
         f"_{result['interval_note']}_",
-        "",
-        "## Benchmarks",
-        "",
     ]
+
+
+def _verdict_section(summary: Mapping[str, Any]) -> list[str]:
+    rows = [
+        [
+            f"{first} first",
+            _pair(row["outcome"]),
+            _pair(row["spe"]),
+            _number(row["distance"], 6),
+            _number(row["nash_conv"], 6),
+            _number(row["deal_rate"], 2),
+            _number(row["agreement_round"], 2),
+            "reached" if row["reached"] else "**not reached**",
+        ]
+        for first, row in summary["by_first_proposer"].items()
+    ]
+    header = ["", "outcome", "SPE as played", "distance", "NashConv", "deal rate", "agreement round", "verdict"]
+    return [
+        "",
+        "## Verdict",
+        "",
+        f"Reached: the mean outcome lies within {summary['tolerance']:g} (Euclidean) of the exact SPE of the game "
+        "as played.",
+        "",
+        *_table(header, rows),
+    ]
+
+
+def _benchmarks_section(bench: Mapping[str, Any]) -> list[str]:
     rows = [
         [name, _pair(bench[key])]
         for name, key in (
@@ -77,13 +117,14 @@ def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None
         rows.append([f"SPE continuous game, {first} first", _pair(continuous)])
         limit = bench["infinite_horizon"].get(f"{first}_first")
         rows.append([f"alternating offers, T → ∞ (Rubinstein), {first} first", _pair(limit)])
-    lines += _table(["benchmark", "(U_S, U_R)"], rows)
+    lines = ["", "## Benchmarks", "", *_table(["benchmark", "(U_S, U_R)"], rows)]
     if bench["infinite_horizon"].get("note"):
         lines += ["", f"Alternating offers, T → ∞: {bench['infinite_horizon']['note']}."]
+    return lines
 
-    groups = result["by_first_proposer"]
+
+def _outcomes_section(groups: Mapping[str, Any]) -> list[str]:
     firsts = [first for first in ROLES if first in groups]
-    lines += ["", "## Outcomes by first proposer", "", "Statistics are never pooled across first proposers.", ""]
 
     def row(label: str, get: Any) -> list[str]:
         return [label] + [get(groups[first]) for first in firsts]
@@ -107,17 +148,22 @@ def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None
         row("(SPE's sender share)", lambda g: _number(g.get("fairness", {}).get("spe_sender_surplus_share"))),
         row("Nash product / maximum", lambda g: _number(g.get("fairness", {}).get("nash_product_ratio"))),
     ]
-    lines += _table(["statistic"] + [f"{first} first" for first in firsts], stat_rows)
-    lines += [
+    return [
+        "",
+        "## Outcomes by first proposer",
+        "",
+        "Statistics are never pooled across first proposers.",
+        "",
+        *_table(["statistic"] + [f"{first} first" for first in firsts], stat_rows),
         "",
         "Distances are Euclidean, from the mean outcome. The frontier distance is to the Pareto-frontier polyline; "
         "the receiver shortfall is the most the receiver could get without lowering the sender below its mean "
         "payoff, minus what it got.",
     ]
 
-    advantages = result["advantages"]
-    lines += ["", "## The sender's advantage", ""]
-    advantage_rows = [
+
+def _advantages_section(advantages: Mapping[str, Any]) -> list[str]:
+    rows = [
         [label, _number(split["informational"]), _number(split["first_proposer"])]
         for label, split in (
             ("realized (these players)", advantages["realized"]),
@@ -126,17 +172,19 @@ def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None
         )
         if split is not None
     ]
-    lines += _table(["", "informational", "first-proposer"], advantage_rows)
+    lines = ["", "## The sender's advantage", "", *_table(["", "informational", "first-proposer"], rows)]
     if advantages["realized"] is None:
         lines += ["", "The realized split needs episodes with each side first (coin flip, or `both_first`)."]
+    return lines
 
-    lines += ["", "## Exploitability", ""]
-    exploit = result.get("exploitability")
+
+def _exploitability_section(exploit: Mapping[str, Any] | None) -> list[str]:
+    lines = ["", "## Exploitability", ""]
     if exploit is None:
-        lines.append("Not computed.")
-    elif "by_first_proposer" not in exploit:
-        lines.append(f"{exploit.get('method', '')}: {exploit.get('note', '')}")
-    elif exploit.get("method", "").startswith("exact"):
+        return [*lines, "Not computed."]
+    if "by_first_proposer" not in exploit:
+        return [*lines, f"{exploit.get('method', '')}: {exploit.get('note', '')}"]
+    if exploit.get("method", "").startswith("exact"):
         rows = [
             [
                 f"{first} first",
@@ -148,20 +196,25 @@ def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None
         ]
         lines += _table(["", "sender's gain", "receiver's gain", "NashConv"], rows)
         lines += ["", f"{exploit['method']}; {exploit['covers']}."]
-        lines += [f"- {note}" for note in exploit.get("notes", [])]
-    else:
-        rows = [
-            [f"{first} first", role, _number(entry["gain_lower_bound"]), _number(entry["ci95"])]
-            for first, by_role in exploit["by_first_proposer"].items()
-            for role, entry in by_role.items()
-        ]
-        lines += _table(["", "best responder", "gain (lower bound)", "± 95 % CI"], rows)
-        lines += ["", f"{exploit['method']}, {exploit['total_steps']} training steps: {exploit['covers']}."]
+        return lines + [f"- {note}" for note in exploit.get("notes", [])]
+    rows = [
+        [f"{first} first", role, _number(entry["gain_lower_bound"]), _number(entry["ci95"])]
+        for first, by_role in exploit["by_first_proposer"].items()
+        for role, entry in by_role.items()
+    ]
+    lines += _table(["", "best responder", "gain (lower bound)", "± 95 % CI"], rows)
+    return [*lines, "", f"{exploit['method']}, {exploit['total_steps']} training steps: {exploit['covers']}."]
 
-    if figures:
-        lines += ["", "## Figures", ""]
-        lines += [f"![{label}]({name})" for label, name in figures.items()]
-    return "\n".join(lines) + "\n"
+
+def learning_curve_references(result: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Reference lines for the payoff curves of ``metrics.csv`` (columns ``<first>_first/<role>_payoff``): the
+    SPE as played for that first proposer and the Nash bargaining point."""
+    nash = result["benchmarks"]["nash"]
+    return {
+        f"{first}_first/{role}_payoff": {"SPE": group["spe"][role], "Nash": nash[role]}
+        for first, group in result["by_first_proposer"].items()
+        for role in ROLES
+    }
 
 
 def write_evaluation(
@@ -190,7 +243,8 @@ def write_evaluation(
             plot_outcomes(benchmarks(env_kwargs), result["by_first_proposer"], out / "bargaining_set.png", title)
             shown["bargaining set, benchmarks and outcomes"] = "bargaining_set.png"
             curves = metrics_csv is not None and Path(metrics_csv).exists()
-            if curves and plot_learning_curves(metrics_csv, out / "learning_curves.png"):  # type: ignore[arg-type]
+            references = learning_curve_references(result)
+            if curves and plot_learning_curves(metrics_csv, out / "learning_curves.png", references=references):  # type: ignore[arg-type]
                 shown["learning curves"] = "learning_curves.png"
         except ImportError as error:
             notes.append(f"figures skipped: {error}")

@@ -1,0 +1,62 @@
+"""The few lines a user reads first: did the players reach the equilibrium, per first proposer, and by how much.
+
+The verdict compares the mean outcome with the exact SPE of the game *as played* (the env's own offer space, so
+a discrete grid is judged against the SPE of that discretised game) and says "reached" when the Euclidean
+distance is at most ``tolerance``. The distance to the continuous game's SPE and the exact NashConv (where the
+offer space allows it) stand beside it, so a user sees both how close the play is and how exploitable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_TOLERANCE = 0.02
+
+
+def verdict(result: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """The verdict of an :func:`~infobargain.evaluation.evaluate_players` result, as a JSON-ready dict."""
+    exploitability = result.get("exploitability") or {}
+    nash_conv_by_first = exploitability.get("by_first_proposer", {})
+    rows: dict[str, Any] = {}
+    for first, group in result["by_first_proposer"].items():
+        distance = group["distance"]["spe"]
+        nash_conv = nash_conv_by_first.get(first, {}).get("nash_conv")
+        rows[first] = {
+            "outcome": dict(group["mean_outcome"]),
+            "spe": {role: group["spe"][role] for role in ("sender", "receiver")},
+            "distance": distance,
+            "distance_continuous": group["distance"].get("spe_continuous"),
+            "deal_rate": group["deal_rate"]["mean"],
+            "agreement_round": group["agreement_round"]["mean"],
+            "spe_agreement_round": group["spe"].get("agreement_round"),
+            "nash_conv": nash_conv,
+            "reached": distance is not None and not math.isnan(distance) and distance <= tolerance,
+        }
+    return {
+        "tolerance": tolerance,
+        "reached": bool(rows) and all(row["reached"] for row in rows.values()),
+        "by_first_proposer": rows,
+    }
+
+
+def format_verdict(summary: Mapping[str, Any]) -> str:
+    """A short block for the terminal (the full report stays in ``report.md``)."""
+
+    def pair(point: Mapping[str, float]) -> str:
+        return f"({point['sender']:.4f}, {point['receiver']:.4f})"
+
+    def number(value: float | None) -> str:
+        return "—" if value is None or math.isnan(value) else f"{value:.4f}"
+
+    lines = [f"Verdict: within {summary['tolerance']:g} of the exact SPE of the game as played?"]
+    for first, row in summary["by_first_proposer"].items():
+        state = "reached" if row["reached"] else "NOT reached"
+        agreement = "no deal" if math.isnan(row["agreement_round"]) else f"in round {row['agreement_round']:.2f}"
+        lines.append(
+            f"  {first + ' first':<15} {state:<12} outcome {pair(row['outcome'])}  SPE {pair(row['spe'])}  "
+            f"distance {number(row['distance'])}  NashConv {number(row['nash_conv'])}  "
+            f"deals {row['deal_rate']:.2f} {agreement}"
+        )
+    return "\n".join(lines)

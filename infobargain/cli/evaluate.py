@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
         result = evaluate_players(
             args.sender, args.receiver, env_kwargs, best_response_steps=args.best_response_steps, **options
         )
-        target = Path(args.out or "evaluation")
+        target = Path(args.out) if args.out else Path("runs") / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
         extra: dict[str, str] = {}
         if extra_players:
             matrix = cross_play(
@@ -107,7 +108,9 @@ def register(commands: Any) -> None:
     group.add_argument("--best-response-steps", type=int, default=100_000, help="training steps of an RL best response")
     group.add_argument("--cross-play", metavar="P1,P2,...", help="also play a cross-play matrix with these players")
     group.add_argument("--cross-play-episodes", type=int, default=20)
-    group.add_argument("--out", metavar="DIR", help="output directory (default: the run directory, else ./evaluation)")
+    group.add_argument(
+        "--out", metavar="DIR", help="output directory (default: the run directory, else runs/evaluate-<timestamp>)"
+    )
     group.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     group.add_argument("--progress", action="store_true", help="always show a progress bar")
     group.add_argument("--json", action="store_true", help="print evaluation.json to stdout")

@@ -7,6 +7,7 @@ Training and evaluation are separate layers; this command composes them, so ever
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ def register(commands: Any) -> None:
         help="train players (self-play PPO, SB3, iterated best response, RLlib) and evaluate them against theory",
     )
     parser.add_argument("--config", metavar="FILE", help="run config (TOML); defaults apply to what it omits")
-    parser.add_argument("--run-dir", metavar="DIR", help="where to write the run (default: runs/NAME)")
+    parser.add_argument(
+        "--run-dir", metavar="DIR", help="where to write the run (default: runs/NAME-ALGORITHM-YYYYmmdd-HHMMSS)"
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any field")
     parser.add_argument(
@@ -91,13 +94,20 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return config
 
 
+def default_run_dir(name: str, algorithm: str) -> Path:
+    """``runs/NAME-ALGORITHM-<timestamp>``: runs of different algorithms or times never share a directory."""
+    return Path("runs") / f"{name}-{algorithm}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
 def command_train(args: argparse.Namespace) -> int:
     from infobargain.evaluation import evaluate_run
     from infobargain.evaluation.verdict import format_verdict
     from infobargain.training.runner import run_training
 
     config = config_from_args(args)
-    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.run.name
+    if args.resume and not args.run_dir:
+        raise ValueError("--resume: give the run to continue with --run-dir DIR")
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(config.run.name, config.run.algorithm)
     summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
     result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
     print(format_verdict(result["verdict"]))

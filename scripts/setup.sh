@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Creates .venv (once) and installs infobargain with the given extras. Torch is pinned to the local CPU
-# build first: an unpinned torch would pull a multi-GB CUDA build.
+# Creates a virtual environment (once) and installs infobargain with the given extras into it.
+# Usage: scripts/setup.sh [EXTRAS] [VENV]   (defaults: train,plot and .venv)
+# Torch is pinned to the local CPU build first: an unpinned torch would pull a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-train,plot}"
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
+venv="${2:-.venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet --upgrade pip
 if [[ ",$extras," == *",train,"* ]]; then
-  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
 fi
-.venv/bin/python -m pip install --quiet -e ".[$extras]"
+"$venv/bin/python" -m pip install --quiet -e ".[$extras]"

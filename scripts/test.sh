@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Set up, then lint and run the whole test suite (slow tests included).
+# Set up, then lint and run the whole test suite (slow tests included) on the two installs users get:
+#   .venv        the newest Gymnasium and PettingZoo that pip resolves for a plain install (no Ray);
+#   .venv-rllib  the same plus the rllib extra, whose Ray pins an older Gymnasium.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh train,plot,dev,rllib
+bash scripts/setup.sh train,plot,dev .venv
+.venv/bin/python -m pip install --quiet --upgrade gymnasium pettingzoo  # newest, even in an older .venv
+bash scripts/setup.sh train,plot,dev,rllib .venv-rllib
 .venv/bin/ruff check infobargain tests benchmarks
-.venv/bin/python -m pytest -n 2 "$@"
+for venv in .venv .venv-rllib; do
+  echo "== tests on $venv: $("$venv/bin/python" -c 'import gymnasium, pettingzoo; print("gymnasium", gymnasium.__version__, "pettingzoo", pettingzoo.__version__)')"
+  "$venv/bin/python" -m pytest -n 2 "$@"
+done

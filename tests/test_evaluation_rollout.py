@@ -63,12 +63,14 @@ def test_parallel_rollout_equals_serial() -> None:
     assert serial == parallel
 
 
-def test_policy_objects_are_rebound_to_the_evaluation_env() -> None:
+def test_policy_objects_play_the_evaluation_env() -> None:
+    """A player built for another game plays the evaluation's game (it reads the view it is handed), and is not
+    re-bound: afterwards it still reads the game it was built for."""
     elsewhere = raw_env(game="split_pie", protocol="ultimatum")
     sender = make_policy("spe", elsewhere, "sender")
     (episode,) = rollout(sender, "spe", {**PAPER, "first_proposer": "sender"}, episodes=1)
     assert episode.sender_payoff == pytest.approx(11 / 30, abs=1e-12)
-    assert sender.env is elsewhere  # the caller's player is untouched
+    assert sender.env.game is elsewhere.game  # the caller's player is untouched
     assert player_name(sender) == "spe"
     with pytest.raises(ValueError, match="plays the sender"):
         bind_player(sender, raw_env(), "receiver")

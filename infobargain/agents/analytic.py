@@ -1,6 +1,8 @@
 """Analytic players: exact-SPE players, target proposers (BP, Nash, threshold), obedient, ignoring, random.
 
-All of them respond to *any* offer, on or off the equilibrium path, from the observation alone.
+All of them respond to *any* offer, on or off the equilibrium path, from the observation and the env's public
+:class:`~infobargain.envs.information_bargaining_v0.GameView` (``reads_view``); a responder accepts by the game
+core's one indifference rule, :func:`infobargain.game.state.at_least`.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.agents.base import BoundPolicy, Observation
-from infobargain.envs.offers import DiscreteOffers
+from infobargain.envs.information_bargaining_v0 import GameView
 from infobargain.game.protocol import Role
+from infobargain.game.state import TOLERANCE, at_least
 from infobargain.theory.problem import BargainingProblem
 from infobargain.theory.spe import SPEOutcome, best_offer, subgame_perfect
 
-ACCEPT_TOLERANCE = 1e-9
-"""Slack with which an indifferent responder still accepts (offers are computed in floating point)."""
+ACCEPT_TOLERANCE = TOLERANCE
+"""Deprecated alias of :data:`infobargain.game.state.TOLERANCE`, the one indifference tolerance."""
 
 
 def game_problem(env: Any) -> BargainingProblem:
-    """The bargaining problem of the env's current game with the offers its encoding allows."""
-    return env.encoding.offer_problem()  # type: ignore[no-any-return]
+    """The bargaining problem of an env's (or a :class:`GameView`'s) current game with the offers its encoding
+    allows."""
+    view: GameView = env if isinstance(env, GameView) else env.unwrapped.view
+    return view.offer_problem
 
 
 class SPEPolicy(BoundPolicy):
@@ -37,33 +42,34 @@ class SPEPolicy(BoundPolicy):
     """
 
     spec = "spe"
+    reads_view = True
 
     def __init__(self, env: Any, role: Role) -> None:
         super().__init__(env, role)
-        self._planned: tuple[BargainingProblem, Role, SPEOutcome] | None = None
+        self._planned: dict[Role, tuple[BargainingProblem, SPEOutcome]] = {}
 
     def plan(self) -> SPEOutcome:
-        """The SPE of the env's current game (recomputed when a sampler draws a new game)."""
-        problem, first = game_problem(self.env), self.env.first
-        if self._planned is None or self._planned[0] is not problem or self._planned[1] != first:
-            self._planned = (problem, first, subgame_perfect(problem, self.env.rules, first))
-        return self._planned[2]
+        """The SPE of the current game for the episode's first proposer (recomputed when the game changes)."""
+        problem, first = self.env.offer_problem, self.env.first
+        planned = self._planned.get(first)
+        if planned is None or planned[0] is not problem:
+            planned = self._planned[first] = (problem, subgame_perfect(problem, self.env.rules, first))
+        return planned[1]
 
     def _offer_for(self, round_index: int) -> Any:
         """The equilibrium offer of ``round_index`` (an offer made to be rejected when the plan delays)."""
-        candidate, _ = best_offer(game_problem(self.env), self.role, self.plan().plan[round_index].rejection_value)
-        index = candidate.start if isinstance(self.env.encoding, DiscreteOffers) else None
+        candidate, _ = best_offer(self.env.offer_problem, self.role, self.plan().plan[round_index].rejection_value)
+        index = candidate.start if self.env.discrete else None
         return self.offer(candidate.point, index)
 
-    def act(self, observation: Observation) -> Any:
+    def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)
         if not (now.my_turn and now.bargaining):
             return self.passing
         if now.proposing and now.offer_payoffs is None:
             return self._offer_for(now.round)
         assert now.offer_payoffs is not None
-        threshold = self.plan().plan[now.round].rejection_value[self.me]
-        if now.offer_payoffs[self.me] >= threshold - ACCEPT_TOLERANCE * max(1.0, abs(threshold)):
+        if at_least(now.offer_payoffs[self.me], self.plan().plan[now.round].rejection_value[self.me]):
             return self.accept()
         if self.env.can_counter:
             return self._offer_for(now.round + 1)
@@ -77,6 +83,8 @@ class TargetPolicy(BoundPolicy):
     Nash proposer (proposes and insists on the Nash point), obedient, ignoring and threshold players.
     A rejecting responder that may counter-offer counter-offers its proposal.
     """
+
+    reads_view = True
 
     def __init__(
         self,
@@ -92,22 +100,21 @@ class TargetPolicy(BoundPolicy):
         self.accept_at_least = accept_at_least
 
     def _proposal_action(self) -> Any:
-        problem = game_problem(self.env)
+        problem = self.env.offer_problem
         point = self.proposal(problem, self.me)
-        if isinstance(self.env.encoding, DiscreteOffers):  # the table entry nearest the target
+        if self.env.discrete:  # the table entry nearest the target
             table = problem.offers[self.me].vertices
             return self.offer(point, int(np.argmin(np.abs(table - point).sum(axis=1))))
         return self.offer(point)
 
-    def act(self, observation: Observation) -> Any:
+    def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)
         if not (now.my_turn and now.bargaining):
             return self.passing
         if now.proposing and now.offer_payoffs is None:
             return self._proposal_action()
         assert now.offer_payoffs is not None
-        floor = self.accept_at_least(game_problem(self.env), self.me)
-        if now.offer_payoffs[self.me] >= floor - ACCEPT_TOLERANCE * max(1.0, abs(floor) if np.isfinite(floor) else 1.0):
+        if at_least(now.offer_payoffs[self.me], self.accept_at_least(self.env.offer_problem, self.me)):
             return self.accept()
         if self.env.can_counter:
             return self._proposal_action()
@@ -142,8 +149,9 @@ class RandomPolicy(BoundPolicy):
     """A uniformly random legal player (uniform over the Box for the scheme encoding)."""
 
     spec = "random"
+    reads_view = True
 
-    def act(self, observation: Observation) -> Any:
+    def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)
         if not (now.my_turn and now.bargaining):
             return self.passing

@@ -1,9 +1,12 @@
 """The ``Policy`` protocol every player implements, and what analytic players share.
 
-A policy plays one role in one environment. It acts on the agent's observation (the env's
-``{"observation", "action_mask"}`` dict); analytic players read the situation from the observation
-vector through the env's :class:`~infobargain.envs.information_bargaining_v0.ObservationLayout` and the
-game itself from the env they are bound to (the game is common knowledge).
+A policy plays one role. It acts on the agent's observation (the env's ``{"observation", "action_mask"}``
+dict). Players that need the game itself (the analytic players, the terminal and chat-model players) set
+``reads_view = True`` and also read the env's public, read-only
+:class:`~infobargain.envs.information_bargaining_v0.GameView` (the game is common knowledge): drivers hand
+it over with :func:`~infobargain.envs.information_bargaining_v0.act`, so one player object plays in any env
+of its configuration without being re-bound; called without a view, a player reads the view of the env it
+was built for.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v0 import GameView
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, SchemeOffers
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLE_INDEX, ROLES, Role
 from infobargain.game.schemes import fit_signals
 
 Observation = Mapping[str, NDArray[Any]]
@@ -56,19 +59,35 @@ class Situation:
 
 
 class BoundPolicy:
-    """Base of players bound to an environment: observation decoding and offer encoding."""
+    """Base of the library's players: observation decoding and offer encoding, for one role in one env
+    configuration. ``env`` is the public :class:`GameView` of the env the player was built for, replaced by
+    the view a driver passes to :meth:`act` (players with ``reads_view``)."""
 
     spec: str = ""
+    reads_view: bool = False
+    """Whether :meth:`act` takes the env's :class:`GameView` (``act(observation, view=...)``)."""
 
     def __init__(self, env: Any, role: Role) -> None:
-        if role not in ("sender", "receiver"):
+        if role not in ROLES:
             raise ValueError(f"role: must be 'sender' or 'receiver', got {role!r}")
-        self.env: raw_env = env.unwrapped
+        self.env: GameView = env if isinstance(env, GameView) else env.unwrapped.view
         self.role: Role = role
-        self.me = 0 if role == "sender" else 1
-        self.rng = np.random.default_rng()
+        self.me = ROLE_INDEX[role]
+        self.rng = np.random.default_rng(0)  # seeded: deterministic until reset(seed) reseeds it
 
-    def act(self, observation: Observation) -> Any:
+    def act(self, observation: Observation, view: GameView | None = None) -> Any:
+        """The action on ``observation``; ``view``: the public view of the env being played, for players that
+        read the game (for this decision only: the player keeps its own view)."""
+        if view is None or view is self.env:
+            return self.decide(observation)
+        home, self.env = self.env, view
+        try:
+            return self.decide(observation)
+        finally:
+            self.env = home
+
+    def decide(self, observation: Observation) -> Any:
+        """The decision, reading the game from ``self.env`` (subclasses with ``reads_view``)."""
         raise NotImplementedError
 
     def reset(self, seed: int | None = None) -> None:
@@ -98,7 +117,7 @@ class BoundPolicy:
 
     @property
     def _box_shape(self) -> tuple[int, ...]:
-        return self.env.action_space(self.env.possible_agents[0]).shape or (1,)
+        return self.env.action_space.shape or (1,)
 
     @property
     def passing(self) -> Any:
@@ -136,5 +155,5 @@ class BoundPolicy:
         mask = observation.get("action_mask")
         if mask is not None:
             return int(self.rng.choice(np.flatnonzero(mask)))
-        space = self.env.action_space(self.env.possible_agents[0])
+        space = self.env.action_space
         return self.rng.uniform(space.low, space.high).astype(np.float64)  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ class HumanPolicy(BoundPolicy):
     """Asks a person for every decision (``read`` and ``write`` default to the terminal)."""
 
     spec = "human"
+    reads_view = True
 
     def __init__(
         self,
@@ -64,7 +65,7 @@ class HumanPolicy(BoundPolicy):
         super().reset(seed)
         self._introduced = False
 
-    def act(self, observation: Observation) -> Any:
+    def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)
         if not (now.my_turn and now.bargaining):
             return self.passing

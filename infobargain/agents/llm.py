@@ -48,6 +48,7 @@ from typing import Any
 
 from infobargain.agents.base import BoundPolicy, Observation, Policy
 from infobargain.agents.text_protocol import ReplyError, build_prompt, parse_reply, retry_message
+from infobargain.envs.information_bargaining_v0 import act
 from infobargain.game.protocol import Role
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -377,6 +378,8 @@ class LLMPolicy(BoundPolicy):
         client: a ready :class:`ChatClient` (then ``base_url``, ``api_key``, ``timeout`` … are ignored).
     """
 
+    reads_view = True
+
     def __init__(
         self,
         env: Any,
@@ -491,7 +494,7 @@ class LLMPolicy(BoundPolicy):
         self.decision = 0
         self.fallback.reset(seed)
 
-    def act(self, observation: Observation) -> Any:
+    def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)
         if not (now.my_turn and now.bargaining):
             return self.passing
@@ -537,7 +540,7 @@ class LLMPolicy(BoundPolicy):
     def _fall_back(self, observation: Observation, reason: str) -> Any:
         self.stats.fallbacks += 1
         self.stats.fallback_reasons.append(reason)
-        action = self.fallback.act(observation)
+        action = act(self.fallback, observation, self.env)
         spec = getattr(self.fallback, "spec", type(self.fallback).__name__)
         self.transcript(
             {

@@ -4,7 +4,6 @@ saved player (an analytic player's ``.json``, or a trained model)."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,13 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy, best_offer_for, conceding_down_to
-from infobargain.agents.base import BoundPolicy, Policy
+from infobargain.agents.base import Policy
 from infobargain.game.protocol import Role
 from infobargain.theory.solutions import nash
+
+PlayerSpec = str | Path | Policy
+"""A player: a name :func:`make_policy` knows, a saved player's path, or a ``Policy`` object (the one definition;
+evaluation and training use it)."""
 
 POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
 
@@ -81,8 +84,8 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
 def bind_policy(spec: str | Path | Policy, env: Any, role: Role) -> Policy:
     """The player ``spec`` (a name, a saved player's path, or a ``Policy``) playing ``role`` in ``env``.
 
-    A :class:`BoundPolicy` built for another env is shallow-copied and re-bound, because analytic players read
-    the game from the env they are bound to; any other ``Policy`` acts on observations alone and is used as is.
+    A ``Policy`` object is used as it is, whichever env it was built for: players that read the game get the
+    env's public view at every decision (:func:`~infobargain.envs.information_bargaining_v0.act`).
     """
     if isinstance(spec, Path):
         return load_policy(spec, env, role)
@@ -90,10 +93,6 @@ def bind_policy(spec: str | Path | Policy, env: Any, role: Role) -> Policy:
         return make_policy(spec, env, role)
     if getattr(spec, "role", role) != role:
         raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
-    if isinstance(spec, BoundPolicy):
-        bound = copy.copy(spec)
-        bound.env = env.unwrapped
-        return bound
     if isinstance(spec, Policy):
         return spec
     raise ValueError(f"player: expected a name, a path or a Policy, got {spec!r}")

@@ -3,7 +3,8 @@
 A player reads a **prompt** that states everything that is common knowledge: the game (states, prior,
 actions, signals and both utility tables, or a pie's split rule), the protocol and its parameters, the
 player's role, what was offered so far (the env's ``transcript``) and the legal options of the decision at
-hand. It answers with one **JSON object**, possibly wrapped in prose or a code fence:
+hand. Everything is read from the env's public, read-only
+:class:`~infobargain.envs.information_bargaining_v0.GameView` (the functions also accept an env). It answers with one **JSON object**, possibly wrapped in prose or a code fence:
 
 - discrete offer spaces (``"grid"``, ``"frontier"``): ``{"action": N}``, where ``N`` is one of the listed
   action numbers (``0`` ACCEPT, ``1`` REJECT, ``2 …`` offers, exactly as the env numbers them);
@@ -32,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, GameView
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, Offer, SchemeOffers
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Role
@@ -155,7 +156,12 @@ def _table(rows: list[str], columns: list[str], values: NDArray[np.float64]) -> 
 # the prompt's sections
 
 
-def describe_game(env: raw_env) -> str:
+def game_view(env: Any) -> GameView:
+    """The public view the text protocol reads: of an env (wrapped or not), or a view itself."""
+    return env if isinstance(env, GameView) else env.unwrapped.view  # type: ignore[no-any-return]
+
+
+def describe_game(env: GameView) -> str:
     """The game as common knowledge: a persuasion instance and its commitments, or a pie's split rule."""
     d = env.problem.d
     if isinstance(env.game, SplitPie):
@@ -196,7 +202,7 @@ def describe_game(env: raw_env) -> str:
     return "\n".join(lines)
 
 
-def describe_protocol(env: raw_env) -> str:
+def describe_protocol(env: GameView) -> str:
     """The bargaining protocol, its parameters and who opened this episode."""
     rules = env.rules
     rounds = rules.rounds
@@ -251,7 +257,7 @@ def describe_protocol(env: raw_env) -> str:
     return "\n".join(lines)
 
 
-def describe_history(env: raw_env) -> str:
+def describe_history(env: GameView) -> str:
     """What happened so far, from the env's transcript (common knowledge in the bargaining stage)."""
     lines = [line for line in env.transcript[1:] if not line.startswith("payoffs:")]
     return "\n".join(lines) if lines else "Nothing yet: no offer has been made."
@@ -266,14 +272,14 @@ def role_text(role: Role) -> str:
 # the decision at hand
 
 
-def current_turn(env: raw_env, role: Role) -> Turn:
+def current_turn(env: GameView, role: Role) -> Turn:
     """The decision ``role`` faces now; raises ``ValueError`` when it has nothing to decide."""
     if env.phase != "bargaining" or env.acting_role != role:
         raise ValueError(f"{role}: has no bargaining decision to make now ({env.phase} stage, {env.acting_role} acts)")
     return Turn(role, env.round, env.rules.rounds, env.pending, env.pending is not None and env.can_counter)
 
 
-def _offer_text(env: raw_env, offer: Offer) -> str:
+def _offer_text(env: GameView, offer: Offer) -> str:
     """What an offer commits the players to, in words."""
     if offer.keep is not None:
         return f"the {offer.proposer} keeps x = {fmt(offer.keep)}"
@@ -289,7 +295,7 @@ def _payoff_pair(payoffs: NDArray[np.float64]) -> tuple[float, float]:
     return (float(payoffs[0]), float(payoffs[1]))
 
 
-def legal_options(env: raw_env, turn: Turn, mask: NDArray[Any] | None = None) -> list[Option]:
+def legal_options(env: GameView, turn: Turn, mask: NDArray[Any] | None = None) -> list[Option]:
     """Every legal action of a discrete offer space, numbered as the env numbers them (empty for ``"scheme"``)."""
     encoding = env.encoding
     if not isinstance(encoding, DiscreteOffers):
@@ -315,7 +321,7 @@ def option_line(option: Option) -> str:
     return f"  {option.action}: {option.text}{consequence}"
 
 
-def describe_turn(env: raw_env, turn: Turn, mask: NDArray[Any] | None = None) -> str:
+def describe_turn(env: GameView, turn: Turn, mask: NDArray[Any] | None = None) -> str:
     """The situation and the legal options."""
     lines = [f"Round {turn.round} of rounds 0 to {turn.rounds - 1}."]
     if turn.pending is None:
@@ -342,14 +348,14 @@ def describe_turn(env: raw_env, turn: Turn, mask: NDArray[Any] | None = None) ->
     return "\n".join(lines)
 
 
-def scheme_placeholder(env: raw_env) -> str:
+def scheme_placeholder(env: GameView) -> str:
     """The shape of a scheme as a player types it, with named entries: ``[[p00, p01], [p10, p11]]``."""
     game = env.instance
     rows = ("[" + ", ".join(f"p{s}{k}" for k in range(game.signals)) + "]" for s in range(game.n_states))
     return "[" + ", ".join(rows) + "]"
 
 
-def reply_format(env: raw_env, turn: Turn) -> str:
+def reply_format(env: GameView, turn: Turn) -> str:
     """The exact JSON a decision must take now (no example value, so as not to suggest one)."""
     if isinstance(env.encoding, DiscreteOffers):
         return (
@@ -371,7 +377,7 @@ def reply_format(env: raw_env, turn: Turn) -> str:
 
 def build_prompt(env: Any, role: Role, mask: NDArray[Any] | None = None) -> Prompt:
     """The prompt of ``role``'s decision now (``env`` may be wrapped)."""
-    env = env.unwrapped
+    env = game_view(env)
     turn = current_turn(env, role)
     sections = [
         role_text(role),
@@ -426,7 +432,7 @@ def _integer(value: Any) -> int | None:
     return None
 
 
-def _scheme(env: raw_env, value: Any) -> NDArray[np.float64]:
+def _scheme(env: GameView, value: Any) -> NDArray[np.float64]:
     """A typed scheme, checked and rescaled; raises :class:`ReplyError` naming the problem."""
     game = env.instance
     shape = (game.n_states, game.signals)
@@ -458,7 +464,7 @@ def _legal_text(options: list[Option]) -> str:
 
 def interpret(decision: Mapping[str, Any], env: Any, role: Role, mask: NDArray[Any] | None = None) -> Choice:
     """The legal choice a decision object (``{"action": N}``, ``{"decision": ...}``, ``{"offer": ...}``) makes."""
-    env = env.unwrapped
+    env = game_view(env)
     turn = current_turn(env, role)
     present = [key for key in DECISION_KEYS if key in decision]
     reason = decision.get("reason")
@@ -478,7 +484,7 @@ def interpret(decision: Mapping[str, Any], env: Any, role: Role, mask: NDArray[A
 
 
 def _interpret_discrete(
-    env: raw_env,
+    env: GameView,
     turn: Turn,
     decision: Mapping[str, Any],
     word: str | None,
@@ -508,7 +514,7 @@ def _interpret_discrete(
     return Choice(chosen.action, chosen.kind, option_line(chosen).strip(), chosen.payoffs, reason)
 
 
-def _match_scheme(env: raw_env, turn: Turn, value: Any, options: list[Option]) -> Option:
+def _match_scheme(env: GameView, turn: Turn, value: Any, options: list[Option]) -> Option:
     if env.is_pie:
         raise ReplyError('this game is bargained over shares, not schemes: answer with {"action": N}')
     if not turn.can_offer:
@@ -532,7 +538,7 @@ def _match_scheme(env: raw_env, turn: Turn, value: Any, options: list[Option]) -
 
 
 def _interpret_scheme(
-    env: raw_env, turn: Turn, decision: Mapping[str, Any], word: str | None, reason: str | None
+    env: GameView, turn: Turn, decision: Mapping[str, Any], word: str | None, reason: str | None
 ) -> Choice:
     encoding = env.encoding
     assert isinstance(encoding, SchemeOffers)
@@ -567,7 +573,7 @@ def parse_reply(text: str, env: Any, role: Role, mask: NDArray[Any] | None = Non
 
 def retry_message(error: ReplyError, env: Any, role: Role) -> str:
     """The feedback sent after an unusable reply: what was wrong and the format again."""
-    env = env.unwrapped
+    env = game_view(env)
     return (
         f"Your reply could not be used: {error}. Nothing was played yet. {reply_format(env, current_turn(env, role))}"
     )

@@ -104,7 +104,6 @@ utility every realization round. All rewards are the agent's own; no shaping.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -115,6 +114,7 @@ from numpy.typing import NDArray
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils import wrappers
 
+from infobargain.envs.config import ENV_DEFAULTS, GameSpec
 from infobargain.envs.offers import (
     ACCEPT,
     FIRST_OFFER,
@@ -123,14 +123,14 @@ from infobargain.envs.offers import (
     DiscreteOffers,
     Offer,
     OfferEncoding,
-    SchemeOffers,
     make_offer_encoding,
 )
 from infobargain.game.instance import Instance, InstanceError
 from infobargain.game.pie import SplitPie
-from infobargain.game.protocol import Protocol, Role, other
+from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
 from infobargain.game.scenarios import scenario
 from infobargain.game.schemes import check_tie_break, default_action, obey_actions
+from infobargain.game.state import BREAK_DOWN, CONTINUE, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem
 
 AGENTS: dict[Role, str] = {"sender": "sender_0", "receiver": "receiver_0"}
@@ -138,7 +138,18 @@ ROLE_OF: dict[str, Role] = {name: role for role, name in AGENTS.items()}
 Realization = Literal["expected", "sampled"]
 REALIZATIONS: tuple[Realization, ...] = ("expected", "sampled")
 Phase = Literal["bargaining", "realization", "done"]
-GameSpec = str | Path | Instance | SplitPie | Callable[[np.random.Generator], Instance]
+__all__ = [
+    "AGENTS",
+    "ROLE_OF",
+    "ActionError",
+    "GameSpec",
+    "GameView",
+    "ObservationLayout",
+    "act",
+    "env",
+    "parallel_env",
+    "raw_env",
+]
 
 
 def resolve_game(game: GameSpec) -> Instance | SplitPie | Callable[[np.random.Generator], Instance]:
@@ -154,6 +165,39 @@ def resolve_game(game: GameSpec) -> Instance | SplitPie | Callable[[np.random.Ge
     raise InstanceError(
         f"game: expected a scenario name, an instance file, an Instance, a SplitPie or a sampler, got {game!r}"
     )
+
+
+class ActionError(ValueError):
+    """An action the env cannot play: not in the action space, or not legal now. ``shape`` marks a malformed
+    action (wrong shape), which the Gymnasium views raise even where they treat illegal actions as walking away."""
+
+    def __init__(self, message: str, *, shape: bool = False) -> None:
+        super().__init__(message)
+        self.shape = shape
+
+
+def _integer(action: Any) -> int | None:
+    """``action`` as a Discrete index, or ``None`` when it is not an integer (floats must be whole numbers;
+    arrays must be 0-dimensional)."""
+    if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
+        return int(action)
+    if isinstance(action, np.ndarray):
+        if action.ndim > 0 or action.dtype.kind not in "iuf":
+            return None
+        action = action.item()
+        if isinstance(action, int):
+            return action
+    if isinstance(action, (float, np.floating)) and np.isfinite(action) and float(action).is_integer():
+        return int(action)
+    return None
+
+
+def act(policy: Any, observation: Any, view: GameView) -> Any:
+    """``policy``'s action on ``observation``. Players that read the game beyond their observation declare
+    ``reads_view = True`` and get the env's public :class:`GameView` too; the others get the observation alone."""
+    if getattr(policy, "reads_view", False):
+        return policy.act(observation, view=view)
+    return policy.act(observation)
 
 
 class ObservationLayout:
@@ -196,21 +240,21 @@ class raw_env(AECEnv):
 
     def __init__(
         self,
-        game: GameSpec = "pure_math",
-        protocol: str = "alternating",
-        first_proposer: str = "sender",
-        max_rounds: int = 10,
-        break_off: float = 0.1,
-        discount: float = 1.0,
-        tie_break: str = "sender",
-        obedience_margin: float = 0.0,
-        receiver_offer: str = "threshold",
-        realization: str = "expected",
-        realization_rounds: int = 10,
-        offer_space: str = "frontier",
-        grid_size: int = 11,
-        max_cycles: int | None = None,
-        render_mode: str | None = None,
+        game: GameSpec = ENV_DEFAULTS.game,
+        protocol: str = ENV_DEFAULTS.protocol,
+        first_proposer: str = ENV_DEFAULTS.first_proposer,
+        max_rounds: int = ENV_DEFAULTS.max_rounds,
+        break_off: float = ENV_DEFAULTS.break_off,
+        discount: float = ENV_DEFAULTS.discount,
+        tie_break: str = ENV_DEFAULTS.tie_break,
+        obedience_margin: float = ENV_DEFAULTS.obedience_margin,
+        receiver_offer: str = ENV_DEFAULTS.receiver_offer,
+        realization: str = ENV_DEFAULTS.realization,
+        realization_rounds: int = ENV_DEFAULTS.realization_rounds,
+        offer_space: str = ENV_DEFAULTS.offer_space,
+        grid_size: int = ENV_DEFAULTS.grid_size,
+        max_cycles: int | None = ENV_DEFAULTS.max_cycles,
+        render_mode: str | None = ENV_DEFAULTS.render_mode,
     ) -> None:
         super().__init__()
         self.rules = Protocol(protocol, first_proposer, max_rounds, break_off, discount)  # type: ignore[arg-type]
@@ -258,11 +302,12 @@ class raw_env(AECEnv):
 
     # spaces
 
-    @functools.cache  # noqa: B019 (the env owns its spaces for its lifetime)
+    # One space object per env, the same for both agents: held by the env itself (a cache keyed on the
+    # env, such as functools.cache on the method, would keep every env ever built alive).
+
     def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
         return self._observation_space
 
-    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> gymnasium.Space:
         return self._action_space
 
@@ -336,16 +381,13 @@ class raw_env(AECEnv):
             raise AttributeError("instance: this environment plays a pie, not a persuasion instance")
         return self.game
 
-    def _reset_state(self) -> None:
-        self.first: Role = "sender"
-        self.round = 0
-        self.proposer: Role = "sender"
-        self.pending: Offer | None = None
+    def _reset_state(self, first: Role = "sender") -> None:
+        self.game_state = State(self.rules, self.encoding, self.problem.d, first)
+        """The bargaining stage's state machine (the rules live there); the env adds the realization stage,
+        the expectation over break-offs in expected mode, observations and the transcript."""
         self.phase: Phase = "bargaining"
         self.survival = 1.0
         self.breakdown_value = np.zeros(2)
-        self.deal: Offer | None = None
-        self.end_round: int | None = None
         self.payoffs: NDArray[np.float64] | None = None
         self.realization_round = 0
         self.realization_actor: Role = "sender"
@@ -364,20 +406,51 @@ class raw_env(AECEnv):
             self.np_random, self.np_random_seed = gymnasium.utils.seeding.np_random(seed)
         if self.sampler is not None:
             self._load_game(self._draw(self.np_random))
-        self._reset_state()
-        self.agents = self.possible_agents[:]
         if self.rules.first_proposer == "coin_flip":
-            self.first = "sender" if self.np_random.random() < 0.5 else "receiver"
+            first: Role = "sender" if self.np_random.random() < 0.5 else "receiver"
         else:
-            self.first = self.rules.first_proposer
-        self.proposer = self.first
+            first = self.rules.first_proposer
+        self._reset_state(first)
+        self.agents = self.possible_agents[:]
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
         self.terminations = dict.fromkeys(self.agents, False)
         self.truncations = dict.fromkeys(self.agents, False)
-        self.agent_selection = AGENTS[self.first]
-        self._log.append(f"{self.game.name}: {self.rules.protocol}, {self.first} proposes first")
+        self.agent_selection = AGENTS[first]
+        self._log.append(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
         self.infos = self._infos()
+
+    # the bargaining state, read from the core (read-only)
+
+    @property
+    def first(self) -> Role:
+        return self.game_state.first
+
+    @property
+    def round(self) -> int:
+        return self.game_state.round
+
+    @property
+    def proposer(self) -> Role:
+        return self.game_state.proposer
+
+    @property
+    def pending(self) -> Offer | None:
+        """The offer on the table (bargaining stage)."""
+        return self.game_state.pending
+
+    @property
+    def deal(self) -> Offer | None:
+        return self.game_state.deal
+
+    @property
+    def end_round(self) -> int | None:
+        return self.game_state.end_round
+
+    @property
+    def view(self) -> GameView:
+        """The public, read-only view of this env's game and situation that players and tools read."""
+        return GameView(self)
 
     # who acts, and what may they do
 
@@ -385,20 +458,20 @@ class raw_env(AECEnv):
     def acting_role(self) -> Role:
         if self.phase == "realization":
             return self.realization_actor
-        return self.proposer if self.pending is None else other(self.proposer)
+        return self.game_state.acting
 
     @property
     def can_counter(self) -> bool:
-        return self.rules.protocol == "alternating" and self.round < self.rules.rounds - 1
+        return self.game_state.can_counter
 
     def action_mask(self, agent: str) -> NDArray[np.int8]:
         """Legal actions of ``agent`` now (discrete encodings); a read-only array shared between calls."""
-        masks = self._masks
-        if self.phase != "bargaining" or ROLE_OF[agent] != self.acting_role:
+        masks, state = self._masks, self.game_state
+        if self.phase != "bargaining" or ROLE_OF[agent] != state.acting:
             return masks["pass"]
-        if self.pending is None:
+        if state.pending is None:
             return masks["offer"]
-        return masks["accept_or_counter"] if self.can_counter else masks["accept_or_reject"]
+        return masks["accept_or_counter"] if state.can_counter else masks["accept_or_reject"]
 
     def _build_masks(self) -> dict[str, NDArray[np.int8]]:
         size = FIRST_OFFER + self.encoding.size if isinstance(self.encoding, DiscreteOffers) else FIRST_OFFER
@@ -452,14 +525,15 @@ class raw_env(AECEnv):
         """The observation of ``role`` (``None``: everything, for ``state()``)."""
         if self._static is None:
             self._static = self._game_vector()
-        slots, vector = self.observation_layout.slices, self._static.copy()
+        slots, vector, state = self.observation_layout.slices, self._static.copy(), self.game_state
+        bargaining = self.phase == "bargaining"
         if role is not None:
-            vector[slots["role"].start + (0 if role == "sender" else 1)] = 1.0
+            vector[slots["role"].start + ROLE_INDEX[role]] = 1.0
             vector[slots["my_turn"]] = float(self.phase != "done" and self.acting_role == role)
-            vector[slots["proposing"]] = float(self.phase == "bargaining" and self.proposer == role)
-        vector[slots["phase"].start + (0 if self.phase == "bargaining" else 1)] = 1.0
-        vector[slots["round"].start + min(self.round, self.rules.rounds - 1)] = 1.0
-        offer = self.pending if self.phase == "bargaining" else self.deal
+            vector[slots["proposing"]] = float(bargaining and state.proposer == role)
+        vector[slots["phase"].start + (0 if bargaining else 1)] = 1.0
+        vector[slots["round"].start + min(state.round, self.rules.rounds - 1)] = 1.0
+        offer = state.pending if bargaining else state.deal
         if offer is not None:
             vector[slots["offer_on_table"]] = 1.0
             if self.is_pie:
@@ -468,7 +542,7 @@ class raw_env(AECEnv):
                 vector[slots["offer_scheme"]] = offer.scheme.ravel()  # type: ignore[union-attr]
             vector[slots["offer_payoffs"]] = offer.payoffs
             vector[slots["offer_by_me"]] = float(role is not None and offer.proposer == role)
-        vector[slots["deal"]] = float(self.deal is not None)
+        vector[slots["deal"]] = float(state.deal is not None)
         if self.phase == "realization" and not self.is_pie:
             if role in (None, "sender") and self.world_state is not None:
                 vector[slots["state"].start + self.world_state] = 1.0
@@ -520,43 +594,56 @@ class raw_env(AECEnv):
 
     # the game
 
+    def check_action(self, agent: str, action: Any) -> Any:
+        """``action`` as the env would play it for ``agent`` now; raises :class:`ActionError` (a ``ValueError``)
+        for anything outside the action space or the agent's mask."""
+        return self._check_action(agent, action, enforce_mask=True)
+
     def _check_action(self, agent: str, action: Any, *, enforce_mask: bool) -> Any:
+        """The action as the game plays it (an index, or a float vector for ``"scheme"``); raises
+        :class:`ActionError` for anything outside the action space, or masked out when ``enforce_mask``."""
         space = self._action_space
         if isinstance(space, gymnasium.spaces.Box):
-            vector = np.asarray(action, dtype=np.float64)
-            if vector.shape != space.shape:
-                raise ValueError(f"action: {agent} sent shape {vector.shape}, the action space is {space}")
-            if not np.all(np.isfinite(vector)):
-                raise ValueError(f"action: {agent} sent NaN or infinity")
-            if np.any(np.abs(vector) > 1.0 + 1e-6):
-                raise ValueError(f"action: {agent} sent values outside [-1, 1] (max |a| = {np.abs(vector).max():.4g})")
-            return vector
-        try:
-            index = int(action)
-        except (TypeError, ValueError):
-            raise ValueError(f"action: {agent} sent {action!r}, expected an integer in {space}") from None
-        if index != action or not 0 <= index < space.n:  # type: ignore[attr-defined]
-            raise ValueError(f"action: {agent} sent {action!r}, outside the action space {space}")
+            return self._check_vector(agent, action, space)
+        index = _integer(action)
+        if index is None:
+            if isinstance(action, np.ndarray) and action.ndim > 0:
+                raise ActionError(
+                    f"action: {agent} sent an array of shape {action.shape}; a Discrete action is a single integer "
+                    f"(e.g. int(action[0]))",
+                    shape=True,
+                )
+            if isinstance(action, (float, np.floating)) and np.isfinite(action):
+                raise ActionError(f"action: {agent} sent {action!r}, outside the action space {space}")
+            raise ActionError(f"action: {agent} sent {action!r}, expected an integer in {space}")
+        if not 0 <= index < space.n:  # type: ignore[attr-defined]
+            raise ActionError(f"action: {agent} sent {action!r}, outside the action space {space}")
         if enforce_mask and not self.action_mask(agent)[index]:
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
             shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"
-            raise ValueError(
+            raise ActionError(
                 f"action: {index} is illegal for {agent} now ({self._situation()}); legal actions: {shown}"
             )
         return index
 
+    @staticmethod
+    def _check_vector(agent: str, action: Any, space: gymnasium.spaces.Box) -> NDArray[np.float64]:
+        try:
+            vector = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise ActionError(f"action: {agent} sent {action!r}, expected numbers of shape {space.shape}") from None
+        if vector.shape != space.shape:
+            raise ActionError(f"action: {agent} sent shape {vector.shape}, the action space is {space}", shape=True)
+        if not np.all(np.isfinite(vector)):
+            raise ActionError(f"action: {agent} sent NaN or infinity")
+        if np.any(np.abs(vector) > 1.0 + 1e-6):
+            raise ActionError(f"action: {agent} sent values outside [-1, 1] (max |a| = {np.abs(vector).max():.4g})")
+        return vector
+
     def _situation(self) -> str:
         if self.phase != "bargaining":
             return f"{self.phase} stage: only ACCEPT (0) passes"
-        if self.pending is None:
-            return f"round {self.round}, {self.proposer} must offer"
-        return f"round {self.round}, {other(self.proposer)} responds to an offer"
-
-    def _decision(self, action: Any) -> tuple[bool, Any]:
-        """(accepts, the action as an offer) for a responder."""
-        if isinstance(self.encoding, SchemeOffers):
-            return bool(action[0] >= 0), action
-        return action == ACCEPT, action if action >= FIRST_OFFER else None
+        return self.game_state.describe()
 
     def _act(self, agent: str, action: Any) -> None:
         """Apply one decision of the acting agent and set ``self.rewards``."""
@@ -564,26 +651,57 @@ class raw_env(AECEnv):
         role = ROLE_OF[agent]
         if self.phase == "realization":
             self._realization_step(role)
-        elif self.pending is None:
-            self._propose(role, action)
         else:
-            accepts, counter = self._decision(action)
-            if accepts:
-                self._log.append(f"  {role} accepts")
-                self._end_bargaining(self.pending)
-            else:
-                self._reject(role, counter if self.can_counter else None)
+            self._bargain(role, action)
         self.decisions += 1
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != "done":
             self.truncations = dict.fromkeys(self.agents, True)
             self._log.append("  truncated (max_cycles)")
         self.infos = self._infos()
 
-    def _propose(self, role: Role, action: Any) -> None:
-        self.pending = self.encoding.decode(action, role)
-        self.offer_trail.append((role, self.pending.payoffs.copy()))
-        offer, round_index = self.pending, self.round  # formatted only when the transcript is read
-        self._log.append(lambda: f"round {round_index}: {role} offers {self._offer_text(offer)}")
+    def _bargain(self, role: Role, action: Any) -> None:
+        """One bargaining decision, played by the core; the env resolves break-off chance and logs."""
+        state = self.game_state
+        if state.pending is None:
+            state.apply_action(action)
+            self._logged_offer(role)
+            return
+        state.apply_action(action)
+        if state.phase == "done":
+            self._log.append(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
+            if state.deal is None:
+                self._log.append("  deadline: no deal")
+        else:
+            countered = state.counter is not None
+            self._log.append(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
+            self._break_off()
+            if countered and state.phase == "bargaining":
+                self._logged_offer(role)
+        if state.phase == "done":
+            self._end_bargaining()
+
+    def _break_off(self) -> None:
+        """Resolve the chance node after a rejection: expected mode keeps the breakdown branch as probability
+        mass (so one episode pays the exact expectation), sampled mode draws it."""
+        state = self.game_state
+        (_, p), _ = state.chance_outcomes()
+        if self.realization == "expected":
+            breakdown = state.clone()
+            breakdown.apply_chance(BREAK_DOWN)
+            self.breakdown_value = self.breakdown_value + self.survival * p * breakdown.returns()
+            self.survival *= 1.0 - p
+            state.apply_chance(CONTINUE)
+        elif self.np_random.random() < p:
+            self._log.append("  bargaining breaks down")
+            state.apply_chance(BREAK_DOWN)
+        else:
+            state.apply_chance(CONTINUE)
+
+    def _logged_offer(self, role: Role) -> None:
+        offer, round_index = self.game_state.pending, self.game_state.round
+        assert offer is not None
+        self.offer_trail.append((role, offer.payoffs.copy()))
+        self._log.append(lambda: f"round {round_index}: {role} offers {self._offer_text(offer)}")  # formatted when read
 
     def _offer_text(self, offer: Offer) -> str:
         payoffs = f"(U_S, U_R) = ({offer.payoffs[0]:.4f}, {offer.payoffs[1]:.4f})"
@@ -593,42 +711,19 @@ class raw_env(AECEnv):
         scheme = np.round(offer.scheme, 4).tolist()
         return f"φ = {scheme} → {payoffs}"
 
-    def _reject(self, role: Role, counter: Any) -> None:
-        self._log.append(f"  {role} rejects" + (" with a counter-offer" if counter is not None else ""))
-        if self.round >= self.rules.rounds - 1:
-            self._log.append("  deadline: no deal")
-            self._end_bargaining(None)
-            return
-        p, factor = self.rules.break_off, self.rules.discount**self.round
+    def _end_bargaining(self) -> None:
+        state = self.game_state
         if self.realization == "expected":
-            self.breakdown_value += self.survival * p * factor * self.problem.d
-            self.survival *= 1.0 - p
-        elif self.np_random.random() < p:
-            self._log.append("  bargaining breaks down")
-            self._end_bargaining(None)
-            return
-        self.round += 1
-        self.proposer = self.rules.proposer(self.round, self.first)
-        self.pending = None
-        if counter is not None:
-            self._propose(role, counter)
-
-    def _end_bargaining(self, deal: Offer | None) -> None:
-        self.deal, self.end_round, self.pending = deal, self.round, None
-        value = self.problem.d if deal is None else deal.payoffs
-        if self.realization == "expected":
-            self.payoffs = self.breakdown_value + self.survival * self.rules.discount**self.round * value
+            self.payoffs = self.breakdown_value + self.survival * state.returns()
             self._finish(self.payoffs)
             return
         self.phase = "realization"
         if not self.is_pie:
             self.committed_actions = (
-                obey_actions(self.instance, deal.scheme, self.tie_break)  # type: ignore[arg-type]
-                if deal is not None
-                else None
+                None if state.deal is None else obey_actions(self.instance, state.deal.scheme, self.tie_break)  # type: ignore[arg-type]
             )
         # The responder's decision ended bargaining, so the last proposer moves next: turns keep alternating.
-        self.realization_actor = self.proposer
+        self.realization_actor = state.proposer
         self._draw_realization()
 
     def _draw_realization(self) -> None:
@@ -651,7 +746,7 @@ class raw_env(AECEnv):
         self.realization_half = False
         factor = self.rules.discount ** (self.end_round or 0)
         if self.is_pie:
-            value = self.problem.d if self.deal is None else self.deal.payoffs
+            value = self.game_state.value
         else:
             assert self.world_state is not None
             if self.committed_actions is None or self.signal is None:
@@ -690,7 +785,8 @@ class raw_env(AECEnv):
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._log.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
-        self._end_bargaining(None)
+        self.game_state.walk_away()
+        self._end_bargaining()
         self.infos = self._infos()
         self._accumulate_rewards()
         self.agent_selection = AGENTS[self.acting_role] if self.phase != "done" else AGENTS[other(ROLE_OF[agent])]
@@ -746,6 +842,129 @@ class raw_env(AECEnv):
 
     def close(self) -> None:
         pass
+
+
+class GameView:
+    """A public, read-only view of one env's game and current situation: what players that need more than their
+    observation (exact analytic players, chat-model prompts, best-response tools) read, through this class only.
+
+    It reads through to the env, so it always shows the current episode (a sampler's new game included); it
+    exposes no way to change the env. ``state`` is a copy of the core's bargaining state.
+    """
+
+    __slots__ = ("_env",)
+
+    def __init__(self, environment: raw_env) -> None:
+        self._env = environment
+
+    # the game (fixed for the episode)
+
+    @property
+    def rules(self) -> Protocol:
+        return self._env.rules
+
+    @property
+    def game(self) -> Instance | SplitPie:
+        return self._env.game
+
+    @property
+    def instance(self) -> Instance:
+        return self._env.instance
+
+    @property
+    def is_pie(self) -> bool:
+        return self._env.is_pie
+
+    @property
+    def problem(self) -> BargainingProblem:
+        return self._env.problem
+
+    @property
+    def offer_problem(self) -> BargainingProblem:
+        """The bargaining problem with the offers the encoding lets each proposer make (its SPE is the game's)."""
+        return self._env.encoding.offer_problem()
+
+    @property
+    def encoding(self) -> OfferEncoding:
+        return self._env.encoding
+
+    @property
+    def discrete(self) -> bool:
+        return isinstance(self._env.encoding, DiscreteOffers)
+
+    @property
+    def tie_break(self) -> str:
+        return self._env.tie_break
+
+    @property
+    def receiver_offer(self) -> str:
+        return self._env.receiver_offer
+
+    @property
+    def realization(self) -> str:
+        return self._env.realization
+
+    @property
+    def realization_rounds(self) -> int:
+        return self._env.realization_rounds
+
+    @property
+    def observation_layout(self) -> ObservationLayout:
+        return self._env.observation_layout
+
+    @property
+    def action_space(self) -> gymnasium.Space:
+        return self._env.action_space(AGENTS["sender"])
+
+    # the situation now
+
+    @property
+    def state(self) -> State:
+        """A copy of the bargaining stage's core state."""
+        return self._env.game_state.clone()
+
+    @property
+    def phase(self) -> Phase:
+        return self._env.phase
+
+    @property
+    def first(self) -> Role:
+        return self._env.first
+
+    @property
+    def round(self) -> int:
+        return self._env.round
+
+    @property
+    def proposer(self) -> Role:
+        return self._env.proposer
+
+    @property
+    def pending(self) -> Offer | None:
+        return self._env.pending
+
+    @property
+    def deal(self) -> Offer | None:
+        return self._env.deal
+
+    @property
+    def can_counter(self) -> bool:
+        return self._env.can_counter
+
+    @property
+    def acting_role(self) -> Role:
+        return self._env.acting_role
+
+    @property
+    def transcript(self) -> list[str]:
+        return self._env.transcript
+
+    def action_mask(self, agent: str) -> NDArray[np.int8]:
+        return self._env.action_mask(agent)
+
+    def situation(self) -> str:
+        """The decision at hand, in words (for messages)."""
+        return self._env._situation()
 
 
 class parallel_env(ParallelEnv):

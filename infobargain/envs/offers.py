@@ -18,7 +18,6 @@ least ``U_R(φ1)``; with ``"exact"`` to ``φ1`` itself.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -29,6 +28,7 @@ from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Role
 from infobargain.game.schemes import deal_payoffs_many, fit_signals
+from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT, Offer, OfferTable
 from infobargain.theory.polygon import PointSet, Polyline, segment_points
 from infobargain.theory.problem import BargainingProblem
 
@@ -37,29 +37,22 @@ OFFER_SPACES: tuple[OfferSpaceName, ...] = ("scheme", "grid", "frontier")
 ReceiverOffer = Literal["threshold", "exact"]
 RECEIVER_OFFERS: tuple[ReceiverOffer, ...] = ("threshold", "exact")
 
-ACCEPT = 0
-"""Accept the offer on the table; also the only legal action when an agent has nothing to decide."""
-REJECT = 1
-"""Reject without a counter-offer (where the protocol allows it)."""
-FIRST_OFFER = 2
 MAX_GRID_OFFERS = 20_000
 
-
-@dataclass(frozen=True)
-class Offer:
-    """An offer as the environment executes it."""
-
-    proposer: Role
-    payoffs: NDArray[np.float64]
-    """(sender, receiver) utilities if accepted, before discounting."""
-    scheme: NDArray[np.float64] | None = None
-    """The scheme the sender commits to if accepted (``[state][signal]``); ``None`` for a pie."""
-    demanded: NDArray[np.float64] | None = None
-    """A receiver's demanded scheme ``φ1`` (persuasion only)."""
-    keep: float | None = None
-    """The proposer's kept share (pie only)."""
-    index: int | None = None
-    """The discrete offer index (``action − FIRST_OFFER``), if any."""
+__all__ = [  # the action constants and Offer live in the game core; re-exported for the env's users
+    "ACCEPT",
+    "FIRST_OFFER",
+    "OFFER_SPACES",
+    "RECEIVER_OFFERS",
+    "REJECT",
+    "DiscreteOffers",
+    "FrontierOffers",
+    "GridOffers",
+    "Offer",
+    "OfferEncoding",
+    "SchemeOffers",
+    "make_offer_encoding",
+]
 
 
 def _simplex_grid(levels: int, size: int) -> NDArray[np.float64]:
@@ -94,6 +87,14 @@ class OfferEncoding:
 
     def decode(self, action: object, proposer: Role) -> Offer:
         """The offer an action makes (the caller has checked the action is an offer)."""
+        raise NotImplementedError
+
+    def accepts(self, action: object) -> bool:
+        """Whether a responder's action accepts the offer on the table."""
+        raise NotImplementedError
+
+    def makes_offer(self, action: object) -> bool:
+        """Whether a responder's action carries a (counter-)offer."""
         raise NotImplementedError
 
     def receiver_demand(self, demanded: NDArray[np.float64], index: int | None = None) -> Offer:
@@ -146,6 +147,12 @@ class SchemeOffers(OfferEncoding):
         body = 2.0 * rows / rows.max(axis=1, keepdims=True) - 1.0
         return np.concatenate([[1.0 if accept else -1.0], body.ravel()])
 
+    def accepts(self, action: object) -> bool:
+        return bool(action[0] >= 0)  # type: ignore[index]
+
+    def makes_offer(self, action: object) -> bool:
+        return True
+
     def decode(self, action: object, proposer: Role) -> Offer:
         scheme = self.to_scheme(np.asarray(action))
         if proposer == "receiver":
@@ -153,26 +160,22 @@ class SchemeOffers(OfferEncoding):
         return Offer("sender", deal_payoffs_many(self.instance, scheme, self.problem.tie_break), scheme)
 
 
-class DiscreteOffers(OfferEncoding):
-    """Shared by the grid and frontier encodings: a fixed table of offers per proposer."""
+class DiscreteOffers(OfferTable, OfferEncoding):
+    """Shared by the grid and frontier encodings: a fixed table of offers per proposer (decoded by the game
+    core's :class:`~infobargain.game.state.OfferTable`)."""
+
+    offers: dict[Role, list[Offer]]  # type: ignore[assignment]
 
     def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer) -> None:
-        super().__init__(problem, game, receiver_offer)
-        self.offers: dict[Role, list[Offer]] = {role: self._build(role) for role in ("sender", "receiver")}
+        OfferEncoding.__init__(self, problem, game, receiver_offer)
+        OfferTable.__init__(self, {role: self._build(role) for role in ("sender", "receiver")})
         self._offer_problem: BargainingProblem | None = None
 
     def _build(self, proposer: Role) -> list[Offer]:
         raise NotImplementedError
 
-    @property
-    def size(self) -> int:
-        return len(self.offers["sender"])
-
     def action_space(self) -> spaces.Discrete:
         return spaces.Discrete(FIRST_OFFER + self.size)
-
-    def decode(self, action: object, proposer: Role) -> Offer:
-        return self.offers[proposer][int(action) - FIRST_OFFER]  # type: ignore[call-overload]
 
     def offer_points(self, proposer: Role) -> PointSet:
         """The payoffs each of ``proposer``'s offers gives if accepted (in offer-index order)."""

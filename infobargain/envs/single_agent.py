@@ -4,32 +4,47 @@
 ``infobargain/Receiver-v0`` the receiver's. The opponent is a player name (``"spe"``, ``"obedient"``,
 ``"threshold:0.2"``, ...; see :mod:`infobargain.agents`), a path to a saved player, a
 :class:`~infobargain.agents.Policy`, or any callable ``f(observation_dict) -> action``. Every other keyword
-is an argument of :mod:`~infobargain.envs.information_bargaining_v0`.
+is an argument of :mod:`~infobargain.envs.information_bargaining_v0`. Names and paths are resolved by the
+player factory that :mod:`infobargain.agents` installs with :func:`set_player_factory` when it is imported
+(``import infobargain`` does), so this layer never imports the players' layer above it.
 
 The observation is the learner's observation vector; the legal actions are in ``info["action_mask"]`` and
 :meth:`action_masks` (for sb3-contrib's MaskablePPO). A step returns at the learner's next decision, so
 steps where it could only pass (the opponent's turns, the realization stage) are played for it; the
 reward is everything the learner earned since its previous step.
 
-Illegal actions: with ``illegal_action="disagree"`` (the default) an action outside the learner's mask ends
-bargaining without a deal, so both get the disagreement point, and ``info["illegal_action"]`` is set; this
-keeps unmasked learners (plain PPO, Gymnasium's and SB3's checkers) running inside the game's own rules.
-With ``illegal_action="raise"`` it is an error, as in the PettingZoo environment.
+Illegal actions: with ``illegal_action="disagree"`` (the default) an action the game cannot play (outside
+the learner's mask or its action space: NaN, infinity, ``None``, a huge integer, a scheme outside
+``[-1, 1]``) ends bargaining without a deal, so both get the disagreement point, and
+``info["illegal_action"]`` is set; this keeps unmasked learners (plain PPO, Gymnasium's and SB3's checkers)
+running inside the game's own rules. A malformed action (wrong shape, e.g. a Discrete action wrapped in a
+1-element array) is a programming error and raises in both modes, rather than silently walking away from
+the offer it wraps. With ``illegal_action="raise"`` every such action raises the env's ``ValueError``, as in
+the PettingZoo environment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, ActionError, act, raw_env
 from infobargain.game.protocol import Role, other
 
 Opponent = str | Callable[[dict[str, NDArray[Any]]], Any]
+PlayerFactory = Callable[[Any, raw_env, Role], Any]
+_player_factory: list[PlayerFactory] = []
+
+
+def set_player_factory(factory: PlayerFactory) -> None:
+    """Install ``factory(spec, env, role) -> Policy``, which turns an opponent's name or path into a player
+    (:mod:`infobargain.agents` installs :func:`~infobargain.agents.bind_policy` when imported)."""
+    _player_factory[:] = [factory]
 
 
 class SingleAgentView(gymnasium.Env):
@@ -53,13 +68,17 @@ class SingleAgentView(gymnasium.Env):
         self.action_space = self.game.action_space(self.agent)
 
     def _resolve(self, opponent: Opponent | Any) -> Callable[[dict[str, NDArray[Any]]], Any]:
-        if isinstance(opponent, str):
-            from infobargain.agents import make_policy  # agents build on envs: resolved at run time
-
-            opponent = make_policy(opponent, self.game, other(self.role))
+        if isinstance(opponent, (str, Path)):
+            if not _player_factory:
+                raise ValueError(
+                    f"opponent: naming a player ({opponent!r}) needs the players' layer; import infobargain "
+                    "(or infobargain.agents) first, or pass a Policy or a callable"
+                )
+            opponent = _player_factory[0](opponent, self.game, other(self.role))
         if hasattr(opponent, "act"):
             self.opponent_policy: Any = opponent
-            return opponent.act  # type: ignore[no-any-return]
+            view = self.game.view
+            return lambda observation: act(opponent, observation, view)
         if callable(opponent):
             self.opponent_policy = None
             return opponent  # type: ignore[no-any-return]
@@ -77,14 +96,17 @@ class SingleAgentView(gymnasium.Env):
             acting = game.agent_selection
             action = self.opponent(game.observe(acting)) if acting == self.opponent_agent else self._pass()
             game.step(action)
-            reward += game._cumulative_rewards[self.agent]
-            game._cumulative_rewards[self.agent] = 0.0
+            reward += game.rewards[self.agent]
         return reward
 
-    def _illegal(self, action: Any) -> bool:
-        if self.illegal_action == "raise" or not isinstance(self.action_space, gymnasium.spaces.Discrete):
-            return False
-        return not (self.action_space.contains(np.int64(action)) and self.game.action_mask(self.agent)[int(action)])
+    def _playable(self, action: Any) -> Any | None:
+        """The action as the game plays it, or ``None`` when the learner walks away (see the module docstring)."""
+        try:
+            return self.game.check_action(self.agent, action)
+        except ActionError as error:
+            if self.illegal_action == "raise" or error.shape:
+                raise
+            return None
 
     def _pass(self) -> Any:
         if isinstance(self.action_space, gymnasium.spaces.Discrete):
@@ -95,7 +117,11 @@ class SingleAgentView(gymnasium.Env):
         return self.game.terminations[self.agent] or self.game.truncations[self.agent]
 
     def _info(self) -> dict[str, Any]:
-        return self.game.infos[self.agent]
+        """A fresh info dict with its own copy of the mask, so that infos kept by the caller never change."""
+        info = dict(self.game.infos[self.agent])
+        if "action_mask" in info:
+            info["action_mask"] = info["action_mask"].copy()
+        return info
 
     def action_masks(self) -> NDArray[np.bool_]:
         """Legal actions now (all true for the continuous ``"scheme"`` encoding)."""
@@ -116,14 +142,13 @@ class SingleAgentView(gymnasium.Env):
     def step(self, action: Any) -> tuple[NDArray[np.float64], float, bool, bool, dict[str, Any]]:
         if self._over():
             raise RuntimeError("step() called after the episode ended; call reset()")
-        self.game._cumulative_rewards[self.agent] = 0.0
-        illegal = self._illegal(action)
+        playable = self._playable(action)
+        illegal = playable is None
         if illegal:
             self.game.disagree(self.agent, "illegal action")
         else:
-            self.game.step(action)
-        reward = self.game._cumulative_rewards[self.agent]
-        self.game._cumulative_rewards[self.agent] = 0.0
+            self.game.step(playable)
+        reward = self.game.rewards[self.agent]
         reward += self._advance()
         terminated = self.game.terminations[self.agent]
         truncated = self.game.truncations[self.agent]

@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.agents.analytic import game_problem
 from infobargain.envs.information_bargaining_v0 import raw_env
-from infobargain.envs.offers import DiscreteOffers
 from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.theory.problem import BargainingProblem
 from infobargain.theory.solutions import kalai_smorodinsky, nash
@@ -118,14 +116,15 @@ def env_benchmarks(env: raw_env) -> Benchmarks:
     env = env.unwrapped
     if env.sampler is not None:
         raise ValueError("game: evaluation against theory needs one fixed game, not a sampler drawing new ones")
-    problem, played = env.problem, game_problem(env)
-    protocol = env.rules
+    view = env.view
+    problem, played = view.problem, view.offer_problem
+    protocol = view.rules
     infinite = rubinstein(problem, protocol.break_off, protocol.discount)
     return Benchmarks(
         problem=problem,
         played=played,
         protocol=protocol,
-        discrete=isinstance(env.encoding, DiscreteOffers),
+        discrete=view.discrete,
         spe={first: subgame_perfect(played, protocol, first) for first in ROLES},
         spe_continuous={first: subgame_perfect(problem, protocol, first) for first in ROLES},
         nash=nash(problem),

@@ -1,13 +1,11 @@
 """Naming the players an evaluation plays: a short name, a saved-player path or a ``Policy`` object.
 
-Evaluation builds its own environments (one per worker process, one per situation it probes), so a player
-must be bound to each of them:
+Evaluation builds its own environments (one per worker process, one per rollout chunk):
 
 - a name (``"spe"``, ``"nash"``, ``"threshold:0.2"``, …) or a path goes through
-  :func:`~infobargain.agents.make_policy` / :func:`~infobargain.agents.load_policy`;
-- a :class:`~infobargain.agents.BoundPolicy` (an analytic player built for some other env) is shallow-copied
-  and re-bound to the evaluation env, because analytic players read the game from the env they are bound to;
-- any other ``Policy`` (e.g. a learned model acting on observations alone) is used as it is.
+  :func:`~infobargain.agents.make_policy` / :func:`~infobargain.agents.load_policy` for each env;
+- a ``Policy`` object is used as it is: players that read the game get each env's public view at every
+  decision (:func:`~infobargain.envs.information_bargaining_v0.act`).
 
 Only names and paths can be sent to worker processes; ``Policy`` objects make the rollout serial.
 """
@@ -16,10 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infobargain.agents import Policy, bind_policy
+from infobargain.agents import PlayerSpec, bind_policy
 
-PlayerSpec = str | Path | Policy
-"""A player name as :func:`~infobargain.agents.make_policy` knows it, a saved-player path, or a ``Policy``."""
+__all__ = ["PlayerSpec", "bind_player", "picklable", "player_name"]
 
 
 bind_player = bind_policy

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents import Policy
-from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, act, raw_env
 from infobargain.envs.offers import ACCEPT, SchemeOffers
 from infobargain.evaluation.players import PlayerSpec, bind_player, picklable
 from infobargain.evaluation.progress import Progress, wanted
@@ -91,7 +91,7 @@ def play_episode(env: raw_env, players: Mapping[Role, Policy], seed: int, index:
         if env.phase == "realization":
             env.step(_pass_action(env))
         else:
-            env.step(players[ROLE_OF[agent]].act(env.observe(agent)))
+            env.step(act(players[ROLE_OF[agent]], env.observe(agent), env.view))
     return _record(env, index, env_seed)
 
 
@@ -119,9 +119,8 @@ def _record(env: raw_env, index: int, env_seed: int) -> Episode:
     proposer_payoff = 0.0
     if deal:
         position = 0 if proposer == "sender" else 1
-        if env.realization == "expected":
-            factor = outcome["survival"] * env.rules.discount ** outcome["end_round"]
-            proposer_payoff = factor * outcome["offer"]["payoffs"][position]
+        if env.realization == "expected":  # the deal's discounted payoff, weighted by its probability
+            proposer_payoff = outcome["survival"] * env.view.state.returns()[position]
         else:
             proposer_payoff = payoffs[position]
     return Episode(

@@ -1,4 +1,4 @@
-"""The rules of the bargaining stage (THEORY.md §3), shared by the theory layer and the environments.
+"""The rules of the bargaining stage (docs/theory.md §3), shared by the theory layer and the environments.
 
 **Timing.** Offers are numbered ``t = 0, 1, ...``; ``max_rounds`` counts offers (an ultimatum has one).
 After a rejection in round ``t < max_rounds − 1`` the game breaks down with probability ``break_off``,
@@ -20,6 +20,9 @@ Role = Literal["sender", "receiver"]
 PROTOCOLS: tuple[ProtocolName, ...] = ("ultimatum", "fixed_role", "alternating")
 FIRST_PROPOSERS: tuple[FirstProposer, ...] = ("sender", "receiver", "coin_flip")
 ROLES: tuple[Role, Role] = ("sender", "receiver")
+"""Both roles, in the order every payoff pair and array uses: index 0 the sender, 1 the receiver."""
+ROLE_INDEX: dict[Role, int] = {"sender": 0, "receiver": 1}
+"""A role's position in payoff pairs and arrays."""
 
 
 def other(role: Role) -> Role:
@@ -70,5 +73,16 @@ class Protocol:
             return other(first)
         return first
 
+    def first_proposers(self) -> tuple[Role, ...]:
+        """The first proposers an episode can have: both for ``"coin_flip"`` (equally likely), else the one set."""
+        return first_proposers(self.first_proposer)
+
     def with_first(self, first: FirstProposer) -> Protocol:
         return Protocol(self.protocol, first, self.max_rounds, self.break_off, self.discount)
+
+
+def first_proposers(first: FirstProposer) -> tuple[Role, ...]:
+    """The first proposers a ``first_proposer`` setting allows: both for ``"coin_flip"``, else that one."""
+    if first not in FIRST_PROPOSERS:
+        raise ValueError(f"first_proposer: must be one of {FIRST_PROPOSERS}, got {first!r}")
+    return ROLES if first == "coin_flip" else (first,)  # type: ignore[return-value]

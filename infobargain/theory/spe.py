@@ -1,11 +1,13 @@
-"""Exact subgame-perfect outcomes of the bargaining protocols (THEORY.md §3–4), on any bargaining problem.
+"""Exact subgame-perfect outcomes of the bargaining protocols (docs/theory.md §3–4), on any bargaining problem.
 
 **Backward induction.** Let ``C_t`` be what both players expect, in round-``t`` units, after a rejection in
 round ``t``: ``d`` in the last round, else ``p·d + (1 − p)·δ·V_{t+1}``. The proposer of round ``t`` offers
 its lexicographically best point of its offer set subject to the responder getting at least
 ``C_t[responder]`` (so the offer is Pareto efficient); if that point is worth less to the proposer than
 ``C_t[proposer]``, or no point meets the constraint, it makes no acceptable offer and ``V_t = C_t``. A
-proposer indifferent between a deal and delay makes the deal.
+proposer indifferent between a deal and delay makes the deal. ``C_t`` and every indifference test come from
+the game core (:func:`infobargain.game.state.rejection_value`, :func:`infobargain.game.state.at_least`), the
+rules the environments and players use.
 
 **Infinite horizon.** The Rubinstein outcome is the limit of the finite-horizon outcome as the number
 of rounds grows. The limit is found by iterating the two stationary offers and finished exactly by
@@ -21,12 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.protocol import ROLES, FirstProposer, Protocol, Role, other
+from infobargain.game import protocol as _protocol
+from infobargain.game.protocol import ROLE_INDEX, ROLES, FirstProposer, Protocol, Role, other
 from infobargain.game.schemes import Payoffs
+from infobargain.game.state import at_least
+from infobargain.game.state import rejection_value as _rejection_value
 from infobargain.theory.polygon import Candidate
 from infobargain.theory.problem import BargainingProblem
 
-_INDEX = {"sender": 0, "receiver": 1}
 _PARITY = "the finite-horizon outcome depends on the parity of the horizon: several equilibria"
 
 
@@ -73,10 +77,8 @@ class ProtocolSolution:
 def rejection_value(
     problem: BargainingProblem, protocol: Protocol, following: NDArray[np.float64] | None
 ) -> NDArray[np.float64]:
-    """``C_t`` from the next round's value (``None`` in the last round)."""
-    if following is None:
-        return problem.d
-    return protocol.break_off * problem.d + protocol.continuation * following
+    """``C_t`` from the next round's value (``None`` in the last round): the game core's rule on ``problem.d``."""
+    return _rejection_value(problem.d, protocol, following)
 
 
 def best_offer(problem: BargainingProblem, proposer: Role, rejection: NDArray[np.float64]) -> tuple[Candidate, bool]:
@@ -86,13 +88,13 @@ def best_offer(problem: BargainingProblem, proposer: Role, rejection: NDArray[np
     responder likes least, which the responder rejects. If even that one is acceptable, every offer is and
     delay is impossible, so the proposer makes its best offer after all.
     """
-    me, you = _INDEX[proposer], 1 - _INDEX[proposer]
+    me, you = ROLE_INDEX[proposer], 1 - ROLE_INDEX[proposer]
     offers = problem.offers[me]
     acceptable = offers.best_for(me, rejection[you])
-    if acceptable is not None and acceptable.point[me] >= rejection[me] - offers.tolerance:
+    if acceptable is not None and at_least(acceptable.point[me], rejection[me], offers.scale):
         return acceptable, True
     refused = offers.worst_for(you)
-    if refused.point[you] >= rejection[you] - offers.tolerance:
+    if at_least(refused.point[you], rejection[you], offers.scale):
         assert acceptable is not None  # every offer is acceptable
         return acceptable, True
     return refused, False
@@ -235,4 +237,5 @@ def rubinstein(
 
 
 def first_proposers(first: FirstProposer) -> tuple[Role, ...]:
-    return ROLES if first == "coin_flip" else (first,)  # type: ignore[return-value]
+    """Kept for callers of this module: :func:`infobargain.game.protocol.first_proposers`."""
+    return _protocol.first_proposers(first)

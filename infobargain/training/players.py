@@ -2,9 +2,8 @@
 
 An opponent is named the way :func:`~infobargain.agents.make_policy` knows (``"spe"``, ``"threshold:0.2"``, a
 saved player's path), or given as a :class:`~infobargain.agents.Policy` object, or as a list of those: a
-**pool**, which plays one member per episode, drawn uniformly at random (:class:`PolicyPool`). Analytic
-players read the game from the env they are bound to, so every training env binds its own copy
-(:func:`bind_player`).
+**pool**, which plays one member per episode, drawn uniformly at random (:class:`PolicyPool`). Players that
+read the game get each env's public view at every decision, so one player object serves every env.
 """
 
 from __future__ import annotations
@@ -16,16 +15,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.agents import Policy, bind_policy
+from infobargain.agents import PlayerSpec, Policy, bind_policy
 from infobargain.agents.base import Observation
-from infobargain.envs.information_bargaining_v0 import AGENTS, raw_env
+from infobargain.envs.config import ENV_DEFAULTS
+from infobargain.envs.information_bargaining_v0 import AGENTS, GameView, act, raw_env
+from infobargain.game import protocol
 from infobargain.game.protocol import ROLES, Role
 
-PlayerSpec = str | Path | Policy | Sequence["PlayerSpec"]
-"""A player name, a saved player's path, a ``Policy``, or a list of those (a uniform pool)."""
+__all__ = ["OpponentSpec", "OutcomeProbe", "PlayerSpec", "PolicyPool", "bind_player", "describe", "first_proposers"]
+
+OpponentSpec = PlayerSpec | Sequence[PlayerSpec]
+"""A player (:data:`infobargain.agents.PlayerSpec`) or a list of players (a uniform pool)."""
 
 
-def bind_player(spec: PlayerSpec, env: Any, role: Role) -> Policy:
+def bind_player(spec: OpponentSpec, env: Any, role: Role) -> Policy:
     """The player ``spec`` playing ``role`` in ``env`` (see :func:`~infobargain.agents.bind_policy`); a list
     becomes a :class:`PolicyPool`."""
     if isinstance(spec, Sequence) and not isinstance(spec, str):
@@ -35,7 +38,7 @@ def bind_player(spec: PlayerSpec, env: Any, role: Role) -> Policy:
     return bind_policy(spec, env, role)
 
 
-def describe(spec: PlayerSpec) -> str:
+def describe(spec: OpponentSpec) -> str:
     """A short label (for configs and reports)."""
     if isinstance(spec, (str, Path)):
         return str(spec)
@@ -56,7 +59,7 @@ class PolicyPool:
             raise ValueError("pool: needs at least one member")
         self.members = list(members)
         self.role: Role = role
-        self.rng = np.random.default_rng()
+        self.rng = np.random.default_rng(0)  # seeded: deterministic until reset(seed)
         self.current = self.members[-1]
 
     def reset(self, seed: int | None = None) -> None:
@@ -65,8 +68,12 @@ class PolicyPool:
         self.current = self.members[int(self.rng.integers(len(self.members)))]
         self.current.reset(int(self.rng.integers(2**63)))
 
-    def act(self, observation: Observation) -> Any:
-        return self.current.act(observation)
+    reads_view = True  # members that read the game get the env's view
+
+    def act(self, observation: Observation, view: GameView | None = None) -> Any:
+        if view is None:
+            return self.current.act(observation)
+        return act(self.current, observation, view)
 
     def save(self, path: str | Path) -> None:
         raise TypeError("pool: a pool is not one player; save its members instead")
@@ -77,8 +84,7 @@ class PolicyPool:
 
 def first_proposers(env_kwargs: Mapping[str, Any]) -> tuple[Role, ...]:
     """The first proposers an env configuration plays (both for ``"coin_flip"``)."""
-    setting = env_kwargs.get("first_proposer", "sender")
-    return ROLES if setting == "coin_flip" else (setting,)
+    return protocol.first_proposers(env_kwargs.get("first_proposer", ENV_DEFAULTS.first_proposer))
 
 
 class OutcomeProbe:
@@ -89,7 +95,7 @@ class OutcomeProbe:
     player that shares its model with a training run always plays the latest weights.
     """
 
-    def __init__(self, env_kwargs: Mapping[str, Any], sender: PlayerSpec, receiver: PlayerSpec) -> None:
+    def __init__(self, env_kwargs: Mapping[str, Any], sender: OpponentSpec, receiver: OpponentSpec) -> None:
         kwargs = {key: value for key, value in env_kwargs.items() if key != "render_mode"}
         self.games: dict[Role, tuple[raw_env, dict[str, Policy]]] = {}
         for first in first_proposers(env_kwargs):
@@ -109,14 +115,14 @@ class OutcomeProbe:
                 player.reset(0)
             while env.phase != "done" and not any(env.truncations.values()):
                 agent = env.agent_selection
-                env.step(players[agent].act(env.observe(agent)))
+                env.step(act(players[agent], env.observe(agent), env.view))
             finished = env.payoffs is not None
             outcomes[first] = np.asarray(env.payoffs, dtype=np.float64) if finished else np.full(2, np.nan)
         return outcomes
 
 
 def expected_outcome(
-    env_kwargs: Mapping[str, Any], sender: PlayerSpec, receiver: PlayerSpec
+    env_kwargs: Mapping[str, Any], sender: OpponentSpec, receiver: OpponentSpec
 ) -> dict[Role, NDArray[np.float64]]:
     """``(U_S, U_R)`` of one expected-mode episode of the pair, per first proposer of ``env_kwargs``."""
     return OutcomeProbe(env_kwargs, sender, receiver)()

@@ -1,0 +1,56 @@
+"""The environment's parameters and their defaults, defined once (``docs/design.md``, contract 2).
+
+``raw_env``, the command-line flags, the TOML run configs and the suite all take their defaults from
+:data:`ENV_DEFAULTS`. A command that deliberately plays another default says so where it does (training
+and the suite play both first proposers on a finer grid: ``infobargain.training.config.TRAINING_ENV``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infobargain.game.instance import Instance
+from infobargain.game.pie import SplitPie
+
+GameSpec = str | Path | Instance | SplitPie | Callable[[np.random.Generator], Instance]
+"""A scenario name, an instance file, a game object, or a sampler ``f(np_random) -> Instance``."""
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Every parameter of ``information_bargaining_v0.env`` with its default (the paper's alternating-offers
+    experiment on the ``pure_math`` instance). The env card in
+    :mod:`infobargain.envs.information_bargaining_v0` documents each one."""
+
+    game: GameSpec = "pure_math"
+    protocol: str = "alternating"
+    first_proposer: str = "sender"
+    max_rounds: int = 10
+    break_off: float = 0.1
+    discount: float = 1.0
+    tie_break: str = "sender"
+    obedience_margin: float = 0.0
+    receiver_offer: str = "threshold"
+    realization: str = "expected"
+    realization_rounds: int = 10
+    offer_space: str = "frontier"
+    grid_size: int = 11
+    max_cycles: int | None = None
+    render_mode: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``raw_env`` (``env`` and ``parallel_env`` take the same)."""
+        return asdict(self)
+
+
+ENV_DEFAULTS = EnvConfig()
+"""The defaults, as one object: ``ENV_DEFAULTS.grid_size`` and so on."""
+ENV_PARAMETERS: tuple[str, ...] = tuple(field.name for field in fields(EnvConfig))
+"""Every parameter name, in the env card's order."""
+GAME_PARAMETERS: tuple[str, ...] = tuple(name for name in ENV_PARAMETERS if name not in ("max_cycles", "render_mode"))
+"""The parameters that define the game played (the run-time caps and rendering excluded)."""

@@ -1,0 +1,313 @@
+"""The state machine of one bargaining episode: the single home of the bargaining rules.
+
+Modelled on OpenSpiel's ``State``: :meth:`State.current_player`, :meth:`State.legal_actions`,
+:meth:`State.apply_action`, chance nodes with :meth:`State.chance_outcomes`, :meth:`State.is_terminal`,
+:meth:`State.returns` and a compact :meth:`State.clone`. The environments, the analytic players, the text
+protocol and the exact best responses all drive this class instead of re-deriving the rules
+(``docs/theory.md`` §3 states them; the batched :mod:`infobargain.envs.vector` re-implements them for speed
+and is pinned to this module by ``tests/test_vector_env.py``).
+
+**Rules.** Offers are numbered ``t = 0, 1, …``; the protocol's ``rounds`` counts them. The proposer of
+round ``t`` (:meth:`Protocol.proposer`) makes an offer; the responder accepts (a deal, paid
+``discount**t`` times the offer's payoffs), or rejects. Under alternating offers before the last round a
+rejection is a counter-offer, which becomes round ``t + 1``'s offer. A rejection in the last round ends the
+game without a deal. Any other rejection leads to a **chance node**: bargaining breaks down with
+probability ``break_off`` (paid ``discount**t · d``), otherwise round ``t + 1`` starts. The realization stage
+that follows a deal is the environment's (nobody decides anything there).
+
+**Indifference.** A responder accepts an offer worth at least its rejection value, up to one relative
+tolerance (:data:`TOLERANCE`, :func:`at_least`): every layer uses that rule, the closed-form SPE in
+:mod:`infobargain.theory.spe` included, through :func:`rejection_value` and :func:`at_least`.
+
+**Actions.** ``ACCEPT`` (0, also "pass" for an agent with nothing to decide), ``REJECT`` (1), offers from
+``FIRST_OFFER`` (2) on; an :class:`ActionDecoder` turns offer actions into :class:`Offer` objects (the
+environments' offer encodings are decoders; continuous ``"scheme"`` actions are vectors whose entry 0 is
+the decision). Chance outcomes are :data:`BREAK_DOWN` and :data:`CONTINUE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from typing import Protocol as TypingProtocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infobargain.game.protocol import Protocol, Role, other
+
+ACCEPT = 0
+"""Accept the offer on the table; also the only legal action when an agent has nothing to decide."""
+REJECT = 1
+"""Reject without a counter-offer (where the protocol allows it)."""
+FIRST_OFFER = 2
+"""The first offer action; offer ``k`` of a discrete table is action ``FIRST_OFFER + k``."""
+BREAK_DOWN = 0
+"""Chance outcome after a rejection: bargaining breaks down (probability ``break_off``)."""
+CONTINUE = 1
+"""Chance outcome after a rejection: the next round starts (probability ``1 − break_off``)."""
+CHANCE = "chance"
+"""What :meth:`State.current_player` returns at a chance node."""
+TERMINAL = "terminal"
+"""What :meth:`State.current_player` returns once bargaining has ended."""
+TOLERANCE = 1e-9
+"""Relative slack within which a responder counts as indifferent (and then accepts): offers are computed
+in floating point, so a value equal to the threshold up to rounding must not flip a decision."""
+
+Phase = Literal["bargaining", "break_off", "done"]
+
+
+def at_least(value: float, threshold: float, scale: float = 1.0) -> bool:
+    """The one indifference rule: ``value`` meets ``threshold`` up to :data:`TOLERANCE`, relative to the
+    larger of ``scale`` and ``|threshold|`` (an infinite threshold is met by nothing, ``-inf`` by everything)."""
+    if not np.isfinite(threshold):
+        return bool(threshold < 0)
+    return bool(value >= threshold - TOLERANCE * max(scale, abs(threshold)))
+
+
+def rejection_value(
+    disagreement: NDArray[np.float64], protocol: Protocol, following: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
+    """``C_t``, what both players expect (in round-``t`` units) after a rejection in round ``t``:
+    ``p·d + (1 − p)·δ·V_{t+1}`` from the next round's value ``V_{t+1}``, or ``d`` in the last round (``None``)."""
+    if following is None:
+        return disagreement
+    return protocol.break_off * disagreement + protocol.continuation * following
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer as the game executes it."""
+
+    proposer: Role
+    payoffs: NDArray[np.float64]
+    """(sender, receiver) utilities if accepted, before discounting."""
+    scheme: NDArray[np.float64] | None = None
+    """The scheme the sender commits to if accepted (``[state][signal]``); ``None`` for a pie."""
+    demanded: NDArray[np.float64] | None = None
+    """A receiver's demanded scheme ``φ1`` (persuasion only)."""
+    keep: float | None = None
+    """The proposer's kept share (pie only)."""
+    index: int | None = None
+    """The discrete offer index (``action − FIRST_OFFER``), if any."""
+
+
+class ActionDecoder(TypingProtocol):
+    """How actions become decisions and offers (the environments' offer encodings implement it)."""
+
+    def decode(self, action: Any, proposer: Role) -> Offer:
+        """The offer that ``action`` makes for ``proposer``."""
+        ...
+
+    def accepts(self, action: Any) -> bool:
+        """Whether a responder's ``action`` accepts the offer on the table."""
+        ...
+
+    def makes_offer(self, action: Any) -> bool:
+        """Whether a responder's ``action`` carries an offer (a counter-offer where the protocol allows one)."""
+        ...
+
+
+class OfferTable:
+    """A decoder for discrete actions over fixed offer lists, one per proposer (``FIRST_OFFER + k`` → offer ``k``)."""
+
+    def __init__(self, offers: dict[Role, Sequence[Offer]]) -> None:
+        self.offers = offers
+
+    @property
+    def size(self) -> int:
+        return len(self.offers["sender"])
+
+    def decode(self, action: Any, proposer: Role) -> Offer:
+        return self.offers[proposer][int(action) - FIRST_OFFER]
+
+    def accepts(self, action: Any) -> bool:
+        return bool(action == ACCEPT)
+
+    def makes_offer(self, action: Any) -> bool:
+        return bool(action >= FIRST_OFFER)
+
+
+class State:
+    """One episode's bargaining stage: who acts, what is legal, what a decision does, what it pays.
+
+    Read the attributes, change the state only through the ``apply`` methods. ``returns()`` of a terminal
+    state is in round-0 units (``discount**t`` applied); chance is explicit, so callers choose to sample
+    (``apply_chance``) or to take the expectation over :meth:`chance_outcomes`.
+    """
+
+    __slots__ = (
+        "counter",
+        "deal",
+        "decoder",
+        "disagreement",
+        "end_round",
+        "first",
+        "pending",
+        "phase",
+        "proposer",
+        "protocol",
+        "round",
+    )  # fmt: skip
+
+    def __init__(
+        self, protocol: Protocol, decoder: ActionDecoder, disagreement: NDArray[np.float64], first: Role
+    ) -> None:
+        if first not in ("sender", "receiver"):
+            raise ValueError(f"first: must be 'sender' or 'receiver' (draw a coin flip first), got {first!r}")
+        self.protocol = protocol
+        self.decoder = decoder
+        self.disagreement = disagreement
+        self.first: Role = first
+        self.round = 0
+        self.proposer: Role = first
+        self.pending: Offer | None = None
+        """The offer on the table."""
+        self.counter: Offer | None = None
+        """A counter-offer waiting at the break-off chance node to open the next round."""
+        self.deal: Offer | None = None
+        self.end_round: int | None = None
+        self.phase: Phase = "bargaining"
+
+    def clone(self) -> State:
+        """A copy that shares the immutable parts (protocol, decoder, offers)."""
+        copy = State.__new__(State)
+        for name in State.__slots__:
+            setattr(copy, name, getattr(self, name))
+        return copy
+
+    # who acts, and what they may do
+
+    @property
+    def responding(self) -> bool:
+        """Whether an offer is on the table (the responder decides)."""
+        return self.pending is not None
+
+    @property
+    def acting(self) -> Role:
+        """The player who decides now in the bargaining phase."""
+        return self.proposer if self.pending is None else other(self.proposer)
+
+    @property
+    def last_round(self) -> bool:
+        return self.round >= self.protocol.rounds - 1
+
+    @property
+    def can_counter(self) -> bool:
+        """Whether rejecting is done by a counter-offer (alternating offers before the last round)."""
+        return self.protocol.protocol == "alternating" and self.round < self.protocol.rounds - 1
+
+    def current_player(self) -> Role | str:
+        """The acting role, :data:`CHANCE` or :data:`TERMINAL`."""
+        if self.phase == "bargaining":
+            return self.acting
+        return CHANCE if self.phase == "break_off" else TERMINAL
+
+    def is_chance_node(self) -> bool:
+        return self.phase == "break_off"
+
+    def is_terminal(self) -> bool:
+        return self.phase == "done"
+
+    def legal_actions(self, offers: int) -> list[int]:
+        """Legal discrete actions with ``offers`` offers per proposer (chance outcomes at a chance node)."""
+        if self.phase == "break_off":
+            return [BREAK_DOWN, CONTINUE]
+        if self.phase == "done":
+            return []
+        table = list(range(FIRST_OFFER, FIRST_OFFER + offers))
+        if self.pending is None:
+            return table
+        return [ACCEPT, *table] if self.can_counter else [ACCEPT, REJECT]
+
+    def chance_outcomes(self) -> list[tuple[int, float]]:
+        """``(outcome, probability)`` at a chance node."""
+        if self.phase != "break_off":
+            raise ValueError(f"chance_outcomes: not a chance node ({self.describe()})")
+        p = self.protocol.break_off
+        return [(BREAK_DOWN, p), (CONTINUE, 1.0 - p)]
+
+    # decisions
+
+    def apply_action(self, action: Any) -> None:
+        """Apply the acting player's decision (or a chance outcome at a chance node); the caller has checked
+        that ``action`` is legal."""
+        if self.phase == "break_off":
+            self.apply_chance(action)
+        elif self.pending is None:
+            self.propose(self.decoder.decode(action, self.proposer))
+        elif self.decoder.accepts(action):
+            self.accept()
+        else:
+            counters = self.can_counter and self.decoder.makes_offer(action)
+            self.reject(self.decoder.decode(action, other(self.proposer)) if counters else None)
+
+    def propose(self, offer: Offer) -> None:
+        self.pending = offer
+
+    def accept(self) -> None:
+        self._end(self.pending)
+
+    def reject(self, counter: Offer | None = None) -> None:
+        """Reject the offer on the table (with a counter-offer where the protocol makes rejections counters)."""
+        if self.last_round:
+            self._end(None)
+            return
+        self.counter = counter if self.can_counter else None
+        self.pending = None
+        self.phase = "break_off"
+
+    def apply_chance(self, outcome: int) -> None:
+        """Resolve the break-off chance node: :data:`BREAK_DOWN` ends without a deal, :data:`CONTINUE` opens the
+        next round (with the counter-offer on the table, if there was one)."""
+        if self.phase != "break_off":
+            raise ValueError(f"apply_chance: not a chance node ({self.describe()})")
+        if outcome == BREAK_DOWN:
+            self.counter = None
+            self._end(None)
+            return
+        self.phase = "bargaining"
+        self.round += 1
+        self.proposer = self.protocol.proposer(self.round, self.first)
+        self.pending, self.counter = self.counter, None
+
+    def walk_away(self) -> None:
+        """End bargaining now without a deal, in the current round (a player left the table)."""
+        self.counter = None
+        self._end(None)
+
+    def _end(self, deal: Offer | None) -> None:
+        self.deal, self.end_round, self.pending, self.phase = deal, self.round, None, "done"
+
+    # outcome
+
+    @property
+    def value(self) -> NDArray[np.float64]:
+        """The terminal payoffs in the round bargaining ended, before discounting (the deal's or ``d``)."""
+        return self.disagreement if self.deal is None else self.deal.payoffs
+
+    def returns(self) -> NDArray[np.float64]:
+        """``(sender, receiver)`` payoffs of a terminal state, ``discount**t`` applied."""
+        if self.phase != "done":
+            raise ValueError(f"returns: the game is not over ({self.describe()})")
+        return self.protocol.discount ** (self.end_round or 0) * self.value
+
+    def describe(self) -> str:
+        """The situation in words, for error messages."""
+        if self.phase == "done":
+            return "bargaining is over"
+        if self.phase == "break_off":
+            return f"round {self.round}: chance decides whether bargaining breaks down"
+        if self.pending is None:
+            return f"round {self.round}, {self.proposer} must offer"
+        return f"round {self.round}, {other(self.proposer)} responds to an offer"
+
+    def key(self) -> tuple[Any, ...]:
+        """What decides the future of a discrete game: phase, round, proposer and the offers pending
+        (identified by proposer and index). Equal keys have equal subgames (used to memoise tree walks)."""
+
+        def ident(offer: Offer | None) -> tuple[str, int | None] | None:
+            return None if offer is None else (offer.proposer, offer.index)
+
+        return (self.phase, self.round, self.proposer, ident(self.pending), ident(self.counter), ident(self.deal))

@@ -552,20 +552,22 @@ class raw_env(AECEnv):
 
     def _infos(self) -> dict[str, dict[str, Any]]:
         """Every live agent's info: the shared description of the situation plus its own mask."""
+        state = self.game_state
         shared: dict[str, Any] = {
             "phase": self.phase,
-            "round": self.round,
-            "proposer": self.proposer,
-            "first_proposer": self.first,
+            "round": state.round,
+            "proposer": state.proposer,
+            "first_proposer": state.first,
         }
-        if self.pending is not None and self.phase == "bargaining":
-            shared["offer"] = self._describe(self.pending)
+        if state.pending is not None and self.phase == "bargaining":
+            shared["offer"] = self._describe(state.pending)
         if self.phase != "bargaining":
+            deal = state.deal
             shared["outcome"] = {
-                "deal": self.deal is not None,
-                "agreement_round": self.end_round if self.deal is not None else None,
-                "end_round": self.end_round,
-                "offer": None if self.deal is None else self._describe(self.deal),
+                "deal": deal is not None,
+                "agreement_round": state.end_round if deal is not None else None,
+                "end_round": state.end_round,
+                "offer": None if deal is None else self._describe(deal),
                 "payoffs": None if self.payoffs is None else self.payoffs.tolist(),
                 "survival": self.survival,
             }
@@ -686,9 +688,7 @@ class raw_env(AECEnv):
         state = self.game_state
         (_, p), _ = state.chance_outcomes()
         if self.realization == "expected":
-            breakdown = state.clone()
-            breakdown.apply_chance(BREAK_DOWN)
-            self.breakdown_value = self.breakdown_value + self.survival * p * breakdown.returns()
+            self.breakdown_value = self.breakdown_value + self.survival * p * state.breakdown_returns()
             self.survival *= 1.0 - p
             state.apply_chance(CONTINUE)
         elif self.np_random.random() < p:

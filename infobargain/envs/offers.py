@@ -52,6 +52,8 @@ __all__ = [  # the action constants and Offer live in the game core; re-exported
     "OfferEncoding",
     "SchemeOffers",
     "make_offer_encoding",
+    "schemes_from_actions",
+    "threshold_schemes",
 ]
 
 
@@ -101,9 +103,9 @@ class OfferEncoding:
         """What a receiver's demanded scheme commits the sender to if it accepts."""
         own = deal_payoffs_many(self.instance, demanded, self.problem.tie_break)
         if self.receiver_offer == "threshold":
-            point = self.problem.sender_best_given_receiver(own[1])
-            if not np.isnan(point).any():  # NaN only when a positive margin excludes the demand
-                scheme = fit_signals(self.problem.frontier_schemes(point), self.instance.signals)
+            scheme, feasible = threshold_schemes(self.problem, self.instance, own[1:])
+            if feasible[0]:
+                scheme = scheme[0]
                 return Offer(
                     "receiver",
                     deal_payoffs_many(self.instance, scheme, self.problem.tie_break),
@@ -112,6 +114,31 @@ class OfferEncoding:
                     index=index,
                 )
         return Offer("receiver", own, demanded, demanded, index=index)
+
+
+def schemes_from_actions(actions: NDArray[np.floating], instance: Instance) -> NDArray[np.float64]:
+    """``[batch, state, signal]`` schemes of ``"scheme"`` actions ``[batch, 1 + S·Σ]`` (the module docstring's
+    mapping; entry 0, the decision, is ignored). Shared by the AEC env and the vector env."""
+    weights = (np.clip(np.asarray(actions, dtype=np.float64)[:, 1:], -1.0, 1.0) + 1.0) / 2.0
+    weights = weights.reshape(len(weights), instance.n_states, instance.signals)
+    totals = weights.sum(axis=2, keepdims=True)
+    return np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / instance.signals)
+
+
+def threshold_schemes(
+    problem: BargainingProblem, instance: Instance, demanded_utilities: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Under ``receiver_offer="threshold"``: the schemes a sender commits to when it accepts demands worth
+    ``demanded_utilities`` to the receiver (its best scheme giving the receiver at least that), and which demands
+    have one (``False`` only when a positive obedience margin excludes the demand; those rows are NaN).
+    Shared by the AEC env and the vector env."""
+    points = problem.sender_best_given_receiver(np.asarray(demanded_utilities, dtype=np.float64))
+    points = np.atleast_2d(points)
+    feasible = ~np.isnan(points).any(axis=1)
+    schemes = np.full((len(points), instance.n_states, instance.signals), np.nan)
+    if feasible.any():
+        schemes[feasible] = fit_signals(problem.frontier_schemes(points[feasible]), instance.signals)
+    return schemes, feasible
 
 
 class SchemeOffers(OfferEncoding):
@@ -136,10 +163,7 @@ class SchemeOffers(OfferEncoding):
         return self._offer_problem
 
     def to_scheme(self, action: NDArray[np.floating]) -> NDArray[np.float64]:
-        weights = (np.clip(np.asarray(action[1:], dtype=np.float64), -1.0, 1.0) + 1.0) / 2.0
-        weights = weights.reshape(self.instance.n_states, self.instance.signals)
-        totals = weights.sum(axis=1, keepdims=True)
-        return np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / self.instance.signals)
+        return schemes_from_actions(np.asarray(action)[None], self.instance)[0]
 
     def encode(self, scheme: NDArray[np.float64], accept: bool = False) -> NDArray[np.float64]:
         """An action that offers ``scheme`` (and accepts or not): the inverse of the documented mapping."""

@@ -1,7 +1,20 @@
 """A batched environment: ``num_envs`` games of one configuration stepped at once with numpy.
 
 Same rules, encodings and realization modes as :mod:`~infobargain.envs.information_bargaining_v0`,
-same observation layout and action masks, for training at scale. Differences, all by design:
+same observation layout and action masks, for training at scale.
+
+**What it shares and what it re-implements.** The action constants, the protocol (who proposes,
+:meth:`~infobargain.game.protocol.Protocol.proposer_indices`), the offer tables, the decoding of
+``"scheme"`` actions (:func:`~infobargain.envs.offers.schemes_from_actions`) and the receiver's threshold
+demand (:func:`~infobargain.envs.offers.threshold_schemes`) come from the shared modules. For speed it
+re-implements, as whole-array operations, the rules of the game core :class:`infobargain.game.state.State`:
+legality (:meth:`action_masks`, the checks in :meth:`step`), what a rejection does (deadline, break-off
+chance node, counter-offers, discounting by ``discount**t``), the expected-mode accounting of break-offs
+(as the AEC env does) and the realization stage. ``tests/test_vector_env.py`` pins these to the core:
+seeded play on both envs gives the same observations, masks and rewards (expected mode, 44 configurations)
+and the same distributions (sampled mode).
+
+Differences, all by design:
 
 - Each ``step`` takes one action per game, from the agent whose turn it is (``acting``: 0 sender,
   1 receiver); there are no "pass" steps. The realization stage, where nobody decides, is played inside
@@ -25,8 +38,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.envs.information_bargaining_v0 import raw_env
-from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, SchemeOffers
-from infobargain.game.schemes import default_action, fit_signals, obey_actions
+from infobargain.envs.offers import (
+    ACCEPT,
+    FIRST_OFFER,
+    REJECT,
+    DiscreteOffers,
+    SchemeOffers,
+    schemes_from_actions,
+    threshold_schemes,
+)
+from infobargain.game.protocol import ROLE_INDEX, ROLES
+from infobargain.game.schemes import default_action, obey_actions
 
 
 @dataclass
@@ -86,7 +108,7 @@ class VectorBargainingEnv:
             self.no_deal_joint = no_deal
         if self.discrete:
             assert isinstance(self.encoding, DiscreteOffers)
-            tables = [self.encoding.offers[role] for role in ("sender", "receiver")]
+            tables = [self.encoding.offers[role] for role in ROLES]
             self.offer_payoffs = np.array([[o.payoffs for o in table] for table in tables])  # [proposer, offer, 2]
             if self.is_pie:
                 self.offer_details = np.array([[[o.keep] for o in table] for table in tables])
@@ -129,8 +151,7 @@ class VectorBargainingEnv:
                 raise ValueError(f"start_rounds: need {self.num_envs} rounds in [0, {self.rules.rounds - 1}]")
             self.round[:] = rounds
             self.start_round[:] = rounds
-            if self.rules.protocol == "alternating":
-                self.proposer[:] = np.where(rounds % 2 == 1, 1 - self.first, self.first)
+            self.proposer[:] = self.rules.proposer_indices(rounds, self.first)
         if start_offers is not None:
             chosen = np.ones(self.num_envs, dtype=bool) if with_offer is None else np.asarray(with_offer, dtype=bool)
             self._decode(np.asarray(start_offers), self.proposer, chosen)
@@ -156,7 +177,7 @@ class VectorBargainingEnv:
         if first == "coin_flip":  # drawn for every game so draws do not depend on which games restart
             drawn = (self.rng.random(count) >= 0.5).astype(np.intp)
         else:
-            drawn = np.full(count, 0 if first == "sender" else 1, dtype=np.intp)
+            drawn = np.full(count, ROLE_INDEX[first], dtype=np.intp)
         self.first[which] = drawn[which]
         self.proposer[which] = drawn[which]
         self.round[which] = 0
@@ -245,19 +266,14 @@ class VectorBargainingEnv:
     ) -> None:
         assert isinstance(self.encoding, SchemeOffers)
         instance = self.template.instance
-        weights = (np.clip(actions[:, 1:], -1.0, 1.0) + 1.0) / 2.0
-        weights = weights.reshape(len(actions), instance.n_states, instance.signals)
-        totals = weights.sum(axis=2, keepdims=True)
-        schemes = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / instance.signals)
+        schemes = schemes_from_actions(actions, instance)
         joints = self._state_action(schemes)
         payoffs = np.einsum("bsa,psa->bp", joints, self.utilities)
-        demands = np.flatnonzero(proposer == 1)
+        demands = np.flatnonzero(proposer == ROLE_INDEX["receiver"])
         if self.template.receiver_offer == "threshold" and len(demands):
-            # A receiver's demand commits the sender to its best scheme meeting the demanded utility.
-            points = self.problem.sender_best_given_receiver(payoffs[demands, 1])
-            feasible = ~np.isnan(points).any(axis=1)  # NaN only when a positive margin excludes the demand
+            committed, feasible = threshold_schemes(self.problem, instance, payoffs[demands, 1])
             rows = demands[feasible]
-            committed = fit_signals(self.problem.frontier_schemes(points[feasible]), self.template.instance.signals)
+            committed = committed[feasible]
             schemes[rows] = committed
             joints[rows] = self._state_action(committed)
             payoffs[rows] = np.einsum("bsa,psa->bp", joints[rows], self.utilities)
@@ -272,56 +288,21 @@ class VectorBargainingEnv:
         live = ~self.finished
         proposing = live & ~self.pending
         responding = live & self.pending
-        counter_allowed = self.can_counter
-        if self.discrete:
-            offer = (actions >= FIRST_OFFER) & (actions < self.n_actions)
-            legal = np.where(
-                proposing, offer, (actions == ACCEPT) | np.where(counter_allowed, offer, actions == REJECT)
-            )
-            if not legal[live].all():
-                game = int(np.flatnonzero(live & ~legal)[0])
-                raise ValueError(f"actions: illegal action {actions[game]!r} in game {game} (see action_masks())")
-            accepts = responding & (actions == ACCEPT)
-        else:
-            if not np.all(np.isfinite(actions[live])) or np.any(np.abs(actions[live]) > 1.0 + 1e-6):
-                raise ValueError("actions: NaN or values outside [-1, 1]")
-            accepts = responding & (actions[:, 0] >= 0)
+        accepts = responding & self._check_and_accept(actions, live, proposing)
         rejects = responding & ~accepts
         first = self.first.copy()
         self._decode(actions, self.proposer, proposing)
 
-        last_round = self.round >= self.rules.rounds - 1
-        survivors = rejects & ~last_round
-        factor = np.power(self.rules.discount, self.round - self.start_round, dtype=np.float64)
-        if self.template.realization == "expected":
-            mass = np.where(survivors, self.survival * self.rules.break_off * factor, 0.0)
-            self.breakdown_value += mass[:, None] * self.d
-            self.survival = np.where(survivors, self.survival * (1.0 - self.rules.break_off), self.survival)
-            breakdown = np.zeros_like(survivors)
-        else:
-            breakdown = survivors & (self.rng.random(self.num_envs) < self.rules.break_off)
-            survivors &= ~breakdown
-        done = accepts | (rejects & last_round) | breakdown
-        rewards = np.zeros((self.num_envs, 2))
-        payoffs = np.full((self.num_envs, 2), np.nan)
-        if done.any():
-            value = np.where(accepts[:, None], self.pending_payoffs, self.d)
-            if self.template.realization == "expected":
-                episode = self.breakdown_value + (self.survival * factor)[:, None] * value
-                total = episode
-            else:
-                episode = self._realize(done, accepts, factor)
-                total = episode * self.template.realization_rounds
-            rewards = np.where(done[:, None], total, 0.0)
-            payoffs = np.where(done[:, None], episode, np.nan)
+        survivors, breakdown, factor = self._reject(rejects)
+        done = accepts | (rejects & (self.round >= self.rules.rounds - 1)) | breakdown
+        rewards, payoffs = self._pay(done, accepts, factor)
         end_round = np.where(done, self.round, -1)
         self.finished |= done
         self.pending &= ~done
 
         # A rejection that survives opens the next round; a counter-offer is that round's offer.
         self.round += survivors
-        if self.rules.protocol == "alternating":
-            self.proposer = np.where(survivors, 1 - self.proposer, self.proposer)
+        self.proposer = np.where(survivors, self.rules.proposer_indices(self.round, self.first), self.proposer)
         self.pending &= ~survivors
         self._decode(actions, self.proposer, survivors & self._counter_mask(actions))
         result = StepResult(rewards, done, payoffs, accepts & done, end_round, first)
@@ -329,6 +310,55 @@ class VectorBargainingEnv:
         if self.autoreset and done.any():
             self._start(done)
         return result
+
+    def _check_and_accept(
+        self, actions: NDArray[Any], live: NDArray[np.bool_], proposing: NDArray[np.bool_]
+    ) -> NDArray[np.bool_]:
+        """Check every live game's action (the core's legality, batched); return which actions accept."""
+        if self.discrete:
+            offer = (actions >= FIRST_OFFER) & (actions < self.n_actions)
+            legal = np.where(
+                proposing, offer, (actions == ACCEPT) | np.where(self.can_counter, offer, actions == REJECT)
+            )
+            if not legal[live].all():
+                game = int(np.flatnonzero(live & ~legal)[0])
+                raise ValueError(f"actions: illegal action {actions[game]!r} in game {game} (see action_masks())")
+            return actions == ACCEPT  # type: ignore[no-any-return]
+        if actions.ndim != 2 or actions.shape[1] != self.n_actions:
+            raise ValueError(f"actions: expected shape ({self.num_envs}, {self.n_actions}), got {actions.shape}")
+        if not np.all(np.isfinite(actions[live])) or np.any(np.abs(actions[live]) > 1.0 + 1e-6):
+            raise ValueError("actions: NaN or values outside [-1, 1]")
+        return actions[:, 0] >= 0  # type: ignore[no-any-return]
+
+    def _reject(self, rejects: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
+        """The break-off chance node after each rejection before the last round: games that go on, games that
+        break down (sampled mode), and each game's discount factor ``discount**t`` (rounds from its start)."""
+        survivors = rejects & (self.round < self.rules.rounds - 1)
+        factor = np.power(self.rules.discount, self.round - self.start_round, dtype=np.float64)
+        if self.template.realization == "expected":  # the breakdown branch stays as probability mass
+            mass = np.where(survivors, self.survival * self.rules.break_off * factor, 0.0)
+            self.breakdown_value += mass[:, None] * self.d
+            self.survival = np.where(survivors, self.survival * (1.0 - self.rules.break_off), self.survival)
+            return survivors, np.zeros_like(survivors), factor
+        breakdown = survivors & (self.rng.random(self.num_envs) < self.rules.break_off)
+        return survivors & ~breakdown, breakdown, factor
+
+    def _pay(
+        self, done: NDArray[np.bool_], accepts: NDArray[np.bool_], factor: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Rewards of this step and episode payoffs (NaN where a game goes on)."""
+        rewards = np.zeros((self.num_envs, 2))
+        payoffs = np.full((self.num_envs, 2), np.nan)
+        if not done.any():
+            return rewards, payoffs
+        value = np.where(accepts[:, None], self.pending_payoffs, self.d)
+        if self.template.realization == "expected":
+            episode = self.breakdown_value + (self.survival * factor)[:, None] * value
+            total = episode
+        else:
+            episode = self._realize(done, accepts, factor)
+            total = episode * self.template.realization_rounds
+        return np.where(done[:, None], total, 0.0), np.where(done[:, None], episode, np.nan)
 
     def _counter_mask(self, actions: NDArray[Any]) -> NDArray[np.bool_]:
         if self.rules.protocol != "alternating":

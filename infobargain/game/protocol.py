@@ -13,6 +13,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 ProtocolName = Literal["ultimatum", "fixed_role", "alternating"]
 FirstProposer = Literal["sender", "receiver", "coin_flip"]
 Role = Literal["sender", "receiver"]
@@ -72,6 +75,12 @@ class Protocol:
         if self.protocol == "alternating" and round_index % 2 == 1:
             return other(first)
         return first
+
+    def proposer_indices(self, rounds: NDArray[np.intp], first: NDArray[np.intp]) -> NDArray[np.intp]:
+        """:meth:`proposer` for arrays of rounds and first proposers given as role indices (0 sender, 1 receiver)."""
+        if self.protocol == "alternating":
+            return np.asarray(first ^ (rounds & 1), dtype=np.intp)
+        return np.asarray(first, dtype=np.intp).copy()
 
     def first_proposers(self) -> tuple[Role, ...]:
         """The first proposers an episode can have: both for ``"coin_flip"`` (equally likely), else the one set."""

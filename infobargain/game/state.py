@@ -173,8 +173,14 @@ class State:
     def clone(self) -> State:
         """A copy that shares the immutable parts (protocol, decoder, offers)."""
         copy = State.__new__(State)
-        for name in State.__slots__:
-            setattr(copy, name, getattr(self, name))
+        copy.protocol, copy.decoder, copy.disagreement, copy.first = (
+            self.protocol,
+            self.decoder,
+            self.disagreement,
+            self.first,
+        )
+        copy.round, copy.proposer, copy.pending, copy.counter = self.round, self.proposer, self.pending, self.counter
+        copy.deal, copy.end_round, copy.phase = self.deal, self.end_round, self.phase
         return copy
 
     # who acts, and what they may do
@@ -286,6 +292,10 @@ class State:
     def value(self) -> NDArray[np.float64]:
         """The terminal payoffs in the round bargaining ended, before discounting (the deal's or ``d``)."""
         return self.disagreement if self.deal is None else self.deal.payoffs
+
+    def breakdown_returns(self) -> NDArray[np.float64]:
+        """At a chance node: what the :data:`BREAK_DOWN` outcome pays (``discount**t · d``), without building it."""
+        return self.protocol.discount**self.round * self.disagreement
 
     def returns(self) -> NDArray[np.float64]:
         """``(sender, receiver)`` payoffs of a terminal state, ``discount**t`` applied."""

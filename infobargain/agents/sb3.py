@@ -65,9 +65,10 @@ class SB3Policy(BoundPolicy):
     """A Stable-Baselines3 model as a player of ``role``.
 
     ``deterministic=True`` (the default) plays the mode of the policy: the most likely legal action for
-    discrete offers, the mean action for the ``"scheme"`` encoding. With ``deterministic=False`` discrete
-    actions are drawn from the masked distribution with the player's own generator (seeded by
-    :meth:`reset`); continuous ones by SB3, from torch's global generator.
+    discrete offers, the mean action for the ``"scheme"`` encoding. With ``deterministic=False`` actions are
+    drawn with the player's own generator (seeded by :meth:`reset`, at 0 before): discrete ones from the masked
+    distribution, continuous ones by SB3 under a torch seed drawn from that generator (torch's global generator
+    is left as it was).
     """
 
     def __init__(self, model: Any, env: Any, role: Role, *, deterministic: bool = True, spec: str = "sb3") -> None:
@@ -94,8 +95,17 @@ class SB3Policy(BoundPolicy):
             if self.deterministic:
                 return int(np.argmax(probabilities))
             return int(self.rng.choice(len(probabilities), p=probabilities))
-        action, _ = self.model.predict(np.asarray(observation["observation"]), deterministic=self.deterministic)
-        return np.clip(np.asarray(action, dtype=np.float64).reshape(-1), -1.0, 1.0)
+        return np.clip(np.asarray(self._continuous(observation), dtype=np.float64).reshape(-1), -1.0, 1.0)
+
+    def _continuous(self, observation: Observation) -> Any:
+        vector = np.asarray(observation["observation"])
+        if self.deterministic:
+            return self.model.predict(vector, deterministic=True)[0]
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.rng.integers(2**63)))
+            return self.model.predict(vector, deterministic=False)[0]
 
     def distribution(self, observation: Observation) -> NDArray[np.float64]:
         """The policy's probabilities over the Discrete actions, illegal ones masked out (discrete encodings)."""

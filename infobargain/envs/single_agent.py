@@ -13,14 +13,14 @@ The observation is the learner's observation vector; the legal actions are in ``
 steps where it could only pass (the opponent's turns, the realization stage) are played for it; the
 reward is everything the learner earned since its previous step.
 
-Illegal actions: with ``illegal_action="disagree"`` (the default) an action the game cannot play (outside
-the learner's mask or its action space: NaN, infinity, ``None``, a huge integer, a scheme outside
-``[-1, 1]``) ends bargaining without a deal, so both get the disagreement point, and
-``info["illegal_action"]`` is set; this keeps unmasked learners (plain PPO, Gymnasium's and SB3's checkers)
-running inside the game's own rules. A malformed action (wrong shape, e.g. a Discrete action wrapped in a
-1-element array) is a programming error and raises in both modes, rather than silently walking away from
-the offer it wraps. With ``illegal_action="raise"`` every such action raises the env's ``ValueError``, as in
-the PettingZoo environment.
+Illegal actions: with ``illegal_action="disagree"`` (the default) a Discrete action the game cannot play
+(outside the learner's mask or the action space: NaN, infinity, ``None``, a huge integer) ends bargaining
+without a deal, so both get the disagreement point, and ``info["illegal_action"]`` is set; this keeps
+unmasked learners (plain PPO, Gymnasium's and SB3's checkers) running inside the game's own rules. A
+malformed action (wrong shape, e.g. a Discrete action wrapped in a 1-element array) is a programming error
+and raises the env's ``ValueError`` in both modes, rather than silently walking away from the offer it
+wraps; so does a ``"scheme"`` vector outside ``[-1, 1]`` (every vector inside is legal). With
+``illegal_action="raise"`` every such action raises, as in the PettingZoo environment.
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ class SingleAgentView(gymnasium.Env):
         try:
             return self.game.check_action(self.agent, action)
         except ActionError as error:
-            if self.illegal_action == "raise" or error.shape:
+            discrete = isinstance(self.action_space, gymnasium.spaces.Discrete)
+            if self.illegal_action == "raise" or error.shape or not discrete:
                 raise
             return None
 

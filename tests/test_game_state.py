@@ -1,0 +1,197 @@
+"""The game core: the bargaining rules as one state machine, and the one indifference rule.
+
+Expected values are computed by hand from the rules in docs/theory.md §3 on a toy offer table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.game.protocol import Protocol
+from infobargain.game.state import (
+    ACCEPT,
+    BREAK_DOWN,
+    CHANCE,
+    CONTINUE,
+    FIRST_OFFER,
+    REJECT,
+    TERMINAL,
+    TOLERANCE,
+    Offer,
+    OfferTable,
+    State,
+    at_least,
+    rejection_value,
+)
+from infobargain.theory.problem import bargaining_problem
+from infobargain.theory.spe import rejection_value as spe_rejection_value
+
+D = np.array([0.1, 0.2])
+
+
+def table() -> OfferTable:
+    """Two offers per proposer: index 0 pays (0.3, 0.5), index 1 pays (0.6, 0.25) (sender's) and mirrored."""
+    return OfferTable(
+        {
+            "sender": [Offer("sender", np.array([0.3, 0.5]), index=0), Offer("sender", np.array([0.6, 0.25]), index=1)],
+            "receiver": [
+                Offer("receiver", np.array([0.25, 0.6]), index=0),
+                Offer("receiver", np.array([0.5, 0.3]), index=1),
+            ],
+        }
+    )
+
+
+def start(protocol: str = "alternating", rounds: int = 3, p: float = 0.25, delta: float = 0.5) -> State:
+    return State(Protocol(protocol, "sender", rounds, p, delta), table(), D, "sender")
+
+
+def test_proposer_responder_and_legal_actions() -> None:
+    state = start()
+    assert state.current_player() == "sender" and not state.responding
+    assert state.legal_actions(2) == [FIRST_OFFER, FIRST_OFFER + 1]
+    state.apply_action(FIRST_OFFER + 1)
+    assert state.current_player() == "receiver" and state.responding
+    assert state.legal_actions(2) == [ACCEPT, FIRST_OFFER, FIRST_OFFER + 1]  # alternating: rejecting is countering
+
+
+def test_accepting_pays_the_offer_discounted_by_round() -> None:
+    state = start()
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(FIRST_OFFER + 1)  # the receiver counters with its offer 1: (0.5, 0.3)
+    assert state.current_player() == CHANCE
+    assert state.chance_outcomes() == [(BREAK_DOWN, 0.25), (CONTINUE, 0.75)]
+    state.apply_action(CONTINUE)
+    assert (state.round, state.proposer, state.current_player()) == (1, "receiver", "sender")
+    assert state.pending is not None and state.pending.payoffs.tolist() == [0.5, 0.3]
+    state.apply_action(ACCEPT)
+    assert state.current_player() == TERMINAL and state.end_round == 1
+    np.testing.assert_allclose(state.returns(), [0.25, 0.15])  # 0.5 · (0.5, 0.3)
+
+
+def test_break_down_pays_the_discounted_disagreement_point() -> None:
+    state = start()
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(CONTINUE)
+    state.apply_action(FIRST_OFFER)  # round 1: the sender counters the receiver's offer
+    np.testing.assert_allclose(state.breakdown_returns(), [0.05, 0.1])  # 0.5¹ · d
+    broken = state.clone()
+    broken.apply_chance(BREAK_DOWN)
+    np.testing.assert_allclose(broken.returns(), state.breakdown_returns())
+    assert state.is_chance_node() and broken.deal is None and broken.end_round == 1
+
+
+def test_rejection_in_the_last_round_is_the_deadline() -> None:
+    state = start(rounds=2)
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(CONTINUE)
+    assert state.last_round and not state.can_counter
+    assert state.legal_actions(2) == [ACCEPT, REJECT]
+    state.apply_action(REJECT)
+    assert state.is_terminal() and state.deal is None
+    np.testing.assert_allclose(state.returns(), 0.5 * D)
+
+
+def test_fixed_role_rejection_opens_a_fresh_round_with_the_same_proposer() -> None:
+    state = start("fixed_role")
+    state.apply_action(FIRST_OFFER)
+    assert state.legal_actions(2) == [ACCEPT, REJECT]
+    state.apply_action(REJECT)
+    state.apply_action(CONTINUE)
+    assert (state.round, state.proposer, state.pending) == (1, "sender", None)
+
+
+def test_ultimatum_has_one_round() -> None:
+    state = start("ultimatum")
+    state.apply_action(FIRST_OFFER + 1)
+    state.apply_action(REJECT)
+    assert state.is_terminal()
+    np.testing.assert_allclose(state.returns(), D)
+
+
+def test_clone_is_independent() -> None:
+    state = start()
+    state.apply_action(FIRST_OFFER)
+    copy = state.clone()
+    copy.apply_action(ACCEPT)
+    assert copy.is_terminal() and not state.is_terminal() and state.responding
+    assert copy.key() != state.key()
+
+
+def test_expected_value_over_chance_matches_the_rejection_value() -> None:
+    """Walking the tree of 'always counter with offer 1, accept in round 1' by hand: C_0 = p·d + (1−p)·δ·V_1."""
+    state = start()
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(FIRST_OFFER + 1)
+    total = np.zeros(2)
+    for outcome, probability in state.chance_outcomes():
+        child = state.clone()
+        child.apply_chance(outcome)
+        if not child.is_terminal():
+            child.apply_action(ACCEPT)
+        total += probability * child.returns()
+    following = np.array([0.5, 0.3])  # V_1 in round-1 units: the counter-offer accepted
+    expected = rejection_value(D, state.protocol, following)
+    np.testing.assert_allclose(total, expected)
+    np.testing.assert_allclose(expected, 0.25 * D + 0.75 * 0.5 * following)
+
+
+def test_rejection_value_is_the_theory_layers() -> None:
+    problem = bargaining_problem(ib.raw_env().game)
+    protocol = Protocol("alternating", "sender", 10, 0.1, 0.9)
+    following = np.array([0.4, 0.3])
+    np.testing.assert_array_equal(
+        spe_rejection_value(problem, protocol, following), rejection_value(problem.d, protocol, following)
+    )
+    np.testing.assert_array_equal(spe_rejection_value(problem, protocol, None), problem.d)
+
+
+@pytest.mark.parametrize(
+    "value, threshold, accepted",
+    [
+        (0.5, 0.5, True),
+        (0.5 - 0.5 * TOLERANCE, 0.5, True),  # rounding below the threshold: indifferent, accepts
+        (0.5 - 2 * TOLERANCE, 0.5, False),
+        (1e6 - 0.5e6 * TOLERANCE, 1e6, True),  # relative to |threshold| when it exceeds 1
+        (1e6 - 2e6 * TOLERANCE, 1e6, False),
+        (-1e9, -np.inf, True),
+        (1e9, np.inf, False),
+    ],
+)
+def test_one_indifference_rule(value: float, threshold: float, accepted: bool) -> None:
+    assert at_least(value, threshold) is accepted
+
+
+def test_chance_and_returns_refuse_the_wrong_node() -> None:
+    state = start()
+    with pytest.raises(ValueError, match="not a chance node"):
+        state.chance_outcomes()
+    with pytest.raises(ValueError, match="not over"):
+        state.returns()
+    with pytest.raises(ValueError, match="draw a coin flip first"):
+        State(Protocol(), table(), D, "coin_flip")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("protocol", ["ultimatum", "fixed_role", "alternating"])
+def test_the_env_plays_the_core(protocol: str) -> None:
+    """Every env step leaves the env's public view equal to a core state driven by the same actions."""
+    environment = ib.raw_env(protocol=protocol, max_rounds=4, break_off=0.0, grid_size=5)
+    environment.reset(seed=3)
+    view = environment.view
+    mirror = State(view.rules, view.encoding, view.problem.d, view.first)  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    while view.phase == "bargaining":
+        agent = environment.agent_selection
+        mask = environment.observe(agent)["action_mask"]
+        assert np.flatnonzero(mask).tolist() == mirror.legal_actions(view.encoding.size)  # type: ignore[attr-defined]
+        action = int(rng.choice(np.flatnonzero(mask)))
+        environment.step(action)
+        mirror.apply_action(action)
+        if mirror.is_chance_node():
+            mirror.apply_chance(CONTINUE)  # break_off 0: the env always continues
+        assert view.state.key() == mirror.key()
+    np.testing.assert_allclose(environment.payoffs, mirror.returns())

@@ -12,7 +12,7 @@ import numpy as np
 
 from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy, best_offer_for, conceding_down_to
 from infobargain.agents.base import Policy
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.theory.solutions import nash
 
 PlayerSpec = str | Path | Policy
@@ -45,10 +45,10 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
         )
     if spec == "obedient":
         return TargetPolicy(
-            env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: -np.inf
+            env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf
         )
     if spec == "ignore":
-        return TargetPolicy(env, role, spec, best_offer_for(1 if role == "receiver" else 0), lambda problem, me: np.inf)
+        return TargetPolicy(env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: np.inf)
     if spec == "human":
         from infobargain.agents.human import HumanPolicy
 

@@ -2,7 +2,8 @@
 
 ``raw_env``, the command-line flags, the TOML run configs and the suite all take their defaults from
 :data:`ENV_DEFAULTS`. A command that deliberately plays another default says so where it does (training
-and the suite play both first proposers on a finer grid: ``infobargain.training.config.TRAINING_ENV``).
+plays both first proposers on a finer grid: ``infobargain.training.config.TRAINING_ENV_OVERRIDES``; the suite
+sets its tasks' grid the same way).
 """
 
 from __future__ import annotations

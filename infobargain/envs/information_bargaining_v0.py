@@ -497,7 +497,7 @@ class raw_env(AECEnv):
     def state(self) -> NDArray[np.float64]:
         acting = np.zeros(2, dtype=np.float64)
         if self.phase != "done":
-            acting[0 if self.acting_role == "sender" else 1] = 1.0
+            acting[ROLE_INDEX[self.acting_role]] = 1.0
         return np.concatenate([self._vector(None), acting])
 
     def _game_vector(self) -> NDArray[np.float64]:

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.game.schemes import deal_payoffs_many, fit_signals
 from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT, Offer, OfferTable
 from infobargain.theory.polygon import PointSet, Polyline, segment_points
@@ -246,7 +246,7 @@ class FrontierOffers(DiscreteOffers):
         super().__init__(problem, game, receiver_offer)
 
     def _build(self, proposer: Role) -> list[Offer]:
-        mine = 0 if proposer == "sender" else 1
+        mine = ROLE_INDEX[proposer]
         if isinstance(self.game, SplitPie):
             keeps = np.linspace(self.game.keep_min, self.game.keep_max, self.grid_size)
             return [

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.envs.information_bargaining_v0 import raw_env
-from infobargain.game.protocol import ROLES, Protocol, Role
+from infobargain.game.protocol import ROLE_INDEX, ROLES, Protocol, Role
 from infobargain.theory.problem import BargainingProblem
 from infobargain.theory.solutions import kalai_smorodinsky, nash
 from infobargain.theory.spe import SPEOutcome, rubinstein, subgame_perfect, ultimatum
@@ -37,7 +37,7 @@ def spe_proposer_payoff(outcome: SPEOutcome, protocol: Protocol) -> float:
     if outcome.agreement_round is None:
         return 0.0
     plan = outcome.plan[outcome.agreement_round]
-    position = 0 if plan.proposer == "sender" else 1
+    position = ROLE_INDEX[plan.proposer]
     return float(outcome.deal_probability * protocol.discount**plan.round * plan.offer[position])
 
 

@@ -31,7 +31,7 @@ from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, act, raw
 from infobargain.envs.offers import ACCEPT, SchemeOffers
 from infobargain.evaluation.players import PlayerSpec, bind_player, picklable
 from infobargain.evaluation.progress import Progress, wanted
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLE_INDEX, Role
 
 PARALLEL_THRESHOLD = 5000
 """Below this many episodes a rollout stays serial: each worker process costs 1–2 s to start (spawn)."""
@@ -118,7 +118,7 @@ def _record(env: raw_env, index: int, env_seed: int) -> Episode:
     proposer: Role | None = outcome["offer"]["proposer"] if deal else None
     proposer_payoff = 0.0
     if deal:
-        position = 0 if proposer == "sender" else 1
+        position = ROLE_INDEX[proposer]
         if env.realization == "expected":  # the deal's discounted payoff, weighted by its probability
             proposer_payoff = outcome["survival"] * env.view.state.returns()[position]
         else:

@@ -19,11 +19,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
 from infobargain.theory.lp import ObedienceLP, scheme_from_joint
 from infobargain.theory.polygon import PointSet, Polygon, convex_hull_indices
 
-ROLES = ("sender", "receiver")
+__all__ = ["ROLES", "BargainingProblem", "bargaining_problem", "from_instance", "from_pie"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,8 +19,8 @@ GAME_MODULE = "infobargain.envs.information_bargaining_v0"
 def register_envs() -> None:
     """Register the Gymnasium ids and, where PettingZoo has a registry, the PettingZoo id (idempotent)."""
     for env_id, entry_point in (
-        (SENDER_ID, "infobargain.envs.single_agent:SenderEnv"),
-        (RECEIVER_ID, "infobargain.envs.single_agent:ReceiverEnv"),
+        (SENDER_ID, "infobargain.agents.views:SenderEnv"),  # with opponents named as players
+        (RECEIVER_ID, "infobargain.agents.views:ReceiverEnv"),
     ):
         if env_id not in gymnasium.registry:
             gymnasium.register(env_id, entry_point=entry_point, disable_env_checker=False)

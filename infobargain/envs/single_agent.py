@@ -6,7 +6,8 @@
 :class:`~infobargain.agents.Policy`, or any callable ``f(observation_dict) -> action``. Every other keyword
 is an argument of :mod:`~infobargain.envs.information_bargaining_v0`. Names and paths are resolved by the
 player factory that :mod:`infobargain.agents` installs with :func:`set_player_factory` when it is imported
-(``import infobargain`` does), so this layer never imports the players' layer above it.
+(``gymnasium.make`` of the two ids imports it: their entry points are in :mod:`infobargain.agents.views`), so
+this layer never imports the players' layer above it.
 
 The observation is the learner's observation vector; the legal actions are in ``info["action_mask"]`` and
 :meth:`action_masks` (for sb3-contrib's MaskablePPO). A step returns at the learner's next decision, so
@@ -71,8 +72,8 @@ class SingleAgentView(gymnasium.Env):
         if isinstance(opponent, (str, Path)):
             if not _player_factory:
                 raise ValueError(
-                    f"opponent: naming a player ({opponent!r}) needs the players' layer; import infobargain "
-                    "(or infobargain.agents) first, or pass a Policy or a callable"
+                    f"opponent: naming a player ({opponent!r}) needs the players' layer: import infobargain.agents "
+                    "first (gymnasium.make does), or pass a Policy or a callable"
                 )
             opponent = _player_factory[0](opponent, self.game, other(self.role))
         if hasattr(opponent, "act"):

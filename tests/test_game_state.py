@@ -195,3 +195,26 @@ def test_the_env_plays_the_core(protocol: str) -> None:
             mirror.apply_chance(CONTINUE)  # break_off 0: the env always continues
         assert view.state.key() == mirror.key()
     np.testing.assert_allclose(environment.payoffs, mirror.returns())
+
+
+def test_one_source_for_env_defaults() -> None:
+    """raw_env's signature, the CLI flags and the run configs take their defaults from game.config."""
+    import inspect
+
+    from infobargain.cli.arguments import Parser, add_env_arguments, add_game_arguments
+    from infobargain.game.config import ENV_DEFAULTS, ENV_PARAMETERS
+    from infobargain.training.config import ENV_DEFAULTS as RUN_ENV
+    from infobargain.training.config import TRAINING_ENV_OVERRIDES
+
+    signature = inspect.signature(ib.raw_env)
+    assert {name: signature.parameters[name].default for name in ENV_PARAMETERS} == ENV_DEFAULTS.kwargs()
+    parser = Parser()
+    add_game_arguments(parser)
+    add_env_arguments(parser)
+    flags = vars(parser.parse_args([]))
+    for name, value in flags.items():
+        if name in ENV_PARAMETERS:
+            assert value == getattr(ENV_DEFAULTS, name), name
+    assert {name: RUN_ENV[name] for name in RUN_ENV if name not in TRAINING_ENV_OVERRIDES} == {
+        name: getattr(ENV_DEFAULTS, name) for name in RUN_ENV if name not in TRAINING_ENV_OVERRIDES
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
+from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS, Protocol
 from infobargain.game.scenarios import Game, scenario, scenario_names
@@ -32,11 +33,13 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     """``--scenario``/``--instance`` and the bargaining-stage parameters."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
-        "--scenario", default=None, help=f"named game (default pure_math): {', '.join(scenario_names())}"
+        "--scenario",
+        default=None,
+        help=f"named game (default {ENV_DEFAULTS.game}): {', '.join(scenario_names())}",
     )
     source.add_argument("--instance", default=None, metavar="FILE", help="instance JSON file (see docs/design.md)")
     group = parser.add_argument_group("protocol")
-    defaults = Protocol()
+    defaults = ENV_DEFAULTS
     group.add_argument("--protocol", choices=PROTOCOLS, default=defaults.protocol)
     group.add_argument("--first-proposer", choices=FIRST_PROPOSERS, default=defaults.first_proposer)
     group.add_argument(
@@ -46,14 +49,14 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
         "--break-off", type=float, default=defaults.break_off, help="breakdown probability per rejection"
     )
     group.add_argument("--discount", type=float, default=defaults.discount, help="payoff discount per rejected round")
-    group.add_argument("--tie-break", choices=TIE_BREAKS, default="sender")
-    group.add_argument("--obedience-margin", type=float, default=0.0)
+    group.add_argument("--tie-break", choices=TIE_BREAKS, default=defaults.tie_break)
+    group.add_argument("--obedience-margin", type=float, default=defaults.obedience_margin)
 
 
 def game_from_args(args: argparse.Namespace) -> Game:
     if args.instance is not None:
         return Instance.load(args.instance)
-    return scenario(args.scenario or "pure_math")
+    return scenario(args.scenario or str(ENV_DEFAULTS.game))
 
 
 def protocol_from_args(args: argparse.Namespace) -> Protocol:
@@ -65,14 +68,25 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     from infobargain.envs.information_bargaining_v0 import REALIZATIONS
     from infobargain.envs.offers import OFFER_SPACES, RECEIVER_OFFERS
 
+    defaults = ENV_DEFAULTS
     group = parser.add_argument_group("environment")
-    group.add_argument("--offer-space", choices=OFFER_SPACES, default="frontier", help="how offers are encoded")
     group.add_argument(
-        "--grid-size", type=int, default=11, help="levels per probability (grid) or points on the frontier"
+        "--offer-space", choices=OFFER_SPACES, default=defaults.offer_space, help="how offers are encoded"
     )
-    group.add_argument("--receiver-offer", choices=RECEIVER_OFFERS, default="threshold")
-    group.add_argument("--realization", choices=REALIZATIONS, default="expected")
-    group.add_argument("--realization-rounds", type=int, default=10, help="rounds of the sampled realization stage")
+    group.add_argument(
+        "--grid-size",
+        type=int,
+        default=defaults.grid_size,
+        help="levels per probability (grid) or points on the frontier",
+    )
+    group.add_argument("--receiver-offer", choices=RECEIVER_OFFERS, default=defaults.receiver_offer)
+    group.add_argument("--realization", choices=REALIZATIONS, default=defaults.realization)
+    group.add_argument(
+        "--realization-rounds",
+        type=int,
+        default=defaults.realization_rounds,
+        help="rounds of the sampled realization stage",
+    )
 
 
 def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:

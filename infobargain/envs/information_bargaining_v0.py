@@ -114,7 +114,6 @@ from numpy.typing import NDArray
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils import wrappers
 
-from infobargain.envs.config import ENV_DEFAULTS, GameSpec
 from infobargain.envs.offers import (
     ACCEPT,
     FIRST_OFFER,
@@ -125,6 +124,7 @@ from infobargain.envs.offers import (
     OfferEncoding,
     make_offer_encoding,
 )
+from infobargain.game.config import ENV_DEFAULTS, GameSpec
 from infobargain.game.instance import Instance, InstanceError
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other

@@ -20,12 +20,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from infobargain.envs.config import GAME_PARAMETERS, EnvConfig
+from infobargain.game.config import GAME_PARAMETERS, EnvConfig
 
 ALGORITHMS = ("mappo", "sb3", "ibr", "rllib")
 
 TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_size": 21}
-"""Where a run config deliberately departs from the env's defaults (``infobargain.envs.config``): players
+"""Where a run config deliberately departs from the env's defaults (``infobargain.game.config``): players
 learn both seats (coin-flip first proposer) on a finer frontier grid (with 11 points the discretised pie's
 SPE is far from the continuous one)."""
 

@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 
 from infobargain.agents import PlayerSpec, Policy, bind_policy
 from infobargain.agents.base import Observation
-from infobargain.envs.config import ENV_DEFAULTS
 from infobargain.envs.information_bargaining_v0 import AGENTS, GameView, act, raw_env
 from infobargain.game import protocol
+from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.protocol import ROLES, Role
 
 __all__ = ["OpponentSpec", "OutcomeProbe", "PlayerSpec", "PolicyPool", "bind_player", "describe", "first_proposers"]

@@ -1,9 +1,12 @@
-"""The environment's parameters and their defaults, defined once (``docs/design.md``, contract 2).
+"""The parameters of a game played as an environment and their defaults, defined once (``docs/design.md``,
+contract 2).
 
-``raw_env``, the command-line flags, the TOML run configs and the suite all take their defaults from
-:data:`ENV_DEFAULTS`. A command that deliberately plays another default says so where it does (training
-plays both first proposers on a finer grid: ``infobargain.training.config.TRAINING_ENV_OVERRIDES``; the suite
-sets its tasks' grid the same way).
+``information_bargaining_v0.raw_env``, the command-line flags, the TOML run configs and the suite all take their
+defaults from :data:`ENV_DEFAULTS`; the bargaining-stage ones are :class:`~infobargain.game.protocol.Protocol`'s.
+A command that deliberately plays another default says so where it does (training plays both first proposers
+on a finer grid: ``infobargain.training.config.TRAINING_ENV_OVERRIDES``; the suite sets its tasks' grid the same
+way). It lives in the game layer, below everything that reads it, and imports nothing heavy, so ``--help``
+stays fast.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import Protocol
 
 GameSpec = str | Path | Instance | SplitPie | Callable[[np.random.Generator], Instance]
 """A scenario name, an instance file, a game object, or a sampler ``f(np_random) -> Instance``."""
@@ -29,11 +33,11 @@ class EnvConfig:
     :mod:`infobargain.envs.information_bargaining_v0` documents each one."""
 
     game: GameSpec = "pure_math"
-    protocol: str = "alternating"
-    first_proposer: str = "sender"
-    max_rounds: int = 10
-    break_off: float = 0.1
-    discount: float = 1.0
+    protocol: str = Protocol.protocol
+    first_proposer: str = Protocol.first_proposer
+    max_rounds: int = Protocol.max_rounds
+    break_off: float = Protocol.break_off
+    discount: float = Protocol.discount
     tie_break: str = "sender"
     obedience_margin: float = 0.0
     receiver_offer: str = "threshold"

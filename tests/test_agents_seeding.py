@@ -17,4 +17,3 @@ def test_random_players_built_alike_play_alike_before_any_reset() -> None:
     first, second = make_policy("random", environment, "sender"), make_policy("random", environment, "sender")
     assert decisions(first, environment) == decisions(second, environment)
     assert len(set(decisions(first, environment))) > 1  # it does randomise
-

@@ -1,4 +1,4 @@
-"""``infobargain solve`` (DESIGN.md contract 3): the JSON object, the table, the plot and the error exits."""
+"""``infobargain solve`` (docs/design.md contract 3): the JSON object, the table, the plot and the error exits."""
 
 from __future__ import annotations
 

@@ -464,7 +464,7 @@ def test_coin_flip_episodes_differ_within_one_seeded_run() -> None:
 
 
 def test_last_gives_each_agent_its_own_reward_after_the_final_step() -> None:
-    """Ultimatum, sender proposes the BP scheme, receiver accepts: the final step pays (2/3, 0) (THEORY.md §5).
+    """Ultimatum, sender proposes the BP scheme, receiver accepts: the final step pays (2/3, 0) (docs/theory.md §5).
     The receiver acted last, yet ``last()`` must give the sender 2/3 and the receiver 0."""
     from infobargain.envs.offers import SchemeOffers
 

@@ -1,7 +1,7 @@
 """The rules of the env card (infobargain/envs/information_bargaining_v0.py): timing, masks, offer encodings,
 receiver offers, the realization stage, game sources and rendering.
 
-Expected numbers are derived by hand from THEORY.md (§1 payoffs of a scheme, §3 timing, §5 the paper's instance) or
+Expected numbers are derived by hand from docs/theory.md (§1 payoffs of a scheme, §3 timing, §5 the paper's instance) or
 from Kamenica–Gentzkow's prosecutor (30 % guilty; the judge acquits without information, so d = (0, 0.7); full
 disclosure convicts exactly the guilty: (U_S, U_R) = (0.3, 1)).
 """
@@ -21,13 +21,13 @@ from infobargain.game.instance import Instance, random_instance
 from infobargain.game.scenarios import scenario
 
 FULL_DISCLOSURE = np.array([[1.0, 0.0], [0.0, 1.0]])
-BP_SCHEME = np.array([[0.5, 0.5], [0.0, 1.0]])  # THEORY.md §5: x1 = 1/2, x2 = 1
+BP_SCHEME = np.array([[0.5, 0.5], [0.0, 1.0]])  # docs/theory.md §5: x1 = 1/2, x2 = 1
 PROSECUTOR_D = np.array([0.0, 0.7])
 PROSECUTOR_FULL = np.array([0.3, 1.0])
 
 
 def paper_payoffs(scheme: np.ndarray) -> np.ndarray:
-    """THEORY.md §1 on the paper's instance, by hand: after signal σ the receiver hires iff the joint mass of the good
+    """docs/theory.md §1 on the paper's instance, by hand: after signal σ the receiver hires iff the joint mass of the good
     state beats that of the bad one (u_R = +1 / −1), ties going to the sender (hire)."""
     bad, good = 2 / 3 * np.asarray(scheme)[0], 1 / 3 * np.asarray(scheme)[1]
     hire = (good - bad >= -1e-12) & (good + bad > 0)
@@ -70,7 +70,7 @@ def payoffs(environment: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Timing: break-off, discount, deadline (THEORY.md §3)
+# Timing: break-off, discount, deadline (docs/theory.md §3)
 
 
 def test_discount_half_and_agreement_in_round_two_pays_a_quarter_of_the_deal() -> None:
@@ -340,7 +340,7 @@ def test_coin_flip_varies_with_the_seed_and_is_fair() -> None:
 
 def test_scheme_mapping_matches_the_documented_formula() -> None:
     """Row s of the action body maps to ``w / Σ w`` with ``w = (a + 1) / 2``; an all-−1 row becomes uniform; the
-    scheme echoed in infos is that mapping and its payoffs are THEORY.md §1's."""
+    scheme echoed in infos is that mapping and its payoffs are docs/theory.md §1's."""
     environment = ib.env(game="pure_math", protocol="ultimatum", offer_space="scheme")
     rng = np.random.default_rng(0)
     bodies = [rng.uniform(-1, 1, 4) for _ in range(20)] + [np.array([-1.0, -1.0, 0.0, 1.0])]
@@ -409,7 +409,7 @@ def test_grid_offers_are_every_scheme_on_the_grid() -> None:
 
 
 def test_frontier_offers_run_from_the_proposers_worst_to_its_best_point() -> None:
-    """Paper instance: the frontier is the segment (1/3, 1/3)–(2/3, 0) (THEORY.md §5). The sender's offers run from
+    """Paper instance: the frontier is the segment (1/3, 1/3)–(2/3, 0) (docs/theory.md §5). The sender's offers run from
     (1/3, 1/3) to (2/3, 0) in equal steps; the receiver's the other way."""
     size = 7
     kwargs = {"game": "pure_math", "offer_space": "frontier", "grid_size": size}
@@ -434,7 +434,7 @@ def test_pie_frontier_offers_are_evenly_spaced_shares(pie: str) -> None:
         for keep, offer in zip(keeps, offers, strict=True):
             if pie == "split_pie":
                 own, other = keep, 1 - keep
-            else:  # THEORY.md §5: the proposer gets (1 + 2x)/3, the responder (1 − 2x)/3
+            else:  # docs/theory.md §5: the proposer gets (1 + 2x)/3, the responder (1 − 2x)/3
                 own, other = (1 + 2 * keep) / 3, (1 - 2 * keep) / 3
             assert offer["payoffs"][mine] == pytest.approx(own, abs=1e-12)
             assert offer["payoffs"][1 - mine] == pytest.approx(other, abs=1e-12)

@@ -1,7 +1,7 @@
 """The environment plays the game the theory solves.
 
 Exact-SPE players (``make_policy("spe", env, role)``) on both sides must earn, in expected mode, exactly the SPE
-values of THEORY.md §5 (derived again here by hand) and, for any instance or encoding, the exact SPE that the theory
+values of docs/theory.md §5 (derived again here by hand) and, for any instance or encoding, the exact SPE that the theory
 layer computes for the env's own offer sets. Sampled mode must converge to expected mode.
 """
 
@@ -55,7 +55,7 @@ def spe_payoffs(**kwargs: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# THEORY.md §5, derived by hand.
+# docs/theory.md §5, derived by hand.
 #
 # The feasible set is the triangle (0,0), (1/3,1/3), (2/3,0); its Pareto frontier is U_S + U_R = 2/3 with
 # U_S ∈ [1/3, 2/3]; d = (0, 0). Ultimatum: the sender proposing takes the BP point (2/3, 0); the receiver proposing
@@ -80,7 +80,7 @@ def alternating_paper_values(first: str) -> tuple[Fraction, Fraction]:
 
 
 def test_hand_derived_alternating_values_match_theory_md() -> None:
-    """THEORY.md prints them to 6 decimals: (0.366667, 0.300000) and (0.438133, 0.228534)."""
+    """docs/theory.md prints them to 6 decimals: (0.366667, 0.300000) and (0.438133, 0.228534)."""
     assert [float(v) for v in alternating_paper_values("sender")] == pytest.approx([0.366667, 0.3], abs=1e-6)
     assert [float(v) for v in alternating_paper_values("receiver")] == pytest.approx([0.438133, 0.228534], abs=1e-6)
     assert alternating_paper_values("sender") == (Fraction(11, 30), Fraction(3, 10))
@@ -140,7 +140,7 @@ def test_paper_table_rows_on_the_frontier_encoding(kwargs: dict[str, Any], expec
 
 
 def pie_grid_spe(pie: str, rounds: int, first: str, grid_size: int, break_off: float, protocol: str) -> np.ndarray:
-    """Backward induction by hand over the env's grid of kept shares (THEORY.md §3–§5)."""
+    """Backward induction by hand over the env's grid of kept shares (docs/theory.md §3–§5)."""
     high = 1.0 if pie == "split_pie" else 0.5
     keeps = np.linspace(0.0, high, grid_size)
 
@@ -176,7 +176,7 @@ def test_split_pie_ultimatum_gives_the_proposer_everything(first: str) -> None:
 
 @pytest.mark.parametrize("first", ["sender", "receiver"])
 def test_split_pie_bounded_alternating_matches_theory_md(first: str) -> None:
-    """THEORY.md §5: the first proposer's offer is rejected; the other proposes x = 1/2 in round 1 and takes 2/3;
+    """docs/theory.md §5: the first proposer's offer is rejected; the other proposes x = 1/2 in round 1 and takes 2/3;
     with p = 0.1 the first proposer expects 0 and the second 0.9·2/3 = 0.6."""
     environment = ib.env(
         game="split_pie_bounded", protocol="alternating", max_rounds=10, break_off=0.1, first_proposer=first
@@ -208,7 +208,7 @@ def test_pie_spe_is_the_spe_of_the_discretised_game(pie: str, protocol: str, fir
 
 
 def test_split_pie_alternating_approaches_the_continuous_value() -> None:
-    """THEORY.md §5: the first proposer of the continuous game (p = 0.1, T = 10) gets (1 − 0.9¹⁰)/1.9 = 0.342801.
+    """docs/theory.md §5: the first proposer of the continuous game (p = 0.1, T = 10) gets (1 − 0.9¹⁰)/1.9 = 0.342801.
     A grid of step 1/1000 moves each round's share by less than 1/1000, so the env lands within 10/1000."""
     payoff = spe_payoffs(game="split_pie", protocol="alternating", max_rounds=10, break_off=0.1, grid_size=1001)
     assert payoff[0] == pytest.approx((1 - 0.9**10) / 1.9, abs=1e-2)
@@ -388,7 +388,7 @@ def test_theory_of_threshold_receiver_offers_in_scheme_space() -> None:
 
 
 def frontier_scheme_for_receiver_value(value: float) -> np.ndarray:
-    """Paper instance: x2 = 1 and x1 = (1 − 3u)/2 gives (U_S, U_R) = (2/3 − u, u) (THEORY.md §5)."""
+    """Paper instance: x2 = 1 and x1 = (1 − 3u)/2 gives (U_S, U_R) = (2/3 − u, u) (docs/theory.md §5)."""
     x1 = (1 - 3 * value) / 2
     return np.array([[1 - x1, x1], [0.0, 1.0]])
 
@@ -536,7 +536,7 @@ def test_sampled_mode_converges_to_expected_mode(
 
 
 def test_break_off_in_sampled_mode_gives_a_deal_rate_of_one_minus_p() -> None:
-    """split_pie_bounded, alternating, p = 0.1: the SPE agrees in round 1 (THEORY.md §5), after one break-off draw, so
+    """split_pie_bounded, alternating, p = 0.1: the SPE agrees in round 1 (docs/theory.md §5), after one break-off draw, so
     deals happen with probability 0.9; 2,000 episodes put the rate within 5·√(0.9·0.1/2000) ≈ 0.034 of 0.9.
     Each deal pays the round-1 proposer (the receiver) 2/3, so the receiver's mean is 2/3 of the deal rate."""
     episodes = 2000

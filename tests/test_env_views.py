@@ -126,7 +126,7 @@ def spe_learner_total(role: str, **kwargs: Any) -> float:
 @pytest.mark.parametrize("first", ["sender", "receiver"])
 @pytest.mark.parametrize("role", ["sender", "receiver"])
 def test_spe_learner_against_spe_opponent_earns_the_spe_value(role: str, first: str) -> None:
-    """THEORY.md §5, alternating, T = 10, p = 0.1: the sender first gives (11/30, 3/10); the receiver first
+    """docs/theory.md §5, alternating, T = 10, p = 0.1: the sender first gives (11/30, 3/10); the receiver first
     (0.438132786, 0.228533880667) (test_env_theory derives both by hand)."""
     expected = {"sender": (11 / 30, 3 / 10), "receiver": (0.438132786, 0.342800821 / 1.5)}[first]
     total = spe_learner_total(role, first_proposer=first, offer_space="scheme")

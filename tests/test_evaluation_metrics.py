@@ -59,7 +59,7 @@ def test_on_the_scheme_space_spe_players_reach_the_continuous_spe(protocol: dict
 
 
 def test_paper_values_and_advantage_split() -> None:
-    """THEORY.md §5: alternating, p = 0.1, T = 10; ultimatum split 1/3 + 1/3."""
+    """docs/theory.md §5: alternating, p = 0.1, T = 10; ultimatum split 1/3 + 1/3."""
     kwargs = {"offer_space": "scheme", "first_proposer": "coin_flip"}
     result = evaluate_players("spe", "spe", kwargs, episodes=2, both_first=True)
     groups = result["by_first_proposer"]

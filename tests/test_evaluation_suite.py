@@ -55,7 +55,7 @@ def test_suite_with_spe_players_has_zero_distance(tmp_path: Path) -> None:
         (0.438133, 0.228534), abs=1e-6
     )
     bounded = by_key[("barg_alternating_10", "split_pie_bounded", "sender")]
-    assert bounded["spe"]["proposer_payoff"] == pytest.approx(0.6)  # 0.9 × 2/3, THEORY.md §5
+    assert bounded["spe"]["proposer_payoff"] == pytest.approx(0.6)  # 0.9 × 2/3, docs/theory.md §5
     assert bounded["limit"] is None  # several equilibria in the infinite game
     markdown = render_suite_markdown(result)
     assert markdown.count("\n| sig_") >= 18 and "| players vs SPE as played | 0.0000 |" in markdown

@@ -1,4 +1,4 @@
-"""Instance validation, JSON round-trip, random instances and named scenarios (DESIGN.md contract 1)."""
+"""Instance validation, JSON round-trip, random instances and named scenarios (docs/design.md contract 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scheme helpers (THEORY.md §1), checked against hand computations on small instances."""
+"""Scheme helpers (docs/theory.md §1), checked against hand computations on small instances."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def paper_scheme(x1: float, x2: float = 1.0) -> NDArray[np.float64]:
 
 
 def reference_utilities(instance: Instance, scheme: NDArray[np.float64], rule: NDArray[np.float64]) -> Payoffs:
-    """THEORY.md §1's triple sum, written out."""
+    """docs/theory.md §1's triple sum, written out."""
     totals = [0.0, 0.0]
     for s in range(instance.n_states):
         for signal in range(scheme.shape[1]):

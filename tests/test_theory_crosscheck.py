@@ -49,7 +49,7 @@ def simplex_grid(signals: int, steps: int = 40) -> NDArray[np.float64]:
 
 def grid_outcomes(instance: Instance, signals: int, chunk: int = 100_000) -> NDArray[np.float64]:
     """``[scheme, (sender, receiver)]`` for every grid scheme, the receiver best-responding to each signal and
-    breaking ties for the sender (THEORY.md §1, written out independently of the library)."""
+    breaking ties for the sender (docs/theory.md §1, written out independently of the library)."""
     rows = simplex_grid(signals)
     index = np.array(list(itertools.product(range(len(rows)), repeat=instance.n_states)))
     results = []

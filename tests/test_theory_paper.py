@@ -1,4 +1,4 @@
-"""Every number of THEORY.md §5, derived by hand in the test and compared with the theory layer to 1e-9.
+"""Every number of docs/theory.md §5, derived by hand in the test and compared with the theory layer to 1e-9.
 
 The paper's instance: weak/bad state with prior 2/3, excellent/good with 1/3; the sender always wants
 action 1; the receiver gets −1 for action 1 in the bad state, +1 in the good state, 0 for action 0.
@@ -114,7 +114,7 @@ def test_advantages(paper: tuple[Instance, BargainingProblem]) -> None:
     assert split.first_proposer == pytest.approx(THIRD, abs=TOL)  # 2/3 − 1/3
 
 
-# Exact SPE by hand (THEORY.md §3–4 on the triangle, in exact fractions)
+# Exact SPE by hand (docs/theory.md §3–4 on the triangle, in exact fractions)
 
 F0, F13, F23 = Fraction(0), Fraction(1, 3), Fraction(2, 3)
 
@@ -155,7 +155,7 @@ def hand_spe(
 
 
 P = Fraction(1, 10)
-# (protocol, rounds, first proposer, the figures THEORY.md §5 prints)
+# (protocol, rounds, first proposer, the figures docs/theory.md §5 prints)
 TABLE: list[tuple[str, int, Role, tuple[float, float]]] = [
     ("ultimatum", 1, "sender", (TWO_THIRDS, 0.0)),
     ("ultimatum", 1, "receiver", (THIRD, THIRD)),
@@ -212,7 +212,7 @@ def test_infinite_horizon(paper: tuple[Instance, BargainingProblem], p: float, d
     assert close(outcome.sender_first, ((2 - factor) / 3, factor / 3))
     assert close(outcome.receiver_first, (THIRD, THIRD))
     if delta == 1.0:
-        assert close(outcome.sender_first, ((1 + p) / 3, (1 - p) / 3))  # THEORY.md's form
+        assert close(outcome.sender_first, ((1 + p) / 3, (1 - p) / 3))  # docs/theory.md's form
 
 
 def test_infinite_horizon_printed_figures(paper: tuple[Instance, BargainingProblem]) -> None:

@@ -1,4 +1,4 @@
-"""Properties of the theory layer that hold on every instance (THEORY.md §2–4), tested with hypothesis.
+"""Properties of the theory layer that hold on every instance (docs/theory.md §2–4), tested with hypothesis.
 
 Instances are either ``random_instance`` draws (generic: no ties) or small-integer utilities with an
 integer-weighted prior (degenerate: ties, duplicate and dominated actions), up to 6 states × 6 actions.
@@ -64,7 +64,7 @@ def scale(instance: Instance) -> float:
 
 def obedience_slack(instance: Instance, scheme: NDArray[np.float64], margin: float = 0.0) -> float:
     """``min over a ≠ a' of Σ_s μ0(s) φ(a|s) [u_R(s, a) − u_R(s, a') − margin]`` with signal a recommending a
-    (THEORY.md §2; the margin is weighted by the signal's probability, as in the LP)."""
+    (docs/theory.md §2; the margin is weighted by the signal's probability, as in the LP)."""
     joint = instance.prior[:, None] * scheme
     utility = instance.receiver_utility
     slack = np.inf

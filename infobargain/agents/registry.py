@@ -44,9 +44,7 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
             env, role, spec, lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me])
         )
     if spec == "obedient":
-        return TargetPolicy(
-            env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf
-        )
+        return TargetPolicy(env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf)
     if spec == "ignore":
         return TargetPolicy(env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: np.inf)
     if spec == "human":

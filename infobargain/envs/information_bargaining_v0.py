@@ -12,7 +12,7 @@
 
 A sender who will know the state of the world and a receiver who acts on it bargain over the sender's
 signaling scheme, then live with the deal in a realization stage (Lin et al., "Information Bargaining:
-Bilateral Commitment in Bayesian Persuasion", 2025; THEORY.md in this project). Both players commit:
+Bilateral Commitment in Bayesian Persuasion", 2025; docs/theory.md in this project). Both players commit:
 a receiver that accepts a scheme obeys it (best-responds to every posterior, `π1`); without a deal it
 ignores all signals (`π0`) and both get the disagreement point `d`. The same environment plays plain
 bargaining over a pie, the paper's validation game.

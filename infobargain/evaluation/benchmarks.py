@@ -1,6 +1,6 @@
 """The theory values an evaluation compares outcomes with, for one env configuration.
 
-Two bargaining problems matter. The **continuous** problem is the game of THEORY.md (offers anywhere in
+Two bargaining problems matter. The **continuous** problem is the game of docs/theory.md (offers anywhere in
 the bargaining set). The **played** problem restricts offers to what the env's encoding can express: for
 ``offer_space="grid"`` or ``"frontier"`` it is :func:`infobargain.agents.analytic.game_problem`, whose SPE is the
 exact SPE of the discretised game the agents actually play; for ``"scheme"`` it is the continuous problem.
@@ -46,7 +46,7 @@ class Benchmarks:
     """Exact benchmarks of one game under one protocol (each first proposer)."""
 
     problem: BargainingProblem
-    """The continuous problem (THEORY.md)."""
+    """The continuous problem (docs/theory.md)."""
     played: BargainingProblem
     """The problem with the offers the env's encoding allows (the continuous one for ``"scheme"``)."""
     protocol: Protocol

@@ -24,7 +24,7 @@ Per group:
   (``None`` without a positive total gain) and ``nash_product_ratio = max(g_S, 0)·max(g_R, 0)`` divided by the
   largest Nash product over ``U`` (1 at the Nash point; ``None`` when that maximum is 0).
 
-Across groups, the **realized advantage split** of THEORY.md §4: the informational part is the sender's
+Across groups, the **realized advantage split** of docs/theory.md §4: the informational part is the sender's
 mean payoff when the receiver proposes first minus ``d_S``; the first-proposer part is the sender's mean
 payoff when it proposes first minus that when the receiver does. It needs both groups.
 """

@@ -1,4 +1,4 @@
-"""Evaluating a training run directory (DESIGN.md contract 5), the step that ends every training run.
+"""Evaluating a training run directory (docs/design.md contract 5), the step that ends every training run.
 
 A run directory holds ``config.toml`` with the env arguments in an ``[env]`` table, the saved players
 ``players/sender.*`` and ``players/receiver.*`` (loadable with :func:`~infobargain.agents.load_policy`) and,

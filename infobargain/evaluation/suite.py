@@ -1,6 +1,6 @@
 """The paper's task suite: its grid of games and protocols as named tasks, scored against exact theory.
 
-Tasks (Lin et al., arXiv 2506.05876; THEORY.md §5):
+Tasks (Lin et al., arXiv 2506.05876; docs/theory.md §5):
 
 ==========================  ======================================================  ===================
 task                        protocol                                                games
@@ -15,7 +15,7 @@ task                        protocol                                            
 ==========================  ======================================================  ===================
 
 Every task is played separately for each first proposer it allows (one table row each: statistics are
-never pooled across first proposers). A row shows the exact SPE of the continuous game (THEORY.md), the
+never pooled across first proposers). A row shows the exact SPE of the continuous game (docs/theory.md), the
 exact SPE of the offer space played, the limit the finite protocol tends to (T → ∞: Rubinstein for
 alternating offers, the ultimatum point otherwise), the Nash point, the authors' reference value, the
 outcome of the players evaluated (expected mode) with their exact NashConv, and the paper's LLM results.

@@ -1,6 +1,6 @@
 """A finite Bayesian-persuasion instance: states, actions, prior and both players' utilities.
 
-The JSON form is DESIGN.md contract 1::
+The JSON form is docs/design.md contract 1::
 
     {"name": str, "states": [str], "actions": [str], "prior": [float],
      "sender_utility": [[float]], "receiver_utility": [[float]], "signals": int (optional)}
@@ -58,7 +58,7 @@ def _finite_matrix(field: str, value: ArrayLike) -> NDArray[np.float64]:
 
 
 class Instance:
-    """One persuasion instance (THEORY.md §1). Immutable once built.
+    """One persuasion instance (docs/theory.md §1). Immutable once built.
 
     Args:
         prior: probability of each state, on the simplex.
@@ -145,7 +145,7 @@ class Instance:
     def __hash__(self) -> int:
         return hash(json.dumps(self.to_dict(), sort_keys=True))
 
-    # JSON (DESIGN.md contract 1)
+    # JSON (docs/design.md contract 1)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,4 +1,4 @@
-"""Plain bargaining over a pie: the paper's validation games without any signaling (THEORY.md §5).
+"""Plain bargaining over a pie: the paper's validation games without any signaling (docs/theory.md §5).
 
 Whoever proposes keeps a share ``x`` in ``[keep_min, keep_max]``; the proposer then gets
 ``proposer_base + proposer_slope · x`` and the responder ``responder_base + responder_slope · x``.

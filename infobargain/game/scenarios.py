@@ -13,7 +13,7 @@ from infobargain.game.pie import SplitPie, split_pie, split_pie_bounded
 
 Game = Instance | SplitPie
 
-# The paper's worked instance (THEORY.md §5): weak/bad state with prior 2/3, excellent/good with 1/3;
+# The paper's worked instance (docs/theory.md §5): weak/bad state with prior 2/3, excellent/good with 1/3;
 # the sender wants action 1 always; the receiver wants it only in the good state.
 _PAPER_PRIOR = [2 / 3, 1 / 3]
 _PAPER_SENDER = [[0.0, 1.0], [0.0, 1.0]]

@@ -1,4 +1,4 @@
-"""Signaling schemes and receiver rules (THEORY.md §1).
+"""Signaling schemes and receiver rules (docs/theory.md §1).
 
 A scheme ``φ`` is a row-stochastic ``[state][signal]`` matrix; a receiver rule ``π`` is a row-stochastic
 ``[signal][action]`` matrix. The receiver's two rules are ``π1(φ)`` (obey: best-respond to every

@@ -1,4 +1,4 @@
-"""Exact analytic benchmarks of information bargaining (THEORY.md §2–4), as pure functions."""
+"""Exact analytic benchmarks of information bargaining (docs/theory.md §2–4), as pure functions."""
 
 from infobargain.theory.lp import InfeasibleError, ObedienceLP
 from infobargain.theory.persuasion import SchemePoint, bp_optimum, full_disclosure, receiver_optimum, sender_best_scheme

@@ -1,4 +1,4 @@
-"""The obedience linear program behind every persuasion benchmark (THEORY.md §2).
+"""The obedience linear program behind every persuasion benchmark (docs/theory.md §2).
 
 With ``Σ = A`` a scheme is a joint distribution ``x(s, a) = μ0(s) φ(a|s)``, and "the receiver obeys
 by margin ε" is linear: ``Σ_s x(s, a) [u_R(s, a) − u_R(s, a') − ε] ≥ 0`` for all ``a ≠ a'``. One HiGHS

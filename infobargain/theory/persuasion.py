@@ -1,4 +1,4 @@
-"""The persuasion linear programs (THEORY.md §2), solved directly on the obedience LP.
+"""The persuasion linear programs (docs/theory.md §2), solved directly on the obedience LP.
 
 Each returns the payoffs and a ``[state][signal]`` scheme (``Σ = A``: signal ``a`` recommends action
 ``a``). Ties in the objective are broken lexicographically in favour of the other player, so the answer

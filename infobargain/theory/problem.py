@@ -2,7 +2,7 @@
 
 Persuasion instances and plain pies share this type, so every solution concept and protocol works on
 both. For a persuasion instance the feasible set is the exact polygon of obedient payoff pairs
-(THEORY.md §2), found by parametric LP: between two known vertices, the LP in the direction of the
+(docs/theory.md §2), found by parametric LP: between two known vertices, the LP in the direction of the
 outward normal either returns a new vertex beyond that edge or proves the edge is part of the boundary.
 Each vertex keeps the scheme that attains it, so any point of the set has a scheme (a convex
 combination of vertex schemes is obedient because obedience is linear).

@@ -1,4 +1,4 @@
-"""Axiomatic bargaining solutions on a polygon (THEORY.md §4), each solved exactly.
+"""Axiomatic bargaining solutions on a polygon (docs/theory.md §4), each solved exactly.
 
 All of them live in the individually rational part ``U ∩ {u ≥ d}``. When no point gives both players a
 strict gain the Nash product is zero everywhere; the Nash solution is then defined as the utilitarian

@@ -1,4 +1,4 @@
-"""Every benchmark of one game under one protocol, as the JSON object of DESIGN.md contract 3."""
+"""Every benchmark of one game under one protocol, as the JSON object of docs/design.md contract 3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run directories (DESIGN.md contract 5) and what every training backend shares.
+"""Run directories (docs/design.md contract 5) and what every training backend shares.
 
 ::
 

@@ -500,7 +500,7 @@ class raw_env(AECEnv):
             acting[ROLE_INDEX[self.acting_role]] = 1.0
         return np.concatenate([self._vector(None), acting])
 
-    def _game_vector(self) -> NDArray[np.float64]:
+    def game_observation(self) -> NDArray[np.float64]:
         """The observation entries that describe the game itself (fixed until the game changes)."""
         layout, vector = self.observation_layout, np.zeros(self.observation_layout.size, dtype=np.float64)
         if self.is_pie:
@@ -524,7 +524,7 @@ class raw_env(AECEnv):
     def _vector(self, role: Role | None) -> NDArray[np.float64]:
         """The observation of ``role`` (``None``: everything, for ``state()``)."""
         if self._static is None:
-            self._static = self._game_vector()
+            self._static = self.game_observation()
         slots, vector, state = self.observation_layout.slices, self._static.copy(), self.game_state
         bargaining = self.phase == "bargaining"
         if role is not None:

@@ -91,7 +91,7 @@ class VectorBargainingEnv:
         self.n_actions = int(self.action_space.n) if self.discrete else int(shape[0])  # type: ignore[attr-defined]
         self.rng = np.random.default_rng(seed)
         self._prepare_tables()
-        self._static = self.template._game_vector()  # the game part of every observation
+        self._static = self.template.game_observation()  # the game part of every observation
         self.reset(seed)
 
     # tables built once

@@ -21,6 +21,14 @@ from infobargain.envs import information_bargaining_v0 as ib
 from infobargain.envs.information_bargaining_v0 import ActionError
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
+
+def label(action: Any) -> str:
+    """A test id that is the same in every process (no memory addresses)."""
+    if isinstance(action, np.ndarray):
+        return f"array{list(action.shape)}-{action.dtype.kind}"
+    return type(action).__name__ if type(action) is object else repr(action)
+
+
 NON_CONFORMING_DISCRETE: list[Any] = [
     float("inf"),
     float("-inf"),
@@ -50,7 +58,7 @@ NON_CONFORMING_BOX: list[Any] = [
 
 
 @pytest.mark.parametrize("form", [ib.raw_env, ib.env], ids=["raw_env", "env"])
-@pytest.mark.parametrize("action", NON_CONFORMING_DISCRETE, ids=repr)
+@pytest.mark.parametrize("action", NON_CONFORMING_DISCRETE, ids=label)
 def test_discrete_non_conforming_actions_raise_the_envs_error(form: Any, action: Any) -> None:
     environment = form()
     environment.reset(seed=0)
@@ -61,7 +69,7 @@ def test_discrete_non_conforming_actions_raise_the_envs_error(form: Any, action:
 
 
 @pytest.mark.parametrize("form", [ib.raw_env, ib.env], ids=["raw_env", "env"])
-@pytest.mark.parametrize("action", NON_CONFORMING_BOX, ids=repr)
+@pytest.mark.parametrize("action", NON_CONFORMING_BOX, ids=label)
 def test_box_non_conforming_actions_raise_the_envs_error(form: Any, action: Any) -> None:
     environment = form(offer_space="scheme")
     environment.reset(seed=0)
@@ -69,7 +77,7 @@ def test_box_non_conforming_actions_raise_the_envs_error(form: Any, action: Any)
         environment.step(action)
 
 
-@pytest.mark.parametrize("action", NON_CONFORMING_DISCRETE[:6], ids=repr)
+@pytest.mark.parametrize("action", NON_CONFORMING_DISCRETE[:6], ids=label)
 def test_parallel_env_raises_the_envs_error(action: Any) -> None:
     environment = ib.parallel_env()
     environment.reset(seed=0)
@@ -77,7 +85,7 @@ def test_parallel_env_raises_the_envs_error(action: Any) -> None:
         environment.step({"sender_0": action, "receiver_0": ACCEPT})
 
 
-@pytest.mark.parametrize("action", [np.int64(FIRST_OFFER), np.array(FIRST_OFFER), float(FIRST_OFFER)], ids=repr)
+@pytest.mark.parametrize("action", [np.int64(FIRST_OFFER), np.array(FIRST_OFFER), float(FIRST_OFFER)], ids=label)
 def test_integer_like_scalars_are_played(action: Any) -> None:
     environment = ib.raw_env()
     environment.reset(seed=0)
@@ -85,7 +93,7 @@ def test_integer_like_scalars_are_played(action: Any) -> None:
     assert environment.view.pending is not None and environment.view.pending.index == 0
 
 
-@pytest.mark.parametrize("action", [float("inf"), float("nan"), None, 2**70, -1, 99], ids=repr)
+@pytest.mark.parametrize("action", [float("inf"), float("nan"), None, 2**70, -1, 99], ids=label)
 def test_views_walk_away_on_unplayable_discrete_actions(action: Any) -> None:
     view = gymnasium.make("infobargain/Sender-v0", opponent="spe", disable_env_checker=True)
     view.reset(seed=0)

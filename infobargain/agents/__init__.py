@@ -1,7 +1,7 @@
 """Players: the ``Policy`` protocol, analytic players and adapters for learned models."""
 
 from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy
-from infobargain.agents.base import BoundPolicy, Policy
+from infobargain.agents.base import BoundPolicy, Policy, ViewPolicy
 from infobargain.agents.registry import POLICY_NAMES, PlayerSpec, bind_policy, load_policy, make_policy
 from infobargain.envs.single_agent import set_player_factory
 
@@ -15,6 +15,7 @@ __all__ = [
     "RandomPolicy",
     "SPEPolicy",
     "TargetPolicy",
+    "ViewPolicy",
     "bind_policy",
     "load_policy",
     "make_policy",

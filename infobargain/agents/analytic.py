@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.agents.base import BoundPolicy, Observation
+from infobargain.agents.base import Observation, ViewPolicy
 from infobargain.envs.information_bargaining_v0 import GameView
 from infobargain.game.protocol import Role
 from infobargain.game.state import TOLERANCE, at_least
@@ -31,7 +31,7 @@ def game_problem(env: Any) -> BargainingProblem:
     return view.offer_problem
 
 
-class SPEPolicy(BoundPolicy):
+class SPEPolicy(ViewPolicy):
     """Plays the exact subgame-perfect strategy of the protocol being played.
 
     The equilibrium is stationary in the offer history: in round ``t`` the proposer makes the round's
@@ -42,7 +42,6 @@ class SPEPolicy(BoundPolicy):
     """
 
     spec = "spe"
-    reads_view = True
 
     def __init__(self, env: Any, role: Role) -> None:
         super().__init__(env, role)
@@ -76,15 +75,13 @@ class SPEPolicy(BoundPolicy):
         return self.reject()
 
 
-class TargetPolicy(BoundPolicy):
+class TargetPolicy(ViewPolicy):
     """Accepts any offer worth at least ``accept_at_least`` to it; proposes ``proposal(problem, me)``.
 
     The building block of the BP sender (proposes the BP optimum, accepts anything above ``d_S``), the
     Nash proposer (proposes and insists on the Nash point), obedient, ignoring and threshold players.
     A rejecting responder that may counter-offer counter-offers its proposal.
     """
-
-    reads_view = True
 
     def __init__(
         self,
@@ -145,11 +142,10 @@ def conceding_down_to(level: float) -> Callable[[BargainingProblem, int], NDArra
     return proposal
 
 
-class RandomPolicy(BoundPolicy):
+class RandomPolicy(ViewPolicy):
     """A uniformly random legal player (uniform over the Box for the scheme encoding)."""
 
     spec = "random"
-    reads_view = True
 
     def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)

@@ -60,12 +60,11 @@ class Situation:
 
 class BoundPolicy:
     """Base of the library's players: observation decoding and offer encoding, for one role in one env
-    configuration. ``env`` is the public :class:`GameView` of the env the player was built for, replaced by
-    the view a driver passes to :meth:`act` (players with ``reads_view``)."""
+    configuration. ``env`` is the public :class:`GameView` of the env the player was built for."""
 
     spec: str = ""
     reads_view: bool = False
-    """Whether :meth:`act` takes the env's :class:`GameView` (``act(observation, view=...)``)."""
+    """Whether :meth:`act` takes the env's :class:`GameView` (``act(observation, view=...)``, :class:`ViewPolicy`)."""
 
     def __init__(self, env: Any, role: Role) -> None:
         if role not in ROLES:
@@ -75,19 +74,7 @@ class BoundPolicy:
         self.me = ROLE_INDEX[role]
         self.rng = np.random.default_rng(0)  # seeded: deterministic until reset(seed) reseeds it
 
-    def act(self, observation: Observation, view: GameView | None = None) -> Any:
-        """The action on ``observation``; ``view``: the public view of the env being played, for players that
-        read the game (for this decision only: the player keeps its own view)."""
-        if view is None or view is self.env:
-            return self.decide(observation)
-        home, self.env = self.env, view
-        try:
-            return self.decide(observation)
-        finally:
-            self.env = home
-
-    def decide(self, observation: Observation) -> Any:
-        """The decision, reading the game from ``self.env`` (subclasses with ``reads_view``)."""
+    def act(self, observation: Observation) -> Any:
         raise NotImplementedError
 
     def reset(self, seed: int | None = None) -> None:
@@ -157,3 +144,24 @@ class BoundPolicy:
             return int(self.rng.choice(np.flatnonzero(mask)))
         space = self.env.action_space
         return self.rng.uniform(space.low, space.high).astype(np.float64)  # type: ignore[attr-defined]
+
+
+class ViewPolicy(BoundPolicy):
+    """A player that reads the game beyond its observation: drivers pass the public view of the env being
+    played to :meth:`act`, for that decision only; subclasses implement :meth:`decide`, reading ``self.env``."""
+
+    reads_view = True
+
+    def act(self, observation: Observation, view: GameView | None = None) -> Any:
+        """The action on ``observation``; ``view``: the public view of the env being played (default: the view
+        of the env the player was built for)."""
+        if view is None or view is self.env:
+            return self.decide(observation)
+        home, self.env = self.env, view
+        try:
+            return self.decide(observation)
+        finally:
+            self.env = home
+
+    def decide(self, observation: Observation) -> Any:
+        raise NotImplementedError

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from infobargain.agents.base import BoundPolicy, Observation
+from infobargain.agents.base import Observation, ViewPolicy
 from infobargain.agents.text_protocol import (
     Choice,
     ReplyError,
@@ -42,11 +42,10 @@ YES = ("y", "yes")
 NO = ("n", "no")
 
 
-class HumanPolicy(BoundPolicy):
+class HumanPolicy(ViewPolicy):
     """Asks a person for every decision (``read`` and ``write`` default to the terminal)."""
 
     spec = "human"
-    reads_view = True
 
     def __init__(
         self,

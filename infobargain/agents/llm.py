@@ -46,7 +46,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from infobargain.agents.base import BoundPolicy, Observation, Policy
+from infobargain.agents.base import Observation, Policy, ViewPolicy
 from infobargain.agents.text_protocol import ReplyError, build_prompt, parse_reply, retry_message
 from infobargain.envs.information_bargaining_v0 import act
 from infobargain.game.protocol import Role
@@ -367,7 +367,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "model"
 
 
-class LLMPolicy(BoundPolicy):
+class LLMPolicy(ViewPolicy):
     """Plays one role by asking a chat model, through the text protocol; see the module docstring.
 
     Args:
@@ -377,8 +377,6 @@ class LLMPolicy(BoundPolicy):
         backoff, sleep: the retry wait schedule and the waiting (injectable for tests).
         client: a ready :class:`ChatClient` (then ``base_url``, ``api_key``, ``timeout`` … are ignored).
     """
-
-    reads_view = True
 
     def __init__(
         self,

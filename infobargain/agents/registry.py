@@ -5,6 +5,7 @@ saved player (an analytic player's ``.json``, or a trained model)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from infobargain.agents.base import Policy
 from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.theory.solutions import nash
 
-PlayerSpec = str | Path | Policy
-"""A player: a name :func:`make_policy` knows, a saved player's path, or a ``Policy`` object (the one definition;
-evaluation and training use it)."""
+PlayerSpec = str | Path | Policy | Sequence["PlayerSpec"]
+"""A player: a name :func:`make_policy` knows, a saved player's path, a ``Policy`` object, or (in training only)
+a list of those, a pool that plays one member per episode. The one definition: evaluation and training use it."""
 
 POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
 
@@ -79,7 +80,7 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
     return load_learned(path, env, role)
 
 
-def bind_policy(spec: str | Path | Policy, env: Any, role: Role) -> Policy:
+def bind_policy(spec: PlayerSpec, env: Any, role: Role) -> Policy:
     """The player ``spec`` (a name, a saved player's path, or a ``Policy``) playing ``role`` in ``env``.
 
     A ``Policy`` object is used as it is, whichever env it was built for: players that read the game get the
@@ -89,6 +90,8 @@ def bind_policy(spec: str | Path | Policy, env: Any, role: Role) -> Policy:
         return load_policy(spec, env, role)
     if isinstance(spec, str):
         return make_policy(spec, env, role)
+    if isinstance(spec, Sequence):
+        raise ValueError(f"player: a list of players (a pool) plays in training only, got {spec!r}")
     if getattr(spec, "role", role) != role:
         raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
     if isinstance(spec, Policy):

@@ -129,7 +129,7 @@ from infobargain.game.instance import Instance, InstanceError
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
 from infobargain.game.scenarios import scenario
-from infobargain.game.schemes import check_tie_break, default_action, obey_actions
+from infobargain.game.schemes import TieBreak, check_tie_break, default_action, obey_actions
 from infobargain.game.state import BREAK_DOWN, CONTINUE, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem
 
@@ -893,7 +893,7 @@ class GameView:
         return isinstance(self._env.encoding, DiscreteOffers)
 
     @property
-    def tie_break(self) -> str:
+    def tie_break(self) -> TieBreak:
         return self._env.tie_break
 
     @property

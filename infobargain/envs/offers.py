@@ -134,8 +134,8 @@ def threshold_schemes(
     Shared by the AEC env and the vector env."""
     points = problem.sender_best_given_receiver(np.asarray(demanded_utilities, dtype=np.float64))
     points = np.atleast_2d(points)
-    feasible = ~np.isnan(points).any(axis=1)
-    schemes = np.full((len(points), instance.n_states, instance.signals), np.nan)
+    feasible: NDArray[np.bool_] = np.asarray(~np.isnan(points).any(axis=1), dtype=bool)
+    schemes: NDArray[np.float64] = np.full((len(points), instance.n_states, instance.signals), np.nan)
     if feasible.any():
         schemes[feasible] = fit_signals(problem.frontier_schemes(points[feasible]), instance.signals)
     return schemes, feasible

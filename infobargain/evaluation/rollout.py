@@ -118,6 +118,7 @@ def _record(env: raw_env, index: int, env_seed: int) -> Episode:
     proposer: Role | None = outcome["offer"]["proposer"] if deal else None
     proposer_payoff = 0.0
     if deal:
+        assert proposer is not None
         position = ROLE_INDEX[proposer]
         if env.realization == "expected":  # the deal's discounted payoff, weighted by its probability
             proposer_payoff = outcome["survival"] * env.view.state.returns()[position]

@@ -22,13 +22,10 @@ from infobargain.game import protocol
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.protocol import ROLES, Role
 
-__all__ = ["OpponentSpec", "OutcomeProbe", "PlayerSpec", "PolicyPool", "bind_player", "describe", "first_proposers"]
-
-OpponentSpec = PlayerSpec | Sequence[PlayerSpec]
-"""A player (:data:`infobargain.agents.PlayerSpec`) or a list of players (a uniform pool)."""
+__all__ = ["OutcomeProbe", "PlayerSpec", "PolicyPool", "bind_player", "describe", "first_proposers"]
 
 
-def bind_player(spec: OpponentSpec, env: Any, role: Role) -> Policy:
+def bind_player(spec: PlayerSpec, env: Any, role: Role) -> Policy:
     """The player ``spec`` playing ``role`` in ``env`` (see :func:`~infobargain.agents.bind_policy`); a list
     becomes a :class:`PolicyPool`."""
     if isinstance(spec, Sequence) and not isinstance(spec, str):
@@ -38,7 +35,7 @@ def bind_player(spec: OpponentSpec, env: Any, role: Role) -> Policy:
     return bind_policy(spec, env, role)
 
 
-def describe(spec: OpponentSpec) -> str:
+def describe(spec: PlayerSpec) -> str:
     """A short label (for configs and reports)."""
     if isinstance(spec, (str, Path)):
         return str(spec)
@@ -95,7 +92,7 @@ class OutcomeProbe:
     player that shares its model with a training run always plays the latest weights.
     """
 
-    def __init__(self, env_kwargs: Mapping[str, Any], sender: OpponentSpec, receiver: OpponentSpec) -> None:
+    def __init__(self, env_kwargs: Mapping[str, Any], sender: PlayerSpec, receiver: PlayerSpec) -> None:
         kwargs = {key: value for key, value in env_kwargs.items() if key != "render_mode"}
         self.games: dict[Role, tuple[raw_env, dict[str, Policy]]] = {}
         for first in first_proposers(env_kwargs):
@@ -122,7 +119,7 @@ class OutcomeProbe:
 
 
 def expected_outcome(
-    env_kwargs: Mapping[str, Any], sender: OpponentSpec, receiver: OpponentSpec
+    env_kwargs: Mapping[str, Any], sender: PlayerSpec, receiver: PlayerSpec
 ) -> dict[Role, NDArray[np.float64]]:
     """``(U_S, U_R)`` of one expected-mode episode of the pair, per first proposer of ``env_kwargs``."""
     return OutcomeProbe(env_kwargs, sender, receiver)()

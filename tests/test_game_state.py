@@ -218,3 +218,22 @@ def test_one_source_for_env_defaults() -> None:
     assert {name: RUN_ENV[name] for name in RUN_ENV if name not in TRAINING_ENV_OVERRIDES} == {
         name: getattr(ENV_DEFAULTS, name) for name in RUN_ENV if name not in TRAINING_ENV_OVERRIDES
     }
+
+
+def test_every_env_exposes_the_public_view() -> None:
+    import gymnasium
+
+    import infobargain  # noqa: F401  (registers the Gymnasium views)
+
+    aec, parallel = ib.env(), ib.parallel_env()
+    single = gymnasium.make("infobargain/Receiver-v0", opponent="spe", disable_env_checker=True).unwrapped
+    aec.reset(seed=0)
+    parallel.reset(seed=0)
+    single.reset(seed=0)  # the SPE sender has offered: the receiver decides
+    for form in (aec.unwrapped, parallel, single):
+        assert isinstance(form.view, ib.GameView)
+    assert (aec.unwrapped.view.round, aec.unwrapped.view.pending) == (0, None)
+    assert parallel.view.acting_role == "sender" and parallel.view.state.current_player() == "sender"
+    assert single.view.pending is not None and single.view.acting_role == "receiver"
+    with pytest.raises(AttributeError):
+        single.view.round = 3  # read-only

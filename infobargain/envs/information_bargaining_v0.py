@@ -991,6 +991,11 @@ class parallel_env(ParallelEnv):
     def unwrapped(self) -> raw_env:  # type: ignore[override]
         return self.aec
 
+    @property
+    def view(self) -> GameView:
+        """The public, read-only view of the game and the situation (the AEC env's)."""
+        return self.aec.view
+
     def state(self) -> NDArray[np.float64]:
         return self.aec.state()
 

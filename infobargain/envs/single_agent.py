@@ -34,7 +34,7 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS, ActionError, act, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, ActionError, GameView, act, raw_env
 from infobargain.game.protocol import Role, other
 
 Opponent = str | Callable[[dict[str, NDArray[Any]]], Any]
@@ -78,12 +78,17 @@ class SingleAgentView(gymnasium.Env):
             opponent = _player_factory[0](opponent, self.game, other(self.role))
         if hasattr(opponent, "act"):
             self.opponent_policy: Any = opponent
-            view = self.game.view
+            view = self.view
             return lambda observation: act(opponent, observation, view)
         if callable(opponent):
             self.opponent_policy = None
             return opponent  # type: ignore[no-any-return]
         raise ValueError(f"opponent: expected a player name, a Policy or a callable, got {opponent!r}")
+
+    @property
+    def view(self) -> GameView:
+        """The public, read-only view of the game and the situation (the underlying AEC env's)."""
+        return self.game.view
 
     def _learner_decides(self) -> bool:
         game = self.game

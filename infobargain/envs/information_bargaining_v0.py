@@ -73,7 +73,9 @@ offers) or, in alternating offers before the last round, counter-offers, which b
 round `t + 1`'s offer. After a rejection in round `t < max_rounds − 1` bargaining breaks down with
 probability `break_off`; a rejection in the last round ends it without a deal. An episode whose bargaining
 ends in round `t` pays `discount**t` times the deal's payoffs, or times `d` after a breakdown or the
-deadline. Responders are never forced: accepting when indifferent is the theory layer's convention.
+deadline. Responders are never forced: accepting when indifferent (up to one relative tolerance) is the
+convention of the game core, `infobargain.game.state`, where these rules live: the env plays its `State`,
+takes the expectation over its break-off chance nodes in expected mode, and adds the realization stage.
 
 ### Action space
 
@@ -81,6 +83,9 @@ Discrete encodings: `0` ACCEPT (also "pass"), `1` REJECT, `2 …` offers; the `a
 ones (a proposer must offer; a waiting agent may only pass). `"scheme"`: `Box(-1, 1, (1 + S·Σ,))`, entry 0
 the decision (`>= 0` accepts), the rest the scheme, row-normalised after mapping `[-1, 1] → [0, 1]`; every
 vector is legal, so there is no mask. The scheme actually used is echoed in `infos[agent]["offer"]`.
+Anything else (NaN, infinity, `None`, integers outside the space, arrays of the wrong shape, a Discrete
+action wrapped in a 1-element array) raises `ActionError`, a `ValueError` naming the agent;
+`check_action(agent, action)` asks without playing.
 
 ### Observation space
 
@@ -91,6 +96,14 @@ agent's role (one-hot), whether it acts now and whether it proposes this round, 
 whether the agent made it), whether a deal was struck; then private information: in the realization
 stage the sender sees the state (one-hot) and the receiver the signal (one-hot). `state()` returns all of
 it for both players. `env.unwrapped.observation_layout` names every slice.
+
+### Game state
+
+`env.unwrapped.view` (also `parallel_env().view` and the Gymnasium views' `view`) is a public, read-only
+`GameView` of the game and the situation: the protocol, the bargaining problem and offer encoding, the
+round, proposer, offer on the table and deal, a copy of the core state, the transcript. Players that need
+more than their observation read it (`act(policy, observation, view)` hands it over), so one player object
+plays in any env of its configuration.
 
 ### Rewards
 

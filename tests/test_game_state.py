@@ -237,3 +237,27 @@ def test_every_env_exposes_the_public_view() -> None:
     assert single.view.pending is not None and single.view.acting_role == "receiver"
     with pytest.raises(AttributeError):
         single.view.round = 3  # read-only
+
+
+@pytest.mark.parametrize("game", ["pure_math", "split_pie_bounded"])
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        {"protocol": "ultimatum"},
+        {"protocol": "fixed_role", "max_rounds": 4, "break_off": 0.2},
+        {"protocol": "alternating", "max_rounds": 6, "break_off": 0.1, "discount": 0.9},
+    ],
+    ids=lambda p: p["protocol"],
+)
+@pytest.mark.parametrize("first", ["sender", "receiver"])
+def test_the_theory_layers_discrete_spe_is_the_cores_game(game: str, protocol: dict[str, object], first: str) -> None:
+    """Walking the core's state tree with the SPE players' decisions pays what theory's backward induction on
+    the discrete offer tables says: the closed form and the core are the same game."""
+    from infobargain.evaluation.exploitability import SituationProbe, solve_values
+    from infobargain.theory.spe import subgame_perfect
+
+    kwargs = {"game": game, "grid_size": 7, **protocol}
+    probe = SituationProbe(kwargs, first, "spe", "spe")  # type: ignore[arg-type]
+    walked = solve_values(probe, probe.table(), {"sender": "policy", "receiver": "policy"})
+    theory = subgame_perfect(probe.view.offer_problem, probe.view.rules, first)  # type: ignore[arg-type]
+    np.testing.assert_allclose(walked, np.array(theory.payoffs), atol=1e-12)

@@ -51,7 +51,7 @@ def start(protocol: str = "alternating", rounds: int = 3, p: float = 0.25, delta
 def test_proposer_responder_and_legal_actions() -> None:
     state = start()
     assert state.current_player() == "sender" and not state.responding
-    assert state.legal_actions(2) == [FIRST_OFFER, FIRST_OFFER + 1]
+    assert state.legal_actions() == state.legal_actions(2) == [FIRST_OFFER, FIRST_OFFER + 1]
     state.apply_action(FIRST_OFFER + 1)
     assert state.current_player() == "receiver" and state.responding
     assert state.legal_actions(2) == [ACCEPT, FIRST_OFFER, FIRST_OFFER + 1]  # alternating: rejecting is countering
@@ -187,7 +187,7 @@ def test_the_env_plays_the_core(protocol: str) -> None:
     while view.phase == "bargaining":
         agent = environment.agent_selection
         mask = environment.observe(agent)["action_mask"]
-        assert np.flatnonzero(mask).tolist() == mirror.legal_actions(view.encoding.size)  # type: ignore[attr-defined]
+        assert np.flatnonzero(mask).tolist() == mirror.legal_actions()
         action = int(rng.choice(np.flatnonzero(mask)))
         environment.step(action)
         mirror.apply_action(action)

@@ -216,12 +216,17 @@ class State:
     def is_terminal(self) -> bool:
         return self.phase == "done"
 
-    def legal_actions(self, offers: int) -> list[int]:
-        """Legal discrete actions with ``offers`` offers per proposer (chance outcomes at a chance node)."""
+    def legal_actions(self, offers: int | None = None) -> list[int]:
+        """Legal discrete actions (chance outcomes at a chance node), with ``offers`` offers per proposer (default:
+        the decoder's table size; continuous ``"scheme"`` offers cannot be listed)."""
         if self.phase == "break_off":
             return [BREAK_DOWN, CONTINUE]
         if self.phase == "done":
             return []
+        if offers is None:
+            offers = getattr(self.decoder, "size", None)
+            if offers is None:
+                raise ValueError("legal_actions: continuous offers cannot be listed; pass the number of offers")
         table = list(range(FIRST_OFFER, FIRST_OFFER + offers))
         if self.pending is None:
             return table

@@ -35,7 +35,7 @@ from typing import Protocol as TypingProtocol
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.protocol import Protocol, Role, other
+from infobargain.game.protocol import ROLES, Protocol, Role, other
 
 ACCEPT = 0
 """Accept the offer on the table; also the only legal action when an agent has nothing to decide."""
@@ -149,12 +149,12 @@ class State:
         "proposer",
         "protocol",
         "round",
-    )  # fmt: skip
+    )
 
     def __init__(
         self, protocol: Protocol, decoder: ActionDecoder, disagreement: NDArray[np.float64], first: Role
     ) -> None:
-        if first not in ("sender", "receiver"):
+        if first not in ROLES:
             raise ValueError(f"first: must be 'sender' or 'receiver' (draw a coin flip first), got {first!r}")
         self.protocol = protocol
         self.decoder = decoder

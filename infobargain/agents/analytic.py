@@ -7,6 +7,7 @@ core's one indifference rule, :func:`infobargain.game.state.at_least`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,17 @@ from infobargain.game.state import TOLERANCE, at_least
 from infobargain.theory.problem import BargainingProblem
 from infobargain.theory.spe import SPEOutcome, best_offer, subgame_perfect
 
-ACCEPT_TOLERANCE = TOLERANCE
-"""Deprecated alias of :data:`infobargain.game.state.TOLERANCE`, the one indifference tolerance."""
+
+def __getattr__(name: str) -> Any:
+    if name == "ACCEPT_TOLERANCE":  # the one indifference tolerance now lives in the game core
+        warnings.warn(
+            "infobargain.agents.analytic.ACCEPT_TOLERANCE is deprecated; use infobargain.game.state.TOLERANCE "
+            "(and infobargain.game.state.at_least for the indifference rule)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return TOLERANCE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def game_problem(env: Any) -> BargainingProblem:

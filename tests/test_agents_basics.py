@@ -1,4 +1,4 @@
-"""Players are reproducible from construction: their generators are seeded (reset(seed) reseeds them)."""
+"""Players: reproducible from construction (seeded generators; reset(seed) reseeds them), and deprecated names warn."""
 
 from __future__ import annotations
 
@@ -17,3 +17,13 @@ def test_random_players_built_alike_play_alike_before_any_reset() -> None:
     first, second = make_policy("random", environment, "sender"), make_policy("random", environment, "sender")
     assert decisions(first, environment) == decisions(second, environment)
     assert len(set(decisions(first, environment))) > 1  # it does randomise
+
+
+def test_the_old_tolerance_name_warns() -> None:
+    import pytest
+
+    from infobargain.agents import analytic
+    from infobargain.game.state import TOLERANCE
+
+    with pytest.warns(DeprecationWarning, match="game.state.TOLERANCE"):
+        assert analytic.ACCEPT_TOLERANCE == TOLERANCE

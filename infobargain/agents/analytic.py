@@ -1,7 +1,7 @@
 """Analytic players: exact-SPE players, target proposers (BP, Nash, threshold), obedient, ignoring, random.
 
 All of them respond to *any* offer, on or off the equilibrium path, from the observation and the env's public
-:class:`~infobargain.envs.information_bargaining_v0.GameView` (``reads_view``); a responder accepts by the game
+:class:`~infobargain.envs.view.GameView` (``reads_view``); a responder accepts by the game
 core's one indifference rule, :func:`infobargain.game.state.at_least`.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.agents.base import Observation, ViewPolicy
-from infobargain.envs.information_bargaining_v0 import GameView
+from infobargain.envs.view import GameView
 from infobargain.game.protocol import Role
 from infobargain.game.state import TOLERANCE, at_least
 from infobargain.theory.problem import BargainingProblem

@@ -3,8 +3,8 @@
 A policy plays one role. It acts on the agent's observation (the env's ``{"observation", "action_mask"}``
 dict). Players that need the game itself (the analytic players, the terminal and chat-model players) set
 ``reads_view = True`` and also read the env's public, read-only
-:class:`~infobargain.envs.information_bargaining_v0.GameView` (the game is common knowledge): drivers hand
-it over with :func:`~infobargain.envs.information_bargaining_v0.act`, so one player object plays in any env
+:class:`~infobargain.envs.view.GameView` (the game is common knowledge): drivers hand
+it over with :func:`~infobargain.envs.view.act`, so one player object plays in any env
 of its configuration without being re-bound; called without a view, a player reads the view of the env it
 was built for.
 """
@@ -20,8 +20,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import GameView
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, SchemeOffers
+from infobargain.envs.view import GameView
 from infobargain.game.protocol import ROLE_INDEX, ROLES, Role
 from infobargain.game.schemes import fit_signals
 

@@ -48,7 +48,7 @@ from typing import Any
 
 from infobargain.agents.base import Observation, Policy, ViewPolicy
 from infobargain.agents.text_protocol import ReplyError, build_prompt, parse_reply, retry_message
-from infobargain.envs.information_bargaining_v0 import act
+from infobargain.envs.view import act
 from infobargain.game.protocol import Role
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})

@@ -84,7 +84,7 @@ def bind_policy(spec: PlayerSpec, env: Any, role: Role) -> Policy:
     """The player ``spec`` (a name, a saved player's path, or a ``Policy``) playing ``role`` in ``env``.
 
     A ``Policy`` object is used as it is, whichever env it was built for: players that read the game get the
-    env's public view at every decision (:func:`~infobargain.envs.information_bargaining_v0.act`).
+    env's public view at every decision (:func:`~infobargain.envs.view.act`).
     """
     if isinstance(spec, Path):
         return load_policy(spec, env, role)

@@ -4,7 +4,7 @@ A player reads a **prompt** that states everything that is common knowledge: the
 actions, signals and both utility tables, or a pie's split rule), the protocol and its parameters, the
 player's role, what was offered so far (the env's ``transcript``) and the legal options of the decision at
 hand. Everything is read from the env's public, read-only
-:class:`~infobargain.envs.information_bargaining_v0.GameView` (the functions also accept an env). It answers with one **JSON object**, possibly wrapped in prose or a code fence:
+:class:`~infobargain.envs.view.GameView` (the functions also accept an env). It answers with one **JSON object**, possibly wrapped in prose or a code fence:
 
 - discrete offer spaces (``"grid"``, ``"frontier"``): ``{"action": N}``, where ``N`` is one of the listed
   action numbers (``0`` ACCEPT, ``1`` REJECT, ``2 …`` offers, exactly as the env numbers them);
@@ -33,8 +33,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS, GameView
+from infobargain.envs.information_bargaining_v0 import AGENTS
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, Offer, SchemeOffers
+from infobargain.envs.view import GameView
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Role
 from infobargain.game.schemes import default_action

@@ -137,12 +137,13 @@ from infobargain.envs.offers import (
     OfferEncoding,
     make_offer_encoding,
 )
+from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
 from infobargain.game.instance import Instance, InstanceError
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
 from infobargain.game.scenarios import scenario
-from infobargain.game.schemes import TieBreak, check_tie_break, default_action, obey_actions
+from infobargain.game.schemes import check_tie_break, default_action, obey_actions
 from infobargain.game.state import BREAK_DOWN, CONTINUE, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem
 
@@ -203,14 +204,6 @@ def _integer(action: Any) -> int | None:
     if isinstance(action, (float, np.floating)) and np.isfinite(action) and float(action).is_integer():
         return int(action)
     return None
-
-
-def act(policy: Any, observation: Any, view: GameView) -> Any:
-    """``policy``'s action on ``observation``. Players that read the game beyond their observation declare
-    ``reads_view = True`` and get the env's public :class:`GameView` too; the others get the observation alone."""
-    if getattr(policy, "reads_view", False):
-        return policy.act(observation, view=view)
-    return policy.act(observation)
 
 
 class ObservationLayout:
@@ -637,7 +630,7 @@ class raw_env(AECEnv):
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
             shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"
             raise ActionError(
-                f"action: {index} is illegal for {agent} now ({self._situation()}); legal actions: {shown}"
+                f"action: {index} is illegal for {agent} now ({self.situation()}); legal actions: {shown}"
             )
         return index
 
@@ -655,7 +648,8 @@ class raw_env(AECEnv):
             raise ActionError(f"action: {agent} sent values outside [-1, 1] (max |a| = {np.abs(vector).max():.4g})")
         return vector
 
-    def _situation(self) -> str:
+    def situation(self) -> str:
+        """The decision at hand, in words (for messages)."""
         if self.phase != "bargaining":
             return f"{self.phase} stage: only ACCEPT (0) passes"
         return self.game_state.describe()
@@ -855,129 +849,6 @@ class raw_env(AECEnv):
 
     def close(self) -> None:
         pass
-
-
-class GameView:
-    """A public, read-only view of one env's game and current situation: what players that need more than their
-    observation (exact analytic players, chat-model prompts, best-response tools) read, through this class only.
-
-    It reads through to the env, so it always shows the current episode (a sampler's new game included); it
-    exposes no way to change the env. ``state`` is a copy of the core's bargaining state.
-    """
-
-    __slots__ = ("_env",)
-
-    def __init__(self, environment: raw_env) -> None:
-        self._env = environment
-
-    # the game (fixed for the episode)
-
-    @property
-    def rules(self) -> Protocol:
-        return self._env.rules
-
-    @property
-    def game(self) -> Instance | SplitPie:
-        return self._env.game
-
-    @property
-    def instance(self) -> Instance:
-        return self._env.instance
-
-    @property
-    def is_pie(self) -> bool:
-        return self._env.is_pie
-
-    @property
-    def problem(self) -> BargainingProblem:
-        return self._env.problem
-
-    @property
-    def offer_problem(self) -> BargainingProblem:
-        """The bargaining problem with the offers the encoding lets each proposer make (its SPE is the game's)."""
-        return self._env.encoding.offer_problem()
-
-    @property
-    def encoding(self) -> OfferEncoding:
-        return self._env.encoding
-
-    @property
-    def discrete(self) -> bool:
-        return isinstance(self._env.encoding, DiscreteOffers)
-
-    @property
-    def tie_break(self) -> TieBreak:
-        return self._env.tie_break
-
-    @property
-    def receiver_offer(self) -> str:
-        return self._env.receiver_offer
-
-    @property
-    def realization(self) -> str:
-        return self._env.realization
-
-    @property
-    def realization_rounds(self) -> int:
-        return self._env.realization_rounds
-
-    @property
-    def observation_layout(self) -> ObservationLayout:
-        return self._env.observation_layout
-
-    @property
-    def action_space(self) -> gymnasium.Space:
-        return self._env.action_space(AGENTS["sender"])
-
-    # the situation now
-
-    @property
-    def state(self) -> State:
-        """A copy of the bargaining stage's core state."""
-        return self._env.game_state.clone()
-
-    @property
-    def phase(self) -> Phase:
-        return self._env.phase
-
-    @property
-    def first(self) -> Role:
-        return self._env.first
-
-    @property
-    def round(self) -> int:
-        return self._env.round
-
-    @property
-    def proposer(self) -> Role:
-        return self._env.proposer
-
-    @property
-    def pending(self) -> Offer | None:
-        return self._env.pending
-
-    @property
-    def deal(self) -> Offer | None:
-        return self._env.deal
-
-    @property
-    def can_counter(self) -> bool:
-        return self._env.can_counter
-
-    @property
-    def acting_role(self) -> Role:
-        return self._env.acting_role
-
-    @property
-    def transcript(self) -> list[str]:
-        return self._env.transcript
-
-    def action_mask(self, agent: str) -> NDArray[np.int8]:
-        return self._env.action_mask(agent)
-
-    def situation(self) -> str:
-        """The decision at hand, in words (for messages)."""
-        return self._env._situation()
 
 
 class parallel_env(ParallelEnv):

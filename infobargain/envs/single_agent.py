@@ -34,7 +34,8 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS, ActionError, GameView, act, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, ActionError, raw_env
+from infobargain.envs.view import GameView, act
 from infobargain.game.protocol import Role, other
 
 Opponent = str | Callable[[dict[str, NDArray[Any]]], Any]

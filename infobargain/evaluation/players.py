@@ -5,7 +5,7 @@ Evaluation builds its own environments (one per worker process, one per rollout 
 - a name (``"spe"``, ``"nash"``, ``"threshold:0.2"``, …) or a path goes through
   :func:`~infobargain.agents.make_policy` / :func:`~infobargain.agents.load_policy` for each env;
 - a ``Policy`` object is used as it is: players that read the game get each env's public view at every
-  decision (:func:`~infobargain.envs.information_bargaining_v0.act`).
+  decision (:func:`~infobargain.envs.view.act`).
 
 Only names and paths can be sent to worker processes; ``Policy`` objects make the rollout serial.
 """

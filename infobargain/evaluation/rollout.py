@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents import Policy
-from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, act, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, raw_env
 from infobargain.envs.offers import ACCEPT, SchemeOffers
+from infobargain.envs.view import act
 from infobargain.evaluation.players import PlayerSpec, bind_player, picklable
 from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.protocol import ROLE_INDEX, Role

@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 
 from infobargain.agents import PlayerSpec, Policy, bind_policy
 from infobargain.agents.base import Observation
-from infobargain.envs.information_bargaining_v0 import AGENTS, GameView, act, raw_env
+from infobargain.envs.information_bargaining_v0 import AGENTS, raw_env
+from infobargain.envs.view import GameView, act
 from infobargain.game import protocol
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.protocol import ROLES, Role

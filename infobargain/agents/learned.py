@@ -79,6 +79,7 @@ def save_torch_player(module: Any, path: str | Path) -> None:
             "action_size": module.action_size,
             "discrete": module.discrete,
             "hidden_size": module.hidden_size,
+            "activation": getattr(module, "activation", "tanh"),
             "state_dict": module.state_dict(),
         },
         path,
@@ -100,7 +101,13 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
         raise ValueError(
             f"policy: {path} was trained on observations of size {saved['observation_size']}, this env has {expected}"
         )
-    network = ActorCritic(saved["observation_size"], saved["action_size"], saved["discrete"], saved["hidden_size"])
+    network = ActorCritic(
+        saved["observation_size"],
+        saved["action_size"],
+        saved["discrete"],
+        saved["hidden_size"],
+        saved.get("activation", "tanh"),  # players saved before the option existed
+    )
     network.load_state_dict(saved["state_dict"])
     return TorchPolicy(network, env, role, spec=str(path))
 

@@ -18,32 +18,38 @@ def _layer(inputs: int, outputs: int, gain: float = 2**0.5) -> nn.Linear:
     return layer
 
 
-class ActorCritic(nn.Module):
-    """Separate policy and value MLPs over one player's observation vector."""
+ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
 
-    def __init__(self, observation_size: int, action_size: int, discrete: bool, hidden_size: int = 64) -> None:
+
+class ActorCritic(nn.Module):
+    """Separate policy and value MLPs over one player's observation vector.
+
+    The policy head outputs logits; a value-based learner (:mod:`infobargain.training.qlearning`) uses it for
+    Q-values, whose greedy action is the same arg-max.
+    """
+
+    def __init__(
+        self, observation_size: int, action_size: int, discrete: bool, hidden_size: int = 64, activation: str = "tanh"
+    ) -> None:
         super().__init__()
-        self.observation_size, self.action_size, self.discrete, self.hidden_size = (
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation: must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+        self.observation_size, self.action_size, self.discrete, self.hidden_size, self.activation = (
             observation_size,
             action_size,
             discrete,
             hidden_size,
+            activation,
         )
-        self.actor = nn.Sequential(
-            _layer(observation_size, hidden_size),
-            nn.Tanh(),
-            _layer(hidden_size, hidden_size),
-            nn.Tanh(),
-            _layer(hidden_size, action_size, gain=0.01),
-        )
-        self.critic = nn.Sequential(
-            _layer(observation_size, hidden_size),
-            nn.Tanh(),
-            _layer(hidden_size, hidden_size),
-            nn.Tanh(),
-            _layer(hidden_size, 1, gain=1.0),
-        )
+        self.actor = self._mlp(action_size, gain=0.01)
+        self.critic = self._mlp(1, gain=1.0)
         self.log_std = nn.Parameter(torch.full((action_size,), -0.5)) if not discrete else None
+
+    def _mlp(self, outputs: int, gain: float) -> nn.Sequential:
+        width, layer = self.hidden_size, ACTIVATIONS[self.activation]
+        return nn.Sequential(
+            _layer(self.observation_size, width), layer(), _layer(width, width), layer(), _layer(width, outputs, gain)
+        )
 
     def value(self, observation: torch.Tensor) -> torch.Tensor:
         return self.critic(observation).squeeze(-1)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks
+from infobargain.evaluation.diagnostics import round_diagnostics
 from infobargain.evaluation.exploitability import exact_exploitability, rl_exploitability
 from infobargain.evaluation.metrics import score
 from infobargain.evaluation.players import PlayerSpec, player_name
@@ -116,8 +117,9 @@ def evaluate_players(
             response, a lower bound, trained for ``best_response_steps``) or ``"none"``.
 
     Returns:
-        A JSON-ready dict: players, env, benchmarks, per-first-proposer statistics, advantages, exploitability
-        and the verdict (:mod:`infobargain.evaluation.verdict`).
+        A JSON-ready dict: players, env, benchmarks, per-first-proposer statistics, advantages, exploitability,
+        the round-by-round comparison with the SPE (:mod:`infobargain.evaluation.diagnostics`, where the exact
+        exploitability is computed) and the verdict (:mod:`infobargain.evaluation.verdict`).
     """
     if exploitability not in EXPLOITABILITY_MODES:
         raise ValueError(f"exploitability: must be one of {EXPLOITABILITY_MODES}, got {exploitability!r}")
@@ -145,6 +147,8 @@ def evaluate_players(
         **scored,
         "exploitability": exploit,
     }
+    if exploit is not None and str(exploit.get("method", "")).startswith("exact"):  # every situation can be probed
+        document["rounds"] = round_diagnostics(sender, receiver, kwargs, bench, firsts)
     document["verdict"] = verdict(document)
     document["elapsed_s"] = time.perf_counter() - started
     return document

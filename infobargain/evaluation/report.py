@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from infobargain.evaluation.benchmarks import benchmarks
+from infobargain.evaluation.diagnostics import render_rounds
 from infobargain.game.protocol import ROLES
 
 
@@ -54,6 +55,7 @@ def render_markdown(result: Mapping[str, Any], figures: Mapping[str, str] | None
     lines += _outcomes_section(result["by_first_proposer"])
     lines += _advantages_section(result["advantages"])
     lines += _exploitability_section(result.get("exploitability"))
+    lines += render_rounds(result.get("rounds"))
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{label}]({name})" for label, name in figures.items()]

@@ -2,7 +2,7 @@
 
 A config has a ``[run]`` table (name, seed, algorithm, budget, checkpointing), an ``[env]`` table whose
 keys are the environment's parameters (docs/design.md contract 2, e.g. ``protocol = "alternating"``), and
-one table per algorithm (``[mappo]``, ``[sb3]``, ``[ibr]``, ``[rllib]``) holding its hyper-parameters.
+one table per algorithm (``[mappo]``, ``[qlearning]``, ``[sb3]``, ``[ibr]``, ``[rllib]``) holding its hyper-parameters.
 Unknown keys are errors, so a typo never silently falls back to a default.
 """
 
@@ -22,7 +22,7 @@ else:  # pragma: no cover
 
 from infobargain.game.config import GAME_PARAMETERS, EnvConfig
 
-ALGORITHMS = ("mappo", "sb3", "ibr", "rllib")
+ALGORITHMS = ("mappo", "qlearning", "sb3", "ibr", "rllib")
 
 TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_size": 21}
 """Where a run config deliberately departs from the env's defaults (``infobargain.game.config``): players
@@ -75,6 +75,32 @@ class MappoSection:
     payoff differences that matter (e.g. 1e-3)."""
     subgame_curriculum: float = 0.0
     """Fraction of training over which subgame starts reach back from the last round to round 0 (0: off)."""
+
+
+@dataclass
+class QLearningSection:
+    """Self-play Q-learning (:mod:`infobargain.training.qlearning`); discrete offer spaces only."""
+
+    num_envs: int = 1024
+    learning_rate: float = 1e-3
+    """Adam's step size; it decays linearly to 0 over the run."""
+    update_epochs: int = 4
+    minibatches: int = 2
+    hidden_size: int = 128
+    activation: str = "relu"
+    """Hidden-layer activation (``"relu"`` or ``"tanh"``)."""
+    exploration: float = 0.2
+    """Probability of a uniformly random legal action at every decision (epsilon-greedy)."""
+    first_exploration: float = 0.5
+    """The same probability for the first decision of an episode (an exploring start)."""
+    subgame_starts: float = 0.9
+    """Fraction of episodes that start in a uniformly drawn round, half of them with a random offer on the table."""
+    target_rate: float = 0.1
+    """Polyak rate of the averaged network that acts and supplies bootstrap targets (1: no averaging)."""
+    accept_bonus: float = 0.002
+    """Added to a responder's target when it accepts: the tie-break of subgame perfection (responders accept
+    when indifferent), which a learner cannot otherwise read off estimates; keep it below the payoff steps
+    between neighbouring offers (0: off)."""
 
 
 @dataclass
@@ -143,6 +169,7 @@ class RLlibSection:
 SECTIONS: dict[str, type] = {
     "run": RunSection,
     "mappo": MappoSection,
+    "qlearning": QLearningSection,
     "sb3": SB3Section,
     "ibr": IBRSection,
     "rllib": RLlibSection,
@@ -158,6 +185,7 @@ class RunConfig:
     run: RunSection = field(default_factory=RunSection)
     env: dict[str, Any] = field(default_factory=lambda: dict(ENV_DEFAULTS))
     mappo: MappoSection = field(default_factory=MappoSection)
+    qlearning: QLearningSection = field(default_factory=QLearningSection)
     sb3: SB3Section = field(default_factory=SB3Section)
     ibr: IBRSection = field(default_factory=IBRSection)
     rllib: RLlibSection = field(default_factory=RLlibSection)
@@ -231,7 +259,9 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"run": vars(self.run).copy(), "env": dict(self.env)}
-        for name in ("mappo", "sb3", "ibr", "rllib"):
+        for name in SECTIONS:
+            if name == "run":
+                continue
             data[name] = vars(getattr(self, name)).copy()
         return data
 

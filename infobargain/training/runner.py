@@ -18,11 +18,12 @@ from infobargain.training.rundir import RunDirectory
 Backend = Callable[..., dict[str, Path]]
 BACKENDS = {
     "mappo": "infobargain.training.mappo:train",
+    "qlearning": "infobargain.training.qlearning:train",
     "sb3": "infobargain.training.sb3:train",
     "ibr": "infobargain.training.selfplay:train",
     "rllib": "infobargain.training.rllib:train",
 }
-EXTRAS = {"mappo": "train", "sb3": "train", "ibr": "train", "rllib": "rllib"}
+EXTRAS = {"mappo": "train", "qlearning": "train", "sb3": "train", "ibr": "train", "rllib": "rllib"}
 
 
 def backend(algorithm: str) -> Backend:

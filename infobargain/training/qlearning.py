@@ -1,0 +1,273 @@
+"""Self-play Q-learning with subgame starts: backward induction, learned from play.
+
+Both players learn at once, each with a Q-network over its own observation (one value per Discrete action),
+on :class:`~infobargain.envs.vector.VectorBargainingEnv`. Read top to bottom:
+
+1. **Rollout.** Every update plays ``num_envs`` episodes. Most start in a uniformly drawn round (a subgame),
+   half of those with a random offer on the table, so every round and every offer is visited, on and off the
+   equilibrium path. Every decision is epsilon-greedy with respect to the acting player's *averaged*
+   Q-network; the first decision of an episode explores more (an exploring start).
+2. **Targets.** A decision's target is what its player gets before its next decision, plus the averaged
+   network's best value there (one-step Q-learning over the player's own decisions; the other player is part
+   of the environment). Targets are in the units of the decision's round: the break-off mass and discounting
+   of earlier rounds are taken out, so a situation's value does not depend on how play got there. A target is
+   dropped when the other player's action in between was exploratory, so targets value the greedy
+   continuation, the quantity backward induction computes.
+3. **Update.** Each player's network regresses onto its targets (Adam, learning rate decaying linearly to 0);
+   the averaged copy (Polyak, ``target_rate``) then moves towards it. Acting and bootstrapping with the
+   average keeps greedy choices from flickering between nearly equal actions.
+
+Training uses only the rules and the rewards, never the exact solver. The one option that biases outcomes is
+``accept_bonus``, the tie-break of subgame perfection (see :class:`~infobargain.training.config.QLearningSection`).
+The saved players are the averaged networks as :class:`~infobargain.agents.networks.ActorCritic` modules whose
+policy head outputs the Q-values, so they load and play greedily like the PPO players.
+
+Reproducibility: update ``k`` seeds everything it draws from ``(seed, k)`` alone, so a resumed run continues
+exactly as the uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from infobargain.agents.learned import save_torch_player
+from infobargain.agents.networks import ActorCritic
+from infobargain.envs.offers import ACCEPT
+from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.training.config import QLearningSection, RunConfig
+from infobargain.training.mappo import (
+    ROLES,
+    outcome_metrics,
+    random_offers,
+    subgame_starts,
+    training_device,
+    update_seed,
+)
+from infobargain.training.rundir import RunDirectory, progress
+
+MASKED = -1e9
+"""Q-value given to illegal actions before taking a maximum."""
+
+
+@dataclass
+class Step:
+    """One step of every game: who acted, on what, how, and where its player's accounts stood."""
+
+    live: NDArray[np.bool_]
+    acting: NDArray[np.intp]
+    observations: NDArray[np.float32]
+    masks: NDArray[np.bool_]
+    actions: NDArray[np.int64]
+    explored: NDArray[np.bool_]
+    banked: NDArray[np.float64]
+    """The acting player's payoff already settled by break-offs in earlier rounds (expected mode)."""
+    scale: NDArray[np.float64]
+    """Survival probability times discounting since the start: what one unit of this round's payoff is worth."""
+
+
+def best_values(network: ActorCritic, observations: NDArray[np.float32], masks: NDArray[np.bool_]) -> torch.Tensor:
+    """``(max Q, argmax Q)`` over legal actions, without gradients."""
+    with torch.no_grad():
+        q = network.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), MASKED)
+    return q.max(dim=-1)
+
+
+# 1. rollout
+
+
+def play_episodes(
+    envs: VectorBargainingEnv,
+    averaged: list[ActorCritic],
+    rng: np.random.Generator,
+    exploration: float = 0.0,
+    first_exploration: float = 0.0,
+) -> tuple[list[Step], dict[str, NDArray[np.float64]]]:
+    """Play one episode in every game, epsilon-greedy; returns the steps and per-game outcome arrays."""
+    steps: list[Step] = []
+    outcome = {key: np.zeros(envs.num_envs) for key in ("deal", "end_round", "first")}
+    outcome["payoffs"] = np.zeros((envs.num_envs, 2))
+    outcome["from_start"] = envs.start_round == 0
+    games = np.arange(envs.num_envs)
+    while not envs.finished.all():
+        acting, live, masks = envs.acting, ~envs.finished, envs.action_masks()
+        observations = np.where((acting == 0)[:, None], envs.observe(0), envs.observe(1)).astype(np.float32)
+        actions = np.zeros(envs.num_envs, dtype=np.int64)
+        for role, network in enumerate(averaged):
+            mine = np.flatnonzero(live & (acting == role))
+            if len(mine):
+                actions[mine] = best_values(network, observations[mine], masks[mine]).indices.numpy()
+        rate = first_exploration if not steps else exploration
+        explored = live & (rng.random(envs.num_envs) < rate)
+        random_legal = (rng.random(masks.shape) * masks).argmax(axis=1)
+        actions = np.where(explored, random_legal, actions)
+        discounting = np.power(envs.rules.discount, envs.round - envs.start_round, dtype=np.float64)
+        steps.append(
+            Step(
+                live,
+                acting,
+                observations,
+                masks,
+                actions,
+                explored,
+                envs.breakdown_value[games, acting].copy(),
+                envs.survival * discounting,
+            )
+        )
+        result = envs.step(actions)
+        for key in ("payoffs", "deal", "end_round", "first"):
+            outcome[key][result.done] = getattr(result, key)[result.done]
+    return steps, outcome
+
+
+# 2. targets
+
+
+def q_targets(
+    steps: list[Step], payoffs: NDArray[np.float64], averaged: list[ActorCritic], accept_bonus: float
+) -> list[tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.float32]]]:
+    """Per player: the observations, actions and targets of its decisions that have a valid target.
+
+    Players alternate every step (a proposal, then a response or counter-offer, and so on), so a player's
+    next decision comes two steps later and the other player's one step later.
+    """
+    games = np.arange(len(payoffs))
+    collected: list[list[tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.float64]]]] = [[], []]
+    for index, step in enumerate(steps):
+        reply = steps[index + 1] if index + 1 < len(steps) else None
+        again = steps[index + 2] if index + 2 < len(steps) else None
+        valid = step.live.copy()
+        if reply is not None:
+            valid &= ~(reply.live & reply.explored)
+        target = (payoffs[games, step.acting] - step.banked) / step.scale  # the episode ended before it came back
+        if again is not None and again.live.any():
+            later = np.zeros(len(games))
+            for role, network in enumerate(averaged):
+                mine = np.flatnonzero(again.live & (again.acting == role))
+                if len(mine):
+                    later[mine] = best_values(network, again.observations[mine], again.masks[mine]).values.numpy()
+            bootstrapped = (again.banked - step.banked + again.scale * later) / step.scale
+            target = np.where(again.live, bootstrapped, target)
+        target = target + accept_bonus * (step.actions == ACCEPT)
+        for role in range(2):
+            mine = valid & (step.acting == role)
+            collected[role].append((step.observations[mine], step.actions[mine], target[mine]))
+    return [
+        (
+            np.concatenate([c[0] for c in parts]),
+            np.concatenate([c[1] for c in parts]),
+            np.concatenate([c[2] for c in parts]).astype(np.float32),
+        )
+        for parts in collected
+    ]
+
+
+# 3. update
+
+
+def regress(
+    network: ActorCritic,
+    optimizer: torch.optim.Optimizer,
+    data: tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.float32]],
+    settings: QLearningSection,
+    shuffle: np.random.Generator,
+) -> float:
+    """Squared-error epochs of ``Q(observation, action)`` onto the targets; returns the last epoch's mean loss."""
+    observations, actions, targets = (torch.as_tensor(array) for array in data)
+    count = len(targets)
+    size = max(1, -(-count // settings.minibatches))
+    losses: list[float] = []
+    for _ in range(settings.update_epochs):
+        order = torch.as_tensor(shuffle.permutation(count))
+        losses = []
+        for start in range(0, count, size):
+            index = order[start : start + size]
+            predicted = network.actor(observations[index]).gather(1, actions[index, None]).squeeze(1)
+            loss = ((predicted - targets[index]) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return float(np.mean(losses)) if losses else 0.0
+
+
+def polyak(averaged: ActorCritic, network: ActorCritic, rate: float) -> None:
+    with torch.no_grad():
+        for kept, new in zip(averaged.parameters(), network.parameters(), strict=True):
+            kept.lerp_(new, rate)
+
+
+def reset_envs(envs: VectorBargainingEnv, settings: QLearningSection, rng: np.random.Generator, seed: int) -> None:
+    """Start every game: in round 0, or in a drawn subgame (half of those with a random offer on the table)."""
+    starts = subgame_starts(rng, envs, settings.subgame_starts, 0.0, 0.0)
+    offers, with_offer = random_offers(rng, envs, (starts > 0) & (rng.random(envs.num_envs) < 0.5))
+    envs.reset(seed=seed, start_rounds=starts, start_offers=offers, with_offer=with_offer)
+
+
+def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -> dict[str, Path]:
+    """Train both players by self-play Q-learning; returns the saved players' paths (the averaged networks)."""
+    torch.set_num_threads(config.run.threads)
+    settings, seed, total = config.qlearning, config.run.seed, config.run.total_steps
+    envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
+    if not envs.discrete:
+        raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")
+    training_device(config.run.device)  # validates the name; these small networks train on the CPU
+    torch.manual_seed(seed)
+    networks = [
+        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation)
+        for _ in ROLES
+    ]
+    averaged = [copy.deepcopy(network) for network in networks]
+    optimizers = [torch.optim.Adam(n.actor.parameters(), lr=settings.learning_rate) for n in networks]
+    update, step = 0, 0
+    checkpoint = run.load_checkpoint()
+    if checkpoint is not None:
+        for modules, saved in zip((networks, averaged, optimizers), ("networks", "averaged", "optimizers"), strict=True):
+            for module, state in zip(modules, checkpoint[saved], strict=True):
+                module.load_state_dict(state)
+        update, step = checkpoint["update"], checkpoint["step"]
+        run.truncate_metrics(step)
+
+    started = time.perf_counter()
+    with progress(total, step, "q-learning self-play", show_progress) as bar:
+        while step < total:
+            current = update_seed(seed, update)
+            rng = np.random.default_rng(current)
+            reset_envs(envs, settings, rng, current)
+            steps, outcome = play_episodes(envs, averaged, rng, settings.exploration, settings.first_exploration)
+            data = q_targets(steps, outcome["payoffs"], averaged, settings.accept_bonus)
+            learning_rate = settings.learning_rate * max(0.0, 1.0 - step / total)
+            metrics: dict[str, float] = {"learning_rate": learning_rate}
+            for role, name in enumerate(ROLES):
+                for group in optimizers[role].param_groups:
+                    group["lr"] = learning_rate
+                if len(data[role][2]):
+                    metrics[f"{name}/q_loss"] = regress(networks[role], optimizers[role], data[role], settings, rng)
+                    polyak(averaged[role], networks[role], settings.target_rate)
+            played = int(sum(s.live.sum() for s in steps))
+            step += played
+            update += 1
+            metrics.update(outcome_metrics(outcome))
+            metrics["wall_time"] = time.perf_counter() - started
+            run.log(step, metrics)
+            bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
+            if update % config.run.checkpoint_every == 0 or step >= total:
+                state = {
+                    "networks": [n.state_dict() for n in networks],
+                    "averaged": [n.state_dict() for n in averaged],
+                    "optimizers": [o.state_dict() for o in optimizers],
+                    "update": update,
+                    "step": step,
+                }
+                run.save_checkpoint(state, step)
+    paths = {}
+    for network, name in zip(averaged, ROLES, strict=True):
+        paths[name] = run.players / f"{name}.pt"
+        save_torch_player(network, paths[name])
+    return paths

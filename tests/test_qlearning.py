@@ -1,0 +1,133 @@
+"""Self-play Q-learning: its targets, the SPE it learns, exact resumption, and what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER
+from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.training import qlearning
+from infobargain.training.config import RunConfig
+from infobargain.training.runner import run_training
+
+
+def small_config(total_steps: int, **env: object) -> RunConfig:
+    config = RunConfig()
+    config.override(
+        [
+            "run.algorithm=qlearning",
+            f"run.total_steps={total_steps}",
+            "run.checkpoint_every=1",
+            "qlearning.num_envs=128",
+            "qlearning.hidden_size=32",
+            *(f"env.{key}={value}" for key, value in env.items()),
+        ]
+    )
+    return config
+
+
+def untrained(envs: VectorBargainingEnv) -> list[qlearning.ActorCritic]:
+    torch.manual_seed(0)
+    return [qlearning.ActorCritic(envs.observation_size, envs.n_actions, True, 16) for _ in range(2)]
+
+
+def test_targets_are_payoffs_in_the_decision_round_plus_the_bonus_for_accepting() -> None:
+    """Ultimatum: the responder's target is the offer it accepts (plus the bonus) or the disagreement payoff;
+    the proposer's is what its offer earned, since it never decides again."""
+    envs = VectorBargainingEnv(200, autoreset=False, protocol="ultimatum", grid_size=5)
+    networks = untrained(envs)
+    rng = np.random.default_rng(0)
+    envs.reset(seed=0)
+    steps, outcome = qlearning.play_episodes(envs, networks, rng, exploration=1.0, first_exploration=1.0)
+    assert len(steps) == 2
+    proposal, response = steps
+    payoffs = envs.offer_payoffs[0, proposal.actions - FIRST_OFFER]  # sender proposes in round 0
+    accepted = response.actions == ACCEPT
+    np.testing.assert_allclose(outcome["payoffs"], np.where(accepted[:, None], payoffs, envs.d))
+    data = qlearning.q_targets(steps, outcome["payoffs"], networks, accept_bonus=0.01)
+    # Every reply explored, so no proposal keeps a target; every response does.
+    assert len(data[0][2]) == 0
+    np.testing.assert_allclose(data[1][2], np.where(accepted, payoffs[:, 1] + 0.01, envs.d[1]), atol=1e-6)
+
+
+def test_a_later_decision_is_valued_in_its_own_round() -> None:
+    """Alternating offers, break-off 0.5: the receiver answers an offer on the table; when it counter-offers, its
+    target is the round-1 outcome times the survival (0.5) plus the break-off mass (0.5 of its disagreement
+    payoff), both in round-0 units, whatever the sender then does."""
+    envs = VectorBargainingEnv(300, autoreset=False, first_proposer="sender", max_rounds=2, break_off=0.5, grid_size=5)
+    networks = untrained(envs)
+    rng = np.random.default_rng(1)
+    offers = rng.integers(FIRST_OFFER, envs.n_actions, envs.num_envs)
+    envs.reset(seed=1, start_offers=offers, with_offer=np.ones(envs.num_envs, dtype=bool))
+    steps, outcome = qlearning.play_episodes(envs, networks, rng, exploration=0.0, first_exploration=1.0)
+    response, reply = steps
+    countered = response.actions >= FIRST_OFFER
+    assert countered.any() and (~countered).any()
+    _, actions, targets = qlearning.q_targets(steps, outcome["payoffs"], networks, accept_bonus=0.0)[1]
+    np.testing.assert_array_equal(actions, response.actions)
+    counter_payoff = envs.offer_payoffs[1, response.actions - FIRST_OFFER, 1]
+    round_one = np.where(reply.actions == ACCEPT, counter_payoff, envs.d[1])
+    kept_payoff = envs.offer_payoffs[0, offers - FIRST_OFFER, 1]
+    expected = np.where(countered, 0.5 * envs.d[1] + 0.5 * round_one, kept_payoff)
+    np.testing.assert_allclose(targets, expected, atol=1e-6)
+
+
+def test_self_play_learns_the_ultimatum_spe_for_both_first_proposers(tmp_path: Path) -> None:
+    config = small_config(40_000, protocol="ultimatum", grid_size=11)
+    config.run.seed = 3
+    run_training(config, tmp_path / "run", show_progress=False)
+    players = tmp_path / "run" / "players"
+    pair = exact_exploitability(players / "sender.pt", players / "receiver.pt", config.env)
+    np.testing.assert_allclose(pair.by_first["sender"].value, (2 / 3, 0.0), atol=1e-9)
+    np.testing.assert_allclose(pair.by_first["receiver"].value, (1 / 3, 1 / 3), atol=1e-9)
+    assert pair.nash_conv == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_self_play_learns_the_alternating_offers_spe_as_played(tmp_path: Path) -> None:
+    """Four rounds of alternating offers with break-off 0.1: both orders land on the discrete game's SPE."""
+    from infobargain.evaluation.benchmarks import benchmarks
+
+    config = small_config(400_000, max_rounds=4, grid_size=11)
+    config.qlearning.num_envs, config.qlearning.hidden_size = 512, 64
+    run_training(config, tmp_path / "run", show_progress=False)
+    players = tmp_path / "run" / "players"
+    pair = exact_exploitability(players / "sender.pt", players / "receiver.pt", config.env)
+    bench = benchmarks(config.env)
+    for first in ("sender", "receiver"):
+        np.testing.assert_allclose(pair.by_first[first].value, bench.spe[first].payoffs, atol=1e-9)
+
+
+def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_training(small_config(3000), tmp_path / "straight", show_progress=False)
+    real, calls = qlearning.regress, {"count": 0}
+
+    def interrupted(*args: object, **kwargs: object) -> float:
+        calls["count"] += 1
+        if calls["count"] == 7:  # during the fourth update (two players per update)
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(qlearning, "regress", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(small_config(3000), tmp_path / "resumed", show_progress=False)
+    monkeypatch.setattr(qlearning, "regress", real)
+    run_training(small_config(3000), tmp_path / "resumed", resume=True, show_progress=False)
+    rows = [(tmp_path / name / "metrics.csv").read_text().splitlines() for name in ("straight", "resumed")]
+    strip = [[",".join(line.split(",")[:-1]) for line in table] for table in rows]  # wall_time is the last column
+    assert len(strip[0]) > 3
+    assert strip[0] == strip[1]
+    for role in ("sender", "receiver"):
+        a = torch.load(tmp_path / "straight" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
+        b = torch.load(tmp_path / "resumed" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
+        assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_the_scheme_offer_space_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="qlearning: needs a discrete offer space"):
+        run_training(small_config(100, offer_space="scheme"), tmp_path / "run", show_progress=False)

@@ -105,6 +105,20 @@ def train_best_response(
     return SB3Policy(trained.model, raw_env(**kwargs), role, spec=f"best response to {describe(opponent)}")
 
 
+SELF_PLAY = ("auto", "qlearning", "mappo")
+"""Self-play algorithms :func:`train_players` runs: ``"auto"`` picks ``qlearning`` on discrete offer spaces and
+``mappo`` on ``"scheme"``."""
+
+
+def self_play_algorithm(env_kwargs: Mapping[str, Any], algorithm: str = "auto") -> str:
+    """The self-play algorithm ``train_players`` runs for ``algorithm`` on this env."""
+    if algorithm not in SELF_PLAY:
+        raise ValueError(f"algorithm: must be one of {SELF_PLAY}, got {algorithm!r}")
+    if algorithm != "auto":
+        return algorithm
+    return "mappo" if env_kwargs.get("offer_space", "frontier") == "scheme" else "qlearning"
+
+
 def train_players(
     env_kwargs: Mapping[str, Any],
     *,
@@ -112,23 +126,31 @@ def train_players(
     seed: int,
     run_dir: str | Path | None = None,
     show_progress: bool = False,
+    algorithm: str = "auto",
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Both players trained together by self-play with the library's multi-agent PPO.
+    """Both players trained together by self-play.
 
+    ``algorithm``: ``"qlearning"`` (:mod:`~infobargain.training.qlearning`, discrete offer spaces), ``"mappo"``
+    (:mod:`~infobargain.training.mappo`, any offer space) or ``"auto"`` (the first where it applies).
+    ``settings`` overrides keys of that algorithm's config section (e.g. ``{"num_envs": 256}``).
     ``first_proposer`` is trained as given (``"coin_flip"`` trains both orders at once). Returns the saved
     players' paths per role, loadable with :func:`~infobargain.agents.load_policy`; they live in ``run_dir``
     (a fresh temporary directory that the caller may delete when done, if ``run_dir`` is not given).
     """
-    from infobargain.training import mappo
+    from infobargain.training.runner import backend
 
+    chosen = self_play_algorithm(env_kwargs, algorithm)
     folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="infobargain-self-play-"))
     folder.mkdir(parents=True, exist_ok=True)
     config = RunConfig()
-    config.run.name, config.run.algorithm = "self-play", "mappo"
+    config.run.name, config.run.algorithm = "self-play", chosen
     config.run.total_steps, config.run.seed = total_steps, seed
     config.env.update(recorded_env(env_kwargs, folder))
+    for key, value in (settings or {}).items():
+        config.set(f"{chosen}.{key}", value)
     run = RunDirectory(folder, config)
     try:
-        return mappo.train(config, run, show_progress=show_progress)
+        return backend(chosen)(config, run, show_progress=show_progress)
     finally:
         run.close()

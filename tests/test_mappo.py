@@ -17,7 +17,7 @@ import torch
 from infobargain.agents import load_policy
 from infobargain.agents.learned import load_torch_player
 from infobargain.envs import information_bargaining_v0
-from infobargain.training import mappo
+from infobargain.training import common, mappo
 from infobargain.training.config import RunConfig
 from infobargain.training.runner import run_training
 
@@ -148,10 +148,10 @@ def test_saved_players_load_as_policies_and_play_legally(tmp_path: Path) -> None
 def test_subgame_starts_cover_every_round() -> None:
     envs = mappo.VectorBargainingEnv(2000, autoreset=False)
     rng = np.random.default_rng(0)
-    starts = mappo.subgame_starts(rng, envs, 0.9, progress=0.0, curriculum=0.0)
+    starts = common.subgame_starts(rng, envs, 0.9, progress=0.0, curriculum=0.0)
     assert set(np.unique(starts)) == set(range(envs.rules.rounds))
     assert abs((starts == 0).mean() - (0.1 + 0.9 / envs.rules.rounds)) < 0.03
-    early = mappo.subgame_starts(rng, envs, 1.0, progress=0.0, curriculum=0.5)
+    early = common.subgame_starts(rng, envs, 1.0, progress=0.0, curriculum=0.5)
     assert set(np.unique(early)) == {envs.rules.rounds - 1}
 
 
@@ -169,5 +169,5 @@ def test_an_unavailable_device_is_refused() -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA device")
     with pytest.raises(ValueError, match=r"run\.device"):
-        mappo.training_device("cuda")
-    assert mappo.training_device("auto") == torch.device("cpu")
+        common.training_device("cuda")
+    assert common.training_device("auto") == torch.device("cpu")

@@ -80,6 +80,7 @@ def save_torch_player(module: Any, path: str | Path) -> None:
             "discrete": module.discrete,
             "hidden_size": module.hidden_size,
             "activation": getattr(module, "activation", "tanh"),
+            "critic_size": getattr(module, "critic_size", module.observation_size),
             "state_dict": module.state_dict(),
         },
         path,
@@ -106,7 +107,8 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
         saved["action_size"],
         saved["discrete"],
         saved["hidden_size"],
-        saved.get("activation", "tanh"),  # players saved before the option existed
+        saved.get("activation", "tanh"),  # players saved before these options existed
+        saved.get("critic_size"),
     )
     network.load_state_dict(saved["state_dict"])
     return TorchPolicy(network, env, role, spec=str(path))

@@ -29,30 +29,33 @@ class ActorCritic(nn.Module):
     """
 
     def __init__(
-        self, observation_size: int, action_size: int, discrete: bool, hidden_size: int = 64, activation: str = "tanh"
+        self,
+        observation_size: int,
+        action_size: int,
+        discrete: bool,
+        hidden_size: int = 64,
+        activation: str = "tanh",
+        critic_size: int | None = None,
     ) -> None:
+        """``critic_size``: the value network's input size when it sees more than the player's own observation
+        (a centralised critic); the policy always acts on the observation alone."""
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation: must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
-        self.observation_size, self.action_size, self.discrete, self.hidden_size, self.activation = (
-            observation_size,
-            action_size,
-            discrete,
-            hidden_size,
-            activation,
-        )
-        self.actor = self._mlp(action_size, gain=0.01)
-        self.critic = self._mlp(1, gain=1.0)
+        self.observation_size, self.action_size, self.discrete = observation_size, action_size, discrete
+        self.hidden_size, self.activation = hidden_size, activation
+        self.critic_size = observation_size if critic_size is None else critic_size
+        self.actor = self._mlp(observation_size, action_size, gain=0.01)
+        self.critic = self._mlp(self.critic_size, 1, gain=1.0)
         self.log_std = nn.Parameter(torch.full((action_size,), -0.5)) if not discrete else None
 
-    def _mlp(self, outputs: int, gain: float) -> nn.Sequential:
+    def _mlp(self, inputs: int, outputs: int, gain: float) -> nn.Sequential:
         width, layer = self.hidden_size, ACTIVATIONS[self.activation]
-        return nn.Sequential(
-            _layer(self.observation_size, width), layer(), _layer(width, width), layer(), _layer(width, outputs, gain)
-        )
+        return nn.Sequential(_layer(inputs, width), layer(), _layer(width, width), layer(), _layer(width, outputs, gain))
 
-    def value(self, observation: torch.Tensor) -> torch.Tensor:
-        return self.critic(observation).squeeze(-1)
+    def value(self, critic_input: torch.Tensor) -> torch.Tensor:
+        """The value estimate from the critic's input (the observation, or more for a centralised critic)."""
+        return self.critic(critic_input).squeeze(-1)
 
     def _log_probs(self, observation: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         logits = self.actor(observation)
@@ -82,20 +85,26 @@ class ActorCritic(nn.Module):
         return action, self._gaussian_log_prob(mean, std, action)
 
     def evaluate(
-        self, observation: torch.Tensor, mask: torch.Tensor | None, action: torch.Tensor
+        self,
+        observation: torch.Tensor,
+        mask: torch.Tensor | None,
+        action: torch.Tensor,
+        critic_input: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Log-probability of ``action``, entropy of the policy, and the value estimate."""
+        """Log-probability of ``action``, entropy of the policy, and the value estimate (from ``critic_input``,
+        by default the observation)."""
+        value = self.value(observation if critic_input is None else critic_input)
         if self.discrete:
             log_probs = self._log_probs(observation, mask)
             chosen = log_probs.gather(-1, action.long()[:, None]).squeeze(-1)
             probabilities = log_probs.exp()
             entropy = -(probabilities * log_probs.clamp(min=-1e8)).sum(-1)
-            return chosen, entropy, self.value(observation)
+            return chosen, entropy, value
         mean = torch.tanh(self.actor(observation))
         assert self.log_std is not None
         std = self.log_std.exp().expand_as(mean)
         entropy = (0.5 + 0.5 * torch.log(torch.tensor(2 * torch.pi)) + torch.log(std)).sum(-1)
-        return self._gaussian_log_prob(mean, std, action), entropy, self.value(observation)
+        return self._gaussian_log_prob(mean, std, action), entropy, value
 
     @staticmethod
     def _gaussian_log_prob(mean: torch.Tensor, std: torch.Tensor, action: torch.Tensor) -> torch.Tensor:

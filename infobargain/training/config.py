@@ -23,6 +23,7 @@ else:  # pragma: no cover
 from infobargain.game.config import GAME_PARAMETERS, EnvConfig
 
 ALGORITHMS = ("mappo", "qlearning", "sb3", "ibr", "rllib")
+CRITICS = ("centralised", "independent")
 
 TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_size": 21}
 """Where a run config deliberately departs from the env's defaults (``infobargain.game.config``): players
@@ -69,10 +70,13 @@ class MappoSection:
     """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
     Training every subgame directly is what lets self-play find subgame-perfect play, not just some
     equilibrium outcome; evaluation always starts in round 0."""
-    accept_bonus: float = 0.002
-    """Training only: added to a responder's return when it accepts, so that learning breaks indifference
-    towards acceptance as the exact SPE does (responders accept when indifferent); keep it well below the
-    payoff differences that matter (e.g. 1e-3)."""
+    critic: str = "centralised"
+    """``"centralised"``: each player's value network sees both players' observations of the game (MAPPO);
+    ``"independent"``: only its own (independent PPO). Policies always act on their own observation."""
+    accept_bonus: float = 0.0
+    """Training only, off by default: added to a responder's return when it accepts, so that learning breaks
+    indifference towards acceptance as the exact SPE does (responders accept when indifferent). It biases
+    outcomes; keep it well below the payoff differences that matter (e.g. 1e-3)."""
     subgame_curriculum: float = 0.0
     """Fraction of training over which subgame starts reach back from the last round to round 0 (0: off)."""
 
@@ -245,6 +249,8 @@ class RunConfig:
             raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
             raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
+        if self.mappo.critic not in CRITICS:
+            raise ConfigError(f"mappo.critic: must be one of {CRITICS}, got {self.mappo.critic!r}")
         for key in ("total_steps", "checkpoint_every", "eval_episodes", "threads"):
             if getattr(self.run, key) < 1:
                 raise ConfigError(f"run.{key}: must be >= 1")

@@ -41,15 +41,8 @@ from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
 from infobargain.training.config import QLearningSection, RunConfig
-from infobargain.training.mappo import (
-    ROLES,
-    outcome_metrics,
-    random_offers,
-    subgame_starts,
-    training_device,
-    update_seed,
-)
 from infobargain.training.rundir import RunDirectory, progress
 
 MASKED = -1e9
@@ -203,13 +196,6 @@ def polyak(averaged: ActorCritic, network: ActorCritic, rate: float) -> None:
             kept.lerp_(new, rate)
 
 
-def reset_envs(envs: VectorBargainingEnv, settings: QLearningSection, rng: np.random.Generator, seed: int) -> None:
-    """Start every game: in round 0, or in a drawn subgame (half of those with a random offer on the table)."""
-    starts = subgame_starts(rng, envs, settings.subgame_starts, 0.0, 0.0)
-    offers, with_offer = random_offers(rng, envs, (starts > 0) & (rng.random(envs.num_envs) < 0.5))
-    envs.reset(seed=seed, start_rounds=starts, start_offers=offers, with_offer=with_offer)
-
-
 def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -> dict[str, Path]:
     """Train both players by self-play Q-learning; returns the saved players' paths (the averaged networks)."""
     torch.set_num_threads(config.run.threads)
@@ -239,7 +225,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         while step < total:
             current = update_seed(seed, update)
             rng = np.random.default_rng(current)
-            reset_envs(envs, settings, rng, current)
+            reset_in_subgames(envs, rng, current, settings.subgame_starts)
             steps, outcome = play_episodes(envs, averaged, rng, settings.exploration, settings.first_exploration)
             data = q_targets(steps, outcome["payoffs"], averaged, settings.accept_bonus)
             learning_rate = settings.learning_rate * max(0.0, 1.0 - step / total)

@@ -51,7 +51,9 @@ class ActorCritic(nn.Module):
 
     def _mlp(self, inputs: int, outputs: int, gain: float) -> nn.Sequential:
         width, layer = self.hidden_size, ACTIVATIONS[self.activation]
-        return nn.Sequential(_layer(inputs, width), layer(), _layer(width, width), layer(), _layer(width, outputs, gain))
+        return nn.Sequential(
+            _layer(inputs, width), layer(), _layer(width, width), layer(), _layer(width, outputs, gain)
+        )
 
     def value(self, critic_input: torch.Tensor) -> torch.Tensor:
         """The value estimate from the critic's input (the observation, or more for a centralised critic)."""

@@ -58,7 +58,12 @@ def register(commands: Any) -> None:
     parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)}")
     parser.add_argument("--episodes", type=int, default=8, help="episodes per row (expected mode)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=200_000, help="training steps per task and game (trained players)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="training decisions per task and game (trained players; default: 100,000 per round of the protocol)",
+    )
     parser.add_argument(
         "--offer-space", choices=OFFER_SPACES, default="frontier", help="signaling tasks (pies: frontier)"
     )

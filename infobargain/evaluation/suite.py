@@ -186,8 +186,19 @@ TASK_NAMES = tuple(task.name for task in TASKS)
 PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec]]
 
 
-def trained_players(total_steps: int, seed: int, run_dir: Path | None = None) -> PlayerSource:
-    """Players trained by self-play for each task and game (``infobargain.training.api.train_players``)."""
+STEPS_PER_ROUND = 100_000
+"""Default training budget of the suite's self-play players: decisions per round of the task's protocol (learning
+a T-round protocol backs values up through T rounds, so the work grows with T)."""
+
+
+def task_steps(task: Task, total_steps: int | None) -> int:
+    """The training budget for ``task``: ``total_steps`` when given, else :data:`STEPS_PER_ROUND` per round."""
+    return total_steps if total_steps is not None else STEPS_PER_ROUND * task.max_rounds
+
+
+def trained_players(total_steps: int | None, seed: int, run_dir: Path | None = None) -> PlayerSource:
+    """Players trained by self-play for each task and game (``infobargain.training.api.train_players``, its
+    default algorithm), for :func:`task_steps` decisions."""
     try:
         from infobargain.training.api import train_players
     except ImportError as error:
@@ -198,7 +209,7 @@ def trained_players(total_steps: int, seed: int, run_dir: Path | None = None) ->
 
     def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec]:
         where = None if run_dir is None else Path(run_dir) / f"{task.name}-{game}"
-        paths = train_players(env_kwargs, total_steps=total_steps, seed=seed, run_dir=where)
+        paths = train_players(env_kwargs, total_steps=task_steps(task, total_steps), seed=seed, run_dir=where)
         return Path(paths["sender"]), Path(paths["receiver"])
 
     return source
@@ -349,22 +360,24 @@ def run_suite(
     seed: int = 0,
     offer_space: str = "frontier",
     grid_size: int = 21,
-    total_steps: int = 200_000,
+    total_steps: int | None = None,
     exploitability: bool = True,
     paper_results: str | Path | None = None,
     run_dir: Path | None = None,
     workers: int | None = None,
 ) -> dict[str, Any]:
     """Run the paper's tasks with ``players`` (sender, receiver), or with self-play agents trained by the library
-    for ``total_steps`` steps per task and game when ``players`` is ``None``. Returns the suite document."""
+    for ``total_steps`` decisions per task and game (default: :data:`STEPS_PER_ROUND` per round of the task's
+    protocol) when ``players`` is ``None``. Returns the suite document."""
     started = time.perf_counter()
-    chosen = list(TASKS) if tasks is None else [task for task in TASKS if task.name in tasks]
-    unknown = sorted(set(tasks or ()) - set(TASK_NAMES))
-    if unknown:
-        raise ValueError(f"tasks: unknown {', '.join(unknown)} (known: {', '.join(TASK_NAMES)})")
+    chosen = _chosen_tasks(tasks)
     if players is None:
         source = trained_players(total_steps, seed, run_dir)
-        described = f"self-play agents trained by infobargain.training.api.train_players, {total_steps} steps per task and game, seed {seed}"
+        budget = f"{total_steps} steps" if total_steps is not None else f"{STEPS_PER_ROUND} steps per round"
+        described = (
+            f"self-play agents trained by infobargain.training.api.train_players, {budget} per task and game, "
+            f"seed {seed}"
+        )
     else:
         source = fixed_players(*players)
         described = f"sender {player_name(players[0])}, receiver {player_name(players[1])}"
@@ -375,43 +388,30 @@ def run_suite(
         rows_paper = paper.load(path)
     else:
         notes.append(f"paper results not found at {path}: the paper column is empty (use --paper-results FILE)")
+    options = {"episodes": episodes, "seed": seed, "workers": workers, "exploitability": exploitability}
     rows: list[dict[str, Any]] = []
     for task in chosen:
         for game in task.games:
             env_kwargs = task.env_kwargs(game, offer_space, grid_size)
             bench = benchmarks(env_kwargs)
             pair = source(task, game, env_kwargs)
-            for first in task.firsts():
-                rows.append(
-                    _row(
-                        task,
-                        game,
-                        first,
-                        bench,
-                        pair,
-                        env_kwargs,
-                        rows_paper,
-                        episodes=episodes,
-                        seed=seed,
-                        workers=workers,
-                        exploitability=exploitability,
-                    )
-                )
-    commit = paper.source_commit(path) if rows_paper else None
+            rows += [_row(task, game, first, bench, pair, env_kwargs, rows_paper, **options) for first in task.firsts()]
     return {
         "suite": "Lin et al. (arXiv 2506.05876) task grid",
         "players": described,
         "budget": {
             "episodes_per_row": episodes,
             "realization": "expected",
-            "training_steps_per_task": total_steps if players is None else None,
+            "training_steps_per_task": {task.name: task_steps(task, total_steps) for task in chosen}
+            if players is None
+            else None,
             "offer_space": f"{offer_space} (pies: frontier)",
             "grid_size": grid_size,
         },
         "paper": {
             "citation": paper.CITATION,
             "source": str(path) if rows_paper else None,
-            "source_commit": commit,
+            "source_commit": paper.source_commit(path) if rows_paper else None,
             "note": "LLM results (12 runs per task, pooled over the paper's scenarios)",
         },
         "rows": rows,
@@ -420,3 +420,10 @@ def run_suite(
         "elapsed_s": time.perf_counter() - started,
         "cpu_cores": os.cpu_count(),
     }
+
+
+def _chosen_tasks(names: Sequence[str] | None) -> list[Task]:
+    unknown = sorted(set(names or ()) - set(TASK_NAMES))
+    if unknown:
+        raise ValueError(f"tasks: unknown {', '.join(unknown)} (known: {', '.join(TASK_NAMES)})")
+    return list(TASKS) if names is None else [task for task in TASKS if task.name in names]

@@ -37,6 +37,14 @@ def _paper_cell(entry: Mapping[str, Any] | None) -> str:
     return _pair(entry)
 
 
+def _training_budget(steps: Mapping[str, int] | int | None) -> str:
+    if not steps:
+        return ""
+    if isinstance(steps, Mapping):
+        return "; training decisions per game: " + ", ".join(f"{task} {n:,}" for task, n in steps.items())
+    return f", {steps} training steps per task and game"
+
+
 def render_suite_markdown(result: Mapping[str, Any]) -> str:
     """The suite's table, the mean absolute errors against the exact SPE and the paper's per-model figures."""
     summary = result["mae_vs_spe"]
@@ -48,11 +56,7 @@ def render_suite_markdown(result: Mapping[str, Any]) -> str:
         "",
         f"Players: {result['players']}. Budget: {budget['episodes_per_row']} episodes per row, "
         f"{budget['realization']} mode"
-        + (
-            f", {budget['training_steps_per_task']} training steps per task and game"
-            if budget["training_steps_per_task"]
-            else ""
-        )
+        + _training_budget(budget["training_steps_per_task"])
         + f"; offers: {budget['offer_space']}, grid size {budget['grid_size']}. "
         f"Ran in {result['elapsed_s']:.1f} s ({result['cpu_cores']} CPU cores).",
         "",

@@ -50,8 +50,9 @@ def critic_inputs(envs: VectorBargainingEnv, role: int, centralised: bool) -> ND
 def build_networks(envs: VectorBargainingEnv, settings: MappoSection, device: torch.device) -> list[ActorCritic]:
     critic_size = envs.observation_size * (2 if settings.critic == "centralised" else 1)
     return [
-        ActorCritic(envs.observation_size, envs.n_actions, envs.discrete, settings.hidden_size, critic_size=critic_size)
-        .to(device)
+        ActorCritic(
+            envs.observation_size, envs.n_actions, envs.discrete, settings.hidden_size, critic_size=critic_size
+        ).to(device)
         for _ in ROLES
     ]
 

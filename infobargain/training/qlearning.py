@@ -214,7 +214,9 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     update, step = 0, 0
     checkpoint = run.load_checkpoint()
     if checkpoint is not None:
-        for modules, saved in zip((networks, averaged, optimizers), ("networks", "averaged", "optimizers"), strict=True):
+        for modules, saved in zip(
+            (networks, averaged, optimizers), ("networks", "averaged", "optimizers"), strict=True
+        ):
             for module, state in zip(modules, checkpoint[saved], strict=True):
                 module.load_state_dict(state)
         update, step = checkpoint["update"], checkpoint["step"]

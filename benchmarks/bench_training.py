@@ -2,20 +2,22 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_training.py [--only mappo,sb3,ibr] [--protocols ultimatum,alternating]
-        [--mappo-steps 400000] [--sb3-steps 24576] [--ibr-steps 49152] [--ibr-rounds 4] [--seed 0]
+    .venv/bin/python benchmarks/bench_training.py [--only mappo,qlearning,sb3,ibr] [--protocols ultimatum,alternating]
+        [--mappo-steps 400000] [--qlearning-steps 1200000] [--sb3-steps 24576] [--ibr-steps 49152] [--ibr-rounds 4] [--seed 0]
 
 Game: the paper instance (``pure_math``), frontier offers (``grid_size`` 21), coin-flip first proposer (one run
 learns both first proposers), ``ultimatum`` and ``alternating`` (``break_off`` 0.1, ``max_rounds`` 10).
 Target: the greedy players' exact expected outcome (one expected-mode episode per first proposer) within 0.02 of
 the exact SPE of the game the env plays (the discretised one; the continuous SPE is printed beside it), for both
-first proposers: both payoffs for self-play (mappo, ibr), the learner's own payoff for sb3 (a learner facing the
+first proposers: both payoffs for self-play (mappo, qlearning, ibr), the learner's own payoff for sb3 (a learner facing the
 exact SPE player may break its indifferences differently, e.g. reject an offer worth exactly its disagreement
 value). The table also shows from which step the target held for good.
 
 - **mappo**: the library's multi-agent PPO (``run_training`` with ``run.algorithm = "mappo"``); the greedy outcome
   of every checkpoint is computed afterwards with ``mappo.greedy_outcome``, its time is the run's ``wall_time``
   at that step. Steps are decisions of both players.
+- **qlearning**: the library's self-play Q-learning (``run.algorithm = "qlearning"``), traced the same way from
+  its averaged networks (the ones it saves as players).
 - **sb3**: MaskablePPO learning one side against the exact-SPE opponent; steps are the learner's decisions.
 - **ibr**: iterated best response (MaskablePPO, ``--ibr-rounds`` rounds, starting against a random player);
   steps are both learners' decisions; only rows where both sides have trained count.
@@ -133,8 +135,12 @@ def train(config: RunConfig, run_dir: Path) -> float:
     return time.perf_counter() - started
 
 
-def mappo_trace(config: RunConfig, run_dir: Path) -> Trace:
-    """Train, then replay every numbered checkpoint greedily."""
+PLAYED_NETWORKS = {"mappo": "networks", "qlearning": "averaged"}
+"""The checkpoint entry holding the networks a run's saved players are made of."""
+
+
+def checkpoint_trace(config: RunConfig, run_dir: Path) -> Trace:
+    """Train (mappo or qlearning), then replay every numbered checkpoint greedily."""
     config.run.checkpoint_every = 5
     trace = Trace(total_seconds=train(config, run_dir))
     wall = {int(float(row["step"])): float(row["wall_time"]) for row in read_rows(run_dir)}
@@ -142,7 +148,7 @@ def mappo_trace(config: RunConfig, run_dir: Path) -> Trace:
     networks = [load_torch_player(run_dir / "players" / f"{role}.pt", env, role).module for role in ROLES]
     for path in sorted((run_dir / "checkpoints").glob("step_*.pt")):
         state = torch.load(path, weights_only=False)
-        for network, saved in zip(networks, state["networks"], strict=True):
+        for network, saved in zip(networks, state[PLAYED_NETWORKS[config.run.algorithm]], strict=True):
             network.load_state_dict(saved)
         trace.steps.append(int(state["step"]))
         trace.seconds.append(wall[int(state["step"])])
@@ -200,7 +206,7 @@ def print_table(rows: list[Row], seed: int) -> None:
             f"{final_dev:>11.3f}  {pair(final) if final is not None else '-'}"
         )
     print(
-        f"\ntolerance {TOLERANCE} for both first proposers: both payoffs for mappo and ibr, the learner's own for sb3 "
+        f"\ntolerance {TOLERANCE} for both first proposers: both payoffs for mappo, qlearning and ibr, the learner's own for sb3 "
         f"(its opponent is the exact SPE player); 'stays from': the step after which every check stayed within; "
         f"'run s': the whole run (setup and full budget); seed {seed}"
     )
@@ -221,9 +227,10 @@ def print_table(rows: list[Row], seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", default="mappo,sb3,ibr", help="comma-separated: mappo, sb3, ibr")
+    parser.add_argument("--only", default="mappo,qlearning,sb3,ibr", help="comma-separated: mappo, qlearning, sb3, ibr")
     parser.add_argument("--protocols", default="ultimatum,alternating")
     parser.add_argument("--mappo-steps", type=int, default=400_000, help="decisions of both players")
+    parser.add_argument("--qlearning-steps", type=int, default=1_200_000, help="decisions of both players")
     parser.add_argument("--sb3-steps", type=int, default=24_576, help="learner decisions per side")
     parser.add_argument("--ibr-steps", type=int, default=49_152, help="decisions over all phases")
     parser.add_argument("--ibr-rounds", type=int, default=4)
@@ -235,10 +242,12 @@ def main() -> None:
         folder = Path(scratch)
         for protocol in args.protocols.split(","):
             targets = spe_targets({**RunConfig().env, **PROTOCOLS[protocol]})
-            if "mappo" in wanted:
-                config = config_for("mappo", protocol, args.mappo_steps, args.seed)
-                rows.append(Row("mappo", protocol, mappo_trace(config, folder / f"mappo-{protocol}"), targets))
-                print(f"[done] mappo {protocol}", flush=True)
+            for algorithm, steps in (("mappo", args.mappo_steps), ("qlearning", args.qlearning_steps)):
+                if algorithm in wanted:
+                    config = config_for(algorithm, protocol, steps, args.seed)
+                    trace = checkpoint_trace(config, folder / f"{algorithm}-{protocol}")
+                    rows.append(Row(algorithm, protocol, trace, targets))
+                    print(f"[done] {algorithm} {protocol}", flush=True)
             if "sb3" in wanted:
                 for learner in ROLES:
                     config = config_for("sb3", protocol, args.sb3_steps, args.seed)

@@ -85,7 +85,9 @@ class MappoSection:
 class QLearningSection:
     """Self-play Q-learning (:mod:`infobargain.training.qlearning`); discrete offer spaces only."""
 
-    num_envs: int = 1024
+    num_envs: int = 512
+    """Games per update; fewer games mean more updates for the same decisions (values back up one round per
+    few updates)."""
     learning_rate: float = 1e-3
     """Adam's step size; it decays linearly to 0 over the run."""
     update_epochs: int = 4

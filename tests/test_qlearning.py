@@ -36,9 +36,9 @@ def untrained(envs: VectorBargainingEnv) -> list[qlearning.ActorCritic]:
     return [qlearning.ActorCritic(envs.observation_size, envs.n_actions, True, 16) for _ in range(2)]
 
 
-def test_targets_are_payoffs_in_the_decision_round_plus_the_bonus_for_accepting() -> None:
-    """Ultimatum: the responder's target is the offer it accepts (plus the bonus) or the disagreement payoff;
-    the proposer's is what its offer earned, since it never decides again."""
+def test_targets_are_payoffs_in_the_decision_round() -> None:
+    """Ultimatum: the responder's target is the offer it accepts or the disagreement payoff (the tie-break bonus
+    never enters a target); the proposer's is what its offer earned, since it never decides again."""
     envs = VectorBargainingEnv(200, autoreset=False, protocol="ultimatum", grid_size=5)
     networks = untrained(envs)
     rng = np.random.default_rng(0)
@@ -52,7 +52,24 @@ def test_targets_are_payoffs_in_the_decision_round_plus_the_bonus_for_accepting(
     data = qlearning.q_targets(steps, outcome["payoffs"], networks, accept_bonus=0.01)
     # Every reply explored, so no proposal keeps a target; every response does.
     assert len(data[0][2]) == 0
-    np.testing.assert_allclose(data[1][2], np.where(accepted, payoffs[:, 1] + 0.01, envs.d[1]), atol=1e-6)
+    np.testing.assert_allclose(data[1][2], np.where(accepted, payoffs[:, 1], envs.d[1]), atol=1e-6)
+
+
+def test_the_tie_break_accepts_within_the_bonus_and_the_saved_player_keeps_it() -> None:
+    envs = VectorBargainingEnv(4, autoreset=False, protocol="ultimatum", grid_size=5)
+    network = untrained(envs)[1]
+    with torch.no_grad():
+        network.actor[-1].weight.zero_()
+        network.actor[-1].bias.copy_(torch.linspace(0.0, 0.01, envs.n_actions))  # accept (index 0) valued least
+    envs.reset(seed=0, start_offers=np.full(4, FIRST_OFFER), with_offer=np.ones(4, dtype=bool))
+    observations, masks = envs.observe(1).astype(np.float32), envs.action_masks()
+    value, chosen = qlearning.greedy(network, observations, masks, accept_bonus=0.02)
+    assert (chosen == ACCEPT).all() and np.allclose(value, 0.0)  # the plain estimate, not the bonus
+    _, chosen = qlearning.greedy(network, observations, masks, accept_bonus=0.001)  # reject is 0.01 / 6 better
+    assert (chosen != ACCEPT).all()
+    player = qlearning.with_tie_break(network, 0.02)
+    logits = player.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), -1e9)
+    assert (logits.argmax(-1).numpy() == ACCEPT).all()
 
 
 def test_a_later_decision_is_valued_in_its_own_round() -> None:

@@ -70,8 +70,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--grid-size",
         type=int,
-        default=21,
-        help="offers per frontier (21: discretised SPEs within ~0.01 of the continuous ones on the signaling tasks)",
+        default=25,
+        help="offers per frontier (25: every task's discretised SPE within 0.014 of the continuous one)",
     )
     parser.add_argument(
         "--paper-results", metavar="FILE", help="paper_llm_results.csv (default: <repo>/../shared/data/)"

@@ -186,6 +186,11 @@ TASK_NAMES = tuple(task.name for task in TASKS)
 PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec]]
 
 
+DEFAULT_GRID = 25
+"""Offers per frontier. With 25 the SPE of every alternating-offers task as played is within 0.014 of the
+continuous SPE (21 left the unbounded pie 0.06 away), and no responder of that SPE prefers rejecting an offer by
+less than 0.0028, above ``qlearning.accept_bonus``."""
+
 STEPS_PER_ROUND = 100_000
 """Default training budget of the suite's self-play players: decisions per round of the task's protocol (learning
 a T-round protocol backs values up through T rounds, so the work grows with T)."""
@@ -359,7 +364,7 @@ def run_suite(
     episodes: int = 8,
     seed: int = 0,
     offer_space: str = "frontier",
-    grid_size: int = 21,
+    grid_size: int = DEFAULT_GRID,
     total_steps: int | None = None,
     exploitability: bool = True,
     paper_results: str | Path | None = None,

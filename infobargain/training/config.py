@@ -104,9 +104,10 @@ class QLearningSection:
     target_rate: float = 0.1
     """Polyak rate of the averaged network that acts and supplies bootstrap targets (1: no averaging)."""
     accept_bonus: float = 0.002
-    """Added to a responder's target when it accepts: the tie-break of subgame perfection (responders accept
-    when indifferent), which a learner cannot otherwise read off estimates; keep it below the payoff steps
-    between neighbouring offers (0: off)."""
+    """The tie-break of subgame perfection (responders accept when indifferent), which a learner cannot read off
+    estimates that are never exactly equal: a responder accepts when accepting is estimated within this much of
+    its best alternative (values themselves stay unbiased). Keep it below the smallest payoff difference a
+    responder should act on (0: off; see the README)."""
 
 
 @dataclass

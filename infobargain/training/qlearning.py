@@ -17,10 +17,12 @@ on :class:`~infobargain.envs.vector.VectorBargainingEnv`. Read top to bottom:
    the averaged copy (Polyak, ``target_rate``) then moves towards it. Acting and bootstrapping with the
    average keeps greedy choices from flickering between nearly equal actions.
 
-Training uses only the rules and the rewards, never the exact solver. The one option that biases outcomes is
-``accept_bonus``, the tie-break of subgame perfection (see :class:`~infobargain.training.config.QLearningSection`).
-The saved players are the averaged networks as :class:`~infobargain.agents.networks.ActorCritic` modules whose
-policy head outputs the Q-values, so they load and play greedily like the PPO players.
+Training uses only the rules and the rewards, never the exact solver. The one option that selects among outcomes
+is ``accept_bonus``, the tie-break of subgame perfection: greedy choices accept when accepting is estimated within
+``accept_bonus`` of the best alternative, while values stay unbiased (see
+:class:`~infobargain.training.config.QLearningSection`). The saved players are the averaged networks as
+:class:`~infobargain.agents.networks.ActorCritic` modules whose policy head outputs the Q-values (the accept output
+shifted by the tie-break), so they load and play greedily like the PPO players.
 
 Reproducibility: update ``k`` seeds everything it draws from ``(seed, k)`` alone, so a resumed run continues
 exactly as the uninterrupted run would.
@@ -65,11 +67,21 @@ class Step:
     """Survival probability times discounting since the start: what one unit of this round's payoff is worth."""
 
 
-def best_values(network: ActorCritic, observations: NDArray[np.float32], masks: NDArray[np.bool_]) -> torch.Tensor:
-    """``(max Q, argmax Q)`` over legal actions, without gradients."""
+def greedy(
+    network: ActorCritic, observations: NDArray[np.float32], masks: NDArray[np.bool_], accept_bonus: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The greedy legal action and its value, without gradients.
+
+    Accepting wins ties within ``accept_bonus`` (the tie-break of subgame perfection); the value returned is the
+    chosen action's plain estimate, so the tie-break never leaks into the values that earlier decisions back up.
+    """
     with torch.no_grad():
         q = network.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), MASKED)
-    return q.max(dim=-1)
+        preferred = q.clone()
+        preferred[:, ACCEPT] += accept_bonus
+        chosen = preferred.argmax(dim=-1)
+        value = q.gather(1, chosen[:, None]).squeeze(1)
+    return value.double().numpy(), chosen.numpy()
 
 
 # 1. rollout
@@ -81,6 +93,7 @@ def play_episodes(
     rng: np.random.Generator,
     exploration: float = 0.0,
     first_exploration: float = 0.0,
+    accept_bonus: float = 0.0,
 ) -> tuple[list[Step], dict[str, NDArray[np.float64]]]:
     """Play one episode in every game, epsilon-greedy; returns the steps and per-game outcome arrays."""
     steps: list[Step] = []
@@ -95,7 +108,7 @@ def play_episodes(
         for role, network in enumerate(averaged):
             mine = np.flatnonzero(live & (acting == role))
             if len(mine):
-                actions[mine] = best_values(network, observations[mine], masks[mine]).indices.numpy()
+                actions[mine] = greedy(network, observations[mine], masks[mine], accept_bonus)[1]
         rate = first_exploration if not steps else exploration
         explored = live & (rng.random(envs.num_envs) < rate)
         random_legal = (rng.random(masks.shape) * masks).argmax(axis=1)
@@ -144,10 +157,9 @@ def q_targets(
             for role, network in enumerate(averaged):
                 mine = np.flatnonzero(again.live & (again.acting == role))
                 if len(mine):
-                    later[mine] = best_values(network, again.observations[mine], again.masks[mine]).values.numpy()
+                    later[mine] = greedy(network, again.observations[mine], again.masks[mine], accept_bonus)[0]
             bootstrapped = (again.banked - step.banked + again.scale * later) / step.scale
             target = np.where(again.live, bootstrapped, target)
-        target = target + accept_bonus * (step.actions == ACCEPT)
         for role in range(2):
             mine = valid & (step.acting == role)
             collected[role].append((step.observations[mine], step.actions[mine], target[mine]))
@@ -228,7 +240,9 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             current = update_seed(seed, update)
             rng = np.random.default_rng(current)
             reset_in_subgames(envs, rng, current, settings.subgame_starts)
-            steps, outcome = play_episodes(envs, averaged, rng, settings.exploration, settings.first_exploration)
+            steps, outcome = play_episodes(
+                envs, averaged, rng, settings.exploration, settings.first_exploration, settings.accept_bonus
+            )
             data = q_targets(steps, outcome["payoffs"], averaged, settings.accept_bonus)
             learning_rate = settings.learning_rate * max(0.0, 1.0 - step / total)
             metrics: dict[str, float] = {"learning_rate": learning_rate}
@@ -257,5 +271,14 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     paths = {}
     for network, name in zip(averaged, ROLES, strict=True):
         paths[name] = run.players / f"{name}.pt"
-        save_torch_player(network, paths[name])
+        save_torch_player(with_tie_break(network, settings.accept_bonus), paths[name])
     return paths
+
+
+def with_tie_break(network: ActorCritic, accept_bonus: float) -> ActorCritic:
+    """A copy whose accept output includes the tie-break, so that its plain arg-max (how saved players act)
+    makes the choices :func:`greedy` made in training."""
+    player = copy.deepcopy(network)
+    with torch.no_grad():
+        player.actor[-1].bias[ACCEPT] += accept_bonus
+    return player

@@ -171,3 +171,18 @@ def test_an_unavailable_device_is_refused() -> None:
     with pytest.raises(ValueError, match=r"run\.device"):
         common.training_device("cuda")
     assert common.training_device("auto") == torch.device("cpu")
+
+
+def test_a_centralised_critic_sees_both_observations_and_its_players_load(tmp_path: Path) -> None:
+    config = small_config(500)
+    config.mappo.critic = "centralised"
+    run_training(config, tmp_path / "run", show_progress=False)
+    saved = torch.load(tmp_path / "run" / "players" / "sender.pt", weights_only=False)
+    assert saved["critic_size"] == 2 * saved["observation_size"]
+    assert saved["state_dict"]["critic.0.weight"].shape[1] == 2 * saved["observation_size"]
+    play_saved_players(tmp_path / "run", config)
+
+
+def test_an_unknown_critic_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"mappo\.critic"):
+        small_config(100).override(["mappo.critic=shared"])

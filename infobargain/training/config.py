@@ -70,9 +70,10 @@ class MappoSection:
     """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
     Training every subgame directly is what lets self-play find subgame-perfect play, not just some
     equilibrium outcome; evaluation always starts in round 0."""
-    critic: str = "centralised"
-    """``"centralised"``: each player's value network sees both players' observations of the game (MAPPO);
-    ``"independent"``: only its own (independent PPO). Policies always act on their own observation."""
+    critic: str = "independent"
+    """``"independent"``: each player's value network sees its own observation (independent PPO, the behaviour
+    before this option existed); ``"centralised"``: both players' observations of the game (MAPPO's centralised
+    critic). Policies always act on their own observation. In this fully observed game both see the same state."""
     accept_bonus: float = 0.0
     """Training only, off by default: added to a responder's return when it accepts, so that learning breaks
     indifference towards acceptance as the exact SPE does (responders accept when indifferent). It biases

@@ -134,11 +134,11 @@ class Polygon:
             along = b - a
             t = float(np.dot(p - a, along) / np.dot(along, along))
             return bool(-slack <= t <= 1 + slack and np.abs(a + np.clip(t, 0, 1) * along - p).max() <= slack)
-        return all(
-            _cross(self.vertices[i], self.vertices[j], p)
-            >= -slack * np.linalg.norm(self.vertices[j] - self.vertices[i])
-            for i, j in self.edges()
-        )
+        edges = np.array(self.edges(), dtype=np.int64)
+        starts = self.vertices[edges[:, 0]]
+        along = self.vertices[edges[:, 1]] - starts
+        turns = along[:, 0] * (p[1] - starts[:, 1]) - along[:, 1] * (p[0] - starts[:, 0])
+        return bool(np.all(turns >= -slack * np.hypot(along[:, 0], along[:, 1])))
 
     def clip(self, normal: ArrayLike, offset: float) -> Polygon | None:
         """The part where ``normal · u >= offset`` (``None`` if empty)."""
@@ -158,19 +158,18 @@ class Polygon:
 
     def candidates_above(self, coordinate: int, threshold: float) -> list[Candidate]:
         """Vertices with ``u[coordinate] >= threshold`` and edge crossings of ``u[coordinate] == threshold``."""
-        found: list[Candidate] = []
         values = self.vertices[:, coordinate] - threshold
-        for i, value in enumerate(values):
-            if value >= -self.tolerance:
-                found.append(Candidate(self.vertices[i], i, i))
-        for i, j in self.edges():
-            if (values[i] > self.tolerance and values[j] < -self.tolerance) or (
-                values[i] < -self.tolerance and values[j] > self.tolerance
-            ):
-                t = values[i] / (values[i] - values[j])
-                point = self.vertices[i] + t * (self.vertices[j] - self.vertices[i])
-                point[coordinate] = threshold
-                found.append(Candidate(point, i, j))
+        found = [Candidate(self.vertices[i], int(i), int(i)) for i in np.flatnonzero(values >= -self.tolerance)]
+        edges = np.array(self.edges(), dtype=np.int64).reshape(-1, 2)
+        start, end = values[edges[:, 0]], values[edges[:, 1]]
+        crossing = ((start > self.tolerance) & (end < -self.tolerance)) | (
+            (start < -self.tolerance) & (end > self.tolerance)
+        )
+        for i, j in edges[crossing]:
+            t = values[i] / (values[i] - values[j])
+            point = self.vertices[i] + t * (self.vertices[j] - self.vertices[i])
+            point[coordinate] = threshold
+            found.append(Candidate(point, int(i), int(j)))
         return found
 
     def best_for(self, coordinate: int, other_at_least: float = -np.inf) -> Candidate | None:
@@ -193,8 +192,8 @@ class Polygon:
         """The vertex worst for player ``coordinate``; among ties, the best for the other player."""
         return _worst(self.vertices, coordinate, self.tolerance)
 
-    def pareto_frontier(self) -> NDArray[np.float64]:
-        """Vertices of the Pareto frontier, by increasing sender utility."""
+    def pareto_indices(self) -> list[int]:
+        """Indices of the Pareto frontier's vertices, by increasing sender utility."""
         vertices = self.vertices
         count = len(vertices)
         # Within rounding, a horizontal top edge or a vertical right edge is not Pareto efficient.
@@ -202,10 +201,14 @@ class Polygon:
         right = max(
             np.flatnonzero(vertices[:, 0] >= vertices[:, 0].max() - self.tolerance), key=lambda i: vertices[i, 1]
         )
-        chain = [right]
+        chain = [int(right)]
         while chain[-1] != top:
             chain.append((chain[-1] + 1) % count)
-        return vertices[chain[::-1]].copy()
+        return chain[::-1]
+
+    def pareto_frontier(self) -> NDArray[np.float64]:
+        """Vertices of the Pareto frontier, by increasing sender utility."""
+        return self.vertices[self.pareto_indices()].copy()
 
     def ray_end(self, origin: ArrayLike, direction: ArrayLike) -> NDArray[np.float64]:
         """The farthest point ``origin + λ·direction`` (λ ≥ 0) inside the polygon; ``origin`` must be inside."""
@@ -245,8 +248,8 @@ class Polyline(Polygon):
     def edges(self) -> list[tuple[int, int]]:
         return [(i, i + 1) for i in range(len(self.vertices) - 1)]
 
-    def pareto_frontier(self) -> NDArray[np.float64]:
-        return self.vertices[np.argsort(self.vertices[:, 0], kind="stable")].copy()
+    def pareto_indices(self) -> list[int]:
+        return [int(i) for i in np.argsort(self.vertices[:, 0], kind="stable")]
 
 
 class PointSet:

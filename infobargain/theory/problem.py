@@ -26,7 +26,7 @@ from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
 from infobargain.theory.lp import ObedienceLP, clean_joint, scheme_from_joint
 from infobargain.theory.polygon import PointSet, Polygon, convex_hull_indices
-from infobargain.theory.shadow_vertex import ShadowVertexWalk, WalkError
+from infobargain.theory.shadow_vertex import WalkError, walk_polygon
 
 __all__ = [
     "ROLES",
@@ -218,7 +218,7 @@ def polygon_by_walk(
 ) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
     """Points and joints of the payoff polygon's vertices (possibly with collinear extras), by the shadow-vertex
     walk; raises :class:`~infobargain.theory.shadow_vertex.WalkError` where it cannot run."""
-    joints = [clean_joint(instance, joint) for joint in ShadowVertexWalk(instance, obedience_margin).walk()]
+    joints = [clean_joint(instance, joint) for joint in walk_polygon(instance, obedience_margin)]
     points = [
         np.array(
             [

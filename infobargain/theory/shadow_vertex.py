@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from infobargain.game.instance import Instance
 from infobargain.theory.lp import check_margin
 
-DUAL_TOLERANCE = 1e-11
+DUAL_TOLERANCE = 1e-9
 """A nonbasic variable whose payoff rate ``w·v`` is at most this (times the utility scale) is not improving."""
 PIVOT_TOLERANCE = 1e-9
 """The smallest entering-column entry the ratio test pivots on (times the column's largest entry)."""
@@ -54,17 +54,14 @@ CHECK_EVERY = 32
 """Pivots between checks of the working basis's inverse (kept by rank-one updates in between)."""
 DRIFT_TOLERANCE = 1e-11
 """Largest residual of ``W x_B = [μ0; 0]`` and ``y W = c_B`` (relative) before ``W`` is inverted afresh."""
+PREFERENCE_RATIO = 1e-2
+"""A tied basic column may leave instead of a loose row if its pivot is at least this fraction of the largest."""
 _FULL_TURN = 2 * np.pi
+_ANGLE_TOLERANCE = 1e-12
 
 
 class WalkError(RuntimeError):
     """The walk cannot start here or lost consistency; use the LP-per-direction method instead."""
-
-
-def _bincount2(rows: NDArray[np.int64], width: int, values: NDArray[np.float64], shape: tuple[int, int]) -> NDArray:
-    """``out[rows[i], j] += values[i, j]`` for a ``[len(rows), width]`` array, without ``np.add.at``'s slowness."""
-    index = (rows[:, None] * width + np.arange(width)).ravel()
-    return np.bincount(index, weights=values.ravel(), minlength=shape[0] * shape[1]).reshape(shape)
 
 
 def _invert(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -95,13 +92,16 @@ class ShadowVertexWalk:
     kernels stall for milliseconds on matrices this small.
     """
 
-    def __init__(self, instance: Instance, obedience_margin: float = 0.0) -> None:
+    def __init__(self, instance: Instance, obedience_margin: float = 0.0, *, clockwise: bool = False) -> None:
         check_margin(obedience_margin)
         self.instance = instance
+        self.clockwise = clockwise
         self.n_states, self.n_actions = n_states, n_actions = instance.n_states, instance.n_actions
         utility = instance.receiver_utility
         self.gain = utility[:, :, None] - utility[:, None, :] - obedience_margin  # g[s, a, a']
-        self.costs = np.stack([instance.sender_utility, instance.receiver_utility])  # [objective, s, a]
+        # Clockwise is counter-clockwise on the mirror image U_S ↦ −U_S.
+        sign = -1.0 if clockwise else 1.0
+        self.costs = np.stack([sign * instance.sender_utility, instance.receiver_utility])  # [objective, s, a]
         self.scale = max(1.0, float(np.abs(self.costs).max()), float(np.abs(self.gain).max()))
         self.rows = ~np.eye(n_actions, dtype=bool)  # obedience row (a, a') exists for a ≠ a'
         # Full disclosure maximises U_R: W = I, and every reduced cost u_R(s, a) − max_a' u_R(s, a') is ≤ 0.
@@ -109,13 +109,33 @@ class ShadowVertexWalk:
         self.column_action = np.argmax(utility, axis=1)
         self.tight_from = np.zeros(0, dtype=np.int64)
         self.tight_to = np.zeros(0, dtype=np.int64)
-        self.inverse = np.eye(n_states)
+        self._buffer = np.eye(2 * n_states)  # N lives in its top-left k × k corner, updated in place
+        self._size = n_states
         self._since_check = 0
         self._update_solution()
-        if self._slacks(self.basic)[self.rows].min() < -PRIMAL_TOLERANCE * self.scale:
+        if self._slacks(self.basic[None])[0][self.rows].min() < -PRIMAL_TOLERANCE * self.scale:
             raise WalkError("full disclosure is not obedient by the margin")
 
     # Basis algebra
+
+    @property
+    def inverse(self) -> NDArray[np.float64]:
+        """``N = W⁻¹`` (a view: rows follow the basic columns, columns the working basis's rows)."""
+        return self._buffer[: self._size, : self._size]
+
+    def _resize(self, size: int) -> None:
+        """Make room for a ``size × size`` inverse (amortised doubling: no k × k allocation per pivot)."""
+        if size > len(self._buffer):
+            grown = np.zeros((2 * size, 2 * size))
+            grown[: self._size, : self._size] = self.inverse
+            self._buffer = grown
+        self._size = size
+
+    def _times_inverse(self, left: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``left @ N`` for a few row vectors, one matrix–vector product each (a matrix product here would
+        go to a multithreaded BLAS kernel, which stalls on a busy machine)."""
+        inverse = self.inverse
+        return np.stack([row @ inverse for row in left])
 
     def _matrix(self) -> NDArray[np.float64]:
         """The working basis ``W`` itself."""
@@ -145,18 +165,19 @@ class ShadowVertexWalk:
         basic_costs = self.costs[:, self.column_state, self.column_action]
         for attempt in range(2):
             self.basic = self.inverse[:, : self.n_states] @ self.instance.prior
-            self.duals = basic_costs @ self.inverse  # [objective, row]
+            self.duals = self._times_inverse(basic_costs)  # [objective, row]
             if attempt or self._since_check < CHECK_EVERY:
                 return
             self._since_check = 0
             matrix = self._matrix()
             drift = max(
                 float(np.abs(matrix @ self.basic - self._right_side()).max()),
-                float(np.abs(self.duals @ matrix - basic_costs).max()) / self.scale,
+                max(float(np.abs(row @ matrix - cost).max()) for row, cost in zip(self.duals, basic_costs, strict=True))
+                / self.scale,
             )
             if drift <= DRIFT_TOLERANCE:
                 return
-            self.inverse = _invert(matrix)
+            self.inverse[...] = _invert(matrix)
 
     def _right_side(self) -> NDArray[np.float64]:
         right = np.zeros(len(self.column_state))
@@ -170,9 +191,15 @@ class ShadowVertexWalk:
         return joint
 
     def _slacks(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``[a, a']``: the obedience rows' activities when the basic columns take ``values``."""
-        contributions = values[:, None] * self.gain[self.column_state, self.column_action, :]
-        return _bincount2(self.column_action, self.n_actions, contributions, (self.n_actions, self.n_actions))
+        """``[..., a, a']``: the obedience rows' activities when the basic columns take ``values`` (``[..., k]``)."""
+        n_actions = self.n_actions
+        leading = values.shape[:-1]
+        contributions = values[..., :, None] * self.gain[self.column_state, self.column_action, :]
+        index = (self.column_action * n_actions)[:, None] + np.arange(n_actions)
+        count = int(np.prod(leading))
+        index = (index + n_actions * n_actions * np.arange(count)[:, None, None]).ravel()
+        flat = np.bincount(index, contributions.ravel(), count * n_actions * n_actions)
+        return flat.reshape(*leading, n_actions, n_actions)
 
     def _rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Payoff rates ``v = (dU_S, dU_R)`` of raising each nonbasic variable: ``[2, S, A]`` for the columns
@@ -182,11 +209,10 @@ class ShadowVertexWalk:
         rates = self.costs - self.duals[:, :n_states, None]
         if tight_duals.shape[1]:
             along = self.gain[:, self.tight_from, self.tight_to]  # [s, t]
-            rows = np.repeat(np.arange(n_states), len(self.tight_from))
-            for objective in range(2):
-                spread = (along * tight_duals[objective]).ravel()
-                index = rows * n_actions + np.tile(self.tight_from, n_states)
-                rates[objective] -= np.bincount(index, spread, n_states * n_actions).reshape(n_states, n_actions)
+            index = np.arange(n_states)[:, None] * n_actions + self.tight_from  # [s, t] → flat (s, a)
+            index = (index + n_states * n_actions * np.arange(2)[:, None, None]).ravel()
+            weights = (along * tight_duals[:, None, :]).ravel()
+            rates -= np.bincount(index, weights, 2 * n_states * n_actions).reshape(rates.shape)
         rates[:, self.column_state, self.column_action] = 0.0
         return rates, tight_duals
 
@@ -200,15 +226,15 @@ class ShadowVertexWalk:
             state, action = divmod(index, self.n_actions)
             column = self._entering_column(state, action)
             change = -(self.inverse @ column)
-            slack_change = self._slacks(change)
-            slack_change[action] += self.gain[state, action]
         else:
             change = self.inverse[:, n_states + index].copy()
-            slack_change = self._slacks(change)
+        slacks, slack_change = self._slacks(np.stack([self.basic, change]))
+        if kind == "column":
+            slack_change[action] += self.gain[state, action]
         loose = self.rows.copy()
         loose[self.tight_from, self.tight_to] = False
         # Blocking candidates: basic columns, then loose rows (row-major).
-        values = np.concatenate([self.basic, self._slacks(self.basic)[loose]])
+        values = np.concatenate([self.basic, slacks[loose]])
         rates = np.concatenate([change, slack_change[loose]])
         largest = max(1.0, float(np.abs(rates).max()))
         candidates = np.flatnonzero(rates < -PIVOT_TOLERANCE * largest)
@@ -220,9 +246,13 @@ class ShadowVertexWalk:
         # Harris: the largest step any candidate allows with the slack, then the biggest pivot within it.
         limit = ((clipped + PRIMAL_TOLERANCE * self.scale) / -rates[candidates]).min()
         within = np.flatnonzero(clipped / -rates[candidates] <= limit)
-        chosen = within[np.argmax(-rates[candidates][within])]
-        leaving, step = int(candidates[chosen]), float(clipped[chosen] / -rates[candidates][chosen])
         size = len(self.column_state)
+        pivots = -rates[candidates][within]
+        # Among ties, a basic column leaving keeps W small (a loose row leaving makes it grow), unless its
+        # pivot is much smaller than the best one.
+        columns = (candidates[within] < size) & (pivots >= PREFERENCE_RATIO * pivots.max())
+        chosen = within[np.argmax(np.where(columns, pivots, -np.inf))] if columns.any() else within[np.argmax(pivots)]
+        leaving, step = int(candidates[chosen]), float(clipped[chosen] / -rates[candidates][chosen])
         if leaving < size:
             if kind == "column":
                 self._replace_column(leaving, state, action, -change)
@@ -241,9 +271,9 @@ class ShadowVertexWalk:
     def _replace_column(self, position: int, state: int, action: int, solved: NDArray[np.float64]) -> None:
         """Basic column ``position`` leaves, ``x(state, action)`` takes its place (``solved = N a``)."""
         inverse = self.inverse
-        inverse[position] /= solved[position]
-        others = np.arange(len(solved)) != position
-        inverse[others] -= solved[others, None] * inverse[position]
+        row = inverse[position] / solved[position]
+        np.subtract(inverse, solved[:, None] * row, out=inverse)
+        inverse[position] += row
         self.column_state, self.column_action = self.column_state.copy(), self.column_action.copy()
         self.column_state[position], self.column_action[position] = state, action
 
@@ -252,9 +282,9 @@ class ShadowVertexWalk:
         new_row = self._row_coefficients(np.array([row_from]), np.array([row_to]))[0]
         inverse = self.inverse
         solved = new_row @ inverse
-        inverse[:, position] /= solved[position]
-        others = np.arange(len(solved)) != position
-        inverse[:, others] -= inverse[:, position, None] * solved[others]
+        column = inverse[:, position] / solved[position]
+        np.subtract(inverse, column[:, None] * solved, out=inverse)
+        inverse[:, position] += column
         slot = position - self.n_states
         self.tight_from, self.tight_to = self.tight_from.copy(), self.tight_to.copy()
         self.tight_from[slot], self.tight_to[slot] = row_from, row_to
@@ -268,12 +298,11 @@ class ShadowVertexWalk:
         solved_row = new_row @ inverse
         schur = corner - float(new_row @ solved_column)
         size = len(column)
-        grown = np.empty((size + 1, size + 1))
-        grown[:size, :size] = inverse + np.outer(solved_column, solved_row) / schur
-        grown[:size, size] = -solved_column / schur
-        grown[size, :size] = -solved_row / schur
-        grown[size, size] = 1.0 / schur
-        self.inverse = grown
+        np.add(inverse, solved_column[:, None] * (solved_row / schur), out=inverse)
+        self._resize(size + 1)
+        self._buffer[:size, size] = -solved_column / schur
+        self._buffer[size, :size] = -solved_row / schur
+        self._buffer[size, size] = 1.0 / schur
         self.column_state, self.column_action = (
             np.append(self.column_state, state),
             np.append(self.column_action, action),
@@ -282,15 +311,23 @@ class ShadowVertexWalk:
 
     def _remove(self, position: int, row: int) -> None:
         """Basic column ``position`` leaves and the tight row at W-row ``row`` loosens: ``W`` loses a border."""
-        inverse = self.inverse
-        keep_columns = np.arange(len(inverse)) != position
-        keep_rows = np.arange(len(inverse)) != row
-        self.inverse = inverse[keep_columns][:, keep_rows] - inverse[keep_columns, row, None] * (
-            inverse[position, keep_rows] / inverse[position, row]
-        )
-        self.column_state, self.column_action = self.column_state[keep_columns], self.column_action[keep_columns]
-        slot = row - self.n_states
-        self.tight_from, self.tight_to = np.delete(self.tight_from, slot), np.delete(self.tight_to, slot)
+        last = self._size - 1
+        buffer = self._buffer
+        # Move the leaving basic column and the loosening row to the end, then drop the last row and column.
+        buffer[[position, last], : self._size] = buffer[[last, position], : self._size]
+        buffer[: self._size, [row, last]] = buffer[: self._size, [last, row]]
+        self.column_state, self.column_action = self.column_state.copy(), self.column_action.copy()
+        self.column_state[[position, last]] = self.column_state[[last, position]]
+        self.column_action[[position, last]] = self.column_action[[last, position]]
+        slot, last_slot = row - self.n_states, last - self.n_states
+        self.tight_from, self.tight_to = self.tight_from.copy(), self.tight_to.copy()
+        self.tight_from[[slot, last_slot]] = self.tight_from[[last_slot, slot]]
+        self.tight_to[[slot, last_slot]] = self.tight_to[[last_slot, slot]]
+        kept = buffer[:last, :last]
+        np.subtract(kept, buffer[:last, last, None] * (buffer[last, :last] / buffer[last, last]), out=kept)
+        self._size = last
+        self.column_state, self.column_action = self.column_state[:last], self.column_action[:last]
+        self.tight_from, self.tight_to = self.tight_from[:-1], self.tight_to[:-1]
 
     # The walk
 
@@ -322,7 +359,11 @@ class ShadowVertexWalk:
         return entering, turn
 
     def walk(self, max_pivots: int | None = None) -> list[NDArray[np.float64]]:
-        """Joint distributions at the vertices of ``U``, counter-clockwise from the receiver's best point."""
+        """Joint distributions at the vertices of one half of ``U``: from the receiver's best point (full
+        disclosure, direction ``(0, 1)``) counter-clockwise (clockwise if so built) until the direction
+        points straight down. The bottom face, ``U_R`` at its no-information floor, is where the polytope is
+        most degenerate (every scheme that tells the receiver nothing useful), so neither half walks along
+        it: its two ends are where the halves stop."""
         limit = max_pivots or 50 * (self.n_states * self.n_actions + self.n_actions**2) + 1000
         angle, turned = np.pi / 2, 0.0
         joints = [self.joint()]
@@ -331,9 +372,17 @@ class ShadowVertexWalk:
             if choice is None:
                 return joints
             entering, turn = choice
-            if turned + turn >= _FULL_TURN - 1e-9:
+            if turned + turn >= np.pi - _ANGLE_TOLERANCE:
                 return joints
             angle, turned = angle + turn, turned + turn
             if self._pivot(entering) > 0:
                 joints.append(self.joint())
-        raise WalkError(f"no full turn within {limit} pivots")
+        raise WalkError(f"no half turn within {limit} pivots")
+
+
+def walk_polygon(instance: Instance, obedience_margin: float = 0.0) -> list[NDArray[np.float64]]:
+    """Joint distributions at every vertex of ``U`` (possibly with collinear extras): both half walks."""
+    return [
+        *ShadowVertexWalk(instance, obedience_margin).walk(),
+        *ShadowVertexWalk(instance, obedience_margin, clockwise=True).walk()[1:],
+    ]

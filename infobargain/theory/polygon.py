@@ -17,10 +17,6 @@ GEOMETRY_TOLERANCE = 1e-12
 """Absolute slack, scaled by the polygon's size, below which two quantities count as equal."""
 
 
-def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
-    return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
-
-
 def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY_TOLERANCE) -> list[int]:
     """Indices of the hull vertices of ``points``, counter-clockwise, collinear points and duplicates dropped.
 
@@ -39,26 +35,33 @@ def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY
     if len(kept) <= 2:
         return kept
 
+    xs, ys = points[:, 0].tolist(), points[:, 1].tolist()  # Python floats: the chain is a scalar loop
+
     def chain(indices: list[int]) -> list[int]:
         hull: list[int] = []
         for i in indices:  # exact turns first: a tolerance here could drop a true vertex next to a noisy one
-            while len(hull) >= 2 and _cross(points[hull[-2]], points[hull[-1]], points[i]) <= 0:
+            while len(hull) >= 2:
+                o, a = hull[-2], hull[-1]
+                if (xs[a] - xs[o]) * (ys[i] - ys[o]) - (ys[a] - ys[o]) * (xs[i] - xs[o]) > 0:
+                    break
                 hull.pop()
             hull.append(i)
         return hull
 
     hull = chain(kept)[:-1] + chain(kept[::-1])[:-1]
-    # Then drop vertices within tolerance of the line through their neighbours (rounding noise).
-    changed = True
-    while changed and len(hull) >= 3:
-        changed = False
-        for position, i in enumerate(hull):
-            before, after = points[hull[position - 1]], points[hull[(position + 1) % len(hull)]]
-            span = float(np.linalg.norm(after - before))
-            if abs(_cross(before, after, points[i])) <= slack * max(span, slack):
-                del hull[position]
-                changed = True
-                break
+    # Then drop vertices within tolerance of the line through their neighbours (rounding noise), the first
+    # such vertex at a time.
+    while len(hull) >= 3:
+        ring = points[hull]
+        before, after = np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0)
+        span = np.sqrt(((after - before) ** 2).sum(axis=1))
+        turn = (after[:, 0] - before[:, 0]) * (ring[:, 1] - before[:, 1]) - (after[:, 1] - before[:, 1]) * (
+            ring[:, 0] - before[:, 0]
+        )
+        noisy = np.flatnonzero(np.abs(turn) <= slack * np.maximum(span, slack))
+        if len(noisy) == 0:
+            break
+        del hull[int(noisy[0])]
     if len(hull) >= 3:
         return hull
     # Collinear: the two points farthest apart along the line.

@@ -3,6 +3,12 @@
 Bargaining sets are convex polygons, possibly degenerate (a segment or a single point). Every
 operation here works on the vertex list directly, so results are exact up to floating-point rounding
 and degenerate sets need no special case. Vertices are stored counter-clockwise.
+
+The feasible polygon of a persuasion instance is traced by :mod:`infobargain.theory.shadow_vertex`: the
+shadow-vertex (parametric objective) simplex method (Gass & Saaty 1955; Borgwardt 1987), one basis walked
+from vertex to adjacent vertex, about two pivots per vertex at ``O(k² + S·A)`` each (``k`` the working
+basis's size), so ``O(V·(k² + S·A))`` overall for ``V`` vertices; that module's docstring has the details.
+Queries here are vectorised over the vertices: ``O(V)`` numpy work each, no per-vertex Python loop.
 """
 
 from __future__ import annotations

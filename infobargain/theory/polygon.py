@@ -8,7 +8,7 @@ The feasible polygon of a persuasion instance is traced by :mod:`infobargain.the
 shadow-vertex (parametric objective) simplex method (Gass & Saaty 1955; Borgwardt 1987), one basis walked
 from vertex to adjacent vertex, about two pivots per vertex at ``O(k² + S·A)`` each (``k`` the working
 basis's size), so ``O(V·(k² + S·A))`` overall for ``V`` vertices; that module's docstring has the details.
-Queries here are vectorised over the vertices: ``O(V)`` numpy work each, no per-vertex Python loop.
+Point location and containment are vectorised over the vertices (``O(V)`` numpy work, no Python loop).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The feasible set ``U`` of a persuasion instance is the image of the obedience po
     ``P = {x ≥ 0 : Σ_a x(s, a) = μ0(s) for all s;  Σ_s x(s, a) g(s, a, a') ≥ 0 for all a ≠ a'}``,
     ``g(s, a, a') = u_R(s, a) − u_R(s, a') − ε``,
 
-under the linear map ``x ↦ (U_S(x), U_R(x))`` (THEORY.md §2). Its vertices are the optima of
+under the linear map ``x ↦ (U_S(x), U_R(x))`` (docs/theory.md §2). Its vertices are the optima of
 ``max w(θ)·U(x)``, ``w(θ) = (cos θ, sin θ)``, as θ turns once around the circle. The shadow-vertex
 (parametric objective) simplex method (Gass & Saaty 1955; Borgwardt, *The Simplex Method: A Probabilistic
 Analysis*, Springer 1987, §1.3) follows that family with a single basis: a basis optimal for w(θ) stays

@@ -165,37 +165,43 @@ class Polygon:
                 kept.append(self.vertices[i] + t * (self.vertices[j] - self.vertices[i]))
         return Polygon.hull(kept) if kept else None
 
-    def candidates_above(self, coordinate: int, threshold: float) -> list[Candidate]:
-        """Vertices with ``u[coordinate] >= threshold`` and edge crossings of ``u[coordinate] == threshold``."""
+    def _above(self, coordinate: int, threshold: float) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Points with ``u[coordinate] >= threshold``: the vertices (in order), then the edge crossings of
+        ``u[coordinate] == threshold``; and ``[start, end]`` of each (a vertex has ``start == end``)."""
         values = self.vertices[:, coordinate] - threshold
-        found = [Candidate(self.vertices[i], int(i), int(i)) for i in np.flatnonzero(values >= -self.tolerance)]
+        kept = np.flatnonzero(values >= -self.tolerance)
         edges = np.array(self.edges(), dtype=np.int64).reshape(-1, 2)
         start, end = values[edges[:, 0]], values[edges[:, 1]]
         crossing = ((start > self.tolerance) & (end < -self.tolerance)) | (
             (start < -self.tolerance) & (end > self.tolerance)
         )
-        for i, j in edges[crossing]:
-            t = values[i] / (values[i] - values[j])
-            point = self.vertices[i] + t * (self.vertices[j] - self.vertices[i])
-            point[coordinate] = threshold
-            found.append(Candidate(point, int(i), int(j)))
-        return found
+        ends = edges[crossing]
+        t = values[ends[:, 0]] / (values[ends[:, 0]] - values[ends[:, 1]])
+        crossings = self.vertices[ends[:, 0]] + t[:, None] * (self.vertices[ends[:, 1]] - self.vertices[ends[:, 0]])
+        crossings[:, coordinate] = threshold
+        points = np.concatenate([self.vertices[kept], crossings])
+        return points, np.concatenate([np.stack([kept, kept], axis=1), ends])
+
+    def candidates_above(self, coordinate: int, threshold: float) -> list[Candidate]:
+        """Vertices with ``u[coordinate] >= threshold`` and edge crossings of ``u[coordinate] == threshold``."""
+        points, where = self._above(coordinate, threshold)
+        return [Candidate(point, int(i), int(j)) for point, (i, j) in zip(points, where, strict=True)]
 
     def best_for(self, coordinate: int, other_at_least: float = -np.inf) -> Candidate | None:
         """Lexicographic best point for player ``coordinate`` (0 sender, 1 receiver) given the other gets at least
         ``other_at_least``: maximise own utility, then the other's (so the answer is Pareto efficient).
         ``None`` when no point meets the constraint."""
         other = 1 - coordinate
-        candidates = (
-            self.candidates_above(other, other_at_least)
-            if np.isfinite(other_at_least)
-            else [Candidate(v, i, i) for i, v in enumerate(self.vertices)]
-        )
-        if not candidates:
+        if np.isfinite(other_at_least):
+            points, where = self._above(other, other_at_least)
+        else:
+            points, where = self.vertices, np.repeat(np.arange(len(self.vertices)), 2).reshape(-1, 2)
+        if len(points) == 0:
             return None
-        own_best = max(c.point[coordinate] for c in candidates)
-        ties = [c for c in candidates if c.point[coordinate] >= own_best - self.tolerance]
-        return max(ties, key=lambda c: c.point[other])
+        own = points[:, coordinate]
+        ties = own >= own.max() - self.tolerance
+        chosen = int(np.argmax(np.where(ties, points[:, other], -np.inf)))  # the first of equal bests, as max()
+        return Candidate(points[chosen].copy(), int(where[chosen, 0]), int(where[chosen, 1]))
 
     def worst_for(self, coordinate: int) -> Candidate:
         """The vertex worst for player ``coordinate``; among ties, the best for the other player."""

@@ -66,7 +66,11 @@ class BargainingProblem:
         return np.array(self.disagreement)
 
     def individually_rational(self) -> Polygon | None:
-        """``U ∩ {u ≥ d}``."""
+        """``U ∩ {u ≥ d}`` (computed once: every solution concept starts from it)."""
+        return self._individually_rational
+
+    @cached_property
+    def _individually_rational(self) -> Polygon | None:
         upper = self.feasible.clip((1.0, 0.0), self.disagreement.sender)
         return upper.clip((0.0, 1.0), self.disagreement.receiver) if upper is not None else None
 

@@ -75,11 +75,15 @@ class RunDirectory:
             os.link(self.latest_checkpoint, numbered)
 
     def load_checkpoint(self) -> dict[str, Any] | None:
-        import torch
+        """The latest checkpoint, read with ``weights_only=True`` (a planted file cannot run code)."""
+        from infobargain.agents.learned import read_torch_file
 
         if not self.latest_checkpoint.exists():
             return None
-        return torch.load(self.latest_checkpoint, weights_only=False, map_location="cpu")
+        state = read_torch_file(self.latest_checkpoint, "--resume")
+        if not isinstance(state, dict):
+            raise ValueError(f"--resume: {self.latest_checkpoint} is not a checkpoint")
+        return state
 
     # metrics
 

@@ -73,11 +73,20 @@ class EndpointUnavailable(LLMError):
 
 
 class Secret:
-    """An API key that never shows itself: ``repr`` and ``str`` print ``***``; :meth:`redact` scrubs text."""
+    """An API key that never shows itself: ``repr`` and ``str`` print ``***``; :meth:`redact` scrubs text.
+
+    The key must be printable ASCII without spaces (what an HTTP header carries): anything else, such as the
+    ``\r`` of a key file saved with Windows line endings, raises a ``ValueError`` that does not contain it.
+    """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str | None) -> None:
+        if value and not all("!" <= character <= "~" for character in value):
+            raise ValueError(
+                "llm: the API key contains a control character, a space or a non-ASCII character (e.g. a line "
+                "ending copied from a file); fix the key (it is not shown here)"
+            )
         self._value = value or None
 
     def __bool__(self) -> bool:

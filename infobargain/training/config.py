@@ -9,6 +9,7 @@ Unknown keys are errors, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,8 @@ else:  # pragma: no cover
 from infobargain.game.config import GAME_PARAMETERS, EnvConfig
 
 ALGORITHMS = ("mappo", "sb3", "ibr", "rllib")
+RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
+"""A run name is one folder under ``runs/``: no separator, no ``..``, no hidden folder."""
 
 TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_size": 21}
 """Where a run config deliberately departs from the env's defaults (``infobargain.game.config``): players
@@ -39,6 +42,8 @@ ENV_DEFAULTS: dict[str, Any] = {
 @dataclass
 class RunSection:
     name: str = "run"
+    """The run's folder under ``runs/``: letters, digits, ``.``, ``_`` and ``-``, not starting with ``.`` (so it
+    cannot name a path outside ``runs/``)."""
     seed: int = 0
     algorithm: str = "mappo"
     total_steps: int = 300_000
@@ -213,6 +218,10 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> None:
+        if not RUN_NAME.fullmatch(self.run.name):
+            raise ConfigError(
+                f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {self.run.name!r}"
+            )
         if self.run.algorithm not in ALGORITHMS:
             raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):

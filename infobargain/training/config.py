@@ -50,6 +50,11 @@ class RunSection:
     """Decisions (environment steps) to train for, summed over both players."""
     checkpoint_every: int = 10
     """Checkpoint every this many updates (iterations)."""
+    keep_checkpoints: int = 3
+    """Numbered checkpoints kept: the latest this many (0 keeps all), plus the best by ``best_metric``."""
+    best_metric: str = "learner_payoff"
+    """The metrics column whose highest value marks the best checkpoint (``-NAME``: the lowest; empty: none).
+    Backends that do not log the column (self-play logs no single learner's payoff) keep only the latest."""
     eval_episodes: int = 200
     threads: int = 1
     """Torch threads: 1 avoids the collapse of batched ops on a shared 2-core machine."""
@@ -229,6 +234,8 @@ class RunConfig:
         for key in ("total_steps", "checkpoint_every", "eval_episodes", "threads"):
             if getattr(self.run, key) < 1:
                 raise ConfigError(f"run.{key}: must be >= 1")
+        if self.run.keep_checkpoints < 0:
+            raise ConfigError("run.keep_checkpoints: must be >= 0 (0 keeps every checkpoint)")
         from infobargain.envs.information_bargaining_v0 import raw_env
 
         try:

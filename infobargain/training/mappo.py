@@ -233,12 +233,13 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                 "optimizers": [opt.state_dict() for opt in optimizers],
                 "update": update,
                 "step": step,
+                "wall_time": time.perf_counter() - started,
             },
             step,
         )
 
     total = config.run.total_steps
-    started = time.perf_counter()
+    started = time.perf_counter() - (float(checkpoint.get("wall_time", 0.0)) if checkpoint else 0.0)
     with progress(total, step, "mappo self-play", show_progress) as bar:
         while step < total:
             current = update_seed(seed, update)
@@ -259,6 +260,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                     networks[role], optimizers[role], batch, settings, entropy_coef, shuffle
                 ).items():
                     metrics[f"{name}/{key}"] = value
+            run.ensure_finite({"networks": [net.state_dict() for net in networks]}, step)
             played = sum(len(np.concatenate(d.games)) for d in decisions if d.games)
             step += played
             update += 1

@@ -7,6 +7,7 @@ Training and evaluation are separate layers; this command composes them, so ever
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,13 @@ def default_run_dir(name: str, algorithm: str) -> Path:
     return Path("runs") / f"{name}-{algorithm}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def resume_command(run_dir: Path) -> str | None:
+    """The command that continues the run in ``run_dir`` (None until its configuration is written)."""
+    if not (run_dir / "config.toml").exists():
+        return None
+    return f"infobargain train --run-dir {shlex.quote(str(run_dir))} --resume"
+
+
 def command_train(args: argparse.Namespace) -> int:
     from infobargain.evaluation import evaluate_run
     from infobargain.evaluation.verdict import format_verdict
@@ -108,6 +116,7 @@ def command_train(args: argparse.Namespace) -> int:
     if args.resume and not args.run_dir:
         raise ValueError("--resume: give the run to continue with --run-dir DIR")
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(config.run.name, config.run.algorithm)
+    args.resume_command = lambda: resume_command(run_dir)
     summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
     result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
     print(format_verdict(result["verdict"]))

@@ -5,6 +5,7 @@ saved player (an analytic player's ``.json``, or a trained model)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,33 @@ a list of those, a pool that plays one member per episode. The one definition: e
 POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
 
 
-def _threshold(spec: str) -> float:
+def _threshold(spec: str, env: Any, role: Role) -> float:
+    """The level of ``threshold:T``: a finite number within ``role``'s payoffs in the env's game."""
     try:
-        return float(spec.split(":", 1)[1])
+        level = float(spec.split(":", 1)[1])
     except (IndexError, ValueError):
-        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)") from None
+        level = math.nan
+    if not math.isfinite(level):
+        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)")
+    payoffs = env.unwrapped.problem.feasible.vertices[:, ROLE_INDEX[role]]
+    low, high = float(payoffs.min()), float(payoffs.max())
+    if not low - 1e-9 <= level <= high + 1e-9:
+        raise ValueError(
+            f"policy: {spec!r}: the {role}'s payoffs in this game lie in [{low:.4g}, {high:.4g}]; pick a threshold there"
+        )
+    return level
+
+
+BUILT_IN = ("spe", "bp", "nash", "obedient", "ignore", "random", "human")
+"""The players named by a word alone (``threshold:T``, ``llm:MODEL`` and paths take an argument)."""
+
+
+def check_player_spec(spec: str, flag: str = "policy") -> None:
+    """Raise ``ValueError`` (naming ``flag``) unless ``spec`` is a name :func:`make_policy` knows or an existing
+    path: a cheap check before any work starts, without building the player."""
+    if spec in BUILT_IN or spec.startswith(("threshold:", "llm:")) or Path(spec).exists():
+        return
+    raise ValueError(f"{flag}: unknown player {spec!r} (known: {', '.join(POLICY_NAMES)})")
 
 
 def make_policy(spec: str, env: Any, role: Role) -> Policy:
@@ -57,7 +80,7 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
 
         return LLMPolicy.from_spec(spec, env, role)
     if spec.startswith("threshold"):
-        level = _threshold(spec)
+        level = _threshold(spec, env, role)
         return TargetPolicy(env, role, spec, conceding_down_to(level), lambda problem, me: level)
     path = Path(spec)
     if path.exists():
@@ -72,7 +95,9 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
         try:
             saved = json.loads(path.read_text())
             spec = saved["policy"]
-        except (OSError, ValueError, KeyError, TypeError):
+            if not isinstance(spec, str) or spec.endswith(".json"):  # no chains of saved players, hence no cycles
+                raise TypeError
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             raise ValueError(f'policy: {path} is not a saved player (expected {{"policy": NAME}})') from None
         return make_policy(spec, env, role)
     from infobargain.agents.learned import load_learned

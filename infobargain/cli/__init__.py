@@ -27,6 +27,7 @@ from infobargain.cli.arguments import (
     protocol_from_args,
 )
 from infobargain.game.instance import InstanceError
+from infobargain.game.limits import SIZE_VARIABLE
 
 __all__ = [
     "add_env_arguments",
@@ -56,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "max_size", None) is not None:  # read by the size guards, here and in worker processes
+            os.environ[SIZE_VARIABLE] = str(args.max_size)
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             return int(args.handler(args))

@@ -15,10 +15,12 @@ from infobargain.cli.arguments import (
     env_kwargs_from_args,
     game_from_args,
     name_list,
+    whole_number,
 )
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
+    from infobargain.agents.registry import check_player_spec
     from infobargain.evaluation.crossplay import cross_play
     from infobargain.evaluation.evaluate import evaluate_players
     from infobargain.evaluation.report import write_evaluation
@@ -34,6 +36,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
         "progress": True if args.progress else None,
     }
     extra_players: list[str] = list(name_list(args.cross_play))
+    for name in extra_players:
+        check_player_spec(name, "--cross-play")
     if args.run is not None:
         if args.sender or args.receiver:
             raise ValueError("evaluate: give either --run DIR or --sender and --receiver, not both")
@@ -95,9 +99,11 @@ def register(commands: Any) -> None:
     add_game_arguments(parser)
     add_env_arguments(parser)
     group = parser.add_argument_group("evaluation")
-    group.add_argument("--episodes", type=int, default=200, help="episodes (per first proposer with --both-first)")
-    group.add_argument("--seed", type=int, default=0)
-    group.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")
+    group.add_argument(
+        "--episodes", type=whole_number(1), default=200, help="episodes (per first proposer with --both-first)"
+    )
+    group.add_argument("--seed", type=whole_number(0), default=0)
+    group.add_argument("--workers", type=whole_number(1), default=None, help="rollout processes (default: automatic)")
     group.add_argument("--both-first", action="store_true", help="play the game once with each side proposing first")
     group.add_argument(
         "--exploitability",
@@ -105,9 +111,11 @@ def register(commands: Any) -> None:
         default="auto",
         help="auto: exact on discrete offer spaces; rl: an RL best response (a lower bound; training extra)",
     )
-    group.add_argument("--best-response-steps", type=int, default=100_000, help="training steps of an RL best response")
+    group.add_argument(
+        "--best-response-steps", type=whole_number(1), default=100_000, help="training steps of an RL best response"
+    )
     group.add_argument("--cross-play", metavar="P1,P2,...", help="also play a cross-play matrix with these players")
-    group.add_argument("--cross-play-episodes", type=int, default=20)
+    group.add_argument("--cross-play-episodes", type=whole_number(1), default=20)
     group.add_argument(
         "--out", metavar="DIR", help="output directory (default: the run directory, else runs/evaluate-<timestamp>)"
     )

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from infobargain.cli.arguments import add_env_arguments, add_game_arguments, env_kwargs_from_args, game_from_args
+from infobargain.cli.arguments import (
+    add_env_arguments,
+    add_game_arguments,
+    env_kwargs_from_args,
+    game_from_args,
+    whole_number,
+)
 from infobargain.game.protocol import ROLES, Role
 
 EXAMPLES = """examples:
@@ -44,8 +50,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--receiver", required=True, metavar="PLAYER", help="the receiver (same names)")
     add_game_arguments(parser)
     add_env_arguments(parser)
-    parser.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
-    parser.add_argument("--seed", type=int, default=None, help="seeds episode k's env with SEED + k")
+    parser.add_argument("--episodes", type=whole_number(1), default=1, help="episodes to play (default 1)")
+    parser.add_argument("--seed", type=whole_number(0), default=None, help="seeds episode k's env with SEED + k")
     parser.add_argument("--run-dir", default=None, metavar="DIR", help="write episodes.jsonl and chat transcripts here")
     parser.set_defaults(handler=command_play)
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infobargain.cli.arguments import add_size_argument, instance_file
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
 from infobargain.game.schemes import TIE_BREAKS
 from infobargain.training.config import ALGORITHMS, RunConfig
@@ -19,7 +20,12 @@ from infobargain.training.config import ALGORITHMS, RunConfig
 # Flags that override [env] keys; absent flags leave the config alone.
 ENV_FLAGS: dict[str, dict[str, Any]] = {
     "--scenario": {"dest": "env.game", "help": "named game (sets env.game)"},
-    "--instance": {"dest": "env.game", "metavar": "FILE", "help": "instance JSON file (sets env.game)"},
+    "--instance": {
+        "dest": "env.game",
+        "type": instance_file,
+        "metavar": "FILE",
+        "help": "instance JSON file (sets env.game)",
+    },
     "--protocol": {"choices": PROTOCOLS},
     "--first-proposer": {"choices": FIRST_PROPOSERS},
     "--max-rounds": {"type": int},
@@ -71,6 +77,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--total-steps", dest="run.total_steps", type=int, default=argparse.SUPPRESS)
     parser.add_argument("--name", dest="run.name", default=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_size_argument(parser)
     group = parser.add_argument_group("environment (override the config's [env] table)")
     for flag, spec in ENV_FLAGS.items():
         options = dict(spec)

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from infobargain.game.instance import Instance
+from infobargain.game.limits import check_bargaining_set
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
@@ -239,6 +240,7 @@ def from_instance(
     instance: Instance, tie_break: TieBreak = "sender", obedience_margin: float = 0.0
 ) -> BargainingProblem:
     """The exact bargaining problem of a persuasion instance under a tie-break rule and obedience margin."""
+    check_bargaining_set(instance.n_states, instance.n_actions)  # before the polygon's linear programs
     check_tie_break(tie_break)
     if tie_break == "receiver" and obedience_margin == 0:
         warnings.warn(

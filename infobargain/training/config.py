@@ -9,6 +9,7 @@ Unknown keys are errors, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -150,6 +151,63 @@ class RLlibSection:
     """Stop after this many training iterations in all (0: only ``run.total_steps`` stops the run)."""
 
 
+RANGES: dict[str, tuple[float, float]] = {
+    "run.seed": (0, 2**63 - 1),
+    "run.total_steps": (1, 10**12),
+    "run.checkpoint_every": (1, 10**9),
+    "run.keep_checkpoints": (0, 10**6),
+    "run.eval_episodes": (1, 10**7),
+    "run.threads": (1, 1024),
+    "mappo.num_envs": (1, 10**6),
+    "mappo.learning_rate": (0, 10),
+    "mappo.update_epochs": (1, 10**4),
+    "mappo.minibatches": (1, 10**6),
+    "mappo.clip_coef": (0, 10),
+    "mappo.entropy_coef": (0, 10),
+    "mappo.entropy_final": (0, 10),
+    "mappo.value_coef": (0, 100),
+    "mappo.max_grad_norm": (0, 10**6),
+    "mappo.hidden_size": (1, 16384),
+    "mappo.subgame_starts": (0, 1),
+    "mappo.accept_bonus": (0, 1),
+    "mappo.subgame_curriculum": (0, 1),
+    "sb3.n_envs": (1, 4096),
+    "sb3.learning_rate": (0, 10),
+    "sb3.n_steps": (1, 10**7),
+    "sb3.batch_size": (2, 10**7),
+    "sb3.ent_coef": (0, 10),
+    "sb3.n_epochs": (1, 10**4),
+    "sb3.gamma": (0, 1),
+    "sb3.gae_lambda": (0, 1),
+    "sb3.hidden_size": (1, 16384),
+    "ibr.rounds": (1, 10**4),
+    "rllib.num_env_runners": (0, 10**4),
+    "rllib.num_envs_per_env_runner": (1, 10**5),
+    "rllib.num_cpus_per_env_runner": (0, 1024),
+    "rllib.num_learners": (0, 10**4),
+    "rllib.num_gpus_per_learner": (0, 1024),
+    "rllib.train_batch_size": (1, 10**9),
+    "rllib.minibatch_size": (1, 10**9),
+    "rllib.num_epochs": (1, 10**4),
+    "rllib.learning_rate": (0, 10),
+    "rllib.entropy_coef": (0, 10),
+    "rllib.gamma": (0, 1),
+    "rllib.gae_lambda": (0, 1),
+    "rllib.hidden_size": (1, 16384),
+    "rllib.iterations": (0, 10**9),
+}
+"""Inclusive ``(low, high)`` of every numeric hyper-parameter, checked when a config is loaded or changed (plus
+finiteness; learning rates, ``clip_coef`` and ``max_grad_norm`` must also be above 0)."""
+POSITIVE = frozenset(
+    {"mappo.learning_rate", "mappo.clip_coef", "mappo.max_grad_norm", "sb3.learning_rate", "rllib.learning_rate"}
+)
+CHOICES: dict[str, tuple[str, ...]] = {
+    "sb3.learner": ("sender", "receiver"),
+    "sb3.vec_env": ("dummy", "subproc"),
+    "sb3.algorithm": ("auto", "MaskablePPO", "PPO", "SAC"),
+    "ibr.first_learner": ("sender", "receiver"),
+}
+
 SECTIONS: dict[str, type] = {
     "run": RunSection,
     "mappo": MappoSection,
@@ -193,6 +251,8 @@ class RunConfig:
             raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config: {path} is not valid TOML ({error})") from None
+        except RecursionError:
+            raise ConfigError(f"config: {path} is nested too deeply to be a run config") from None
         return cls.from_dict(data)
 
     def set(self, dotted: str, value: Any) -> None:
@@ -231,14 +291,24 @@ class RunConfig:
             raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
             raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
-        for key in ("total_steps", "checkpoint_every", "eval_episodes", "threads"):
-            if getattr(self.run, key) < 1:
-                raise ConfigError(f"run.{key}: must be >= 1")
-        if self.run.keep_checkpoints < 0:
-            raise ConfigError("run.keep_checkpoints: must be >= 0 (0 keeps every checkpoint)")
-        from infobargain.envs.information_bargaining_v0 import raw_env
+        for dotted, (low, high) in RANGES.items():
+            section, _, key = dotted.partition(".")
+            value = getattr(getattr(self, section), key)
+            above = value > low if dotted in POSITIVE else value >= low
+            if not (math.isfinite(value) and above and value <= high):
+                bound = f"> {low:g}" if dotted in POSITIVE else f">= {low:g}"
+                raise ConfigError(f"{dotted}: must be a finite number {bound} and <= {high:g}, got {value!r}")
+        for dotted, allowed in CHOICES.items():
+            section, _, key = dotted.partition(".")
+            if getattr(getattr(self, section), key) not in allowed:
+                raise ConfigError(
+                    f"{dotted}: must be one of {', '.join(allowed)}, got {getattr(getattr(self, section), key)!r}"
+                )
+        from infobargain.envs.information_bargaining_v0 import raw_env, resolve_game
+        from infobargain.game.limits import check_env_size
 
         try:
+            check_env_size(resolve_game(self.env["game"]), self.env)  # before the env allocates anything
             raw_env(**self.env)
         except (ValueError, TypeError) as error:
             raise ConfigError(f"env: {error}") from None
@@ -262,7 +332,12 @@ def _convert(value: Any, kind: type, name: str) -> Any:
     if not isinstance(value, str) or kind is str:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        if kind is not str and not isinstance(value, kind):
+        wrong_bool = isinstance(value, bool) and kind is not bool  # True is an int to Python, not to a config
+        if (
+            wrong_bool
+            or (kind is not str and not isinstance(value, kind))
+            or (kind is str and not isinstance(value, str))
+        ):
             raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}")
         return value
     try:

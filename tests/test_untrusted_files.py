@@ -9,7 +9,6 @@ import base64
 import io
 import json
 import os
-import pickle
 import zipfile
 from pathlib import Path
 
@@ -171,5 +170,19 @@ def test_a_zip_with_pickled_weights_is_refused(sb3_zip: bytes, tmp_path: Path) -
 
 def _torch_bytes(value: object) -> bytes:
     buffer = io.BytesIO()
-    torch.save(value, buffer, pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    torch.save(value, buffer)
     return buffer.getvalue()
+
+
+def test_saving_a_player_on_a_full_disk_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import infobargain.agents.learned as learned
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(learned.os, "replace", full)
+    with pytest.raises(OSError, match="No space"):
+        save_torch_player(ActorCritic(4, 3, True, 8), tmp_path / "sender.pt")
+    assert list(tmp_path.iterdir()) == []

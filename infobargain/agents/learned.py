@@ -13,6 +13,7 @@ with theory; pass ``greedy=False`` to sample.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +80,26 @@ class TorchPolicy(BoundPolicy):
 
 
 def save_torch_player(module: Any, path: str | Path) -> None:
-    """Save an :class:`ActorCritic` with what is needed to rebuild it."""
+    """Save an :class:`ActorCritic` with what is needed to rebuild it, atomically (a temporary file renamed over
+    ``path``; removed again if writing fails)."""
     import torch
 
-    torch.save(
-        {
-            "format": PLAYER_FORMAT,
-            "observation_size": module.observation_size,
-            "action_size": module.action_size,
-            "discrete": module.discrete,
-            "hidden_size": module.hidden_size,
-            "state_dict": module.state_dict(),
-        },
-        path,
-    )
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    saved = {
+        "format": PLAYER_FORMAT,
+        "observation_size": module.observation_size,
+        "action_size": module.action_size,
+        "discrete": module.discrete,
+        "hidden_size": module.hidden_size,
+        "state_dict": module.state_dict(),
+    }
+    try:
+        torch.save(saved, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def read_torch_file(path: str | Path, what: str) -> Any:

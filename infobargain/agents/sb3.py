@@ -196,11 +196,15 @@ def save_sb3_player(model: Any, path: str | Path, *, role: Role | None = None) -
     if path.suffix != ".zip":
         raise ValueError(f"policy: an SB3 player is saved as a .zip, got {path}")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(model_bytes(model, role))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(model_bytes(model, role))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:  # a full disk or an interrupt leaves no temporary file behind
+        temporary.unlink(missing_ok=True)
+        raise
     return path
 
 

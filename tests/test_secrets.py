@@ -67,3 +67,40 @@ def test_a_crlf_key_never_reaches_output_files_or_the_server(
         if path.is_file():
             assert b"SECRET" not in path.read_bytes(), path
     assert server.requests == []
+
+
+def test_settings_come_from_one_mapping_with_overrides_and_never_show_the_key(tmp_path: Path) -> None:
+    from infobargain.agents.llm import LLMSettings
+
+    environ = {
+        "INFOBARGAIN_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPENAI_API_KEY": SECRET,
+        "INFOBARGAIN_LLM_TIMEOUT": "7.5",
+        "INFOBARGAIN_LLM_RETRIES": "1",
+        "INFOBARGAIN_LLM_REPLY_RETRIES": "0",
+        "INFOBARGAIN_LLM_FALLBACK": "spe",
+        "INFOBARGAIN_LLM_TEMPERATURE": "0.2",
+        "INFOBARGAIN_LLM_MAX_TOKENS": "64",
+        "INFOBARGAIN_LLM_RUN_DIR": str(tmp_path),
+    }
+    settings = LLMSettings.from_environment(environ, reply_retries=3, temperature=None)
+    assert (settings.base_url, settings.timeout, settings.http_retries, settings.reply_retries) == (
+        "http://127.0.0.1:9/v1",
+        7.5,
+        1,
+        3,
+    )
+    assert (settings.fallback, settings.temperature, settings.max_tokens, settings.run_dir) == (
+        "spe",
+        0.2,
+        64,
+        tmp_path,
+    )
+    assert settings.api_key.reveal() == SECRET and "SECRET" not in repr(settings)
+    with pytest.raises(TypeError, match="unknown setting 'base'"):
+        LLMSettings.from_environment(environ, base="x")
+    with pytest.raises(ValueError, match="INFOBARGAIN_LLM_TIMEOUT: must be a finite number"):
+        LLMSettings.from_environment({"INFOBARGAIN_LLM_TIMEOUT": "nan"})
+    with pytest.raises(ValueError, match="API key") as raised:
+        LLMSettings.from_environment({"OPENAI_API_KEY": SECRET + "\r"})
+    assert "SECRET" not in str(raised.value)

@@ -24,21 +24,30 @@ a list of those, a pool that plays one member per episode. The one definition: e
 POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
 
 
-def _threshold(spec: str, env: Any, role: Role) -> float:
-    """The level of ``threshold:T``: a finite number within ``role``'s payoffs in the env's game."""
+def _threshold(spec: str) -> float:
+    """The level of ``threshold:T``: a finite number."""
     try:
         level = float(spec.split(":", 1)[1])
     except (IndexError, ValueError):
         level = math.nan
     if not math.isfinite(level):
         raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)")
-    payoffs = env.unwrapped.problem.feasible.vertices[:, ROLE_INDEX[role]]
-    low, high = float(payoffs.min()), float(payoffs.max())
-    if not low - 1e-9 <= level <= high + 1e-9:
-        raise ValueError(
-            f"policy: {spec!r}: the {role}'s payoffs in this game lie in [{low:.4g}, {high:.4g}]; pick a threshold there"
-        )
     return level
+
+
+def check_reachable_threshold(spec: str, env: Any, role: Role) -> None:
+    """For a user choosing a player for one game: ``threshold:T`` above every payoff a deal can give ``role``
+    never accepts anything, which is almost surely a typo (``threshold:2`` for 0.2). :func:`make_policy` allows
+    it (a fixed threshold may play many games); the command line calls this first."""
+    if not spec.startswith("threshold"):
+        return
+    level = _threshold(spec)
+    best = float(env.unwrapped.problem.feasible.vertices[:, ROLE_INDEX[role]].max())
+    if level > best + 1e-9:
+        raise ValueError(
+            f"policy: {spec!r}: no deal gives the {role} that much in this game (at most {best:.4g}); "
+            "such a player never accepts ('ignore' is that player)"
+        )
 
 
 BUILT_IN = ("spe", "bp", "nash", "obedient", "ignore", "random", "human")
@@ -80,7 +89,7 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
 
         return LLMPolicy.from_spec(spec, env, role)
     if spec.startswith("threshold"):
-        level = _threshold(spec, env, role)
+        level = _threshold(spec)
         return TargetPolicy(env, role, spec, conceding_down_to(level), lambda problem, me: level)
     path = Path(spec)
     if path.exists():

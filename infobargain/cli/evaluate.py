@@ -20,12 +20,14 @@ from infobargain.cli.arguments import (
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
-    from infobargain.agents.registry import check_player_spec
+    from infobargain.agents.registry import check_player_spec, check_reachable_threshold
+    from infobargain.envs.information_bargaining_v0 import raw_env
     from infobargain.evaluation.crossplay import cross_play
     from infobargain.evaluation.evaluate import evaluate_players
     from infobargain.evaluation.report import write_evaluation
     from infobargain.evaluation.runs import evaluate_run
     from infobargain.evaluation.verdict import format_verdict
+    from infobargain.game.protocol import ROLES
 
     options: dict[str, Any] = {
         "episodes": args.episodes,
@@ -56,6 +58,13 @@ def command_evaluate(args: argparse.Namespace) -> int:
             raise ValueError("evaluate: give --run DIR, or both --sender and --receiver")
         game_from_args(args)  # validates --scenario / --instance early, with the usual one-line error
         env_kwargs = {"game": args.instance or args.scenario or "pure_math", **env_kwargs_from_args(args)}
+        thresholds = [
+            (role, spec) for role, spec in zip(ROLES, (args.sender, args.receiver), strict=True) if "threshold" in spec
+        ]
+        if thresholds:  # a threshold no deal reaches is a typo for this game (threshold:2 for 0.2)
+            game = raw_env(**env_kwargs)
+            for role, spec in thresholds:
+                check_reachable_threshold(spec, game, role)
         result = evaluate_players(
             args.sender, args.receiver, env_kwargs, best_response_steps=args.best_response_steps, **options
         )

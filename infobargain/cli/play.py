@@ -115,7 +115,7 @@ def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: boo
 
 def command_play(args: argparse.Namespace) -> int:
     from infobargain.agents.llm import LLMPolicy
-    from infobargain.agents.registry import make_policy
+    from infobargain.agents.registry import check_reachable_threshold, make_policy
     from infobargain.envs.information_bargaining_v0 import env as make_env
 
     if args.episodes < 1:
@@ -123,6 +123,8 @@ def command_play(args: argparse.Namespace) -> int:
     env = make_env(game=game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
     env.reset(seed=args.seed)  # the players read the game from a ready env
     specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
+    for role, spec in specs.items():
+        check_reachable_threshold(spec, env, role)
     players = {role: make_policy(spec, env, role) for role, spec in specs.items()}
     run_dir = Path(args.run_dir) if args.run_dir else None
     if run_dir is not None:

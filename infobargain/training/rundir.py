@@ -88,7 +88,7 @@ class RunLock:
         self._handle: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 - held open: the open file is the lock
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             self._handle.seek(0)
             holder = self._handle.read().strip() or "another process"
             self._handle.close()

@@ -107,10 +107,10 @@ def test_a_crash_between_the_numbered_checkpoint_and_latest_resumes_from_the_num
     path = tmp_path / "crashed"
     original = rundir_module.atomic_write
 
-    def crash_on_latest(target: Path, write: Any) -> None:
+    def crash_on_latest(target: Path, data: bytes) -> None:
         if target.name == "latest.pt" and "step_000000040.pt" in os.listdir(target.parent):
             raise Crash
-        original(target, write)
+        original(target, data)
 
     monkeypatch.setattr(rundir_module, "atomic_write", crash_on_latest)
     with pytest.raises(Crash):

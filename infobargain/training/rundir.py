@@ -40,7 +40,7 @@ import socket
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,13 +60,13 @@ class TrainingDiverged(ValueError):
     """Training produced NaN or infinite values; nothing non-finite was saved."""
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through a temporary file in the same folder, flushed and renamed over it: readers see the
-    old file or the new one, never a mix, and an error (a full disk) removes the temporary file."""
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, flushed and renamed over it: readers
+    see the old file or the new one, never a mix, and an error (a full disk) removes the temporary file."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as handle:
-            write(handle)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -85,23 +85,26 @@ class RunLock:
         import fcntl
 
         self.path = folder / ".lock"
-        self._handle: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 - held open: the open file is the lock
+        handle = open(self.path, "a+")  # noqa: SIM115 - held open: the open file is the lock
         try:
-            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._handle.seek(0)
-            holder = self._handle.read().strip() or "another process"
-            self._handle.close()
-            self._handle = None
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
             raise RunInUseError(
                 f"run directory: {folder} is in use by {holder}; wait for it to finish, stop it, or choose another --run-dir"
             ) from None
+        except OSError as error:  # a file system without locks: say so rather than run unprotected
+            handle.close()
+            raise OSError(error.errno, f"run directory: cannot lock {self.path} ({error.strerror})") from None
         command = " ".join(sys.argv)[:200]
         since = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        self._handle.seek(0)
-        self._handle.truncate()
-        self._handle.write(f"process {os.getpid()} on {socket.gethostname()} since {since} ({command})\n")
-        self._handle.flush()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()} since {since} ({command})\n")
+        handle.flush()
+        self._handle: IO[str] | None = handle
 
     def release(self) -> None:
         if self._handle is not None:
@@ -136,7 +139,7 @@ class RunDirectory:
                 folder.mkdir(parents=True, exist_ok=True)
             self._restart_metrics()
             config_text = config.to_toml().encode()
-            atomic_write(self.path / "config.toml", lambda handle: handle.write(config_text))
+            atomic_write(self.path / "config.toml", config_text)
         except BaseException:
             self._lock.release()
             raise
@@ -194,8 +197,8 @@ class RunDirectory:
         torch.save({**state, "run_step": step}, buffer)
         data = buffer.getvalue()
         self.checkpoints.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.checkpoints / f"step_{step:09d}.pt", lambda handle: handle.write(data))
-        atomic_write(self.latest_checkpoint, lambda handle: handle.write(data))
+        atomic_write(self.checkpoints / f"step_{step:09d}.pt", data)
+        atomic_write(self.latest_checkpoint, data)
         self._retain()
 
     def load_checkpoint(self) -> dict[str, Any] | None:
@@ -291,7 +294,7 @@ class RunDirectory:
         writer.writeheader()
         writer.writerows(rows)
         encoded = text.getvalue().encode()
-        atomic_write(self.metrics_path, lambda handle: handle.write(encoded))
+        atomic_write(self.metrics_path, encoded)
 
     def _score(self, step: int, row: Mapping[str, Any]) -> None:
         name = self.config.run.best_metric

@@ -86,3 +86,12 @@ def test_rllib_env_pre_check_passes_on_every_build() -> None:
     for _ in range(20):
         for make in (example.make_aec, example.make_parallel):
             check_multiagent_environments(make({"protocol": "ultimatum", "grid_size": 5}))
+
+
+@pytest.mark.slow
+def test_torchrl_wrappers_pass_its_checks_and_mappo_trains() -> None:
+    example = load_example("torchrl_mappo", "torchrl")
+    history = example.main(iterations=2, frames_per_batch=128)
+    assert len(history) == 2
+    for returns in history:  # each group's mean episode payoff, its own
+        assert set(returns) == {"sender", "receiver"} and all(np.isfinite(v) for v in returns.values())

@@ -93,7 +93,7 @@ def main(iterations: int = 3, frames_per_batch: int = 256, seed: int = 0) -> lis
     history = []
     for batch in collector:
         with torch.no_grad():
-            for group, loss in losses.items():
+            for loss in losses.values():
                 loss.value_estimator(
                     batch, params=loss.critic_network_params, target_params=loss.target_critic_network_params
                 )

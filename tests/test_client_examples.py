@@ -95,3 +95,10 @@ def test_torchrl_wrappers_pass_its_checks_and_mappo_trains() -> None:
     assert len(history) == 2
     for returns in history:  # each group's mean episode payoff, its own
         assert set(returns) == {"sender", "receiver"} and all(np.isfinite(v) for v in returns.values())
+
+
+def test_openspiel_example_loads_the_game_by_name_and_solves_it_with_cfr() -> None:
+    example = load_example("openspiel_cfr", "pyspiel")
+    figures = example.main(iterations=50)
+    assert abs(figures["spe_nash_conv"]) <= 1e-9
+    assert 0 <= figures["cfr_nash_conv"] < 0.05

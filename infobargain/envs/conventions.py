@@ -42,7 +42,6 @@ from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 OBSERVATION_FORMATS = ("dict", "box", "rllib")
 INFO_FORMATS = ("full", "numeric")
 ILLEGAL_ACTIONS = ("raise", "disagree")
-DEFAULTS = {"observation_format": "dict", "info_format": "full", "illegal_action": "raise"}
 
 PHASES = {"bargaining": 0, "realization": 1, "done": 2}
 ROLE_INDEX = {"sender": 0, "receiver": 1}
@@ -258,12 +257,15 @@ class ParallelConventionsWrapper(BaseParallelWrapper):  # type: ignore[type-arg]
         )
 
 
-def with_conventions(env: AECEnv | ParallelEnv, **options: str) -> AECEnv | ParallelEnv:
+def with_conventions(
+    env: AECEnv | ParallelEnv,
+    observation_format: str = "dict",
+    info_format: str = "full",
+    illegal_action: str = "raise",
+) -> AECEnv | ParallelEnv:
     """``env`` under the given conventions; ``env`` itself when every option is its default."""
-    settings = {**DEFAULTS, **options}
-    check_conventions(**settings)
-    if settings == DEFAULTS:
+    check_conventions(observation_format, info_format, illegal_action)
+    if (observation_format, info_format, illegal_action) == ("dict", "full", "raise"):
         return env
-    if isinstance(env, ParallelEnv):
-        return ParallelConventionsWrapper(env, **settings)
-    return ConventionsWrapper(env, **settings)
+    wrapper = ParallelConventionsWrapper if isinstance(env, ParallelEnv) else ConventionsWrapper
+    return wrapper(env, observation_format, info_format, illegal_action)

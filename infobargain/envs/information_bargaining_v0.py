@@ -228,12 +228,8 @@ def env(
     """The AEC environment with PettingZoo's order enforcement. (``raw_env`` checks every action against its
     space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.) The first three
     options adapt it to other libraries' conventions (:mod:`infobargain.envs.conventions`)."""
-    conventions = {
-        "observation_format": observation_format,
-        "info_format": info_format,
-        "illegal_action": illegal_action,
-    }
-    return _OrderEnforcingWrapper(with_conventions(raw_env(**kwargs), **conventions))
+    conventions = with_conventions(raw_env(**kwargs), observation_format, info_format, illegal_action)
+    return _OrderEnforcingWrapper(conventions)
 
 
 class _OrderEnforcingWrapper(wrappers.OrderEnforcingWrapper):
@@ -864,12 +860,7 @@ def parallel_env(
     observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
 ) -> ParallelEnv:
     """The Parallel form (:class:`ParallelGame`), adapted to other libraries' conventions by the first three options."""
-    conventions = {
-        "observation_format": observation_format,
-        "info_format": info_format,
-        "illegal_action": illegal_action,
-    }
-    return with_conventions(ParallelGame(**kwargs), **conventions)
+    return with_conventions(ParallelGame(**kwargs), observation_format, info_format, illegal_action)
 
 
 class ParallelGame(ParallelEnv):

@@ -7,8 +7,9 @@ options its example under ``examples/clients/`` uses (default game: the env's de
 - ``env()`` and ``parallel_env()`` (PettingZoo's own loop; the baseline) and ``env()`` with the convention
   options (``info_format="numeric"``, ``observation_format="rllib"``, ``illegal_action="disagree"``);
 - Tianshou: ``PettingZooEnv`` + ``Collector`` with masked random policies (``MultiAgentOffPolicyAlgorithm``);
-- RLlib: ``PettingZooEnv`` and ``ParallelPettingZooEnv`` stepped directly (the wrapper alone; RLlib's env
-  runner adds its own per-step cost on top, see ``benchmarks/bench_rllib.py``);
+- RLlib: ``PettingZooEnv`` and ``ParallelPettingZooEnv`` stepped directly (the wrapper alone), and RLlib's
+  own sampling through them: the local env runner of ``examples/clients/rllib_ppo_masked.py``'s PPO (one
+  env, RLlib's masking module choosing the actions);
 - TorchRL: ``PettingZooWrapper`` (AEC with ``use_mask=True``, and Parallel) ``rollout`` with spec-masked
   random actions;
 - SB3: ``PerAgentVecEnv`` (8 games) and SuperSuit's vector env of the Parallel env (8 games);
@@ -27,6 +28,7 @@ import argparse
 import importlib.util
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,6 +108,28 @@ def rllib_wrapper(decisions: int, parallel: bool) -> int:
     return done
 
 
+_ALGORITHMS: dict[bool, Any] = {}
+
+
+def rllib_env_runner(decisions: int, parallel: bool) -> int:
+    """Env steps (decisions) sampled by the local env runner of the RLlib example's PPO."""
+    if parallel not in _ALGORITHMS:
+        import ray
+
+        path = Path(__file__).resolve().parents[1] / "examples" / "clients" / "rllib_ppo_masked.py"
+        spec = importlib.util.spec_from_file_location("rllib_ppo_masked", path)
+        assert spec is not None and spec.loader is not None
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        if not ray.is_initialized():
+            ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        _ALGORITHMS[parallel] = example.build_config(parallel).build_algo()
+    runner, done = _ALGORITHMS[parallel].env_runner, 0
+    while done < decisions:
+        done += sum(episode.env_steps() for episode in runner.sample(num_timesteps=min(decisions, 500)))
+    return done
+
+
 def torchrl_rollout(decisions: int, parallel: bool) -> int:
     from torchrl.envs.libs.pettingzoo import PettingZooWrapper
 
@@ -172,6 +196,8 @@ CLIENTS: list[tuple[str, str | None, Callable[[int], int]]] = [
     ("Tianshou PettingZooEnv + Collector", "tianshou", tianshou_collector),
     ("RLlib PettingZooEnv (wrapper)", "ray", lambda n: rllib_wrapper(n, parallel=False)),
     ("RLlib ParallelPettingZooEnv (wrapper)", "ray", lambda n: rllib_wrapper(n, parallel=True)),
+    ("RLlib env runner, PettingZooEnv", "ray", lambda n: rllib_env_runner(n, parallel=False)),
+    ("RLlib env runner, ParallelPettingZooEnv", "ray", lambda n: rllib_env_runner(n, parallel=True)),
     ("TorchRL PettingZooWrapper, AEC", "torchrl", lambda n: torchrl_rollout(n, parallel=False)),
     ("TorchRL PettingZooWrapper, Parallel", "torchrl", lambda n: torchrl_rollout(n, parallel=True)),
     ("SB3 PerAgentVecEnv (8 games)", "stable_baselines3", sb3_per_agent),

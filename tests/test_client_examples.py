@@ -17,7 +17,8 @@ CLIENTS = Path(__file__).resolve().parents[1] / "examples" / "clients"
 def load_example(name: str, *libraries: str) -> ModuleType:
     """Import ``examples/clients/<name>.py``; skip when one of ``libraries`` is not installed."""
     for library in libraries:
-        pytest.importorskip(library, reason=f"{library} is not installed (pip install 'infobargain[clients]')")
+        extra = "rllib" if library.startswith("ray") else "train,clients"
+        pytest.importorskip(library, reason=f"{library} is not installed (pip install 'infobargain[{extra}]')")
     spec = importlib.util.spec_from_file_location(f"client_example_{name}", CLIENTS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -26,12 +27,14 @@ def load_example(name: str, *libraries: str) -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("run", range(3))
-def test_tianshou_collector_collects_every_time(run: int) -> None:
+@pytest.mark.slow
+def test_tianshou_collector_collects_every_time() -> None:
+    # With info_format="full" this failed in most runs (strings, nested dicts, keys on some steps only).
     example = load_example("tianshou_collector", "tianshou")
-    collected = example.main(episodes=20)
-    assert collected["episodes"] == 20
-    assert collected["steps"] >= 40  # every episode has at least an offer and an answer
+    for _ in range(3):
+        collected = example.main(episodes=20)
+        assert collected["episodes"] == 20
+        assert collected["steps"] >= 40  # every episode has at least an offer and an answer
 
 
 @pytest.mark.slow

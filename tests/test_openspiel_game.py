@@ -12,9 +12,10 @@ pyspiel = pytest.importorskip("pyspiel", reason="open-spiel is not installed (pi
 from open_spiel.python.algorithms import cfr, expected_game_score, exploitability  # noqa: E402
 
 from infobargain.envs import ACCEPT, FIRST_OFFER, REJECT  # noqa: E402
-from infobargain.envs.openspiel_game import BREAK_DOWN, CONTINUE, load_game  # noqa: E402
+from infobargain.envs.openspiel_game import load_game  # noqa: E402
 from infobargain.evaluation import exact_exploitability  # noqa: E402
 from infobargain.evaluation.openspiel import PlayersPolicy, game_for, openspiel_nash_conv  # noqa: E402
+from infobargain.game.state import BREAK_DOWN, CONTINUE  # noqa: E402
 
 CONFIGURATIONS = [
     {"protocol": "ultimatum", "first_proposer": "coin_flip", "grid_size": 6},

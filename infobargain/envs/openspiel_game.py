@@ -17,9 +17,10 @@ move is public) and terminal rewards: a deal in round ``t`` pays ``discount**t``
 a breakdown in round ``t`` or the deadline pays ``discount**t`` times the disagreement point ``d``. The
 realization stage has no decisions, so a deal pays its expected utilities (the env's ``"expected"`` mode).
 
-Offers and their payoffs come from the environment's own offer encoding, so both play the same game. The
-rules below follow the env card's timing; ``tests/test_openspiel_game.py`` checks them against the
-library's exact exploitability (OpenSpiel's ``nash_conv`` must agree with it).
+The rules are the library's rules core (:class:`infobargain.game.state.State`, which the environment
+drives too) and the offers come from the environment's own offer encoding, so both play the same game;
+``tests/test_openspiel_game.py`` checks OpenSpiel's ``nash_conv`` on it against the library's exact
+exploitability.
 """
 
 from __future__ import annotations
@@ -33,12 +34,11 @@ from open_spiel.python.observation import IIGObserverForPublicInfoGame
 
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers
-from infobargain.game.protocol import Role, other
+from infobargain.game.protocol import Role
+from infobargain.game.state import BREAK_DOWN, CHANCE, TERMINAL, State
 
 SHORT_NAME = "python_infobargain"
 PLAYER: dict[Role, int] = {"sender": 0, "receiver": 1}
-BREAK_DOWN, CONTINUE = 0, 1
-"""Outcomes of the break-off chance node."""
 PARAMETERS: dict[str, Any] = {
     "game": "pure_math",
     "protocol": "alternating",
@@ -62,6 +62,7 @@ class GameTables:
         encoding = env.encoding
         assert isinstance(encoding, DiscreteOffers)
         self.rules = env.rules
+        self.decoder = encoding
         self.disagreement: NDArray[np.float64] = np.asarray(env.problem.d, dtype=np.float64)
         self.offer_payoffs: dict[Role, NDArray[np.float64]] = {
             role: np.asarray(encoding.offer_points(role).vertices, dtype=np.float64) for role in PLAYER
@@ -70,6 +71,20 @@ class GameTables:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> GameTables:
         return self
+
+    def start(self, first: Role) -> State:
+        """The rules core's state at the start of bargaining with ``first`` proposing."""
+        return State(self.rules, self.decoder, self.disagreement, first)
+
+
+class _Core:
+    """Holds the rules core's state; a deep copy (OpenSpiel's ``clone``) is the core's own compact clone."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Core:
+        return _Core(self.state.clone())
 
 
 _GAME_TYPE = pyspiel.GameType(
@@ -127,80 +142,67 @@ class InformationBargainingGame(pyspiel.Game):
 
 
 class BargainingState(pyspiel.State):
-    """One history of the game: who proposes, the round, the offer on the table, pending chance events."""
+    """One history of the game: the coin flip, then the rules core's :class:`~infobargain.game.state.State`."""
 
     def __init__(self, game: InformationBargainingGame) -> None:
         super().__init__(game)
-        self.spec = game.tables
-        setting = self.spec.rules.first_proposer
-        self.first: Role | None = None if setting == "coin_flip" else setting
-        self.round = 0
-        self.proposer: Role = self.first or "sender"
-        self.pending: int | None = None
-        """Index of the offer on the table (made by ``proposer``)."""
-        self.counter: int | None = None
-        """A counter-offer waiting at the break-off node to open the next round."""
-        self.breaking_off = False
-        self.payoffs: NDArray[np.float64] | None = None
+        self.tables = game.tables
+        setting = self.tables.rules.first_proposer
+        self.core: _Core | None = None if setting == "coin_flip" else _Core(self.tables.start(setting))
 
-    # who moves
+    # what the players' policies read
+
+    @property
+    def first(self) -> Role | None:
+        return None if self.core is None else self.core.state.first
+
+    @property
+    def round(self) -> int:
+        assert self.core is not None
+        return self.core.state.round
 
     @property
     def acting(self) -> Role:
-        return self.proposer if self.pending is None else other(self.proposer)
+        assert self.core is not None
+        return self.core.state.acting
 
     @property
-    def can_counter(self) -> bool:
-        return self.spec.rules.protocol == "alternating" and self.round < self.spec.rules.rounds - 1
+    def pending(self) -> int | None:
+        """Index of the offer on the table (``None``: nothing on the table)."""
+        assert self.core is not None
+        offer = self.core.state.pending
+        return None if offer is None else offer.index
+
+    # OpenSpiel's state API
 
     def current_player(self) -> int:
-        if self.payoffs is not None:
-            return int(pyspiel.PlayerId.TERMINAL)
-        if self.first is None or self.breaking_off:
+        if self.core is None:
             return int(pyspiel.PlayerId.CHANCE)
-        return PLAYER[self.acting]
+        player = self.core.state.current_player()
+        if player == CHANCE:
+            return int(pyspiel.PlayerId.CHANCE)
+        if player == TERMINAL:
+            return int(pyspiel.PlayerId.TERMINAL)
+        return PLAYER[player]  # type: ignore[index]
 
     def _legal_actions(self, player: int) -> list[int]:
-        offers = list(range(FIRST_OFFER, FIRST_OFFER + self.spec.n_offers))
-        if self.pending is None:
-            return offers
-        return [ACCEPT, *offers] if self.can_counter else [ACCEPT, REJECT]
+        assert self.core is not None
+        return self.core.state.legal_actions()
 
     def chance_outcomes(self) -> list[tuple[int, float]]:
-        if self.first is None:
+        if self.core is None:
             return [(PLAYER["sender"], 0.5), (PLAYER["receiver"], 0.5)]
-        p = self.spec.rules.break_off
-        return [(outcome, q) for outcome, q in ((BREAK_DOWN, p), (CONTINUE, 1.0 - p)) if q > 0]
-
-    # moves
+        return [(outcome, p) for outcome, p in self.core.state.chance_outcomes() if p > 0]
 
     def _apply_action(self, action: int) -> None:
-        if self.first is None:
-            self.first = self.proposer = "sender" if action == PLAYER["sender"] else "receiver"
-        elif self.breaking_off:
-            self.breaking_off = False
-            if action == BREAK_DOWN:
-                self._end(self.spec.disagreement)
-            else:
-                self.round += 1
-                self.proposer = self.spec.rules.proposer(self.round, self.first)
-                self.pending, self.counter = self.counter, None
-        elif self.pending is None:
-            self.pending = action - FIRST_OFFER
-        elif action == ACCEPT:
-            self._end(self.spec.offer_payoffs[self.proposer][self.pending])
-        elif self.round >= self.spec.rules.rounds - 1:
-            self._end(self.spec.disagreement)
+        if self.core is None:
+            self.core = _Core(self.tables.start("sender" if action == PLAYER["sender"] else "receiver"))
         else:
-            self.counter = action - FIRST_OFFER if action >= FIRST_OFFER else None
-            self.pending, self.breaking_off = None, True
-
-    def _end(self, value: NDArray[np.float64]) -> None:
-        self.payoffs = self.spec.rules.discount**self.round * value
+            self.core.state.apply_action(action)
 
     def _action_to_string(self, player: int, action: int) -> str:
         if player == pyspiel.PlayerId.CHANCE:
-            if self.first is None:
+            if self.core is None:
                 return f"{'sender' if action == PLAYER['sender'] else 'receiver'} proposes first"
             return "break down" if action == BREAK_DOWN else "continue"
         if action == ACCEPT:
@@ -208,22 +210,20 @@ class BargainingState(pyspiel.State):
         if action == REJECT:
             return "reject"
         role: Role = "sender" if player == PLAYER["sender"] else "receiver"
-        sender, receiver = self.spec.offer_payoffs[role][action - FIRST_OFFER]
+        sender, receiver = self.tables.offer_payoffs[role][action - FIRST_OFFER]
         return f"offer {action - FIRST_OFFER} (U_S {sender:.4f}, U_R {receiver:.4f})"
 
-    # outcome
-
     def is_terminal(self) -> bool:
-        return self.payoffs is not None
+        return self.core is not None and self.core.state.is_terminal()
 
     def returns(self) -> list[float]:
-        return [0.0, 0.0] if self.payoffs is None else [float(v) for v in self.payoffs]
+        if not self.is_terminal():
+            return [0.0, 0.0]
+        assert self.core is not None
+        return [float(v) for v in self.core.state.returns()]
 
     def __str__(self) -> str:
-        if self.first is None:
-            return "coin flip for the first proposer"
-        offer = "nothing" if self.pending is None else f"offer {self.pending}"
-        return f"round {self.round}, {self.proposer} proposes, {offer} on the table"
+        return "coin flip for the first proposer" if self.core is None else self.core.state.describe()
 
 
 pyspiel.register_game(_GAME_TYPE, InformationBargainingGame)

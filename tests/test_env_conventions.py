@@ -124,3 +124,22 @@ def test_pettingzoo_api_tests_pass_under_other_conventions() -> None:
     options = {"observation_format": "box", "info_format": "numeric", "illegal_action": "disagree"}
     api_test(ib.env(grid_size=5, **options), num_cycles=50)
     parallel_api_test(ib.parallel_env(grid_size=5, **options), num_cycles=50)
+
+
+@pytest.mark.parametrize("action", [None, float("nan"), 10**12, 99, REJECT])
+def test_disagree_walks_away_on_any_unplayable_discrete_action(action: Any) -> None:
+    environment = ib.env(grid_size=5, illegal_action="disagree")
+    environment.reset(seed=0)
+    environment.step(action)
+    assert all(environment.terminations.values()) and environment.infos["sender_0"]["illegal_action"] is True
+
+
+def test_disagree_still_raises_on_malformed_actions() -> None:
+    environment = ib.env(grid_size=5, illegal_action="disagree")
+    environment.reset(seed=0)
+    with pytest.raises(ValueError, match=r"an array of shape \(1,\)"):
+        environment.step(np.array([FIRST_OFFER]))
+    scheme = ib.env(offer_space="scheme", illegal_action="disagree")
+    scheme.reset(seed=0)
+    with pytest.raises(ValueError, match="outside"):
+        scheme.step(np.full(scheme.action_space("sender_0").shape, 2.0))

@@ -19,14 +19,17 @@ with every option at its default no wrapper is added at all.
     infos in tensors or batches (TorchRL, Tianshou's ``Collector``).
 
 ``illegal_action``
-    What an action outside the acting agent's mask (or outside the action space) does. ``"raise"``
+    What a Discrete action outside the acting agent's mask or the action space (including ``None``, NaN or
+    a huge integer) does. ``"raise"``
     (default, and always ``raw_env``'s behaviour): a ``ValueError`` naming the legal actions, so a bug in
     a masking pipeline surfaces at once. ``"disagree"``: the offender walks away, bargaining ends without
     a deal and both players get the disagreement outcome, as in the Gymnasium single-agent views;
     ``infos[agent]["illegal_action"]`` says so. It keeps unmasked samplers (RLlib's env pre-check,
     SuperSuit + plain PPO) inside the game's own outcomes instead of an arbitrary penalty such as
     PettingZoo's ``TerminateIllegalWrapper``'s ``-1``, which has no meaning in a general-sum game whose
-    payoffs have their own scale. A waiting agent's action in the Parallel form is ignored either way.
+    payoffs have their own scale. A malformed action (a wrongly shaped array, a ``"scheme"`` vector outside
+    ``[-1, 1]``) raises under both, as in the Gymnasium views. A waiting agent's action in the Parallel form
+    only has to lie in the action space.
 """
 
 from __future__ import annotations
@@ -139,19 +142,18 @@ class _Conventions:
         return {**raw, "illegal_action": self.illegal} if self.illegal_action == "disagree" else raw
 
     def is_illegal(self, agent: str, action: Any) -> bool:
-        """Whether ``action`` breaks the rules for the acting ``agent`` (only asked under ``"disagree"``)."""
-        space = self.game.action_space(agent)
-        if not isinstance(space, gymnasium.spaces.Discrete):
-            try:
-                vector = np.asarray(action, dtype=np.float64)
-            except (TypeError, ValueError):
-                return True
-            return vector.shape != space.shape or not bool(np.all(np.abs(vector) <= 1.0 + 1e-6))
+        """Whether the acting ``agent`` walks away with ``action`` (only asked under ``"disagree"``): a Discrete
+        action the game cannot play. As in the Gymnasium views, a malformed action (a wrongly shaped array, a
+        ``"scheme"`` vector outside ``[-1, 1]``) is a programming error and still raises."""
+        from infobargain.envs.information_bargaining_v0 import ActionError  # that module imports this one
+
         try:
-            index = int(action)
-        except (TypeError, ValueError):
+            self.game.check_action(agent, action)
+        except ActionError as error:
+            if error.shape or not isinstance(self.game.action_space(agent), gymnasium.spaces.Discrete):
+                raise
             return True
-        return index != action or not 0 <= index < space.n or not self.game.action_mask(agent)[index]
+        return False
 
 
 class ConventionsWrapper(BaseWrapper):  # type: ignore[type-arg]

@@ -105,3 +105,15 @@ def test_openspiel_example_loads_the_game_by_name_and_solves_it_with_cfr() -> No
     figures = example.main(iterations=50)
     assert abs(figures["spe_nash_conv"]) <= 1e-9
     assert 0 <= figures["cfr_nash_conv"] < 0.05
+
+
+@pytest.mark.slow
+def test_sb3_on_the_gymnasium_view_learns_the_best_response_to_the_spe_receiver() -> None:
+    example = load_example("sb3_gymnasium_view", "sb3_contrib")
+    from infobargain.envs import information_bargaining_v0
+    from infobargain.game.protocol import Protocol
+    from infobargain.theory import subgame_perfect
+
+    problem = information_bargaining_v0.raw_env(protocol="ultimatum", grid_size=5).problem
+    spe = subgame_perfect(problem, Protocol("ultimatum"), "sender").payoffs
+    assert example.main(total_steps=4096, seed=0) == pytest.approx(spe.sender, abs=1e-9)

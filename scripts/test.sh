@@ -5,9 +5,9 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh train,plot,dev .venv
+bash scripts/setup.sh train,plot,dev,clients .venv
 .venv/bin/python -m pip install --quiet --upgrade gymnasium pettingzoo  # newest, even in an older .venv
-bash scripts/setup.sh train,plot,dev,rllib .venv-rllib
+bash scripts/setup.sh train,plot,dev,rllib,clients .venv-rllib
 .venv/bin/ruff check infobargain tests benchmarks
 for venv in .venv .venv-rllib; do
   echo "== tests on $venv: $("$venv/bin/python" -c 'import gymnasium, pettingzoo; print("gymnasium", gymnasium.__version__, "pettingzoo", pettingzoo.__version__)')"

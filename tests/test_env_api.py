@@ -549,7 +549,7 @@ def test_make_builds_the_aec_and_parallel_env() -> None:
     assert aec.unwrapped.rules.protocol == "ultimatum"
     parallel = infobargain.envs.make("infobargain/InformationBargaining-v0", parallel=True, game="split_pie")
     assert isinstance(parallel, ParallelEnv)
-    assert isinstance(parallel, ib.parallel_env)
+    assert isinstance(parallel, ib.ParallelGame)
     parallel.reset(seed=0)
     assert parallel.agents == ["sender_0", "receiver_0"]
 

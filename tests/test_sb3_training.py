@@ -124,6 +124,7 @@ def test_sb3_run_directory_is_complete_and_players_reload(tmp_path: Path) -> Non
 def test_resume_extends_a_finished_run_without_repeating_rows(tmp_path: Path) -> None:
     config = sb3_config(total_steps=512, protocol="ultimatum", first_proposer="sender", grid_size=5)
     config.sb3.opponent = "obedient"
+    config.run.keep_checkpoints = 0  # keep every numbered checkpoint
     run_training(config, tmp_path, show_progress=False)
     assert metric_steps(tmp_path) == [256, 512]
     with pytest.raises(ValueError, match="--resume"):

@@ -1,8 +1,9 @@
 """Adapters that turn trained models into :class:`~infobargain.agents.base.Policy` players.
 
 - ``*.pt``: a torch :class:`~infobargain.agents.networks.ActorCritic` saved by the library's PPO
-  (:func:`save_torch_player`), or any ``torch.nn.Module`` mapping observation vectors to logits or actions
-  wrapped with :class:`TorchPolicy`.
+  (:func:`save_torch_player`); read with ``torch.load(weights_only=True)``, so a file cannot run code. Any
+  ``torch.nn.Module`` mapping observation vectors to logits or actions plays when wrapped with
+  :class:`TorchPolicy`.
 - ``*.zip``: a Stable-Baselines3 (or sb3-contrib) model; see :mod:`infobargain.agents.sb3`.
 - ``*.rllib/``: a Ray RLlib RLModule saved by the RLlib backend; see :mod:`infobargain.agents.rllib`.
 
@@ -12,6 +13,7 @@ with theory; pass ``greedy=False`` to sample.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,15 @@ import numpy as np
 
 from infobargain.agents.base import BoundPolicy, Observation
 from infobargain.game.protocol import Role
+
+PLAYER_FORMAT = "infobargain-actor-critic"
+_PLAYER_FIELDS: dict[str, type] = {
+    "observation_size": int,
+    "action_size": int,
+    "discrete": bool,
+    "hidden_size": int,
+    "state_dict": dict,
+}
 
 
 class TorchPolicy(BoundPolicy):
@@ -69,48 +80,92 @@ class TorchPolicy(BoundPolicy):
 
 
 def save_torch_player(module: Any, path: str | Path) -> None:
-    """Save an :class:`ActorCritic` with what is needed to rebuild it."""
+    """Save an :class:`ActorCritic` with what is needed to rebuild it, atomically (a temporary file renamed over
+    ``path``; removed again if writing fails)."""
     import torch
 
-    torch.save(
-        {
-            "format": "infobargain-actor-critic",
-            "observation_size": module.observation_size,
-            "action_size": module.action_size,
-            "discrete": module.discrete,
-            "hidden_size": module.hidden_size,
-            "activation": getattr(module, "activation", "tanh"),
-            "critic_size": getattr(module, "critic_size", module.observation_size),
-            "state_dict": module.state_dict(),
-        },
-        path,
-    )
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    saved = {
+        "format": PLAYER_FORMAT,
+        "observation_size": module.observation_size,
+        "action_size": module.action_size,
+        "discrete": module.discrete,
+        "hidden_size": module.hidden_size,
+        "activation": getattr(module, "activation", "tanh"),
+        "critic_size": getattr(module, "critic_size", module.observation_size),
+        "state_dict": module.state_dict(),
+    }
+    try:
+        torch.save(saved, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def read_torch_file(path: str | Path, what: str) -> Any:
+    """``torch.load`` with ``weights_only=True``: tensors, numbers, strings, bytes and containers only, so a
+    file cannot run code when it is read. Anything else (a pickled object, garbage, a truncated file) raises
+    ``ValueError`` with one line naming ``path``."""
+    import torch
+
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except OSError as error:
+        raise ValueError(f"{what}: cannot read {path}: {error.strerror or error}") from None
+    except Exception as error:  # pickle, zip and torch errors: the file is not what it claims to be
+        raise ValueError(f"{what}: {path} is not a valid file ({load_failure(error)})") from None
+
+
+def load_failure(error: BaseException) -> str:
+    """Why a weights-only load failed, in a few words (torch's own message runs over many lines)."""
+    text = str(error)
+    if "GLOBAL" in text or "global" in text:
+        return "it holds pickled Python objects, which could run code, so it is not loaded"
+    if "Weights only load failed" in text or isinstance(error, (EOFError, RuntimeError)):
+        return "not a torch file, or truncated or corrupt"
+    return (text.strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
-    import torch
+    """The player saved by :func:`save_torch_player` at ``path``, read without unpickling any code.
 
-    from infobargain.agents.networks import ActorCritic
+    A whole pickled ``torch.nn.Module`` is refused (loading one runs code from the file): save its
+    ``state_dict`` and wrap the rebuilt module in :class:`TorchPolicy` instead.
+    """
+    from infobargain.agents.networks import ACTIVATIONS, ActorCritic
 
-    saved = torch.load(path, weights_only=False, map_location="cpu")
-    if not isinstance(saved, dict) or saved.get("format") != "infobargain-actor-critic":
-        if isinstance(saved, torch.nn.Module):
-            return TorchPolicy(saved, env, role, spec=str(path))
-        raise ValueError(f"policy: {path} is not a saved infobargain player or torch module")
+    saved = read_torch_file(path, "policy")
+    if not isinstance(saved, dict) or saved.get("format") != PLAYER_FORMAT:
+        raise ValueError(f"policy: {path} is not a saved infobargain player (save_torch_player writes one)")
+    for key, kind in _PLAYER_FIELDS.items():
+        if not isinstance(saved.get(key), kind) or (kind is int and isinstance(saved[key], bool)):
+            raise ValueError(f"policy: {path} has no valid {key!r} entry; it is not a complete saved player")
     expected = env.unwrapped.observation_layout.size
     if saved["observation_size"] != expected:
         raise ValueError(
             f"policy: {path} was trained on observations of size {saved['observation_size']}, this env has {expected}"
         )
+    if min(saved["action_size"], saved["hidden_size"]) < 1:
+        raise ValueError(f"policy: {path} has a non-positive network size; it is not a valid saved player")
+    activation = saved.get("activation", "tanh")  # players saved before these options existed
+    critic_size = saved.get("critic_size", saved["observation_size"])
+    if activation not in ACTIVATIONS or isinstance(critic_size, bool) or not isinstance(critic_size, int):
+        raise ValueError(f"policy: {path} has an invalid 'activation' or 'critic_size' entry")
     network = ActorCritic(
         saved["observation_size"],
         saved["action_size"],
         saved["discrete"],
         saved["hidden_size"],
-        saved.get("activation", "tanh"),  # players saved before these options existed
-        saved.get("critic_size"),
+        activation,
+        critic_size,
     )
-    network.load_state_dict(saved["state_dict"])
+    try:
+        network.load_state_dict(saved["state_dict"])
+    except (RuntimeError, TypeError, KeyError) as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise ValueError(f"policy: {path} holds weights that do not fit its network ({reason})") from None
     return TorchPolicy(network, env, role, spec=str(path))
 
 

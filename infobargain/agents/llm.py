@@ -1,7 +1,8 @@
 """A chat-model player: any OpenAI-compatible chat-completions endpoint plays one role through the text protocol.
 
-``make_policy("llm:MODEL", env, role)`` builds one from environment variables (the arguments of
-:class:`LLMPolicy` override them; the model name may contain colons, e.g. ``llm:llama3:8b``):
+``make_policy("llm:MODEL", env, role)`` builds one from environment variables, read in one place,
+:meth:`LLMSettings.from_environment` (an :class:`LLMSettings` or keyword overrides passed to :class:`LLMPolicy`
+take precedence; the model name may contain colons, e.g. ``llm:llama3:8b``):
 
 - ``INFOBARGAIN_LLM_BASE_URL`` (else ``OPENAI_BASE_URL``): the endpoint's base URL, e.g.
   ``http://127.0.0.1:8000/v1``; ``/chat/completions`` is appended unless already there. Required: there is
@@ -41,7 +42,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,20 @@ class EndpointUnavailable(LLMError):
 
 
 class Secret:
-    """An API key that never shows itself: ``repr`` and ``str`` print ``***``; :meth:`redact` scrubs text."""
+    """An API key that never shows itself: ``repr`` and ``str`` print ``***``; :meth:`redact` scrubs text.
+
+    The key must be printable ASCII without spaces (what an HTTP header carries): anything else, such as the
+    ``\r`` of a key file saved with Windows line endings, raises a ``ValueError`` that does not contain it.
+    """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str | None) -> None:
+        if value and not all("!" <= character <= "~" for character in value):
+            raise ValueError(
+                "llm: the API key contains a control character, a space or a non-ASCII character (e.g. a line "
+                "ending copied from a file); fix the key (it is not shown here)"
+            )
         self._value = value or None
 
     def __bool__(self) -> bool:
@@ -109,25 +119,92 @@ def exponential_backoff(base: float = 1.0, factor: float = 2.0, cap: float = 60.
     return delay
 
 
-def _env_number(name: str, kind: type[int] | type[float], default: Any) -> Any:
-    raw = os.environ.get(name)
+def _env_number(environ: Mapping[str, str], name: str, kind: type[int] | type[float], default: Any) -> Any:
+    raw = environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         value = kind(raw)
     except ValueError:
         raise ValueError(f"{name}: expected a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name}: must be >= 0, got {raw!r}")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name}: must be a finite number >= 0, got {raw!r}")
     return value
 
 
-def _first_env(*names: str) -> str | None:
+def _first_env(environ: Mapping[str, str], *names: str) -> str | None:
     for name in names:
-        value = os.environ.get(name)
+        value = environ.get(name)
         if value:
             return value
     return None
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """Where and how a chat-model player asks its model: the endpoint, key, retries, fallback, sampling and
+    transcript folder in one object. :meth:`from_environment` reads the variables of the module docstring;
+    pass explicit values as overrides (``None`` keeps the environment's)."""
+
+    base_url: str | None = None
+    api_key: Secret = field(default_factory=lambda: Secret(None))
+    timeout: float = DEFAULT_TIMEOUT
+    http_retries: int = DEFAULT_HTTP_RETRIES
+    reply_retries: int = DEFAULT_REPLY_RETRIES
+    fallback: str | Policy = "random"
+    temperature: float | None = None
+    max_tokens: int | None = None
+    run_dir: Path = DEFAULT_RUN_DIR
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.api_key, Secret):  # a plain string key is wrapped (and validated) at once
+            object.__setattr__(self, "api_key", Secret(self.api_key))
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
+        if self.reply_retries < 0:
+            raise ValueError(f"reply_retries: must be >= 0, got {self.reply_retries!r}")
+        if isinstance(self.fallback, str) and (self.fallback == "human" or self.fallback.startswith("llm:")):
+            raise ValueError(f"llm: the fallback player must decide by itself, got {self.fallback!r}")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> LLMSettings:
+        """The settings the environment variables give (``os.environ`` by default), then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {
+            "base_url": _first_env(environ, "INFOBARGAIN_LLM_BASE_URL", "OPENAI_BASE_URL"),
+            "api_key": _first_env(environ, "INFOBARGAIN_LLM_API_KEY", "OPENAI_API_KEY"),
+            "timeout": _env_number(environ, "INFOBARGAIN_LLM_TIMEOUT", float, DEFAULT_TIMEOUT),
+            "http_retries": _env_number(environ, "INFOBARGAIN_LLM_RETRIES", int, DEFAULT_HTTP_RETRIES),
+            "reply_retries": _env_number(environ, "INFOBARGAIN_LLM_REPLY_RETRIES", int, DEFAULT_REPLY_RETRIES),
+            "fallback": environ.get("INFOBARGAIN_LLM_FALLBACK") or "random",
+            "temperature": _env_number(environ, "INFOBARGAIN_LLM_TEMPERATURE", float, None),
+            "max_tokens": _env_number(environ, "INFOBARGAIN_LLM_MAX_TOKENS", int, None),
+            "run_dir": environ.get("INFOBARGAIN_LLM_RUN_DIR") or DEFAULT_RUN_DIR,
+        }
+        unknown = sorted(set(overrides) - set(values))
+        if unknown:
+            raise TypeError(f"LLMSettings: unknown setting {unknown[0]!r} (known: {', '.join(values)})")
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def client(
+        self, model: str, *, backoff: Callable[[int], float] | None, sleep: Callable[[float], None]
+    ) -> ChatClient:
+        """A :class:`ChatClient` for ``model`` at this endpoint."""
+        if not self.base_url:
+            raise ValueError(
+                "llm: no endpoint; set INFOBARGAIN_LLM_BASE_URL (or OPENAI_BASE_URL), e.g. http://127.0.0.1:8000/v1"
+            )
+        return ChatClient(
+            self.base_url,
+            model,
+            self.api_key,
+            timeout=self.timeout,
+            retries=self.http_retries,
+            backoff=backoff,
+            sleep=sleep,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
 
 
 def _public_url(url: str) -> str:
@@ -372,10 +449,12 @@ class LLMPolicy(ViewPolicy):
 
     Args:
         model: the endpoint's model name.
-        base_url, api_key, timeout, http_retries, reply_retries, fallback, temperature, max_tokens, run_dir:
-            override the environment variables of the module docstring.
+        settings: endpoint, key, retries, fallback, sampling and transcript folder (default: from the
+            environment, :meth:`LLMSettings.from_environment`).
         backoff, sleep: the retry wait schedule and the waiting (injectable for tests).
-        client: a ready :class:`ChatClient` (then ``base_url``, ``api_key``, ``timeout`` … are ignored).
+        client: a ready :class:`ChatClient` (then the endpoint settings are not used).
+        overrides: any :class:`LLMSettings` field by name (``base_url=...``, ``reply_retries=...``), applied
+            over ``settings``.
     """
 
     def __init__(
@@ -383,71 +462,35 @@ class LLMPolicy(ViewPolicy):
         env: Any,
         role: Role,
         model: str,
+        settings: LLMSettings | None = None,
         *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        http_retries: int | None = None,
-        reply_retries: int | None = None,
         backoff: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        fallback: str | Policy | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        run_dir: str | Path | None = None,
         client: ChatClient | None = None,
+        **overrides: Any,
     ) -> None:
         super().__init__(env, role)
         if not model:
             raise ValueError("policy: 'llm:MODEL' needs a model name, e.g. llm:gpt-4o-mini")
+        if settings is None:
+            settings = LLMSettings.from_environment(**overrides)
+        elif overrides:
+            settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
+        self.settings = settings
         self.model = model
         self.spec = f"llm:{model}"
-        self.reply_retries = (
-            reply_retries
-            if reply_retries is not None
-            else _env_number("INFOBARGAIN_LLM_REPLY_RETRIES", int, DEFAULT_REPLY_RETRIES)
-        )
+        self.reply_retries = settings.reply_retries
         self.stats = LLMStats()
         self.episode = 0
         self.decision = 0
         self.player_id = uuid.uuid4().hex[:8]
         """Tells apart the players that share a transcript file (same role and model, e.g. in a suite)."""
-        self.run_dir = Path(run_dir or os.environ.get("INFOBARGAIN_LLM_RUN_DIR") or DEFAULT_RUN_DIR)
-        if client is None:
-            url = base_url or _first_env("INFOBARGAIN_LLM_BASE_URL", "OPENAI_BASE_URL")
-            if not url:
-                raise ValueError(
-                    "llm: no endpoint; set INFOBARGAIN_LLM_BASE_URL (or OPENAI_BASE_URL), e.g. http://127.0.0.1:8000/v1"
-                )
-            key = api_key if api_key is not None else _first_env("INFOBARGAIN_LLM_API_KEY", "OPENAI_API_KEY")
-            client = ChatClient(
-                url,
-                model,
-                key,
-                timeout=timeout
-                if timeout is not None
-                else _env_number("INFOBARGAIN_LLM_TIMEOUT", float, DEFAULT_TIMEOUT),
-                retries=http_retries
-                if http_retries is not None
-                else _env_number("INFOBARGAIN_LLM_RETRIES", int, DEFAULT_HTTP_RETRIES),
-                backoff=backoff,
-                sleep=sleep,
-                temperature=temperature
-                if temperature is not None
-                else _env_number("INFOBARGAIN_LLM_TEMPERATURE", float, None),
-                max_tokens=max_tokens
-                if max_tokens is not None
-                else _env_number("INFOBARGAIN_LLM_MAX_TOKENS", int, None),
-            )
-        self.client = client
-        self.transcript = Transcript(self.transcript_path, client.key, self._context)
-        client.log = self.transcript
-        self._fallback_spec = fallback if fallback is not None else os.environ.get("INFOBARGAIN_LLM_FALLBACK", "random")
+        self.run_dir = settings.run_dir
+        self.client = client if client is not None else settings.client(model, backoff=backoff, sleep=sleep)
+        self.transcript = Transcript(self.transcript_path, self.client.key, self._context)
+        self.client.log = self.transcript
+        self._fallback_spec = settings.fallback
         self._fallback: Policy | None = None if isinstance(self._fallback_spec, str) else self._fallback_spec
-        if isinstance(self._fallback_spec, str) and (
-            self._fallback_spec == "human" or self._fallback_spec.startswith("llm:")
-        ):
-            raise ValueError(f"llm: the fallback player must decide by itself, got {self._fallback_spec!r}")
 
     @classmethod
     def from_spec(cls, spec: str, env: Any, role: Role) -> LLMPolicy:

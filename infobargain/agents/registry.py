@@ -5,6 +5,7 @@ saved player (an analytic player's ``.json``, or a trained model)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,41 @@ POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "rando
 
 
 def _threshold(spec: str) -> float:
+    """The level of ``threshold:T``: a finite number."""
     try:
-        return float(spec.split(":", 1)[1])
+        level = float(spec.split(":", 1)[1])
     except (IndexError, ValueError):
-        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)") from None
+        level = math.nan
+    if not math.isfinite(level):
+        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)")
+    return level
+
+
+def check_reachable_threshold(spec: str, env: Any, role: Role) -> None:
+    """For a user choosing a player for one game: ``threshold:T`` above every payoff a deal can give ``role``
+    never accepts anything, which is almost surely a typo (``threshold:2`` for 0.2). :func:`make_policy` allows
+    it (a fixed threshold may play many games); the command line calls this first."""
+    if not spec.startswith("threshold"):
+        return
+    level = _threshold(spec)
+    best = float(env.unwrapped.problem.feasible.vertices[:, ROLE_INDEX[role]].max())
+    if level > best + 1e-9:
+        raise ValueError(
+            f"policy: {spec!r}: no deal gives the {role} that much in this game (at most {best:.4g}); "
+            "such a player never accepts ('ignore' is that player)"
+        )
+
+
+BUILT_IN = ("spe", "bp", "nash", "obedient", "ignore", "random", "human")
+"""The players named by a word alone (``threshold:T``, ``llm:MODEL`` and paths take an argument)."""
+
+
+def check_player_spec(spec: str, flag: str = "policy") -> None:
+    """Raise ``ValueError`` (naming ``flag``) unless ``spec`` is a name :func:`make_policy` knows or an existing
+    path: a cheap check before any work starts, without building the player."""
+    if spec in BUILT_IN or spec.startswith(("threshold:", "llm:")) or Path(spec).exists():
+        return
+    raise ValueError(f"{flag}: unknown player {spec!r} (known: {', '.join(POLICY_NAMES)})")
 
 
 def make_policy(spec: str, env: Any, role: Role) -> Policy:
@@ -72,7 +104,9 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
         try:
             saved = json.loads(path.read_text())
             spec = saved["policy"]
-        except (OSError, ValueError, KeyError, TypeError):
+            if not isinstance(spec, str) or spec.endswith(".json"):  # no chains of saved players, hence no cycles
+                raise TypeError
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             raise ValueError(f'policy: {path} is not a saved player (expected {{"policy": NAME}})') from None
         return make_policy(spec, env, role)
     from infobargain.agents.learned import load_learned

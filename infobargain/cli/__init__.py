@@ -9,9 +9,11 @@ fast.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from infobargain.cli import evaluate, play, solve, suite, train
 from infobargain.cli.arguments import (
@@ -25,6 +27,7 @@ from infobargain.cli.arguments import (
     protocol_from_args,
 )
 from infobargain.game.instance import InstanceError
+from infobargain.game.limits import SIZE_VARIABLE
 
 __all__ = [
     "add_env_arguments",
@@ -51,8 +54,11 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = None
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "max_size", None) is not None:  # read by the size guards, here and in worker processes
+            os.environ[SIZE_VARIABLE] = str(args.max_size)
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             return int(args.handler(args))
@@ -62,6 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, InstanceError, ValueError, OSError, ImportError) as error:
         print(f"infobargain: error: {error}", file=sys.stderr)
     except KeyboardInterrupt:
-        print("infobargain: interrupted", file=sys.stderr)
+        print(f"infobargain: interrupted; {continue_hint(args, argv)}", file=sys.stderr)
         return 130
     return EXIT_USAGE
+
+
+def continue_hint(args: Any, argv: Sequence[str] | None) -> str:
+    """What to run after an interrupt: the command's own resume command when it kept its work (a handler sets
+    ``args.resume_command``, a callable returning the command or None), else the same command again."""
+    resume = getattr(args, "resume_command", None)
+    command = resume() if callable(resume) else None
+    if command:
+        return f"to continue, run: {command}"
+    words = sys.argv[1:] if argv is None else list(argv)
+    return f"nothing was kept; to start again, run: infobargain {shlex.join(words)}"

@@ -7,10 +7,12 @@ build are passed unchanged to :func:`infobargain.envs.information_bargaining_v0.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.instance import Instance
+from infobargain.game.limits import check_env_size
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS, Protocol
 from infobargain.game.scenarios import Game, scenario, scenario_names
 from infobargain.game.schemes import TIE_BREAKS
@@ -29,15 +31,51 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (argparse turns the ``ValueError`` into one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
+
+
+def instance_file(text: str) -> str:
+    """An argparse type: an instance file, which the env recognises by its ``.json`` suffix."""
+    if not text.endswith(".json"):
+        raise argparse.ArgumentTypeError(f"an instance file must be a .json file, got {text!r}")
+    return text
+
+
+def add_size_argument(parser: argparse.ArgumentParser) -> None:
+    """``--max-size N``: raise the size guards of :mod:`infobargain.game.limits`."""
+    parser.add_argument(
+        "--max-size",
+        type=whole_number(1),
+        metavar="N",
+        help="allow games whose size estimates reach N (default limits refuse runs of more than about a minute)",
+    )
+
+
 def add_game_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--scenario``/``--instance`` and the bargaining-stage parameters."""
+    """``--scenario``/``--instance``, the bargaining-stage parameters and ``--max-size``."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--scenario",
         default=None,
         help=f"named game (default {ENV_DEFAULTS.game}): {', '.join(scenario_names())}",
     )
-    source.add_argument("--instance", default=None, metavar="FILE", help="instance JSON file (see docs/design.md)")
+    source.add_argument(
+        "--instance", type=instance_file, default=None, metavar="FILE", help="instance JSON file (see docs/design.md)"
+    )
+    add_size_argument(parser)
     group = parser.add_argument_group("protocol")
     defaults = ENV_DEFAULTS
     group.add_argument("--protocol", choices=PROTOCOLS, default=defaults.protocol)
@@ -91,8 +129,9 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of ``information_bargaining_v0.env`` from the flags of ``add_game_arguments`` and
-    ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``game_from_args``)."""
-    return {
+    ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``game_from_args``). The sizes
+    are checked here, before any env is built (:func:`infobargain.game.limits.check_env_size`)."""
+    kwargs = {
         "protocol": args.protocol,
         "first_proposer": args.first_proposer,
         "max_rounds": args.max_rounds,
@@ -106,6 +145,8 @@ def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "offer_space": args.offer_space,
         "grid_size": args.grid_size,
     }
+    check_env_size(game_from_args(args), kwargs)
+    return kwargs
 
 
 def player_pair(text: str, flag: str = "--players") -> tuple[str, str]:

@@ -15,15 +15,19 @@ from infobargain.cli.arguments import (
     env_kwargs_from_args,
     game_from_args,
     name_list,
+    whole_number,
 )
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
+    from infobargain.agents.registry import check_player_spec, check_reachable_threshold
+    from infobargain.envs.information_bargaining_v0 import raw_env
     from infobargain.evaluation.crossplay import cross_play
     from infobargain.evaluation.evaluate import evaluate_players
     from infobargain.evaluation.report import write_evaluation
     from infobargain.evaluation.runs import evaluate_run
     from infobargain.evaluation.verdict import format_verdict
+    from infobargain.game.protocol import ROLES
 
     options: dict[str, Any] = {
         "episodes": args.episodes,
@@ -34,6 +38,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
         "progress": True if args.progress else None,
     }
     extra_players: list[str] = list(name_list(args.cross_play))
+    for name in extra_players:
+        check_player_spec(name, "--cross-play")
     if args.run is not None:
         if args.sender or args.receiver:
             raise ValueError("evaluate: give either --run DIR or --sender and --receiver, not both")
@@ -52,6 +58,13 @@ def command_evaluate(args: argparse.Namespace) -> int:
             raise ValueError("evaluate: give --run DIR, or both --sender and --receiver")
         game_from_args(args)  # validates --scenario / --instance early, with the usual one-line error
         env_kwargs = {"game": args.instance or args.scenario or "pure_math", **env_kwargs_from_args(args)}
+        thresholds = [
+            (role, spec) for role, spec in zip(ROLES, (args.sender, args.receiver), strict=True) if "threshold" in spec
+        ]
+        if thresholds:  # a threshold no deal reaches is a typo for this game (threshold:2 for 0.2)
+            game = raw_env(**env_kwargs)
+            for role, spec in thresholds:
+                check_reachable_threshold(spec, game, role)
         result = evaluate_players(
             args.sender, args.receiver, env_kwargs, best_response_steps=args.best_response_steps, **options
         )
@@ -95,9 +108,11 @@ def register(commands: Any) -> None:
     add_game_arguments(parser)
     add_env_arguments(parser)
     group = parser.add_argument_group("evaluation")
-    group.add_argument("--episodes", type=int, default=200, help="episodes (per first proposer with --both-first)")
-    group.add_argument("--seed", type=int, default=0)
-    group.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")
+    group.add_argument(
+        "--episodes", type=whole_number(1), default=200, help="episodes (per first proposer with --both-first)"
+    )
+    group.add_argument("--seed", type=whole_number(0), default=0)
+    group.add_argument("--workers", type=whole_number(1), default=None, help="rollout processes (default: automatic)")
     group.add_argument("--both-first", action="store_true", help="play the game once with each side proposing first")
     group.add_argument(
         "--exploitability",
@@ -105,9 +120,11 @@ def register(commands: Any) -> None:
         default="auto",
         help="auto: exact on discrete offer spaces; rl: an RL best response (a lower bound; training extra)",
     )
-    group.add_argument("--best-response-steps", type=int, default=100_000, help="training steps of an RL best response")
+    group.add_argument(
+        "--best-response-steps", type=whole_number(1), default=100_000, help="training steps of an RL best response"
+    )
     group.add_argument("--cross-play", metavar="P1,P2,...", help="also play a cross-play matrix with these players")
-    group.add_argument("--cross-play-episodes", type=int, default=20)
+    group.add_argument("--cross-play-episodes", type=whole_number(1), default=20)
     group.add_argument(
         "--out", metavar="DIR", help="output directory (default: the run directory, else runs/evaluate-<timestamp>)"
     )

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from infobargain.cli.arguments import add_env_arguments, add_game_arguments, env_kwargs_from_args, game_from_args
+from infobargain.cli.arguments import (
+    add_env_arguments,
+    add_game_arguments,
+    env_kwargs_from_args,
+    game_from_args,
+    whole_number,
+)
 from infobargain.game.protocol import ROLES, Role
 
 EXAMPLES = """examples:
@@ -44,8 +50,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--receiver", required=True, metavar="PLAYER", help="the receiver (same names)")
     add_game_arguments(parser)
     add_env_arguments(parser)
-    parser.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
-    parser.add_argument("--seed", type=int, default=None, help="seeds episode k's env with SEED + k")
+    parser.add_argument("--episodes", type=whole_number(1), default=1, help="episodes to play (default 1)")
+    parser.add_argument("--seed", type=whole_number(0), default=None, help="seeds episode k's env with SEED + k")
     parser.add_argument("--run-dir", default=None, metavar="DIR", help="write episodes.jsonl and chat transcripts here")
     parser.set_defaults(handler=command_play)
 
@@ -109,7 +115,7 @@ def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: boo
 
 def command_play(args: argparse.Namespace) -> int:
     from infobargain.agents.llm import LLMPolicy
-    from infobargain.agents.registry import make_policy
+    from infobargain.agents.registry import check_reachable_threshold, make_policy
     from infobargain.envs.information_bargaining_v0 import env as make_env
 
     if args.episodes < 1:
@@ -117,6 +123,8 @@ def command_play(args: argparse.Namespace) -> int:
     env = make_env(game=game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
     env.reset(seed=args.seed)  # the players read the game from a ready env
     specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
+    for role, spec in specs.items():
+        check_reachable_threshold(spec, env, role)
     players = {role: make_policy(spec, env, role) for role, spec in specs.items()}
     run_dir = Path(args.run_dir) if args.run_dir else None
     if run_dir is not None:

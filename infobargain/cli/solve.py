@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from infobargain.cli.arguments import add_game_arguments, game_from_args, protocol_from_args
@@ -79,8 +80,11 @@ def command_solve(args: argparse.Namespace) -> int:
     report = solve(problem, protocol)
     print(json.dumps(report, indent=2) if args.json else _format_table(report))
     if args.plot:
-        _plot_solve(report, problem, args.plot)
-        print(f"plot written to {args.plot}", file=sys.stderr)
+        target = Path(args.plot)
+        if not target.suffix:  # matplotlib would add .png itself: say the name it really writes
+            target = target.with_name(target.name + ".png")
+        _plot_solve(report, problem, str(target))
+        print(f"plot written to {target}", file=sys.stderr)
     return 0
 
 

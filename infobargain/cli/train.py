@@ -7,10 +7,12 @@ Training and evaluation are separate layers; this command composes them, so ever
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from pathlib import Path
 from typing import Any
 
+from infobargain.cli.arguments import add_size_argument, instance_file
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
 from infobargain.game.schemes import TIE_BREAKS
 from infobargain.training.config import ALGORITHMS, RunConfig
@@ -18,7 +20,12 @@ from infobargain.training.config import ALGORITHMS, RunConfig
 # Flags that override [env] keys; absent flags leave the config alone.
 ENV_FLAGS: dict[str, dict[str, Any]] = {
     "--scenario": {"dest": "env.game", "help": "named game (sets env.game)"},
-    "--instance": {"dest": "env.game", "metavar": "FILE", "help": "instance JSON file (sets env.game)"},
+    "--instance": {
+        "dest": "env.game",
+        "type": instance_file,
+        "metavar": "FILE",
+        "help": "instance JSON file (sets env.game)",
+    },
     "--protocol": {"choices": PROTOCOLS},
     "--first-proposer": {"choices": FIRST_PROPOSERS},
     "--max-rounds": {"type": int},
@@ -70,6 +77,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--total-steps", dest="run.total_steps", type=int, default=argparse.SUPPRESS)
     parser.add_argument("--name", dest="run.name", default=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_size_argument(parser)
     group = parser.add_argument_group("environment (override the config's [env] table)")
     for flag, spec in ENV_FLAGS.items():
         options = dict(spec)
@@ -99,6 +107,13 @@ def default_run_dir(name: str, algorithm: str) -> Path:
     return Path("runs") / f"{name}-{algorithm}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def resume_command(run_dir: Path) -> str | None:
+    """The command that continues the run in ``run_dir`` (None until its configuration is written)."""
+    if not (run_dir / "config.toml").exists():
+        return None
+    return f"infobargain train --run-dir {shlex.quote(str(run_dir))} --resume"
+
+
 def command_train(args: argparse.Namespace) -> int:
     from infobargain.evaluation import evaluate_run
     from infobargain.evaluation.verdict import format_verdict
@@ -108,6 +123,7 @@ def command_train(args: argparse.Namespace) -> int:
     if args.resume and not args.run_dir:
         raise ValueError("--resume: give the run to continue with --run-dir DIR")
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(config.run.name, config.run.algorithm)
+    args.resume_command = lambda: resume_command(run_dir)
     summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
     result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
     print(format_verdict(result["verdict"]))

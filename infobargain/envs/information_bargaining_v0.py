@@ -127,6 +127,7 @@ from numpy.typing import NDArray
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils import wrappers
 
+from infobargain.envs.conventions import with_conventions
 from infobargain.envs.offers import (
     ACCEPT,
     FIRST_OFFER,
@@ -221,10 +222,14 @@ class ObservationLayout:
         return self.slices[name]
 
 
-def env(**kwargs: Any) -> AECEnv:
+def env(
+    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+) -> AECEnv:
     """The AEC environment with PettingZoo's order enforcement. (``raw_env`` checks every action against its
-    space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.)"""
-    return _OrderEnforcingWrapper(raw_env(**kwargs))
+    space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.) The first three
+    options adapt it to other libraries' conventions (:mod:`infobargain.envs.conventions`)."""
+    conventions = with_conventions(raw_env(**kwargs), observation_format, info_format, illegal_action)
+    return _OrderEnforcingWrapper(conventions)
 
 
 class _OrderEnforcingWrapper(wrappers.OrderEnforcingWrapper):
@@ -851,7 +856,14 @@ class raw_env(AECEnv):
         pass
 
 
-class parallel_env(ParallelEnv):
+def parallel_env(
+    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+) -> ParallelEnv:
+    """The Parallel form (:class:`ParallelGame`), adapted to other libraries' conventions by the first three options."""
+    return with_conventions(ParallelGame(**kwargs), observation_format, info_format, illegal_action)
+
+
+class ParallelGame(ParallelEnv):
     """The Parallel form: one decision per step. Every live agent sends an action; only the acting agent's is
     played (its ``infos[agent]["acting"]`` is true), the waiting agent's must lie in the action space and is
     otherwise ignored (its mask allows only ``ACCEPT``, so masked samplers send that)."""

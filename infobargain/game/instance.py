@@ -12,6 +12,7 @@ whose message starts with the offending field.
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,21 @@ def _names(field: str, names: Sequence[str] | None, count: int, prefix: str) -> 
     if len(set(names)) != len(names):
         raise InstanceError(f"{field}: names must be distinct")
     return names
+
+
+def _json_numbers(field: str, value: Any, depth: int) -> None:
+    """``value`` is a list of numbers (``depth`` 1) or a list of lists of numbers (``depth`` 2), as JSON gives
+    them: no strings and no booleans (numpy would silently read ``"0.5"`` and ``true`` as numbers), and nothing
+    nested deeper."""
+    shape = "a list of numbers" if depth == 1 else "a [state][action] table of numbers"
+    rows = [value] if depth == 1 else value
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in rows):
+        raise InstanceError(f"{field}: must be {shape}")
+    for row in rows:
+        for item in row:
+            if isinstance(item, bool) or not isinstance(item, numbers.Real):
+                shown = repr(item)[:40] if isinstance(item, (str, bool)) else f"a {type(item).__name__}"
+                raise InstanceError(f"{field}: must be {shape}, found {shown}")
 
 
 def _finite_matrix(field: str, value: ArrayLike) -> NDArray[np.float64]:
@@ -171,6 +187,9 @@ class Instance:
         for field in ("states", "actions"):
             if field in data and not isinstance(data[field], list):
                 raise InstanceError(f"{field}: must be a list of strings")
+        _json_numbers("prior", data["prior"], 1)
+        _json_numbers("sender_utility", data["sender_utility"], 2)
+        _json_numbers("receiver_utility", data["receiver_utility"], 2)
         return cls(
             data["prior"],
             data["sender_utility"],
@@ -194,6 +213,8 @@ class Instance:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise InstanceError(f"instance file: {path} is not valid JSON ({error})") from None
+        except RecursionError:
+            raise InstanceError(f"instance file: {path} is nested too deeply to be an instance") from None
         return cls.from_dict(data)
 
 

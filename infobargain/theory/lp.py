@@ -67,12 +67,17 @@ class Solution(NamedTuple):
         return np.array([self.sender, self.receiver])
 
 
+def check_margin(obedience_margin: float) -> None:
+    """Reject a margin that is negative or not finite."""
+    if not (np.isfinite(obedience_margin) and obedience_margin >= 0):
+        raise ValueError(f"obedience_margin: must be a finite number >= 0, got {obedience_margin}")
+
+
 class ObedienceLP:
     """Maximise ``w_S·U_S + w_R·U_R`` over obedient schemes, optionally with ``U_S ≥ t_S`` and ``U_R ≥ t_R``."""
 
     def __init__(self, instance: Instance, obedience_margin: float = 0.0) -> None:
-        if not (np.isfinite(obedience_margin) and obedience_margin >= 0):
-            raise ValueError(f"obedience_margin: must be a finite number >= 0, got {obedience_margin}")
+        check_margin(obedience_margin)
         self.instance = instance
         self.margin = float(obedience_margin)
         n_states, n_actions = instance.n_states, instance.n_actions
@@ -135,11 +140,10 @@ class ObedienceLP:
         status = solver.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise InfeasibleError(self._explain(status, sender_at_least, receiver_at_least))
-        joint = np.clip(np.asarray(solver.getSolution().col_value), 0.0, None).reshape(
-            self.instance.n_states, self.instance.n_actions
+        joint = clean_joint(
+            self.instance,
+            np.asarray(solver.getSolution().col_value).reshape(self.instance.n_states, self.instance.n_actions),
         )
-        # Rows must carry exactly the prior: remove the solver's last-bit drift.
-        joint *= (self.instance.prior / joint.sum(axis=1).clip(1e-300))[:, None]
         return Solution(
             joint, float(joint.ravel() @ self._sender_weights), float(joint.ravel() @ self._receiver_weights)
         )
@@ -154,6 +158,14 @@ class ObedienceLP:
             f"obedience_margin: no scheme makes the receiver obey by a margin of {self.margin:g} "
             f"for instance {self.instance.name!r} (HiGHS: {status})"
         )
+
+
+def clean_joint(instance: Instance, joint: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A solver's joint distribution with its last-bit drift removed: no negative entry, and each state's row
+    carrying exactly its prior mass."""
+    cleaned = np.clip(joint, 0.0, None)
+    cleaned *= (instance.prior / cleaned.sum(axis=1).clip(1e-300))[:, None]
+    return cleaned
 
 
 def scheme_from_joint(instance: Instance, joint: NDArray[np.float64]) -> NDArray[np.float64]:

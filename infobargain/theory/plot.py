@@ -70,11 +70,14 @@ def draw_bargaining_set(
             groups.append((xy, [label]))
         else:
             match[1].append(label)
+    annotations = []
     for index, (xy, labels) in enumerate(groups):
         names = " = ".join(BENCHMARK_MARKERS.get(label, (label, "o"))[0] for label in labels)
         marker = BENCHMARK_MARKERS.get(labels[0], (labels[0], "o"))[1]
         ax.scatter(xy[0], xy[1], marker=marker, s=90, zorder=6, label=names, color=plt.cm.tab10(index % 10))
-        ax.annotate(names, (float(xy[0]), float(xy[1])), textcoords="offset points", xytext=(6, 6), fontsize=7)
+        annotations.append(
+            ax.annotate(names, (float(xy[0]), float(xy[1])), textcoords="offset points", xytext=(6, 6), fontsize=7)
+        )
     if offers:
         for role, color in (("sender", "#e67e22"), ("receiver", "#27ae60")):
             trail = np.array([p for r, p in offers if r == role], dtype=np.float64).reshape(-1, 2)
@@ -86,7 +89,21 @@ def draw_bargaining_set(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     ax.set_aspect("equal", adjustable="datalim")
+    _keep_labels_left_of_the_legend(figure, ax, annotations)
     return figure
+
+
+def _keep_labels_left_of_the_legend(figure: Figure, ax: Axes, annotations: list[Any]) -> None:
+    """The legend sits right of the axes, so a label must not run past the axes' right edge: a label that
+    would (measured after a draw) goes to the left of its point instead, where it ends before the point."""
+    if not annotations:
+        return
+    figure.canvas.draw()
+    right_edge = ax.get_window_extent().x1
+    for annotation in annotations:
+        if annotation.get_window_extent().x1 > right_edge:
+            annotation.set_horizontalalignment("right")
+            annotation.xyann = (-6, 6)
 
 
 def save_figure(figure: Figure, path: str | Path) -> None:

@@ -3,6 +3,12 @@
 Bargaining sets are convex polygons, possibly degenerate (a segment or a single point). Every
 operation here works on the vertex list directly, so results are exact up to floating-point rounding
 and degenerate sets need no special case. Vertices are stored counter-clockwise.
+
+The feasible polygon of a persuasion instance is traced by :mod:`infobargain.theory.shadow_vertex`: the
+shadow-vertex (parametric objective) simplex method (Gass & Saaty 1955; Borgwardt 1987), one basis walked
+from vertex to adjacent vertex, about two pivots per vertex at ``O(k² + S·A)`` each (``k`` the working
+basis's size), so ``O(V·(k² + S·A))`` overall for ``V`` vertices; that module's docstring has the details.
+Point location and containment are vectorised over the vertices (``O(V)`` numpy work, no Python loop).
 """
 
 from __future__ import annotations
@@ -15,10 +21,6 @@ from numpy.typing import ArrayLike, NDArray
 
 GEOMETRY_TOLERANCE = 1e-12
 """Absolute slack, scaled by the polygon's size, below which two quantities count as equal."""
-
-
-def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
-    return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
 
 
 def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY_TOLERANCE) -> list[int]:
@@ -39,26 +41,33 @@ def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY
     if len(kept) <= 2:
         return kept
 
+    xs, ys = points[:, 0].tolist(), points[:, 1].tolist()  # Python floats: the chain is a scalar loop
+
     def chain(indices: list[int]) -> list[int]:
         hull: list[int] = []
         for i in indices:  # exact turns first: a tolerance here could drop a true vertex next to a noisy one
-            while len(hull) >= 2 and _cross(points[hull[-2]], points[hull[-1]], points[i]) <= 0:
+            while len(hull) >= 2:
+                o, a = hull[-2], hull[-1]
+                if (xs[a] - xs[o]) * (ys[i] - ys[o]) - (ys[a] - ys[o]) * (xs[i] - xs[o]) > 0:
+                    break
                 hull.pop()
             hull.append(i)
         return hull
 
     hull = chain(kept)[:-1] + chain(kept[::-1])[:-1]
-    # Then drop vertices within tolerance of the line through their neighbours (rounding noise).
-    changed = True
-    while changed and len(hull) >= 3:
-        changed = False
-        for position, i in enumerate(hull):
-            before, after = points[hull[position - 1]], points[hull[(position + 1) % len(hull)]]
-            span = float(np.linalg.norm(after - before))
-            if abs(_cross(before, after, points[i])) <= slack * max(span, slack):
-                del hull[position]
-                changed = True
-                break
+    # Then drop vertices within tolerance of the line through their neighbours (rounding noise), the first
+    # such vertex at a time.
+    while len(hull) >= 3:
+        ring = points[hull]
+        before, after = np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0)
+        span = np.sqrt(((after - before) ** 2).sum(axis=1))
+        turn = (after[:, 0] - before[:, 0]) * (ring[:, 1] - before[:, 1]) - (after[:, 1] - before[:, 1]) * (
+            ring[:, 0] - before[:, 0]
+        )
+        noisy = np.flatnonzero(np.abs(turn) <= slack * np.maximum(span, slack))
+        if len(noisy) == 0:
+            break
+        del hull[int(noisy[0])]
     if len(hull) >= 3:
         return hull
     # Collinear: the two points farthest apart along the line.
@@ -134,11 +143,11 @@ class Polygon:
             along = b - a
             t = float(np.dot(p - a, along) / np.dot(along, along))
             return bool(-slack <= t <= 1 + slack and np.abs(a + np.clip(t, 0, 1) * along - p).max() <= slack)
-        return all(
-            _cross(self.vertices[i], self.vertices[j], p)
-            >= -slack * np.linalg.norm(self.vertices[j] - self.vertices[i])
-            for i, j in self.edges()
-        )
+        edges = np.array(self.edges(), dtype=np.int64)
+        starts = self.vertices[edges[:, 0]]
+        along = self.vertices[edges[:, 1]] - starts
+        turns = along[:, 0] * (p[1] - starts[:, 1]) - along[:, 1] * (p[0] - starts[:, 0])
+        return bool(np.all(turns >= -slack * np.hypot(along[:, 0], along[:, 1])))
 
     def clip(self, normal: ArrayLike, offset: float) -> Polygon | None:
         """The part where ``normal · u >= offset`` (``None`` if empty)."""
@@ -156,45 +165,50 @@ class Polygon:
                 kept.append(self.vertices[i] + t * (self.vertices[j] - self.vertices[i]))
         return Polygon.hull(kept) if kept else None
 
+    def _above(self, coordinate: int, threshold: float) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Points with ``u[coordinate] >= threshold``: the vertices (in order), then the edge crossings of
+        ``u[coordinate] == threshold``; and ``[start, end]`` of each (a vertex has ``start == end``)."""
+        values = self.vertices[:, coordinate] - threshold
+        kept = np.flatnonzero(values >= -self.tolerance)
+        edges = np.array(self.edges(), dtype=np.int64).reshape(-1, 2)
+        start, end = values[edges[:, 0]], values[edges[:, 1]]
+        crossing = ((start > self.tolerance) & (end < -self.tolerance)) | (
+            (start < -self.tolerance) & (end > self.tolerance)
+        )
+        ends = edges[crossing]
+        t = values[ends[:, 0]] / (values[ends[:, 0]] - values[ends[:, 1]])
+        crossings = self.vertices[ends[:, 0]] + t[:, None] * (self.vertices[ends[:, 1]] - self.vertices[ends[:, 0]])
+        crossings[:, coordinate] = threshold
+        points = np.concatenate([self.vertices[kept], crossings])
+        return points, np.concatenate([np.stack([kept, kept], axis=1), ends])
+
     def candidates_above(self, coordinate: int, threshold: float) -> list[Candidate]:
         """Vertices with ``u[coordinate] >= threshold`` and edge crossings of ``u[coordinate] == threshold``."""
-        found: list[Candidate] = []
-        values = self.vertices[:, coordinate] - threshold
-        for i, value in enumerate(values):
-            if value >= -self.tolerance:
-                found.append(Candidate(self.vertices[i], i, i))
-        for i, j in self.edges():
-            if (values[i] > self.tolerance and values[j] < -self.tolerance) or (
-                values[i] < -self.tolerance and values[j] > self.tolerance
-            ):
-                t = values[i] / (values[i] - values[j])
-                point = self.vertices[i] + t * (self.vertices[j] - self.vertices[i])
-                point[coordinate] = threshold
-                found.append(Candidate(point, i, j))
-        return found
+        points, where = self._above(coordinate, threshold)
+        return [Candidate(point, int(i), int(j)) for point, (i, j) in zip(points, where, strict=True)]
 
     def best_for(self, coordinate: int, other_at_least: float = -np.inf) -> Candidate | None:
         """Lexicographic best point for player ``coordinate`` (0 sender, 1 receiver) given the other gets at least
         ``other_at_least``: maximise own utility, then the other's (so the answer is Pareto efficient).
         ``None`` when no point meets the constraint."""
         other = 1 - coordinate
-        candidates = (
-            self.candidates_above(other, other_at_least)
-            if np.isfinite(other_at_least)
-            else [Candidate(v, i, i) for i, v in enumerate(self.vertices)]
-        )
-        if not candidates:
+        if np.isfinite(other_at_least):
+            points, where = self._above(other, other_at_least)
+        else:
+            points, where = self.vertices, np.repeat(np.arange(len(self.vertices)), 2).reshape(-1, 2)
+        if len(points) == 0:
             return None
-        own_best = max(c.point[coordinate] for c in candidates)
-        ties = [c for c in candidates if c.point[coordinate] >= own_best - self.tolerance]
-        return max(ties, key=lambda c: c.point[other])
+        own = points[:, coordinate]
+        ties = own >= own.max() - self.tolerance
+        chosen = int(np.argmax(np.where(ties, points[:, other], -np.inf)))  # the first of equal bests, as max()
+        return Candidate(points[chosen].copy(), int(where[chosen, 0]), int(where[chosen, 1]))
 
     def worst_for(self, coordinate: int) -> Candidate:
         """The vertex worst for player ``coordinate``; among ties, the best for the other player."""
         return _worst(self.vertices, coordinate, self.tolerance)
 
-    def pareto_frontier(self) -> NDArray[np.float64]:
-        """Vertices of the Pareto frontier, by increasing sender utility."""
+    def pareto_indices(self) -> list[int]:
+        """Indices of the Pareto frontier's vertices, by increasing sender utility."""
         vertices = self.vertices
         count = len(vertices)
         # Within rounding, a horizontal top edge or a vertical right edge is not Pareto efficient.
@@ -202,10 +216,14 @@ class Polygon:
         right = max(
             np.flatnonzero(vertices[:, 0] >= vertices[:, 0].max() - self.tolerance), key=lambda i: vertices[i, 1]
         )
-        chain = [right]
+        chain = [int(right)]
         while chain[-1] != top:
             chain.append((chain[-1] + 1) % count)
-        return vertices[chain[::-1]].copy()
+        return chain[::-1]
+
+    def pareto_frontier(self) -> NDArray[np.float64]:
+        """Vertices of the Pareto frontier, by increasing sender utility."""
+        return self.vertices[self.pareto_indices()].copy()
 
     def ray_end(self, origin: ArrayLike, direction: ArrayLike) -> NDArray[np.float64]:
         """The farthest point ``origin + λ·direction`` (λ ≥ 0) inside the polygon; ``origin`` must be inside."""
@@ -245,8 +263,8 @@ class Polyline(Polygon):
     def edges(self) -> list[tuple[int, int]]:
         return [(i, i + 1) for i in range(len(self.vertices) - 1)]
 
-    def pareto_frontier(self) -> NDArray[np.float64]:
-        return self.vertices[np.argsort(self.vertices[:, 0], kind="stable")].copy()
+    def pareto_indices(self) -> list[int]:
+        return [int(i) for i in np.argsort(self.vertices[:, 0], kind="stable")]
 
 
 class PointSet:

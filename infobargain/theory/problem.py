@@ -2,10 +2,13 @@
 
 Persuasion instances and plain pies share this type, so every solution concept and protocol works on
 both. For a persuasion instance the feasible set is the exact polygon of obedient payoff pairs
-(docs/theory.md §2), found by parametric LP: between two known vertices, the LP in the direction of the
-outward normal either returns a new vertex beyond that edge or proves the edge is part of the boundary.
-Each vertex keeps the scheme that attains it, so any point of the set has a scheme (a convex
-combination of vertex schemes is obedient because obedience is linear).
+(docs/theory.md §2), traced by the shadow-vertex simplex walk of :mod:`infobargain.theory.shadow_vertex`
+(one pivot sequence around the polygon; its module docstring gives the algorithm and its cost). Where
+the walk cannot start (an obedience margin that full disclosure does not meet) the polygon is found by
+LPs along outward normals instead (:func:`polygon_by_directions`, also the tests' reference). Each vertex
+keeps the scheme that attains it, so any point of the set has a scheme (a convex combination of vertex
+schemes is obedient because obedience is linear): a vertex its own, a point on an edge the mixture of the
+edge's two ends, found in O(V) vectorised work per point.
 """
 
 from __future__ import annotations
@@ -18,13 +21,23 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from infobargain.game.instance import Instance
+from infobargain.game.limits import check_bargaining_set
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
-from infobargain.theory.lp import ObedienceLP, scheme_from_joint
+from infobargain.theory.lp import ObedienceLP, clean_joint, scheme_from_joint
 from infobargain.theory.polygon import PointSet, Polygon, convex_hull_indices
+from infobargain.theory.shadow_vertex import WalkError, walk_polygon
 
-__all__ = ["ROLES", "BargainingProblem", "bargaining_problem", "from_instance", "from_pie"]
+__all__ = [
+    "ROLES",
+    "BargainingProblem",
+    "bargaining_problem",
+    "from_instance",
+    "from_pie",
+    "polygon_by_directions",
+    "polygon_by_walk",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +67,11 @@ class BargainingProblem:
         return np.array(self.disagreement)
 
     def individually_rational(self) -> Polygon | None:
-        """``U ∩ {u ≥ d}``."""
+        """``U ∩ {u ≥ d}`` (computed once: every solution concept starts from it)."""
+        return self._individually_rational
+
+    @cached_property
+    def _individually_rational(self) -> Polygon | None:
         upper = self.feasible.clip((1.0, 0.0), self.disagreement.sender)
         return upper.clip((0.0, 1.0), self.disagreement.receiver) if upper is not None else None
 
@@ -80,8 +97,8 @@ class BargainingProblem:
 
     @cached_property
     def _frontier_schemes(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        frontier = self.feasible.pareto_frontier()
-        return frontier, np.array([self.scheme_for_point(vertex) for vertex in frontier])
+        indices = self.feasible.pareto_indices()
+        return self.feasible.vertices[indices], np.array([self.vertex_scheme(i) for i in indices])
 
     def frontier_schemes(self, points: ArrayLike) -> NDArray[np.float64]:
         """``[..., state, action]`` schemes for points on the Pareto frontier, by interpolating along its edges
@@ -95,6 +112,14 @@ class BargainingProblem:
         weight = np.clip((targets - start) / (end - start), 0.0, 1.0)[..., None, None]
         return (1 - weight) * schemes[edge] + weight * schemes[edge + 1]
 
+    def vertex_scheme(self, index: int) -> NDArray[np.float64]:
+        """The scheme attaining vertex ``index`` of the feasible polygon (what :meth:`scheme_for_point` gives
+        there, without locating the point)."""
+        if self.instance is None:
+            raise ValueError(f"{self.name}: a plain bargaining problem has no schemes")
+        scheme = self.vertex_schemes[index]
+        return scheme / scheme.sum(axis=1, keepdims=True)
+
     def scheme_for_point(self, point: ArrayLike) -> NDArray[np.float64]:
         """A ``[state][action]`` scheme whose obedient payoffs are ``point`` (which must lie in the feasible set).
 
@@ -107,7 +132,8 @@ class BargainingProblem:
         if not self.feasible.contains(target, 1e-7 * self.feasible.scale):
             raise ValueError(f"point: {target.tolist()} is not in the bargaining set")
         weights = _barycentric(self.feasible.vertices, target)
-        scheme = sum(w * s for w, s in zip(weights, self.vertex_schemes, strict=True))
+        used = np.flatnonzero(weights)
+        scheme = sum(weights[i] * self.vertex_schemes[i] for i in used)
         return np.asarray(scheme) / np.asarray(scheme).sum(axis=1, keepdims=True)
 
 
@@ -115,36 +141,58 @@ def _barycentric(vertices: NDArray[np.float64], point: NDArray[np.float64]) -> N
     """Convex weights on ``vertices`` that give ``point``, using as few vertices as possible.
 
     A vertex gets weight 1 and a point on an edge mixes that edge's two ends, so the schemes of boundary
-    points (every benchmark lies on the boundary) carry no rounding from unrelated vertices.
+    points (every benchmark lies on the boundary) carry no rounding from unrelated vertices; an interior
+    point mixes the three corners of a triangle ``(0, i, i + 1)`` of the fan from vertex 0. Every edge and
+    triangle is tried at once (vectorised); the first within rounding wins, else the closest.
     """
     count = len(vertices)
     weights = np.zeros(count)
     scale = max(1.0, float(np.abs(vertices).max()))
+    tolerance = 1e-12 * scale
     distances = np.abs(vertices - point).max(axis=1)
-    if distances.min() <= 1e-12 * scale:
-        weights[int(np.argmin(distances))] = 1.0
+    nearest = int(np.argmin(distances))
+    if distances[nearest] <= tolerance or count == 1:
+        weights[nearest] = 1.0
         return weights
-    groups = [[i, (i + 1) % count] for i in range(count)] if count > 1 else []
-    groups += [[0, i, i + 1] for i in range(1, count - 1)]
-    best: tuple[float, list[int], NDArray[np.float64]] | None = None
-    for group in groups:
-        system = np.vstack([vertices[group].T, np.ones(len(group))])
-        solution, *_ = np.linalg.lstsq(system, np.append(point, 1.0), rcond=None)
-        clipped = np.clip(solution, 0.0, None)
-        clipped /= clipped.sum()
-        error = float(np.abs(clipped @ vertices[group] - point).max())
-        if error <= 1e-12 * scale:
-            weights[group] = clipped
+    # Edges i → i + 1: the closest point of each segment.
+    starts, along = vertices, np.roll(vertices, -1, axis=0) - vertices
+    lengths = np.einsum("ij,ij->i", along, along)
+    t = np.clip(np.einsum("ij,ij->i", point - starts, along) / np.where(lengths > 0, lengths, 1.0), 0.0, 1.0)
+    edge_errors = np.abs(starts + t[:, None] * along - point).max(axis=1)
+    edge = int(np.argmax(edge_errors <= tolerance)) if (edge_errors <= tolerance).any() else -1
+    if edge >= 0:
+        weights[edge] += 1.0 - t[edge]
+        weights[(edge + 1) % count] += t[edge]
+        return weights
+    best_edge = int(np.argmin(edge_errors))
+    if count >= 3:
+        # Triangles (0, i, i + 1): barycentric coordinates, clipped to the triangle and renormalised.
+        first, second = vertices[1:-1] - vertices[0], vertices[2:] - vertices[0]
+        offset = point - vertices[0]
+        determinant = first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0]
+        safe = np.where(determinant != 0, determinant, 1.0)
+        u = (offset[0] * second[:, 1] - offset[1] * second[:, 0]) / safe
+        v = (first[:, 0] * offset[1] - first[:, 1] * offset[0]) / safe
+        corners = np.clip(np.stack([1.0 - u - v, u, v], axis=1), 0.0, None)
+        corners /= corners.sum(axis=1, keepdims=True)
+        mixed = corners[:, :1] * vertices[0] + corners[:, 1:2] * vertices[1:-1] + corners[:, 2:] * vertices[2:]
+        triangle_errors = np.where(determinant != 0, np.abs(mixed - point).max(axis=1), np.inf)
+        triangle = int(np.argmin(triangle_errors))
+        if triangle_errors[triangle] < edge_errors[best_edge]:
+            weights[[0, triangle + 1, triangle + 2]] = corners[triangle]
             return weights
-        if best is None or error < best[0]:
-            best = (error, group, clipped)
-    assert best is not None
-    weights[best[1]] = best[2]
+    weights[best_edge] += 1.0 - t[best_edge]
+    weights[(best_edge + 1) % count] += t[best_edge]
     return weights
 
 
-def _obedient_polygon(lp: ObedienceLP) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
-    """Points and joints of the payoff polygon's vertices (possibly with collinear extras)."""
+def polygon_by_directions(lp: ObedienceLP) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
+    """Points and joints of the payoff polygon's vertices (possibly with collinear extras), one LP per direction.
+
+    Between two known vertices, the LP in the direction of the outward normal either returns a new vertex
+    beyond that edge or proves the edge is part of the boundary: two warm-started LPs per vertex. This is the
+    fallback of :func:`from_instance` and the reference the shadow-vertex walk is tested against.
+    """
     points: list[NDArray[np.float64]] = []
     joints: list[NDArray[np.float64]] = []
     for direction in ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)):
@@ -170,10 +218,29 @@ def _obedient_polygon(lp: ObedienceLP) -> tuple[list[NDArray[np.float64]], list[
     return points, joints
 
 
+def polygon_by_walk(
+    instance: Instance, obedience_margin: float = 0.0
+) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
+    """Points and joints of the payoff polygon's vertices (possibly with collinear extras), by the shadow-vertex
+    walk; raises :class:`~infobargain.theory.shadow_vertex.WalkError` where it cannot run."""
+    joints = [clean_joint(instance, joint) for joint in walk_polygon(instance, obedience_margin)]
+    points = [
+        np.array(
+            [
+                float(joint.ravel() @ instance.sender_utility.ravel()),
+                float(joint.ravel() @ instance.receiver_utility.ravel()),
+            ]
+        )
+        for joint in joints
+    ]
+    return points, joints
+
+
 def from_instance(
     instance: Instance, tie_break: TieBreak = "sender", obedience_margin: float = 0.0
 ) -> BargainingProblem:
     """The exact bargaining problem of a persuasion instance under a tie-break rule and obedience margin."""
+    check_bargaining_set(instance.n_states, instance.n_actions)  # before the polygon's linear programs
     check_tie_break(tie_break)
     if tie_break == "receiver" and obedience_margin == 0:
         warnings.warn(
@@ -182,8 +249,10 @@ def from_instance(
             "attain; pass a positive obedience_margin to make every benchmark attained",
             stacklevel=2,
         )
-    lp = ObedienceLP(instance, obedience_margin)
-    points, joints = _obedient_polygon(lp)
+    try:
+        points, joints = polygon_by_walk(instance, obedience_margin)
+    except WalkError:
+        points, joints = polygon_by_directions(ObedienceLP(instance, obedience_margin))
     disagreement = disagreement_payoffs(instance, tie_break)
     # No information attains d under the same tie-break, margin or not: it belongs to U.
     silent = np.zeros((instance.n_states, instance.n_actions))

@@ -25,6 +25,15 @@ def _point(problem: BargainingProblem, payoffs: ArrayLike, *, with_scheme: bool 
     return point
 
 
+def _vertex(problem: BargainingProblem, index: int) -> dict[str, Any]:
+    """Vertex ``index`` of the feasible polygon with the scheme that attains it (no point location needed)."""
+    sender, receiver = (float(v) for v in problem.feasible.vertices[index])
+    point: dict[str, Any] = {"sender": sender, "receiver": receiver}
+    if problem.instance is not None:
+        point["scheme"] = problem.vertex_scheme(index).tolist()
+    return point
+
+
 def _outcome(problem: BargainingProblem, outcome: SPEOutcome) -> dict[str, Any]:
     return {
         **_point(problem, outcome.payoffs, with_scheme=False),
@@ -102,6 +111,6 @@ def solve(
         "spe": spe,
         "infinite_horizon": infinite_horizon,
         "advantages": {"informational": split.informational, "first_proposer": split.first_proposer},
-        "feasible_set": [_point(problem, v) for v in problem.feasible.vertices],
-        "pareto_frontier": [_point(problem, v) for v in problem.feasible.pareto_frontier()],
+        "feasible_set": [_vertex(problem, i) for i in range(len(problem.feasible))],
+        "pareto_frontier": [_vertex(problem, i) for i in problem.feasible.pareto_indices()],
     }

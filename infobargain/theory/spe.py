@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.game import protocol as _protocol
+from infobargain.game.limits import check_bargaining_tree
 from infobargain.game.protocol import ROLE_INDEX, ROLES, FirstProposer, Protocol, Role, other
 from infobargain.game.schemes import Payoffs
 from infobargain.game.state import at_least
@@ -102,6 +103,7 @@ def best_offer(problem: BargainingProblem, proposer: Role, rejection: NDArray[np
 
 def subgame_perfect(problem: BargainingProblem, protocol: Protocol, first: Role) -> SPEOutcome:
     """Backward induction over the rounds of ``protocol`` with ``first`` proposing in round 0."""
+    check_bargaining_tree(protocol.rounds, sum(len(offers.vertices) for offers in problem.offers))
     following: NDArray[np.float64] | None = None
     plans: list[RoundPlan] = []
     for round_index in reversed(range(protocol.rounds)):

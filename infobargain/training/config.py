@@ -9,6 +9,8 @@ Unknown keys are errors, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,7 +25,8 @@ else:  # pragma: no cover
 from infobargain.game.config import GAME_PARAMETERS, EnvConfig
 
 ALGORITHMS = ("mappo", "qlearning", "sb3", "ibr", "rllib")
-CRITICS = ("centralised", "independent")
+RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
+"""A run name is one folder under ``runs/``: no separator, no ``..``, no hidden folder."""
 
 TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_size": 21}
 """Where a run config deliberately departs from the env's defaults (``infobargain.game.config``): players
@@ -40,12 +43,19 @@ ENV_DEFAULTS: dict[str, Any] = {
 @dataclass
 class RunSection:
     name: str = "run"
+    """The run's folder under ``runs/``: letters, digits, ``.``, ``_`` and ``-``, not starting with ``.`` (so it
+    cannot name a path outside ``runs/``)."""
     seed: int = 0
     algorithm: str = "mappo"
     total_steps: int = 300_000
     """Decisions (environment steps) to train for, summed over both players."""
     checkpoint_every: int = 10
     """Checkpoint every this many updates (iterations)."""
+    keep_checkpoints: int = 3
+    """Numbered checkpoints kept: the latest this many (0 keeps all), plus the best by ``best_metric``."""
+    best_metric: str = "learner_payoff"
+    """The metrics column whose highest value marks the best checkpoint (``-NAME``: the lowest; empty: none).
+    Backends that do not log the column (self-play logs no single learner's payoff) keep only the latest."""
     eval_episodes: int = 200
     threads: int = 1
     """Torch threads: 1 avoids the collapse of batched ops on a shared 2-core machine."""
@@ -174,6 +184,83 @@ class RLlibSection:
     """Stop after this many training iterations in all (0: only ``run.total_steps`` stops the run)."""
 
 
+RANGES: dict[str, tuple[float, float]] = {
+    "run.seed": (0, 2**63 - 1),
+    "run.total_steps": (1, 10**12),
+    "run.checkpoint_every": (1, 10**9),
+    "run.keep_checkpoints": (0, 10**6),
+    "run.eval_episodes": (1, 10**7),
+    "run.threads": (1, 1024),
+    "mappo.num_envs": (1, 10**6),
+    "mappo.learning_rate": (0, 10),
+    "mappo.update_epochs": (1, 10**4),
+    "mappo.minibatches": (1, 10**6),
+    "mappo.clip_coef": (0, 10),
+    "mappo.entropy_coef": (0, 10),
+    "mappo.entropy_final": (0, 10),
+    "mappo.value_coef": (0, 100),
+    "mappo.max_grad_norm": (0, 10**6),
+    "mappo.hidden_size": (1, 16384),
+    "mappo.subgame_starts": (0, 1),
+    "mappo.accept_bonus": (0, 1),
+    "mappo.subgame_curriculum": (0, 1),
+    "qlearning.num_envs": (1, 10**6),
+    "qlearning.learning_rate": (0, 10),
+    "qlearning.update_epochs": (1, 10**4),
+    "qlearning.minibatches": (1, 10**6),
+    "qlearning.hidden_size": (1, 16384),
+    "qlearning.exploration": (0, 1),
+    "qlearning.first_exploration": (0, 1),
+    "qlearning.subgame_starts": (0, 1),
+    "qlearning.target_rate": (0, 1),
+    "qlearning.accept_bonus": (0, 1),
+    "sb3.n_envs": (1, 4096),
+    "sb3.learning_rate": (0, 10),
+    "sb3.n_steps": (1, 10**7),
+    "sb3.batch_size": (2, 10**7),
+    "sb3.ent_coef": (0, 10),
+    "sb3.n_epochs": (1, 10**4),
+    "sb3.gamma": (0, 1),
+    "sb3.gae_lambda": (0, 1),
+    "sb3.hidden_size": (1, 16384),
+    "ibr.rounds": (1, 10**4),
+    "rllib.num_env_runners": (0, 10**4),
+    "rllib.num_envs_per_env_runner": (1, 10**5),
+    "rllib.num_cpus_per_env_runner": (0, 1024),
+    "rllib.num_learners": (0, 10**4),
+    "rllib.num_gpus_per_learner": (0, 1024),
+    "rllib.train_batch_size": (1, 10**9),
+    "rllib.minibatch_size": (1, 10**9),
+    "rllib.num_epochs": (1, 10**4),
+    "rllib.learning_rate": (0, 10),
+    "rllib.entropy_coef": (0, 10),
+    "rllib.gamma": (0, 1),
+    "rllib.gae_lambda": (0, 1),
+    "rllib.hidden_size": (1, 16384),
+    "rllib.iterations": (0, 10**9),
+}
+"""Inclusive ``(low, high)`` of every numeric hyper-parameter, checked when a config is loaded or changed (plus
+finiteness; learning rates, ``clip_coef``, ``max_grad_norm`` and ``qlearning.target_rate`` must also be above 0)."""
+POSITIVE = frozenset(
+    {
+        "mappo.learning_rate",
+        "mappo.clip_coef",
+        "mappo.max_grad_norm",
+        "qlearning.learning_rate",
+        "qlearning.target_rate",
+        "sb3.learning_rate",
+        "rllib.learning_rate",
+    }
+)
+CHOICES: dict[str, tuple[str, ...]] = {
+    "mappo.critic": ("independent", "centralised"),
+    "qlearning.activation": ("relu", "tanh"),
+    "sb3.learner": ("sender", "receiver"),
+    "sb3.vec_env": ("dummy", "subproc"),
+    "sb3.algorithm": ("auto", "MaskablePPO", "PPO", "SAC"),
+    "ibr.first_learner": ("sender", "receiver"),
+}
+
 SECTIONS: dict[str, type] = {
     "run": RunSection,
     "mappo": MappoSection,
@@ -219,6 +306,8 @@ class RunConfig:
             raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config: {path} is not valid TOML ({error})") from None
+        except RecursionError:
+            raise ConfigError(f"config: {path} is nested too deeply to be a run config") from None
         return cls.from_dict(data)
 
     def set(self, dotted: str, value: Any) -> None:
@@ -249,18 +338,32 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> None:
+        if not RUN_NAME.fullmatch(self.run.name):
+            raise ConfigError(
+                f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {self.run.name!r}"
+            )
         if self.run.algorithm not in ALGORITHMS:
             raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
             raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
-        if self.mappo.critic not in CRITICS:
-            raise ConfigError(f"mappo.critic: must be one of {CRITICS}, got {self.mappo.critic!r}")
-        for key in ("total_steps", "checkpoint_every", "eval_episodes", "threads"):
-            if getattr(self.run, key) < 1:
-                raise ConfigError(f"run.{key}: must be >= 1")
-        from infobargain.envs.information_bargaining_v0 import raw_env
+        for dotted, (low, high) in RANGES.items():
+            section, _, key = dotted.partition(".")
+            value = getattr(getattr(self, section), key)
+            above = value > low if dotted in POSITIVE else value >= low
+            if not (math.isfinite(value) and above and value <= high):
+                bound = f"> {low:g}" if dotted in POSITIVE else f">= {low:g}"
+                raise ConfigError(f"{dotted}: must be a finite number {bound} and <= {high:g}, got {value!r}")
+        for dotted, allowed in CHOICES.items():
+            section, _, key = dotted.partition(".")
+            if getattr(getattr(self, section), key) not in allowed:
+                raise ConfigError(
+                    f"{dotted}: must be one of {', '.join(allowed)}, got {getattr(getattr(self, section), key)!r}"
+                )
+        from infobargain.envs.information_bargaining_v0 import raw_env, resolve_game
+        from infobargain.game.limits import check_env_size
 
         try:
+            check_env_size(resolve_game(self.env["game"]), self.env)  # before the env allocates anything
             raw_env(**self.env)
         except (ValueError, TypeError) as error:
             raise ConfigError(f"env: {error}") from None
@@ -286,7 +389,12 @@ def _convert(value: Any, kind: type, name: str) -> Any:
     if not isinstance(value, str) or kind is str:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        if kind is not str and not isinstance(value, kind):
+        wrong_bool = isinstance(value, bool) and kind is not bool  # True is an int to Python, not to a config
+        if (
+            wrong_bool
+            or (kind is not str and not isinstance(value, kind))
+            or (kind is str and not isinstance(value, str))
+        ):
             raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}")
         return value
     try:

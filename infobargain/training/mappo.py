@@ -232,11 +232,12 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     torch.manual_seed(seed)
     networks = build_networks(envs, settings, device)
     optimizers = [torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5) for net in networks]
-    update, step = resume(run, networks, optimizers)
-    started = time.perf_counter()
+    update, step, elapsed = resume(run, networks, optimizers)
+    started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with progress(total, step, "mappo self-play", show_progress) as bar:
         while step < total:
             metrics, played = train_one_update(envs, networks, optimizers, settings, seed, update, step / total)
+            run.ensure_finite({"networks": [net.state_dict() for net in networks]}, step)
             step += played
             update += 1
             metrics["wall_time"] = time.perf_counter() - started
@@ -244,7 +245,8 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
             if update % config.run.checkpoint_every == 0 or step >= total:
                 state = {"networks": [n.state_dict() for n in networks], "update": update, "step": step}
-                run.save_checkpoint({**state, "optimizers": [o.state_dict() for o in optimizers]}, step)
+                state["optimizers"] = [o.state_dict() for o in optimizers]
+                run.save_checkpoint({**state, "wall_time": metrics["wall_time"]}, step)
     paths = {}
     for network, name in zip(networks, ROLES, strict=True):
         paths[name] = run.players / f"{name}.pt"
@@ -252,18 +254,20 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     return paths
 
 
-def resume(run: RunDirectory, networks: list[ActorCritic], optimizers: list[torch.optim.Optimizer]) -> tuple[int, int]:
-    """Load the run's latest checkpoint, if any; returns ``(update, step)`` to continue from."""
+def resume(
+    run: RunDirectory, networks: list[ActorCritic], optimizers: list[torch.optim.Optimizer]
+) -> tuple[int, int, float]:
+    """Load the run's latest checkpoint, if any; returns ``(update, step, wall time so far)`` to continue from."""
     checkpoint = run.load_checkpoint()
     if checkpoint is None:
-        return 0, 0
+        return 0, 0, 0.0
     for network, optimizer, saved, saved_optimizer in zip(
         networks, optimizers, checkpoint["networks"], checkpoint["optimizers"], strict=True
     ):
         network.load_state_dict(saved)
         optimizer.load_state_dict(saved_optimizer)
     run.truncate_metrics(checkpoint["step"])
-    return checkpoint["update"], checkpoint["step"]
+    return checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
 
 
 def train_one_update(

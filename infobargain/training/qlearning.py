@@ -223,7 +223,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     ]
     averaged = [copy.deepcopy(network) for network in networks]
     optimizers = [torch.optim.Adam(n.actor.parameters(), lr=settings.learning_rate) for n in networks]
-    update, step = 0, 0
+    update, step, elapsed = 0, 0, 0.0
     checkpoint = run.load_checkpoint()
     if checkpoint is not None:
         for modules, saved in zip(
@@ -231,10 +231,10 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         ):
             for module, state in zip(modules, checkpoint[saved], strict=True):
                 module.load_state_dict(state)
-        update, step = checkpoint["update"], checkpoint["step"]
+        update, step, elapsed = checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
         run.truncate_metrics(step)
 
-    started = time.perf_counter()
+    started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with progress(total, step, "q-learning self-play", show_progress) as bar:
         while step < total:
             current = update_seed(seed, update)
@@ -252,6 +252,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                 if len(data[role][2]):
                     metrics[f"{name}/q_loss"] = regress(networks[role], optimizers[role], data[role], settings, rng)
                     polyak(averaged[role], networks[role], settings.target_rate)
+            run.ensure_finite({"networks": [n.state_dict() for n in networks]}, step)
             played = int(sum(s.live.sum() for s in steps))
             step += played
             update += 1
@@ -266,6 +267,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                     "optimizers": [o.state_dict() for o in optimizers],
                     "update": update,
                     "step": step,
+                    "wall_time": metrics["wall_time"],
                 }
                 run.save_checkpoint(state, step)
     paths = {}

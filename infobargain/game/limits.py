@@ -1,0 +1,80 @@
+"""Size guards: estimate what a game will cost before anything is allocated, and refuse what is too large.
+
+Three estimates, each with a default limit (about a minute of work on a laptop core, far below memory limits):
+
+- **bargaining set**: ``states × actions`` of a persuasion instance (the exact payoff polygon's linear programs
+  grow faster than this product: a 30×30 instance takes ~20 s, a 1000×1000 one ran out of 24 GB);
+- **bargaining tree**: ``rounds × width``, the backward induction over the rounds of a protocol, where the
+  width is the number of offers per round (the polygon's vertices for exact solving, ``grid_size`` for the
+  discretised env);
+- **realization**: ``states × signals``, the size of a signaling scheme (an offer of the ``scheme`` encoding,
+  the sampled realization stage).
+
+``--max-size N`` on the command line (or ``INFOBARGAIN_MAX_SIZE=N`` in the environment) raises every limit
+to at least ``N``; the refusal message says which value would let the request through.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+SIZE_VARIABLE = "INFOBARGAIN_MAX_SIZE"
+DEFAULT_LIMITS: dict[str, int] = {
+    "bargaining set": 1_024,
+    "bargaining tree": 1_000_000,
+    "realization": 10_000,
+}
+
+
+class SizeLimitError(ValueError):
+    """A request is larger than the size limit; the message names the estimate, the limit and the remedy."""
+
+
+def size_limit(kind: str) -> int:
+    """The limit for estimates of ``kind``: its default, or ``INFOBARGAIN_MAX_SIZE`` when that is larger."""
+    raised = os.environ.get(SIZE_VARIABLE, "").strip()
+    try:
+        extra = int(raised) if raised else 0
+    except ValueError:
+        raise SizeLimitError(f"{SIZE_VARIABLE}: expected a whole number, got {raised!r}") from None
+    return max(DEFAULT_LIMITS[kind], extra)
+
+
+def check_size(kind: str, size: int, estimate: str) -> None:
+    """Raise :class:`SizeLimitError` if ``size`` (described as ``estimate``) is above the limit of ``kind``."""
+    limit = size_limit(kind)
+    if size > limit:
+        raise SizeLimitError(
+            f"{kind}: {estimate} = {size:,} is above the size limit of {limit:,}; if you have the time and memory, "
+            f"raise it with --max-size {size} (or {SIZE_VARIABLE}={size})"
+        )
+
+
+def check_bargaining_set(n_states: int, n_actions: int) -> None:
+    check_size("bargaining set", n_states * n_actions, f"{n_states} states × {n_actions} actions")
+
+
+def check_bargaining_tree(rounds: int, width: int) -> None:
+    check_size("bargaining tree", rounds * width, f"{rounds} rounds × {width} offers per round")
+
+
+def check_realization(n_states: int, signals: int) -> None:
+    check_size("realization", n_states * signals, f"{n_states} states × {signals} signals")
+
+
+def check_env_size(game: object, env_kwargs: Mapping[str, Any]) -> None:
+    """The guards of an env on ``game`` with these contract-2 parameters, checked before it is built: the
+    bargaining set, the discretised tree (rounds × offers per round, ``grid_size`` per proposer) and, for a
+    persuasion instance, the realization."""
+    from infobargain.game.instance import Instance
+
+    if isinstance(game, Instance):
+        check_bargaining_set(game.n_states, game.n_actions)
+        check_realization(game.n_states, game.signals)
+    rounds = 1 if env_kwargs.get("protocol") == "ultimatum" else env_kwargs.get("max_rounds", 10)
+    if env_kwargs.get("offer_space", "frontier") != "scheme" and isinstance(rounds, int):
+        grid = env_kwargs.get("grid_size", 21)
+        if isinstance(grid, int):
+            check_bargaining_tree(rounds, 2 * grid)

@@ -111,7 +111,7 @@ def test_self_play_learns_the_alternating_offers_spe_as_played(tmp_path: Path) -
     from infobargain.evaluation.benchmarks import benchmarks
 
     config = small_config(400_000, max_rounds=4, grid_size=11)
-    config.qlearning.num_envs, config.qlearning.hidden_size = 512, 64
+    config.qlearning.num_envs, config.qlearning.hidden_size = 512, 128
     run_training(config, tmp_path / "run", show_progress=False)
     players = tmp_path / "run" / "players"
     pair = exact_exploitability(players / "sender.pt", players / "receiver.pt", config.env)

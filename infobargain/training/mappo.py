@@ -244,9 +244,14 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             run.log(step, metrics)
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
             if update % config.run.checkpoint_every == 0 or step >= total:
-                state = {"networks": [n.state_dict() for n in networks], "update": update, "step": step}
-                state["optimizers"] = [o.state_dict() for o in optimizers]
-                run.save_checkpoint({**state, "wall_time": metrics["wall_time"]}, step)
+                state = {
+                    "networks": [n.state_dict() for n in networks],
+                    "optimizers": [o.state_dict() for o in optimizers],
+                    "update": update,
+                    "step": step,
+                    "wall_time": metrics["wall_time"],
+                }
+                run.save_checkpoint(state, step)
     paths = {}
     for network, name in zip(networks, ROLES, strict=True):
         paths[name] = run.players / f"{name}.pt"

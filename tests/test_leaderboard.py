@@ -128,6 +128,21 @@ def test_bad_input_is_one_line_and_exit_2(
     assert not calls and not (tmp_path / "cells").exists()
 
 
+def test_default_list_leaves_out_what_cannot_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infobargain.evaluation import leaderboard
+
+    monkeypatch.setattr(leaderboard, "DEFAULT_ALGORITHMS", ("example_spe", "example_needs_extra"))
+    document = leaderboard.run_leaderboard(
+        leaderboard.DEFAULT_ALGORITHMS, tasks=[ULTIMATUM], budget=10, seeds=[0], out=tmp_path, skip_unavailable=True
+    )
+    assert list(document["summary"]) == ["example_spe"]
+    assert document["notes"] == [
+        "skipped: algorithm 'example_needs_extra' needs a_module_nobody_has, which is not installed "
+        "(pip install 'infobargain[nothing]')"
+    ]
+    assert "a_module_nobody_has" in render_leaderboard_markdown(document)
+
+
 def test_command_writes_table_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     arguments = ["--algorithms", "example_spe", "--tasks", ULTIMATUM, "--budget", "50", "--seeds", "2"]
     code = main(["benchmark", *arguments, "--out", str(tmp_path), "--quiet", "--episodes", "1"])

@@ -97,8 +97,8 @@ class SituationIndex:
 def _first_equal(points: NDArray[np.float64]) -> NDArray[np.intp]:
     """For each point, the index of the first point equal to it (to 1e-12)."""
     result = np.arange(len(points))
-    for k in range(len(points)):
-        same = np.flatnonzero(np.abs(points[:k] - points[k]).max(axis=1, initial=0.0) <= 1e-12) if k else []
+    for k in range(1, len(points)):
+        same = np.flatnonzero(np.abs(points[:k] - points[k]).max(axis=1) <= 1e-12)
         if len(same):
             result[k] = same[0]
     return result

@@ -25,7 +25,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def command_benchmark(args: argparse.Namespace) -> int:
-    from infobargain.evaluation.leaderboard import run_leaderboard
+    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
     from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
     from infobargain.training.algorithms import ALGORITHMS
 
@@ -39,8 +39,9 @@ def command_benchmark(args: argparse.Namespace) -> int:
             missing = algorithm.missing()
             print(f"{name:12s} {algorithm.description}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
+    named = args.algorithms is not None
     document = run_leaderboard(
-        name_list(args.algorithms),
+        name_list(args.algorithms) if named else DEFAULT_ALGORITHMS,
         tasks=name_list(args.tasks) or None,
         budget=args.budget,
         seeds=_seeds(args.seeds),
@@ -49,7 +50,10 @@ def command_benchmark(args: argparse.Namespace) -> int:
         grid_size=args.grid_size,
         episodes=args.episodes,
         show_progress=not args.quiet,
+        skip_unavailable=not named,
     )
+    for note in document["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     written = write_leaderboard(document, args.out)
     print(render_leaderboard_markdown(document), end="")
     print(f"wrote {', '.join(str(path) for path in written.values())}", file=sys.stderr)
@@ -69,9 +73,9 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--algorithms",
-        default=",".join(DEFAULT_ALGORITHMS),
         metavar="A1,A2",
-        help="registered algorithms (--list shows them; default: %(default)s)",
+        help=f"registered algorithms (--list shows them); default: {','.join(DEFAULT_ALGORITHMS)}, leaving out any "
+        "whose extra is not installed (a named one that cannot run is an error)",
     )
     parser.add_argument(
         "--tasks", metavar="PATTERN,...", help="TASK, GAME or TASK:GAME, globs allowed (default: the whole grid)"

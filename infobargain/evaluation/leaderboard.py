@@ -96,19 +96,25 @@ def select_games(patterns: Sequence[str] | None = None) -> list[Game]:
     return chosen
 
 
-def check_algorithms(names: Sequence[str]) -> list[Any]:
-    """The registered algorithms named, each runnable here; ``ValueError`` for an unknown name or a missing
-    extra (before anything trains)."""
+def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) -> tuple[list[Any], list[str]]:
+    """The registered algorithms named that can run here, and why the others cannot. ``ValueError`` (before
+    anything trains) for an unknown name, and for a missing extra unless ``skip_unavailable``."""
     from infobargain.training.algorithms import get_algorithm
 
     if not names:
         raise ValueError("algorithms: name at least one")
-    chosen = [get_algorithm(name) for name in names]
-    for algorithm in chosen:
+    chosen, skipped = [], []
+    for algorithm in [get_algorithm(name) for name in names]:
         missing = algorithm.missing()
-        if missing:
+        if missing and not skip_unavailable:
             raise ValueError(missing)
-    return chosen
+        if missing:
+            skipped.append(f"skipped: {missing}")
+        else:
+            chosen.append(algorithm)
+    if not chosen:
+        raise ValueError(f"algorithms: none of {', '.join(names)} can run here ({'; '.join(skipped)})")
+    return chosen, skipped
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -343,9 +349,13 @@ def run_leaderboard(
     grid_size: int = 21,
     episodes: int = 20,
     show_progress: bool = True,
+    skip_unavailable: bool = False,
 ) -> dict[str, Any]:
     """Train every algorithm on every selected game with every seed (resuming finished cells from ``out``), score
-    them and return the leaderboard document (also written to ``out/leaderboard.json``)."""
+    them and return the leaderboard document (also written to ``out/leaderboard.json``).
+
+    ``skip_unavailable``: leave out algorithms whose extra is not installed (listed in the document's ``notes``)
+    instead of refusing to start."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget: must be a positive number of decisions, got {budget!r}")
     if not seeds:
@@ -353,7 +363,7 @@ def run_leaderboard(
     if episodes < 1:
         raise ValueError(f"episodes: must be >= 1, got {episodes}")
     games = select_games(tasks)
-    chosen = check_algorithms(list(algorithms))
+    chosen, skipped = check_algorithms(list(algorithms), skip_unavailable=skip_unavailable)
     folder = Path(out)
     settings = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size, "episodes": episodes}
     started = time.perf_counter()
@@ -381,6 +391,7 @@ def run_leaderboard(
             **paper_reference(games, settings, rows_paper),
         },
         "cells": {"total": total, "resumed": sum(cell["resumed"] for cell in cells)},
+        "notes": skipped,
         "reached_threshold": REACHED,
         "elapsed_s": time.perf_counter() - started,
         "cpu_cores": os.cpu_count(),

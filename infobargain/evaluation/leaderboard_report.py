@@ -81,6 +81,7 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         body.append([f"{model} (LLM, paper)", "–", "–", "–", "–", "–", _number(mae), "–", "–", f"{covered} rows"])
     lines += _table(header, body)
     notes = [f"- {name}: {note}" for name, entry in document["summary"].items() for note in entry["notes"]]
+    notes += [f"- {note}" for note in document.get("notes", [])]
     if notes:
         lines += ["", "Notes:", *notes]
     lines += ["", "## Rows", ""]

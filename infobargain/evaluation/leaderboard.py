@@ -64,7 +64,7 @@ ROW_METRICS = (
 
 
 @dataclass(frozen=True)
-class Game:
+class TaskGame:
     """One game of one task: a leaderboard training target."""
 
     task: Task
@@ -75,10 +75,10 @@ class Game:
         return f"{self.task.name}:{self.game}"
 
 
-def select_games(patterns: Sequence[str] | None = None) -> list[Game]:
+def select_games(patterns: Sequence[str] | None = None) -> list[TaskGame]:
     """The suite's (task, game) pairs matching any of ``patterns`` (shell globs on ``TASK``, ``GAME`` or
     ``TASK:GAME``; all pairs when none). ``ValueError`` when the patterns match nothing."""
-    every = [Game(task, game) for task in TASKS for game in task.games]
+    every = [TaskGame(task, game) for task in TASKS for game in task.games]
     if not patterns:
         return every
     chosen = [
@@ -136,7 +136,7 @@ def _paper_error(row: Mapping[str, Any], bench: Benchmarks, first: Role, signali
 
 
 def score_players(
-    pair: Game,
+    pair: TaskGame,
     env_kwargs: Mapping[str, Any],
     bench: Benchmarks,
     sender: PlayerSpec,
@@ -182,13 +182,13 @@ def score_players(
     return rows
 
 
-def _cell_path(out: Path, algorithm: str, pair: Game, seed: int) -> Path:
+def _cell_path(out: Path, algorithm: str, pair: TaskGame, seed: int) -> Path:
     return out / "cells" / algorithm / f"{pair.task.name}-{pair.game}" / f"seed{seed}.json"
 
 
 def run_cell(
     algorithm: Any,
-    pair: Game,
+    pair: TaskGame,
     seed: int,
     settings: Mapping[str, Any],
     out: Path,
@@ -301,7 +301,7 @@ def summarize_algorithms(cells: Sequence[Mapping[str, Any]]) -> dict[str, dict[s
 
 
 def paper_reference(
-    games: Sequence[Game], grid: Mapping[str, Any], rows_paper: Sequence[paper.PaperRow]
+    games: Sequence[TaskGame], grid: Mapping[str, Any], rows_paper: Sequence[paper.PaperRow]
 ) -> dict[str, Any]:
     """The paper's LLM results on the same rows: per row each model's figure and error on the paper's metric, and
     per model the mean absolute error over the rows it covers."""

@@ -82,7 +82,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--budget", type=int, default=200_000, help="decisions per training (default: %(default)s)")
     parser.add_argument("--seeds", default="3", help="a count (seeds 0..N-1) or a list (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=Path("leaderboard"), help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs", "benchmark"),
+        help="output folder; a re-run with the same one resumes it (default: %(default)s)",
+    )
     parser.add_argument("--offer-space", choices=("frontier", "grid"), default="frontier", help="signaling tasks")
     parser.add_argument("--grid-size", type=int, default=21, help="offers per frontier (default: %(default)s)")
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")

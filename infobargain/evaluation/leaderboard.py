@@ -344,7 +344,7 @@ def run_leaderboard(
     tasks: Sequence[str] | None = None,
     budget: int = 200_000,
     seeds: Sequence[int] = (0, 1, 2),
-    out: str | Path = "leaderboard",
+    out: str | Path = Path("runs", "benchmark"),
     offer_space: str = "frontier",
     grid_size: int = 21,
     episodes: int = 20,

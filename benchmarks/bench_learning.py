@@ -89,7 +89,7 @@ def ppo_trace(name: str) -> Callable[[dict[str, Any], int, int, Any], tuple[list
         with tempfile.TemporaryDirectory() as folder:
             run_dir = Path(folder)
             started = time.perf_counter()
-            trained = get_algorithm(name).train(TrainingJob(env_kwargs, budget, seed, run_dir))
+            trained = get_algorithm(name).train(TrainingJob(env_kwargs, budget, seed, run_dir, keep_history=True))
             total = time.perf_counter() - started
             wall = {int(float(row["step"])): float(row["wall_time"]) for row in _metrics(run_dir)}
             config = RunConfig.load(run_dir / "config.toml")
@@ -97,7 +97,7 @@ def ppo_trace(name: str) -> Callable[[dict[str, Any], int, int, Any], tuple[list
             networks = [load_torch_player(run_dir / "players" / f"{role}.pt", env, role).module for role in ROLES]
             points = []
             for path in sorted((run_dir / "checkpoints").glob("step_*.pt")):
-                state = torch.load(path, weights_only=False)
+                state = torch.load(path, weights_only=False, map_location="cpu")
                 for network, saved in zip(networks, state["networks"], strict=True):
                     network.load_state_dict(saved)
                 step = int(state["step"])

@@ -50,6 +50,8 @@ class TrainingJob:
     run_dir: Path
     """A folder of the algorithm's own (created; empty on a fresh run)."""
     show_progress: bool = False
+    keep_history: bool = False
+    """Keep every intermediate checkpoint (learning-speed benchmarks replay them); off: the backend's default."""
 
 
 @dataclass
@@ -124,6 +126,8 @@ def _run_config(job: TrainingJob, algorithm: str) -> Any:
     config.run.name, config.run.algorithm = f"leaderboard-{algorithm}", algorithm
     config.run.total_steps, config.run.seed = job.budget, job.seed
     config.env.update(recorded_env(job.env_kwargs, job.run_dir))
+    if job.keep_history:
+        config.run.keep_checkpoints = 0  # 0 keeps all
     return config
 
 
@@ -134,10 +138,10 @@ def _train_backend(job: TrainingJob, config: Any, train: Callable[..., dict[str,
     run = RunDirectory(job.run_dir, config)
     try:
         players = train(config, run, show_progress=job.show_progress)
-        checkpoint = run.load_checkpoint()
+        steps = list(run.numbered_checkpoints())
     finally:
         run.close()
-    return players, int(checkpoint["step"]) if checkpoint else 0
+    return players, max(steps, default=0)
 
 
 def _critic_option(config: Any, critic: str) -> str | None:

@@ -14,10 +14,8 @@ from infobargain.evaluation.suite import TASKS, run_suite
 from infobargain.evaluation.suite_report import render_suite_markdown
 
 CSV = paper.default_path()
-needs_csv = pytest.mark.skipif(not CSV.exists(), reason="the shared paper results are not beside the repository")
 
 
-@needs_csv
 def test_every_task_family_is_in_the_csv_and_every_family_is_used() -> None:
     families = {row.family for row in paper.load(CSV)}
     used = {family for task in TASKS for names in task.families.values() for family in names}
@@ -25,7 +23,6 @@ def test_every_task_family_is_in_the_csv_and_every_family_is_used() -> None:
     assert used == families  # the suite covers every family the paper published
 
 
-@needs_csv
 def test_pooling_of_signaling_families() -> None:
     rows = paper.load(CSV)
     task = next(t for t in TASKS if t.name == "sig_ultimatum_coin")
@@ -38,8 +35,8 @@ def test_pooling_of_signaling_families() -> None:
     assert paper.source_commit(CSV) == "d5fa03c"
 
 
-def test_suite_with_spe_players_has_zero_distance(tmp_path: Path) -> None:
-    result = run_suite(("spe", "spe"), episodes=2, paper_results=CSV if CSV.exists() else tmp_path / "none.csv")
+def test_suite_with_spe_players_has_zero_distance() -> None:
+    result = run_suite(("spe", "spe"), episodes=2, paper_results=CSV)
     rows = result["rows"]
     assert len(rows) == 28
     assert {row["task"] for row in rows} == {task.name for task in TASKS}

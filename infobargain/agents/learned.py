@@ -6,6 +6,7 @@
   :class:`TorchPolicy`.
 - ``*.zip``: a Stable-Baselines3 (or sb3-contrib) model; see :mod:`infobargain.agents.sb3`.
 - ``*.rllib/``: a Ray RLlib RLModule saved by the RLlib backend; see :mod:`infobargain.agents.rllib`.
+- ``*.npz``: a tabular player (one action distribution per situation); see :mod:`infobargain.agents.tabular`.
 
 Learned players act greedily by default (the mode of their policy), which is what evaluation compares
 with theory; pass ``greedy=False`` to sample.
@@ -184,8 +185,12 @@ def load_learned(path: str | Path, env: Any, role: Role) -> BoundPolicy:
         from infobargain.agents.rllib import load_rllib_player
 
         return load_rllib_player(path, env, role)
+    if path.suffix == ".npz":
+        from infobargain.agents.tabular import load_tabular_player
+
+        return load_tabular_player(path, env, role)
     if path.is_dir() and (path / "players").is_dir():
         matches = sorted((path / "players").glob(f"{role}.*"))
         if matches:
             return load_learned(matches[0], env, role)
-    raise ValueError(f"policy: cannot load {path} (expected a .pt, .zip or .rllib player, or a run directory)")
+    raise ValueError(f"policy: cannot load {path} (expected a .pt, .zip, .rllib or .npz player, or a run directory)")

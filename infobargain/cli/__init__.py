@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from infobargain.cli import evaluate, play, solve, suite, train
+from infobargain.cli import benchmark, evaluate, play, solve, suite, train
 from infobargain.cli.arguments import (
     EXIT_USAGE,
     Parser,
@@ -39,7 +39,7 @@ __all__ = [
     "protocol_from_args",
 ]
 
-COMMANDS = (solve, train, play, evaluate, suite)
+COMMANDS = (solve, train, play, evaluate, suite, benchmark)
 
 
 def build_parser() -> Parser:

@@ -74,7 +74,7 @@ def register(commands: Any) -> None:
         help="offers per frontier (25: every task's discretised SPE within 0.014 of the continuous one)",
     )
     parser.add_argument(
-        "--paper-results", metavar="FILE", help="paper_llm_results.csv (default: <repo>/../shared/data/)"
+        "--paper-results", metavar="FILE", help="paper_llm_results.csv (default: the copy shipped with the package)"
     )
     parser.add_argument("--no-exploitability", action="store_true", help="skip the exact NashConv column")
     parser.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")

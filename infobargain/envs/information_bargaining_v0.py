@@ -25,6 +25,7 @@ information_bargaining_v0.env(
     break_off=0.1, discount=1.0, tie_break="sender", obedience_margin=0.0,
     receiver_offer="threshold", realization="expected", realization_rounds=10,
     offer_space="frontier", grid_size=11, max_cycles=None, render_mode=None,
+    observation_format="dict", info_format="full", illegal_action="raise",  # env() and parallel_env() only
 )
 ```
 
@@ -64,6 +65,26 @@ observes the state and the receiver the signal.
 `max_cycles`: an outside cap; after `max_cycles` cycles (each agent acting once: `2 · max_cycles` AEC steps,
 `max_cycles` Parallel steps) an unfinished episode is **truncated**. Deals, breakdowns and the protocol's own
 deadline are **terminations**.
+
+`observation_format`, `info_format`, `illegal_action`: conventions of other libraries (next section).
+
+### Library conventions
+
+`env()` and `parallel_env()` (not `raw_env`) take three options, all defaulting to PettingZoo's classic form;
+`docs/clients.md` shows each MARL library's path with them.
+
+- `observation_format`: `"dict"` (`{"observation": float64, "action_mask": int8}`), `"box"` (the vector alone
+  as float32, for SuperSuit and SB3's `MlpPolicy`; the mask stays in `infos[agent]["action_mask"]`) or
+  `"rllib"` (`{"observations", "action_mask"}`, both float32, the keys of RLlib's masking module).
+- `info_format`: `"full"` (descriptive: strings, nested dicts, keys present when they apply) or `"numeric"`
+  (the same facts as floats under the same keys on every step, for libraries that batch infos into tensors:
+  TorchRL, Tianshou's `Collector`).
+- `illegal_action`: `"raise"` (the default; always `raw_env`'s behaviour) raises `ActionError`, since a
+  masked pipeline never sends an illegal action and an error finds the bug; `"disagree"` makes the offender
+  walk away (no deal, both get the disagreement outcome, `infos[agent]["illegal_action"]` set), a move the
+  game already has, for libraries that sample without masks (RLlib's env pre-check, SuperSuit with plain
+  PPO). PettingZoo's `TerminateIllegalWrapper` (−1 for the offender, 0 for the other) is not offered: those
+  numbers mean nothing on a general-sum game's payoff scale. Malformed actions raise under both.
 
 ### Timing
 
@@ -112,7 +133,8 @@ utility every realization round. All rewards are the agent's own; no shaping.
 
 ### Version history
 
-* v0: first release.
+* v0: first release; the rules moved into the game core (`infobargain.game.state`), a public `GameView`, and
+  the library-convention options of `env()`/`parallel_env()` (no change to the game or its spaces).
 """
 
 from __future__ import annotations

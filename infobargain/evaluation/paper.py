@@ -1,9 +1,9 @@
 """The paper's published LLM results, as a reference column for the task suite.
 
 Source: Lin, Zhu, Cunningham, Li, Poupart, Zha and Wang, "Information Bargaining: Bilateral Commitment in
-Bayesian Persuasion", arXiv 2506.05876 (2025). ``paper_llm_results.csv`` (in ``<repo>/../shared/data/``)
-aggregates the per-episode result files the authors published with their code; its README names the
-source commit. Each row is one task family (pooled over the paper's scenarios) and one model.
+Bayesian Persuasion", arXiv 2506.05876 (2025). ``paper_llm_results.csv`` (package data in
+``infobargain/evaluation/data/``) aggregates the per-episode result files the authors published with their
+code; its README names the source commit. Each row is one task family (pooled over the paper's scenarios) and one model.
 
 What is comparable: for the signaling (``SIG``) families the CSV splits episodes by first proposer, so each
 suite row (one first proposer) gets the models' mean ``(U_S, U_R)`` for that first proposer. The
@@ -32,8 +32,9 @@ CITATION = (
 
 
 def default_path() -> Path:
-    """``<repo>/../shared/data/paper_llm_results.csv`` (the repository is two levels above this package)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "paper_llm_results.csv"
+    """The copy shipped with the package (``infobargain/evaluation/data/paper_llm_results.csv``, provenance in the
+    README beside it), so a plain install shows the paper's column."""
+    return Path(__file__).resolve().parent / "data" / "paper_llm_results.csv"
 
 
 def _float(cell: str | None) -> float | None:

@@ -1,0 +1,400 @@
+"""The leaderboard: learning algorithms trained on the same tasks, budget and seeds, scored against exact theory.
+
+For every **cell** (algorithm, task, game, seed) the algorithm (:mod:`infobargain.training.algorithms`) trains
+on the game for the same budget in decisions; its two players are then scored, per first proposer the task
+allows (one **row** each):
+
+- ``outcome``: the pair's exact expected payoffs (backward induction over its recorded decisions,
+  :func:`~infobargain.evaluation.exploitability.exact_exploitability`; the rollouts' mean if the figure is not
+  exact), and its ``distance_to_spe_played``: to the exact SPE of the offer space played (discrete offers),
+  the target a learner can reach; ``distance_to_spe`` to the continuous game's SPE;
+- ``nash_conv`` and each side's ``gain`` (exact best response);
+- ``deal_rate``, ``agreement_round`` (rollouts, expected mode) beside the SPE's agreement round;
+- the training's wall time and the decisions it used, with the options it reports.
+
+Rows aggregate over seeds (mean and sample standard deviation). The summary per algorithm scores the same
+rows as the paper's LLM results (reference rows), on the paper's own metric per row (THEORY.md §5,
+:mod:`~infobargain.evaluation.paper`): mean absolute error against the exact SPE.
+
+**Resuming.** Each finished cell is written to ``OUT/cells/ALGORITHM/TASK-GAME/seedN.json`` (atomically); a
+run with the same budget, offer space and grid reads it back instead of training again. A cell interrupted
+mid-training restarts from scratch (its folder ``OUT/runs/...`` is cleared).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infobargain.evaluation import paper
+from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_proposer_payoff
+from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.evaluation.metrics import score_group
+from infobargain.evaluation.players import PlayerSpec
+from infobargain.evaluation.progress import Progress
+from infobargain.evaluation.rollout import rollout
+from infobargain.evaluation.suite import TASKS, Task
+from infobargain.game.protocol import Role
+
+DEFAULT_ALGORITHMS = ("mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
+REACHED = 0.02
+"""A row reaches the SPE when its outcome is this close to the SPE as played (Euclidean, payoff units)."""
+ROW_METRICS = (
+    "distance_to_spe_played",
+    "distance_to_spe",
+    "nash_conv",
+    "gain_sender",
+    "gain_receiver",
+    "deal_rate",
+    "agreement_round",
+    "paper_metric_error",
+    "wall_s",
+    "decisions",
+)
+
+
+@dataclass(frozen=True)
+class TaskGame:
+    """One game of one task: a leaderboard training target."""
+
+    task: Task
+    game: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.task.name}:{self.game}"
+
+
+def select_games(patterns: Sequence[str] | None = None) -> list[TaskGame]:
+    """The suite's (task, game) pairs matching any of ``patterns`` (shell globs on ``TASK``, ``GAME`` or
+    ``TASK:GAME``; all pairs when none). ``ValueError`` when the patterns match nothing."""
+    every = [TaskGame(task, game) for task in TASKS for game in task.games]
+    if not patterns:
+        return every
+    chosen = [
+        pair
+        for pair in every
+        if any(
+            fnmatch.fnmatchcase(name, pattern)
+            for pattern in patterns
+            for name in (pair.name, pair.task.name, pair.game)
+        )
+    ]
+    if not chosen:
+        known = ", ".join(task.name for task in TASKS)
+        raise ValueError(f"tasks: {','.join(patterns)} matches no task (tasks: {known}; or TASK:GAME, globs allowed)")
+    return chosen
+
+
+def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) -> tuple[list[Any], list[str]]:
+    """The registered algorithms named that can run here, and why the others cannot. ``ValueError`` (before
+    anything trains) for an unknown name, and for a missing extra unless ``skip_unavailable``."""
+    from infobargain.training.algorithms import get_algorithm
+
+    if not names:
+        raise ValueError("algorithms: name at least one")
+    chosen, skipped = [], []
+    for algorithm in [get_algorithm(name) for name in names]:
+        missing = algorithm.missing()
+        if missing and not skip_unavailable:
+            raise ValueError(missing)
+        if missing:
+            skipped.append(f"skipped: {missing}")
+        else:
+            chosen.append(algorithm)
+    if not chosen:
+        raise ValueError(f"algorithms: none of {', '.join(names)} can run here ({'; '.join(skipped)})")
+    return chosen, skipped
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(temporary, path)
+
+
+def _paper_error(row: Mapping[str, Any], bench: Benchmarks, first: Role, signaling: bool) -> float:
+    """The row's error on the paper's metric: mean |ΔU| over (U_S, U_R) for signaling tasks, |Δ accepted proposer's
+    payoff| for pies, against the exact (continuous) SPE."""
+    spe = bench.spe_continuous[first]
+    if signaling:
+        target = np.array(spe.payoffs)
+        outcome = np.array([row["outcome"]["sender"], row["outcome"]["receiver"]])
+        return float(np.mean(np.abs(outcome - target)))
+    return abs(row["proposer_payoff"] - spe_proposer_payoff(spe, bench.protocol))
+
+
+def score_players(
+    pair: TaskGame,
+    env_kwargs: Mapping[str, Any],
+    bench: Benchmarks,
+    sender: PlayerSpec,
+    receiver: PlayerSpec,
+    *,
+    episodes: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """One row per first proposer of the task: the players' outcome and exact exploitability (see the module)."""
+    exploit = exact_exploitability(sender, receiver, env_kwargs) if bench.discrete else None
+    rows = []
+    for first in pair.task.firsts():
+        kwargs = {**env_kwargs, "first_proposer": first}
+        group = score_group(rollout(sender, receiver, kwargs, episodes=episodes, seed=seed, workers=1), bench, first)
+        exact = exploit is not None and exploit.exact
+        if exact:
+            assert exploit is not None
+            value = exploit.by_first[first].value
+            outcome = {"sender": float(value[0]), "receiver": float(value[1])}
+        else:
+            outcome = group["mean_outcome"]
+        point = np.array([outcome["sender"], outcome["receiver"]])
+        row: dict[str, Any] = {
+            "task": pair.task.name,
+            "game": pair.game,
+            "first_proposer": first,
+            "outcome": outcome,
+            "outcome_source": "exact expected payoffs of the pair" if exact else "rollout mean",
+            "spe_played": point_json(bench.spe[first].payoffs),
+            "spe": point_json(bench.spe_continuous[first].payoffs),
+            "distance_to_spe_played": float(np.linalg.norm(point - np.array(bench.spe[first].payoffs))),
+            "distance_to_spe": float(np.linalg.norm(point - np.array(bench.spe_continuous[first].payoffs))),
+            "nash_conv": None if exploit is None else exploit.by_first[first].nash_conv,
+            "gain_sender": None if exploit is None else exploit.by_first[first].gains["sender"],
+            "gain_receiver": None if exploit is None else exploit.by_first[first].gains["receiver"],
+            "deal_rate": group["deal_rate"]["mean"],
+            "agreement_round": group["agreement_round"]["mean"],
+            "spe_agreement_round": bench.spe[first].agreement_round,
+            "proposer_payoff": group["proposer_payoff"]["mean"],
+        }
+        row["paper_metric_error"] = _paper_error(row, bench, first, pair.task.signaling)
+        rows.append(row)
+    return rows
+
+
+def _cell_path(out: Path, algorithm: str, pair: TaskGame, seed: int) -> Path:
+    return out / "cells" / algorithm / f"{pair.task.name}-{pair.game}" / f"seed{seed}.json"
+
+
+def run_cell(
+    algorithm: Any,
+    pair: TaskGame,
+    seed: int,
+    settings: Mapping[str, Any],
+    out: Path,
+    *,
+    episodes: int,
+) -> dict[str, Any]:
+    """Train and score one cell, or read it back when it is already on disk with the same ``settings``."""
+    from infobargain.training.algorithms import TrainingJob
+
+    path = _cell_path(out, algorithm.name, pair, seed)
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("settings") == dict(settings):
+            saved["resumed"] = True
+            return saved  # type: ignore[no-any-return]
+    run_dir = out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # an interrupted training: start the cell again
+    run_dir.mkdir(parents=True)
+    env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
+    bench = benchmarks(env_kwargs)
+    started = time.perf_counter()
+    trained = algorithm.train(TrainingJob(env_kwargs, settings["budget"], seed, run_dir))
+    wall = time.perf_counter() - started
+    rows = score_players(pair, env_kwargs, bench, trained.sender, trained.receiver, episodes=episodes, seed=seed)
+    for row in rows:
+        row.update(algorithm=algorithm.name, seed=seed, wall_s=wall, decisions=trained.decisions)
+    cell = {
+        "algorithm": algorithm.name,
+        "task": pair.task.name,
+        "game": pair.game,
+        "seed": seed,
+        "settings": dict(settings),
+        "decisions": trained.decisions,
+        "wall_s": wall,
+        "options": trained.options,
+        "notes": trained.notes,
+        "rows": rows,
+    }
+    _write_json(path, cell)
+    cell["resumed"] = False
+    return cell
+
+
+def _spread(values: Sequence[float | None]) -> dict[str, Any]:
+    usable = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not usable:
+        return {"mean": None, "sd": None, "n": 0}
+    sd = float(np.std(usable, ddof=1)) if len(usable) > 1 else 0.0
+    return {"mean": float(np.mean(usable)), "sd": sd, "n": len(usable)}
+
+
+def aggregate_rows(cells: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by (algorithm, task, game, first proposer), each metric's mean and sd over seeds."""
+    groups: dict[tuple[str, str, str, str], list[Mapping[str, Any]]] = {}
+    for cell in cells:
+        for row in cell["rows"]:
+            groups.setdefault((row["algorithm"], row["task"], row["game"], row["first_proposer"]), []).append(row)
+    result = []
+    for (algorithm, task, game, first), rows in groups.items():
+        entry: dict[str, Any] = {
+            "algorithm": algorithm,
+            "task": task,
+            "game": game,
+            "first_proposer": first,
+            "seeds": sorted(row["seed"] for row in rows),
+            "spe_played": rows[0]["spe_played"],
+            "spe": rows[0]["spe"],
+            "spe_agreement_round": rows[0]["spe_agreement_round"],
+            "reached_all_seeds": all(row["distance_to_spe_played"] <= REACHED for row in rows),
+            "outcome": {side: _spread([row["outcome"][side] for row in rows]) for side in ("sender", "receiver")},
+        }
+        for metric in ROW_METRICS:
+            entry[metric] = _spread([row[metric] for row in rows])
+        result.append(entry)
+    return result
+
+
+def summarize_algorithms(cells: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per algorithm: per-seed averages over its rows, then their mean and sd over seeds; rows reached in
+    every seed; total training wall time per seed; the options it reported."""
+    by_algorithm: dict[str, list[Mapping[str, Any]]] = {}
+    for cell in cells:
+        by_algorithm.setdefault(cell["algorithm"], []).append(cell)
+    summary: dict[str, dict[str, Any]] = {}
+    for algorithm, mine in by_algorithm.items():
+        seeds = sorted({cell["seed"] for cell in mine})
+        per_seed: dict[str, list[float | None]] = {}
+        for seed in seeds:
+            rows = [row for cell in mine if cell["seed"] == seed for row in cell["rows"]]
+            walls = [cell["wall_s"] for cell in mine if cell["seed"] == seed]
+            for metric in ("distance_to_spe_played", "nash_conv", "deal_rate", "paper_metric_error"):
+                values = [row[metric] for row in rows if row[metric] is not None]
+                per_seed.setdefault(metric, []).append(float(np.mean(values)) if values else None)
+            per_seed.setdefault("max_distance_to_spe_played", []).append(
+                max(row["distance_to_spe_played"] for row in rows)
+            )
+            per_seed.setdefault("wall_s", []).append(float(sum(walls)))
+            per_seed.setdefault("decisions", []).append(float(np.mean([cell["decisions"] for cell in mine])))
+        aggregated = aggregate_rows(mine)
+        summary[algorithm] = {
+            "seeds": seeds,
+            "rows": len(aggregated),
+            "rows_reached_all_seeds": sum(entry["reached_all_seeds"] for entry in aggregated),
+            **{metric: _spread(values) for metric, values in per_seed.items()},
+            "options": mine[0]["options"],
+            "notes": sorted({note for cell in mine for note in cell["notes"]}),
+        }
+    return summary
+
+
+def paper_reference(
+    games: Sequence[TaskGame], grid: Mapping[str, Any], rows_paper: Sequence[paper.PaperRow]
+) -> dict[str, Any]:
+    """The paper's LLM results on the same rows: per row each model's figure and error on the paper's metric, and
+    per model the mean absolute error over the rows it covers."""
+    rows = []
+    errors: dict[str, list[float]] = {}
+    for pair in games:
+        bench = benchmarks(pair.task.env_kwargs(pair.game, grid["offer_space"], grid["grid_size"]))
+        families = pair.task.families[pair.game]
+        for first in pair.task.firsts():
+            models = paper.pooled(rows_paper, families, first, pair.task.signaling)
+            spe = bench.spe_continuous[first]
+            for model, entry in models.items():
+                if pair.task.signaling:
+                    error = float(
+                        np.mean(np.abs(np.array([entry["sender"], entry["receiver"]]) - np.array(spe.payoffs)))
+                    )
+                else:
+                    error = abs(entry["proposer_payoff"] - spe_proposer_payoff(spe, bench.protocol))
+                errors.setdefault(model, []).append(error)
+                rows.append(
+                    {
+                        "task": pair.task.name,
+                        "game": pair.game,
+                        "first_proposer": first,
+                        "model": model,
+                        **entry,
+                        "error": error,
+                    }
+                )
+    return {
+        "rows": rows,
+        "mae": {model: float(np.mean(values)) for model, values in errors.items()},
+        "rows_covered": {model: len(values) for model, values in errors.items()},
+    }
+
+
+def run_leaderboard(
+    algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
+    *,
+    tasks: Sequence[str] | None = None,
+    budget: int = 200_000,
+    seeds: Sequence[int] = (0, 1, 2),
+    out: str | Path = Path("runs", "benchmark"),
+    offer_space: str = "frontier",
+    grid_size: int = 21,
+    episodes: int = 20,
+    show_progress: bool = True,
+    skip_unavailable: bool = False,
+) -> dict[str, Any]:
+    """Train every algorithm on every selected game with every seed (resuming finished cells from ``out``), score
+    them and return the leaderboard document (also written to ``out/leaderboard.json``).
+
+    ``skip_unavailable``: leave out algorithms whose extra is not installed (listed in the document's ``notes``)
+    instead of refusing to start."""
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget: must be a positive number of decisions, got {budget!r}")
+    if not seeds:
+        raise ValueError("seeds: give at least one seed")
+    if episodes < 1:
+        raise ValueError(f"episodes: must be >= 1, got {episodes}")
+    games = select_games(tasks)
+    chosen, skipped = check_algorithms(list(algorithms), skip_unavailable=skip_unavailable)
+    folder = Path(out)
+    settings = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size, "episodes": episodes}
+    started = time.perf_counter()
+    cells = []
+    total = len(chosen) * len(games) * len(seeds)
+    with Progress(total, "leaderboard cells", show_progress) as bar:
+        for algorithm in chosen:
+            for pair in games:
+                for seed in seeds:
+                    cells.append(run_cell(algorithm, pair, seed, settings, folder, episodes=episodes))
+                    bar.update()
+    path = paper.default_path()
+    rows_paper = paper.load(path) if path.exists() else []
+    document = {
+        "leaderboard": "learning algorithms against the exact SPE on the paper's task grid",
+        "settings": {**settings, "seeds": list(seeds), "tasks": [pair.name for pair in games]},
+        "algorithms": {
+            algorithm.name: {"description": algorithm.description, "extra": algorithm.extra} for algorithm in chosen
+        },
+        "summary": summarize_algorithms(cells),
+        "rows": aggregate_rows(cells),
+        "paper": {
+            "citation": paper.CITATION,
+            "source_commit": paper.source_commit(path) if rows_paper else None,
+            **paper_reference(games, settings, rows_paper),
+        },
+        "cells": {"total": total, "resumed": sum(cell["resumed"] for cell in cells)},
+        "notes": skipped,
+        "reached_threshold": REACHED,
+        "elapsed_s": time.perf_counter() - started,
+        "cpu_cores": os.cpu_count(),
+    }
+    _write_json(folder / "leaderboard.json", document)
+    return document

@@ -1,0 +1,206 @@
+"""The leaderboard as Markdown (a summary per algorithm with the paper's LLMs as reference rows, then every row)
+and as a plot (each row's distance to the SPE as played, per algorithm)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _spread(entry: Mapping[str, Any] | None, digits: int = 4) -> str:
+    if not entry or entry.get("mean") is None:
+        return "–"
+    if entry.get("n", 0) > 1:
+        return f"{entry['mean']:.{digits}f} ± {entry['sd']:.{digits}f}"
+    return f"{entry['mean']:.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _options(options: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in options.items()) or "–"
+
+
+def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
+    settings = document["settings"]
+    threshold = document["reached_threshold"]
+    lines = [
+        "# Leaderboard: learning algorithms against the exact SPE",
+        "",
+        f"Budget {settings['budget']:,} decisions per training, seeds {', '.join(map(str, settings['seeds']))}, "
+        f"offer space {settings['offer_space']} (grid {settings['grid_size']}; pies: frontier), "
+        f"{len(settings['tasks'])} games. Figures are means ± sd over seeds. *Distance* is the Euclidean distance "
+        f"of the pair's exact expected payoffs to the exact SPE of the game as played (discrete offers); a row is "
+        f"reached at ≤ {threshold}. *Paper-metric MAE* scores the same rows as the paper's LLM results "
+        "(signaling: mean |ΔU| of (U_S, U_R); pies: |Δ accepted proposer's payoff|; against the continuous SPE).",
+        "",
+        "## Summary",
+        "",
+    ]
+    header = [
+        "algorithm",
+        "rows reached (all seeds)",
+        "mean distance",
+        "max distance",
+        "NashConv",
+        "deal rate",
+        "paper-metric MAE",
+        "wall s (all rows)",
+        "decisions / training",
+        "options",
+    ]
+    body = []
+    for name, entry in sorted(
+        document["summary"].items(), key=lambda item: item[1]["distance_to_spe_played"]["mean"] or 0.0
+    ):
+        body.append(
+            [
+                f"**{name}**",
+                f"{entry['rows_reached_all_seeds']}/{entry['rows']}",
+                _spread(entry["distance_to_spe_played"]),
+                _spread(entry["max_distance_to_spe_played"]),
+                _spread(entry["nash_conv"]),
+                _spread(entry["deal_rate"], 3),
+                _spread(entry["paper_metric_error"]),
+                _spread(entry["wall_s"], 1),
+                _spread(entry["decisions"], 0),
+                _options(entry["options"]),
+            ]
+        )
+    reference = document["paper"]
+    for model, mae in sorted(reference["mae"].items(), key=lambda item: item[1]):
+        covered = reference["rows_covered"][model]
+        body.append([f"{model} (LLM, paper)", "–", "–", "–", "–", "–", _number(mae), "–", "–", f"{covered} rows"])
+    lines += _table(header, body)
+    notes = [f"- {name}: {note}" for name, entry in document["summary"].items() for note in entry["notes"]]
+    notes += [f"- {note}" for note in document.get("notes", [])]
+    if notes:
+        lines += ["", "Notes:", *notes]
+    lines += ["", "## Rows", ""]
+    header = [
+        "task",
+        "game",
+        "first",
+        "algorithm",
+        "outcome (U_S, U_R)",
+        "SPE as played",
+        "distance",
+        "NashConv",
+        "gain S",
+        "gain R",
+        "deal rate",
+        "agreement round (SPE)",
+        "wall s",
+        "decisions",
+    ]
+    body = []
+    best = _best_models(reference["rows"])
+    for row in sorted(document["rows"], key=lambda r: (r["task"], r["game"], r["first_proposer"], r["algorithm"])):
+        outcome = row["outcome"]
+        spe = row["spe_played"]
+        body.append(
+            [
+                row["task"],
+                row["game"],
+                row["first_proposer"],
+                row["algorithm"] + (" ✓" if row["reached_all_seeds"] else ""),
+                f"({_number(outcome['sender']['mean'])}, {_number(outcome['receiver']['mean'])})",
+                f"({_number(spe['sender'])}, {_number(spe['receiver'])})",
+                _spread(row["distance_to_spe_played"]),
+                _spread(row["nash_conv"]),
+                _spread(row["gain_sender"]),
+                _spread(row["gain_receiver"]),
+                _spread(row["deal_rate"], 3),
+                f"{_spread(row['agreement_round'], 2)} ({row['spe_agreement_round']})",
+                _spread(row["wall_s"], 1),
+                _spread(row["decisions"], 0),
+            ]
+        )
+    lines += _table(header, body)
+    if best:
+        lines += [
+            "",
+            "Best LLM of the paper per row (its error on the paper's metric, against the continuous SPE):",
+            "",
+        ]
+        lines += _table(
+            ["task", "first", "model", "error"],
+            [[task, first, model, _number(error)] for (task, first), (model, error) in sorted(best.items())],
+        )
+    lines += [
+        "",
+        f"{document['cells']['total']} cells ({document['cells']['resumed']} read back from disk), "
+        f"{document['elapsed_s']:.0f} s on {document['cpu_cores']} cores. LLM figures: {reference['citation']}"
+        + (f", results at commit {reference['source_commit']}." if reference.get("source_commit") else "."),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _best_models(rows: list[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, float]]:
+    """Per (task, first proposer): the model with the smallest error (the paper pools its figures over games)."""
+    best: dict[tuple[str, str], tuple[str, float]] = {}
+    for row in rows:
+        key = (row["task"], row["first_proposer"])
+        if key not in best or row["error"] < best[key][1]:
+            best[key] = (row["model"], row["error"])
+    return best
+
+
+def plot_leaderboard(document: Mapping[str, Any], path: str | Path) -> None:
+    """Horizontal bars: each row's distance to the SPE as played per algorithm (sd over seeds as error bars),
+    with the reached threshold as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = document["rows"]
+    algorithms = sorted({row["algorithm"] for row in rows})
+    keys = sorted({(row["task"], row["game"], row["first_proposer"]) for row in rows})
+    lookup = {(row["task"], row["game"], row["first_proposer"], row["algorithm"]): row for row in rows}
+    height = 0.8 / max(1, len(algorithms))
+    figure, axes = plt.subplots(figsize=(9, 1.0 + 0.22 * len(keys) * max(1, len(algorithms)) ** 0.5 * 2))
+    positions = np.arange(len(keys))
+    for index, algorithm in enumerate(algorithms):
+        means, sds = [], []
+        for key in keys:
+            row = lookup.get((*key, algorithm))
+            distance = row["distance_to_spe_played"] if row else {"mean": np.nan, "sd": 0.0}
+            means.append(np.nan if distance["mean"] is None else distance["mean"])
+            sds.append(distance["sd"] or 0.0)
+        axes.barh(positions + index * height, means, height, xerr=sds, label=algorithm)
+    axes.axvline(document["reached_threshold"], color="black", linestyle="--", linewidth=1, label="reached")
+    axes.set_yticks(positions + height * (len(algorithms) - 1) / 2)
+    axes.set_yticklabels([f"{task} {game} ({first[0]})" for task, game, first in keys], fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xlabel("distance to the SPE as played (mean over seeds)")
+    axes.set_title("Leaderboard: distance to the exact SPE")
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def write_leaderboard(document: Mapping[str, Any], out: str | Path) -> dict[str, Path]:
+    """``leaderboard.md`` and, when matplotlib is installed, ``leaderboard.png`` in ``out`` (the JSON is written
+    by the runner)."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {"json": folder / "leaderboard.json", "markdown": folder / "leaderboard.md"}
+    written["markdown"].write_text(render_leaderboard_markdown(document))
+    try:
+        plot_leaderboard(document, folder / "leaderboard.png")
+        written["plot"] = folder / "leaderboard.png"
+    except ImportError:
+        pass
+    return written

@@ -1,0 +1,91 @@
+"""Regret matching+ self-play and the tabular players it returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from infobargain.agents import load_policy
+from infobargain.agents.tabular import SituationIndex, TabularPolicy, uniform_table
+from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
+from infobargain.evaluation.benchmarks import benchmarks
+from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.training.regret import RegretSettings, train_regret
+
+MAIN_GAME = {  # configs/paper_selfplay.toml's game
+    "game": "pure_math",
+    "protocol": "alternating",
+    "first_proposer": "coin_flip",
+    "max_rounds": 10,
+    "break_off": 0.1,
+    "discount": 1.0,
+    "offer_space": "frontier",
+    "grid_size": 22,
+    "realization": "expected",
+}
+ULTIMATUM = {"game": "pure_math", "protocol": "ultimatum", "first_proposer": "coin_flip", "grid_size": 11}
+
+
+def test_situation_index_numbers_every_decision_once() -> None:
+    index = SituationIndex(raw_env(**MAIN_GAME))
+    assert index.count == 2 * 10 * 23
+    # round 0 with nothing on the table: the first proposer offers
+    assert index.actor[index.situation(1, 0, None)] == 1
+    assert index.legal[index.situation(1, 0, None)].tolist() == [False, False] + [True] * 22
+    # an offer on the table before the last round: accept or counter, never a plain rejection
+    middle = index.legal[index.situation(0, 3, 5)]
+    assert middle[ACCEPT] and not middle[REJECT] and middle[FIRST_OFFER:].all()
+    last = index.legal[index.situation(0, 9, 5)]
+    assert last[ACCEPT] and last[REJECT] and not last[FIRST_OFFER:].any()
+    # alternating offers: only round 0 starts with nothing on the table
+    assert not index.reachable[index.situation(0, 4, None)] and index.reachable[index.situation(0, 4, 3)]
+
+
+def test_tabular_player_round_trip_and_distribution(tmp_path: Path) -> None:
+    env = raw_env(**ULTIMATUM)
+    table = uniform_table(env)
+    player = TabularPolicy(table, env, "receiver")
+    player.save(tmp_path / "receiver.npz")
+    loaded = load_policy(tmp_path / "receiver.npz", env, "receiver")
+    assert isinstance(loaded, TabularPolicy) and np.array_equal(loaded.probabilities, table)
+    with pytest.raises(ValueError, match="plays the receiver"):
+        load_policy(tmp_path / "receiver.npz", env, "sender")
+    # uniform players on a discrete space are covered exactly by the exploitability figures
+    assert exact_exploitability(TabularPolicy(table, env, "sender"), player, ULTIMATUM).exact
+
+
+def test_budget_is_never_exceeded() -> None:
+    for budget in (11, 500, 3001):
+        result = train_regret(MAIN_GAME, budget=budget, seed=0, settings=RegretSettings(games=64))
+        assert result.decisions <= budget
+        assert budget - result.decisions < 11 * 64  # stops only when another iteration might overspend
+    with pytest.raises(ValueError, match="budget"):
+        train_regret(MAIN_GAME, budget=0, seed=0)
+
+
+def _distances(probabilities: np.ndarray, env_kwargs: dict) -> tuple[float, float]:
+    env = raw_env(**env_kwargs)
+    pair = TabularPolicy(probabilities, env, "sender"), TabularPolicy(probabilities, env, "receiver")
+    exploit = exact_exploitability(*pair, env_kwargs)
+    bench = benchmarks(env_kwargs)
+    distance = max(
+        float(np.linalg.norm(f.value - np.array(bench.spe[first].payoffs))) for first, f in exploit.by_first.items()
+    )
+    return distance, exploit.nash_conv
+
+
+def test_ultimatum_is_learned_exactly() -> None:
+    result = train_regret(ULTIMATUM, budget=20_000, seed=1)
+    distance, nash_conv = _distances(result.probabilities, ULTIMATUM)
+    assert distance < 1e-9 and nash_conv < 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_main_game_reaches_the_spe_in_the_main_jobs_budget(seed: int) -> None:
+    result = train_regret(MAIN_GAME, budget=1_200_000, seed=seed)
+    distance, nash_conv = _distances(result.probabilities, MAIN_GAME)
+    assert distance <= 0.02 and nash_conv <= 0.02

@@ -62,6 +62,7 @@ def command_benchmark(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS
+    from infobargain.evaluation.suite import DEFAULT_GRID
 
     parser = commands.add_parser(
         "benchmark",
@@ -89,7 +90,9 @@ def register(commands: Any) -> None:
         help="output folder; a re-run with the same one resumes it (default: %(default)s)",
     )
     parser.add_argument("--offer-space", choices=("frontier", "grid"), default="frontier", help="signaling tasks")
-    parser.add_argument("--grid-size", type=int, default=21, help="offers per frontier (default: %(default)s)")
+    parser.add_argument(
+        "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the suite's, %(default)s)"
+    )
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")
     parser.add_argument(
         "--import",

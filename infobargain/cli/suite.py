@@ -44,7 +44,7 @@ def command_suite(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     from infobargain.envs.offers import OFFER_SPACES
-    from infobargain.evaluation.suite import TASK_NAMES
+    from infobargain.evaluation.suite import DEFAULT_GRID, TASK_NAMES
 
     parser = commands.add_parser(
         "suite",
@@ -70,7 +70,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--grid-size",
         type=int,
-        default=25,
+        default=DEFAULT_GRID,
         help="offers per frontier (25: every task's discretised SPE within 0.014 of the continuous one)",
     )
     parser.add_argument(

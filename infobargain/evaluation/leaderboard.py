@@ -43,10 +43,10 @@ from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.progress import Progress
 from infobargain.evaluation.rollout import rollout
-from infobargain.evaluation.suite import TASKS, Task
+from infobargain.evaluation.suite import DEFAULT_GRID, TASKS, Task
 from infobargain.game.protocol import Role
 
-DEFAULT_ALGORITHMS = ("mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
+DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
 REACHED = 0.02
 """A row reaches the SPE when its outcome is this close to the SPE as played (Euclidean, payoff units)."""
 ROW_METRICS = (
@@ -346,7 +346,7 @@ def run_leaderboard(
     seeds: Sequence[int] = (0, 1, 2),
     out: str | Path = Path("runs", "benchmark"),
     offer_space: str = "frontier",
-    grid_size: int = 21,
+    grid_size: int = DEFAULT_GRID,
     episodes: int = 20,
     show_progress: bool = True,
     skip_unavailable: bool = False,

@@ -20,7 +20,7 @@ reported in the leaderboard row. Training must learn from play: no exact solver,
 no shaping from theory values (evaluation does that, afterwards).
 
 Built in: ``mappo`` (the library's multi-agent PPO), ``ippo`` (the same PPO with independent critics),
-``sb3_ibr`` (Stable-Baselines3 iterated best response), ``rllib_ppo`` (Ray RLlib PPO; needs the ``rllib``
+``qlearning`` (self-play Q-learning with subgame starts, :mod:`infobargain.training.qlearning`), ``sb3_ibr`` (Stable-Baselines3 iterated best response), ``rllib_ppo`` (Ray RLlib PPO; needs the ``rllib``
 extra) and ``regret`` (regret matching+ self-play, :mod:`infobargain.training.regret`).
 """
 
@@ -184,6 +184,21 @@ def train_mappo(job: TrainingJob) -> TrainedPlayers:
 )
 def train_ippo(job: TrainingJob) -> TrainedPlayers:
     return _ppo(job, "independent")
+
+
+@register_algorithm(
+    "qlearning",
+    description="self-play Q-learning with subgame starts (the main job's algorithm), on the vector env",
+    extra="train",
+    requires=("torch",),
+)
+def train_qlearning(job: TrainingJob) -> TrainedPlayers:
+    from infobargain.training import qlearning
+
+    config = _run_config(job, "qlearning")
+    players, used = _train_backend(job, config, qlearning.train)
+    options = {"accept_bonus": config.qlearning.accept_bonus, "subgame_starts": config.qlearning.subgame_starts}
+    return TrainedPlayers(players["sender"], players["receiver"], used, options)
 
 
 @register_algorithm(

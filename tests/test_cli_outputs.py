@@ -40,3 +40,9 @@ def test_evaluate_writes_under_runs_by_default(tmp_path: Path, monkeypatch: pyte
 def test_outputs_are_ignored_by_git() -> None:
     probe = ["git", "-C", str(ROOT), "check-ignore", "-q", "runs/anything/report.md"]
     assert subprocess.run(probe, check=False).returncode == 0
+
+
+def test_solve_plot_creates_the_folder_it_writes_into(tmp_path: Path) -> None:
+    target = tmp_path / "not" / "yet" / "there.png"
+    assert main(["solve", "--scenario", "prosecutor", "--plot", str(target)]) == 0
+    assert target.stat().st_size > 0

@@ -77,3 +77,30 @@ def test_evaluate_prints_the_verdict_first(tmp_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Verdict: within 0.02")
     assert "sender first" in out[1] and "NOT reached" in out[1]
+
+
+def test_a_verdict_without_deals_says_so() -> None:
+    # The BP sender offers (2/3, 0); a receiver demanding 0.2 rejects the one ultimatum offer: disagreement.
+    kwargs = {"game": "pure_math", "protocol": "ultimatum", "first_proposer": "sender", "grid_size": 11}
+    result = evaluate_players("bp", "threshold:0.2", kwargs, episodes=2)
+    row = result["verdict"]["by_first_proposer"]["sender"]
+    assert row["deal_rate"] == 0.0 and row["agreement_round"] is None
+    assert row["distance"] == pytest.approx(math.hypot(2 / 3, 0.0), abs=1e-9)  # SPE (2/3, 0), outcome d = (0, 0)
+    assert "deals 0.00" in format_verdict(result["verdict"]).splitlines()[1]
+
+
+def test_suite_verdict_counts_the_rows_reached(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["suite", "--players", "spe", "--tasks", "sig_alternating_10,barg_ultimatum"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("Verdict: 10/10 rows within 0.02") and "MAE against the exact SPE" in last
+
+
+def test_suite_verdict_names_the_rows_missed() -> None:
+    from infobargain.evaluation.suite import run_suite
+    from infobargain.evaluation.verdict import suite_verdict
+
+    result = run_suite(("nash", "nash"), tasks=["sig_alternating_10"], episodes=1)
+    summary = suite_verdict(result)
+    distances = [row["players"]["distance_to_spe_played"] for row in result["rows"]]
+    assert summary["rows"] == 6 and summary["reached"] == sum(d <= 0.02 for d in distances) < 6
+    assert sorted(row["distance"] for row in summary["missed"]) == sorted(d for d in distances if d > 0.02)

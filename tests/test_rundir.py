@@ -208,6 +208,18 @@ def test_resume_with_fewer_total_steps_than_done_changes_nothing(tmp_path: Path)
     assert {p: p.read_bytes() for p in path.rglob("*") if p.is_file()} == saved
 
 
+def test_resuming_a_run_that_overshot_its_budget_is_not_an_error(tmp_path: Path) -> None:
+    # Backends stop after the batch that crosses the budget, so a finished run can hold more steps than it
+    # asked for; resuming it as saved (no --total-steps) finds nothing left to do.
+    path = tmp_path / "run"
+    open_and_train(path, config(total_steps=65))  # 7 updates of 10 steps: 70 > 65
+    resumed = RunDirectory(path, config(total_steps=65), resume=True)
+    try:
+        assert resumed.restored_step == 70
+    finally:
+        resumed.close()
+
+
 def test_non_finite_weights_stop_training_and_keep_the_last_finite_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

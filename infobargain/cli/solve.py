@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from infobargain.cli.arguments import add_game_arguments, game_from_args, protocol_from_args
+from infobargain.game.protocol import ROLES
 
 
 def _format_table(report: dict[str, Any]) -> str:
@@ -36,7 +37,7 @@ def _format_table(report: dict[str, Any]) -> str:
         lines.append(f"{key:<36}{pair(report[key])}")
     title = f"SPE {spe['protocol']}, T={spe['max_rounds']}, p={spe['break_off']:g}, δ={spe['discount']:g}"
     lines += ["", title, "-" * 57]
-    for first in ("sender", "receiver"):
+    for first in ROLES:
         outcome = spe.get(f"{first}_first")
         if outcome is not None:
             agreed = "no deal" if outcome["agreement_round"] is None else f"deal in round {outcome['agreement_round']}"
@@ -45,7 +46,7 @@ def _format_table(report: dict[str, Any]) -> str:
         lines.append(f"{'coin flip (expected)':<36}{pair(spe['expected'])}")
     infinite = report["infinite_horizon"]
     lines += ["", f"infinite horizon, δ'={infinite['continuation_factor']:g}", "-" * 57]
-    for first in ("sender", "receiver"):
+    for first in ROLES:
         lines.append(f"{first + ' first':<36}{pair(infinite[first + '_first'])}")
     if "note" in infinite:
         lines.append(f"  ({infinite['note']})")
@@ -63,7 +64,7 @@ def _plot_solve(report: dict[str, Any], problem: Any, path: str) -> None:
     from infobargain.theory.plot import BENCHMARK_MARKERS, draw_bargaining_set, save_figure
 
     points = {key: (report[key]["sender"], report[key]["receiver"]) for key in BENCHMARK_MARKERS if report.get(key)}
-    for first in ("sender", "receiver"):
+    for first in ROLES:
         outcome = report["spe"].get(f"{first}_first")
         if outcome is not None:
             points[f"SPE, {first} first"] = (outcome["sender"], outcome["receiver"])

@@ -14,6 +14,7 @@ from infobargain.cli.arguments import name_list, player_pair
 def command_suite(args: argparse.Namespace) -> int:
     from infobargain.evaluation.suite import run_suite
     from infobargain.evaluation.suite_report import render_suite_markdown
+    from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
 
     players = player_pair(args.players) if args.players else None
     out = Path(args.out) if args.out else None
@@ -30,6 +31,7 @@ def command_suite(args: argparse.Namespace) -> int:
         run_dir=None if out is None else out / "players",
         workers=args.workers,
     )
+    result["verdict"] = suite_verdict(result)
     markdown = render_suite_markdown(result)
     for note in result["notes"]:
         print(f"note: {note}", file=sys.stderr)
@@ -38,7 +40,11 @@ def command_suite(args: argparse.Namespace) -> int:
         (out / "suite.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
         (out / "suite.md").write_text(markdown)
         print(f"wrote {out / 'suite.json'} and {out / 'suite.md'}", file=sys.stderr)
-    print(json.dumps(result, indent=2, default=str) if args.json else markdown, end="" if not args.json else "\n")
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print(markdown, end="")
+        print(format_suite_verdict(result["verdict"]))
     return 0
 
 

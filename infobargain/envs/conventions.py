@@ -42,12 +42,13 @@ from numpy.typing import NDArray
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 
+from infobargain.game.protocol import ROLE_INDEX
+
 OBSERVATION_FORMATS = ("dict", "box", "rllib")
 INFO_FORMATS = ("full", "numeric")
 ILLEGAL_ACTIONS = ("raise", "disagree")
 
 PHASES = {"bargaining": 0, "realization": 1, "done": 2}
-ROLE_INDEX = {"sender": 0, "receiver": 1}
 NUMERIC_INFO_KEYS: dict[str, str] = {
     "acting": "1 if this agent decides now",
     "phase": "0 bargaining, 1 realization, 2 done",

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
-from infobargain.game.protocol import ROLE_INDEX, Role
+from infobargain.game.protocol import ROLE_INDEX, ROLES, Role
 from infobargain.game.schemes import deal_payoffs_many, fit_signals
 from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT, Offer, OfferTable
 from infobargain.theory.polygon import PointSet, Polyline, segment_points
@@ -192,7 +192,7 @@ class DiscreteOffers(OfferTable, OfferEncoding):
 
     def __init__(self, problem: BargainingProblem, game: Instance | SplitPie, receiver_offer: ReceiverOffer) -> None:
         OfferEncoding.__init__(self, problem, game, receiver_offer)
-        OfferTable.__init__(self, {role: self._build(role) for role in ("sender", "receiver")})
+        OfferTable.__init__(self, {role: self._build(role) for role in ROLES})
         self._offer_problem: BargainingProblem | None = None
 
     def _build(self, proposer: Role) -> list[Offer]:

@@ -44,7 +44,7 @@ from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.progress import Progress
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.suite import DEFAULT_GRID, TASKS, Task
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLES, Role
 
 DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
 REACHED = 0.02
@@ -259,7 +259,7 @@ def aggregate_rows(cells: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "spe": rows[0]["spe"],
             "spe_agreement_round": rows[0]["spe_agreement_round"],
             "reached_all_seeds": all(row["distance_to_spe_played"] <= REACHED for row in rows),
-            "outcome": {side: _spread([row["outcome"][side] for row in rows]) for side in ("sender", "receiver")},
+            "outcome": {side: _spread([row["outcome"][side] for row in rows]) for side in ROLES},
         }
         for metric in ROW_METRICS:
             entry[metric] = _spread([row[metric] for row in rows])

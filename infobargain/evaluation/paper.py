@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLES, Role
 
 CITATION = (
     "Lin, Zhu, Cunningham, Li, Poupart, Zha and Wang, “Information Bargaining: Bilateral Commitment in Bayesian "
@@ -73,7 +73,7 @@ def load(path: str | Path) -> list[PaperRow]:
             raise ValueError(f"paper results: {path} lacks the column(s) {', '.join(sorted(missing))}")
         for row in reader:
             by_first: dict[Role, tuple[int, float | None, float | None]] = {}
-            for first in ("sender", "receiver"):
+            for first in ROLES:
                 count = _float(row.get(f"{first}_first_episodes"))
                 by_first[first] = (  # type: ignore[index]
                     int(count or 0),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from infobargain.evaluation.benchmarks import Benchmarks
+from infobargain.game.protocol import ROLES
 from infobargain.theory.plot import draw_bargaining_set, require_matplotlib, save_figure
 
 OUTCOME_MARKERS = {"sender": ("s", "#d35400"), "receiver": ("D", "#16a085")}
@@ -28,7 +29,7 @@ def plot_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], pa
         "nash": bench.nash,
         "kalai_smorodinsky": bench.kalai_smorodinsky,
     }
-    for first in ("sender", "receiver"):
+    for first in ROLES:
         points[f"SPE, {first} first"] = np.array(bench.spe_continuous[first].payoffs)
         if bench.discrete:
             points[f"SPE as played, {first} first"] = np.array(bench.spe[first].payoffs)
@@ -138,7 +139,7 @@ def plot_cross_play(
         dpi=100,
     )
     for row, first in enumerate(firsts):
-        for col, player in enumerate(("sender", "receiver")):
+        for col, player in enumerate(ROLES):
             ax = axes[row][col]
             matrix = np.asarray(values[first][player], dtype=np.float64)
             image = ax.imshow(np.ma.masked_invalid(matrix), cmap="viridis", aspect="auto")

@@ -347,7 +347,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 abs(r["players"]["mean_outcome"][k] - r["spe_played"][k])
                 for r in rows
                 if r["players"]["mean_outcome"] is not None
-                for k in ("sender", "receiver")
+                for k in ROLES
             ]
         ),
         "players_max_distance_to_spe_played": max((d for d in players_played if d is not None), default=None),

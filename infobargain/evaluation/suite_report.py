@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from infobargain.game.protocol import ROLES
+
 
 def _pair(point: Mapping[str, Any] | None) -> str:
     if point is None or point.get("sender") is None:
@@ -24,7 +26,7 @@ def _players(players: Mapping[str, Any]) -> str:
     outcome = players.get("mean_outcome")
     if outcome is None:
         return "—"
-    widths = [players[k]["ci95"] for k in ("sender", "receiver")]
+    widths = [players[k]["ci95"] for k in ROLES]
     width = "?" if any(w is None for w in widths) else f"{max(widths):.4f}"
     return f"{_pair(outcome)} ±{width}"
 

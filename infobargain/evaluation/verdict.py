@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from infobargain.game.protocol import ROLES
+
 DEFAULT_TOLERANCE = 0.02
 
 
@@ -25,20 +27,25 @@ def verdict(result: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANCE) -> 
         nash_conv = nash_conv_by_first.get(first, {}).get("nash_conv")
         rows[first] = {
             "outcome": dict(group["mean_outcome"]),
-            "spe": {role: group["spe"][role] for role in ("sender", "receiver")},
+            "spe": {role: group["spe"][role] for role in ROLES},
             "distance": distance,
             "distance_continuous": group["distance"].get("spe_continuous"),
             "deal_rate": group["deal_rate"]["mean"],
             "agreement_round": group["agreement_round"]["mean"],
             "spe_agreement_round": group["spe"].get("agreement_round"),
             "nash_conv": nash_conv,
-            "reached": distance is not None and not math.isnan(distance) and distance <= tolerance,
+            "reached": not missing(distance) and distance <= tolerance,
         }
     return {
         "tolerance": tolerance,
         "reached": bool(rows) and all(row["reached"] for row in rows.values()),
         "by_first_proposer": rows,
     }
+
+
+def missing(value: float | None) -> bool:
+    """An estimate that could not be formed: ``None`` in JSON (no episodes of that kind), NaN in memory."""
+    return value is None or math.isnan(value)
 
 
 def format_verdict(summary: Mapping[str, Any]) -> str:
@@ -48,15 +55,54 @@ def format_verdict(summary: Mapping[str, Any]) -> str:
         return f"({point['sender']:.4f}, {point['receiver']:.4f})"
 
     def number(value: float | None) -> str:
-        return "—" if value is None or math.isnan(value) else f"{value:.4f}"
+        return "—" if missing(value) else f"{value:.4f}"
 
     lines = [f"Verdict: within {summary['tolerance']:g} of the exact SPE of the game as played?"]
     for first, row in summary["by_first_proposer"].items():
         state = "reached" if row["reached"] else "NOT reached"
-        agreement = "no deal" if math.isnan(row["agreement_round"]) else f"in round {row['agreement_round']:.2f}"
+        agreement = "" if missing(row["agreement_round"]) else f" in round {row['agreement_round']:.2f}"
         lines.append(
             f"  {first + ' first':<15} {state:<12} outcome {pair(row['outcome'])}  SPE {pair(row['spe'])}  "
             f"distance {number(row['distance'])}  NashConv {number(row['nash_conv'])}  "
-            f"deals {row['deal_rate']:.2f} {agreement}"
+            f"deals {row['deal_rate']:.2f}{agreement}"
         )
+    return "\n".join(lines)
+
+
+def suite_verdict(result: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """The verdict of a :func:`~infobargain.evaluation.suite.run_suite` result: which rows the players reached
+    (distance of their mean outcome to the SPE of the game as played at most ``tolerance``)."""
+    missed = [
+        {
+            "task": row["task"],
+            "game": row["game"],
+            "first_proposer": row["first_proposer"],
+            "distance": row["players"]["distance_to_spe_played"],
+        }
+        for row in result["rows"]
+        if missing(row["players"]["distance_to_spe_played"]) or row["players"]["distance_to_spe_played"] > tolerance
+    ]
+    mae = result["mae_vs_spe"]
+    return {
+        "tolerance": tolerance,
+        "rows": len(result["rows"]),
+        "reached": len(result["rows"]) - len(missed),
+        "missed": missed,
+        "mae_vs_spe": mae.get("players"),
+        "paper_best": {"model": mae.get("paper_best_model"), "mae_vs_spe": mae.get("paper_best")},
+    }
+
+
+def format_suite_verdict(summary: Mapping[str, Any]) -> str:
+    """A few lines for the terminal after the suite's table."""
+    best = summary["paper_best"]
+    lines = [
+        f"Verdict: {summary['reached']}/{summary['rows']} rows within {summary['tolerance']:g} of the exact SPE of "
+        f"the game as played; MAE against the exact SPE {summary['mae_vs_spe']:.4f}"
+        + ("" if best["model"] is None else f" (best LLM of the paper, {best['model']}: {best['mae_vs_spe']:.4f})")
+    ]
+    lines += [
+        f"  not reached: {row['task']} {row['game']}, {row['first_proposer']} first, distance {row['distance']:.4f}"
+        for row in summary["missed"]
+    ]
     return "\n".join(lines)

@@ -107,5 +107,7 @@ def _keep_labels_left_of_the_legend(figure: Figure, ax: Axes, annotations: list[
 
 
 def save_figure(figure: Figure, path: str | Path) -> None:
+    """Write ``figure`` to ``path`` (its folder is created if missing) and release it."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, bbox_inches="tight")
     require_matplotlib().close(figure)

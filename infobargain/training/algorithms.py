@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from infobargain.agents import Policy
+from infobargain.game.protocol import ROLES
 
 Player = str | Path | Policy
 """A player name (:func:`~infobargain.agents.make_policy`), a saved player's path, or a ``Policy``."""
@@ -249,7 +250,7 @@ def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
         )
     env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})
     paths = {}
-    for role in ("sender", "receiver"):
+    for role in ROLES:
         paths[role] = job.run_dir / f"{role}.npz"
         TabularPolicy(result.probabilities, env, role, spec=f"regret {role}").save(paths[role])
     options = {"accept_ties": settings.accept_ties, "games": settings.games, "value_step": settings.value_step}

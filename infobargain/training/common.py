@@ -15,8 +15,8 @@ from numpy.typing import NDArray
 
 from infobargain.envs.offers import FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.game.protocol import ROLES
 
-ROLES = ("sender", "receiver")
 OFFER_ON_TABLE = 0.5
 """Share of the subgame starts (after round 0) that put a random offer on the table, so the responder acts first."""
 SEED_STRIDE = 1_000_003

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from infobargain.game.protocol import ROLES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -255,10 +257,10 @@ POSITIVE = frozenset(
 CHOICES: dict[str, tuple[str, ...]] = {
     "mappo.critic": ("independent", "centralised"),
     "qlearning.activation": ("relu", "tanh"),
-    "sb3.learner": ("sender", "receiver"),
+    "sb3.learner": ROLES,
     "sb3.vec_env": ("dummy", "subproc"),
     "sb3.algorithm": ("auto", "MaskablePPO", "PPO", "SAC"),
-    "ibr.first_learner": ("sender", "receiver"),
+    "ibr.first_learner": ROLES,
 }
 
 SECTIONS: dict[str, type] = {

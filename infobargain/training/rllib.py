@@ -40,10 +40,10 @@ from infobargain.agents.rllib_module import MaskedPPOModule
 from infobargain.envs import information_bargaining_v0
 from infobargain.envs.information_bargaining_v0 import ROLE_OF
 from infobargain.game.instance import Instance
+from infobargain.game.protocol import ROLES
 from infobargain.training.config import ConfigError, RLlibSection, RunConfig
 from infobargain.training.rundir import RunDirectory, progress
 
-ROLES = ("sender", "receiver")
 FORMAT = "infobargain-rllib"
 LEARNER_MODULES = Path("learner_group", "learner", "rl_module")
 """Where an RLlib algorithm checkpoint keeps each trained RLModule."""

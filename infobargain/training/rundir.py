@@ -153,7 +153,9 @@ class RunDirectory:
             return
         self._restored, self.restored_step = restored
         total = self.config.run.total_steps
-        if self.restored_step > total:
+        saved_total = RunConfig.load(self.path / "config.toml").run.total_steps
+        # A finished run may have overshot its own budget by part of a batch; only a smaller budget is an error.
+        if total < saved_total and self.restored_step > total:
             raise ValueError(
                 f"--resume: the run has already done {self.restored_step} steps; --total-steps {total} is below "
                 "that (leave it out to finish the run, or pass a larger value to extend it)"

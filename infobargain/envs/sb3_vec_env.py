@@ -51,7 +51,7 @@ class PerAgentVecEnv(VecEnv):
         super().__init__(n_games * len(self.agent_names), first.observation_space(self.agent_names[0]), action_space)
         self._seed = seed
         self._actions: NDArray[np.int64] | None = None
-        self._observations = np.zeros((self.num_envs, *self.observation_space.shape), dtype=np.float32)
+        self._observations = np.zeros((self.num_envs, *(self.observation_space.shape or ())), dtype=np.float32)
 
     def _slot(self, game: int, agent: str) -> int:
         return game * len(self.agent_names) + self.agent_names.index(agent)
@@ -95,7 +95,7 @@ class PerAgentVecEnv(VecEnv):
 
     def action_masks(self) -> NDArray[np.bool_]:
         """Every slot's legal actions now, ``(num_envs, n_actions)``."""
-        masks = np.zeros((self.num_envs, int(self.action_space.n)), dtype=bool)  # type: ignore[attr-defined]
+        masks = np.zeros((self.num_envs, int(self.action_space.n)), dtype=np.bool_)  # type: ignore[attr-defined]
         for g, game in enumerate(self.games):
             for agent in self.agent_names:
                 masks[self._slot(g, agent)] = game.unwrapped.action_mask(agent).astype(bool)

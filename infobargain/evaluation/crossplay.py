@@ -118,7 +118,7 @@ class CrossPlay:
             from infobargain.evaluation.plots import plot_cross_play
 
             matrices = self.matrices()
-            values = {first: {p: tables[p] for p in ROLES} for first, tables in matrices.items()}
+            values = {first: {str(p): tables[p] for p in ROLES} for first, tables in matrices.items()}
             try:
                 plot_cross_play(self.senders, self.receivers, values, out / f"{stem}.png")
             except ImportError:  # no matplotlib: the CSV and JSON still hold every number

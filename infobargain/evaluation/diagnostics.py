@@ -92,7 +92,7 @@ def compare_first(
     accepts = [_accepts(learned, responders[t], t) for t in range(rules.rounds)]
     spe_accepts = [_accepts(spe, responders[t], t) for t in range(rules.rounds)]
     (path, deal), (spe_path, spe_deal) = _path(offers, accepts), _path(spe_offers, spe_accepts)
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     for t in range(rules.rounds):
         proposer, responder = rules.proposer(t, first), responders[t]
         table, me = points[proposer], _INDEX[responder]

@@ -29,10 +29,10 @@ def plot_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], pa
         "nash": bench.nash,
         "kalai_smorodinsky": bench.kalai_smorodinsky,
     }
-    for first in ROLES:
-        points[f"SPE, {first} first"] = np.array(bench.spe_continuous[first].payoffs)
+    for proposer in ROLES:
+        points[f"SPE, {proposer} first"] = np.array(bench.spe_continuous[proposer].payoffs)
         if bench.discrete:
-            points[f"SPE as played, {first} first"] = np.array(bench.spe[first].payoffs)
+            points[f"SPE as played, {proposer} first"] = np.array(bench.spe[proposer].payoffs)
     figure = draw_bargaining_set(bench.problem, points, title=title)
     ax = figure.axes[0]
     for first, group in groups.items():

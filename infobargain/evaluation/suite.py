@@ -393,7 +393,7 @@ def run_suite(
         rows_paper = paper.load(path)
     else:
         notes.append(f"paper results not found at {path}: the paper column is empty (use --paper-results FILE)")
-    options = {"episodes": episodes, "seed": seed, "workers": workers, "exploitability": exploitability}
+    options: dict[str, Any] = {"episodes": episodes, "seed": seed, "workers": workers, "exploitability": exploitability}
     rows: list[dict[str, Any]] = []
     for task in chosen:
         for game in task.games:

@@ -209,7 +209,7 @@ class ShadowVertexWalk:
         count = int(np.prod(leading))
         index = (index + n_actions * n_actions * np.arange(count)[:, None, None]).ravel()
         flat = np.bincount(index, contributions.ravel(), count * n_actions * n_actions)
-        return flat.reshape(*leading, n_actions, n_actions)
+        return np.asarray(flat, dtype=np.float64).reshape(*leading, n_actions, n_actions)
 
     def _rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Payoff rates ``v = (dU_S, dU_R)`` of raising each nonbasic variable: ``[2, S, A]`` for the columns

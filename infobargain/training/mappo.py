@@ -231,7 +231,9 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
     torch.manual_seed(seed)
     networks = build_networks(envs, settings, device)
-    optimizers = [torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5) for net in networks]
+    optimizers: list[torch.optim.Optimizer] = [
+        torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5) for net in networks
+    ]
     update, step, elapsed = resume(run, networks, optimizers)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with progress(total, step, "mappo self-play", show_progress) as bar:
@@ -252,7 +254,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                     "wall_time": metrics["wall_time"],
                 }
                 run.save_checkpoint(state, step)
-    paths = {}
+    paths: dict[str, Path] = {}
     for network, name in zip(networks, ROLES, strict=True):
         paths[name] = run.players / f"{name}.pt"
         save_torch_player(network, paths[name])
@@ -304,7 +306,7 @@ def train_one_update(
 
 def greedy_outcome(config: RunConfig, networks: list[ActorCritic]) -> dict[str, NDArray[np.float64]]:
     """The deterministic outcome of the greedy players, per first proposer, in expected mode."""
-    outcomes = {}
+    outcomes: dict[str, NDArray[np.float64]] = {}
     for first in ROLES:
         env_kwargs = {**config.env, "first_proposer": first, "realization": "expected"}
         envs = VectorBargainingEnv(1, autoreset=False, **env_kwargs)

@@ -34,6 +34,7 @@ import copy
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -226,9 +227,8 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     update, step, elapsed = 0, 0, 0.0
     checkpoint = run.load_checkpoint()
     if checkpoint is not None:
-        for modules, saved in zip(
-            (networks, averaged, optimizers), ("networks", "averaged", "optimizers"), strict=True
-        ):
+        restored: tuple[list[Any], ...] = (networks, averaged, optimizers)
+        for modules, saved in zip(restored, ("networks", "averaged", "optimizers"), strict=True):
             for module, state in zip(modules, checkpoint[saved], strict=True):
                 module.load_state_dict(state)
         update, step, elapsed = checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
@@ -270,7 +270,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                     "wall_time": metrics["wall_time"],
                 }
                 run.save_checkpoint(state, step)
-    paths = {}
+    paths: dict[str, Path] = {}
     for network, name in zip(averaged, ROLES, strict=True):
         paths[name] = run.players / f"{name}.pt"
         save_torch_player(with_tie_break(network, settings.accept_bonus), paths[name])
@@ -282,5 +282,5 @@ def with_tie_break(network: ActorCritic, accept_bonus: float) -> ActorCritic:
     makes the choices :func:`greedy` made in training."""
     player = copy.deepcopy(network)
     with torch.no_grad():
-        player.actor[-1].bias[ACCEPT] += accept_bonus
+        cast(torch.nn.Linear, player.actor[-1]).bias[ACCEPT] += accept_bonus
     return player

@@ -244,7 +244,7 @@ def save_algorithm(algorithm: Any, run: RunDirectory, state: dict[str, Any]) -> 
 
 def export_players(checkpoint: Path, run: RunDirectory) -> dict[str, Path]:
     """Save each trained RLModule of an algorithm checkpoint as a player under ``players/``."""
-    paths = {}
+    paths: dict[str, Path] = {}
     for role in ROLES:
         module = RLModule.from_checkpoint(str((checkpoint / LEARNER_MODULES / role).resolve()))
         target = run.players / f"{role}.rllib"

@@ -262,6 +262,7 @@ def test_bad_instance_files_exit_2_with_one_line(capsys: pytest.CaptureFixture[s
 
 def test_unwritable_plot_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    assert main(["solve", "--plot", str(tmp_path / "missing_dir" / "set.png")]) == 2
+    (tmp_path / "a_file").write_text("")  # a folder cannot be made where a file stands
+    assert main(["solve", "--plot", str(tmp_path / "a_file" / "set.png")]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "Traceback" not in err

@@ -46,13 +46,13 @@ def test_targets_are_payoffs_in_the_decision_round() -> None:
     steps, outcome = qlearning.play_episodes(envs, networks, rng, exploration=1.0, first_exploration=1.0)
     assert len(steps) == 2
     proposal, response = steps
-    payoffs = envs.offer_payoffs[0, proposal.actions - FIRST_OFFER]  # sender proposes in round 0
+    payoffs = envs.tables.payoffs[0, 0, proposal.actions - FIRST_OFFER]  # sender proposes in round 0
     accepted = response.actions == ACCEPT
     np.testing.assert_allclose(outcome["payoffs"], np.where(accepted[:, None], payoffs, envs.d))
     data = qlearning.q_targets(steps, outcome["payoffs"], networks, accept_bonus=0.01)
     # Every reply explored, so no proposal keeps a target; every response does.
     assert len(data[0][2]) == 0
-    np.testing.assert_allclose(data[1][2], np.where(accepted, payoffs[:, 1], envs.d[1]), atol=1e-6)
+    np.testing.assert_allclose(data[1][2], np.where(accepted, payoffs[:, 1], envs.d[:, 1]), atol=1e-6)
 
 
 def test_the_tie_break_accepts_within_the_bonus_and_the_saved_player_keeps_it() -> None:
@@ -87,10 +87,10 @@ def test_a_later_decision_is_valued_in_its_own_round() -> None:
     assert countered.any() and (~countered).any()
     _, actions, targets = qlearning.q_targets(steps, outcome["payoffs"], networks, accept_bonus=0.0)[1]
     np.testing.assert_array_equal(actions, response.actions)
-    counter_payoff = envs.offer_payoffs[1, response.actions - FIRST_OFFER, 1]
-    round_one = np.where(reply.actions == ACCEPT, counter_payoff, envs.d[1])
-    kept_payoff = envs.offer_payoffs[0, offers - FIRST_OFFER, 1]
-    expected = np.where(countered, 0.5 * envs.d[1] + 0.5 * round_one, kept_payoff)
+    counter_payoff = envs.tables.payoffs[0, 1, response.actions - FIRST_OFFER, 1]
+    round_one = np.where(reply.actions == ACCEPT, counter_payoff, envs.d[:, 1])
+    kept_payoff = envs.tables.payoffs[0, 0, offers - FIRST_OFFER, 1]
+    expected = np.where(countered, 0.5 * envs.d[:, 1] + 0.5 * round_one, kept_payoff)
     np.testing.assert_allclose(targets, expected, atol=1e-6)
 
 

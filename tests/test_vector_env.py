@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import numpy as np
 import pytest
 
 from infobargain.envs import information_bargaining_v0
-from infobargain.envs.offers import ACCEPT, FIRST_OFFER
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.envs.vector import VectorBargainingEnv
 
 GAMES = 12
@@ -166,7 +167,7 @@ def test_subgame_starts_measure_payoffs_from_the_start_round() -> None:
     assert vector.acting.tolist() == [0, 1]
     vector.step(np.full(2, FIRST_OFFER + 3))
     result = vector.step(np.full(2, ACCEPT))
-    np.testing.assert_allclose(result.rewards, vector.offer_payoffs[[0, 1], [3, 3]], atol=1e-12)
+    np.testing.assert_allclose(result.rewards, vector.tables.payoffs[0, [0, 1], [3, 3]], atol=1e-12)
 
 
 def test_coin_flip_draws_both_first_proposers() -> None:
@@ -186,3 +187,75 @@ def test_illegal_actions_and_bad_arguments_are_refused() -> None:
     scheme = VectorBargainingEnv(1, autoreset=False, offer_space="scheme")
     with pytest.raises(ValueError, match="NaN"):
         scheme.step(np.full((1, scheme.n_actions), np.nan))
+
+
+# Distributions: every game of the batch plays its own instance, and the AEC env replays it exactly.
+
+
+@pytest.mark.parametrize(
+    "env_kwargs",
+    [
+        {"game": "random:2x2", "protocol": "alternating", "first_proposer": "sender", "max_rounds": 4},
+        {"game": "random:2x2", "protocol": "fixed_role", "first_proposer": "receiver", "receiver_offer": "exact"},
+        {
+            "game": "random:2x3",
+            "protocol": "alternating",
+            "first_proposer": "receiver",
+            "offer_space": "grid",
+            "grid_size": 3,
+            "max_rounds": 3,
+        },
+        {"game": "family:signaling", "protocol": "ultimatum", "first_proposer": "receiver", "discount": 0.9},
+        {
+            "game": "random:2x2",
+            "protocol": "alternating",
+            "first_proposer": "receiver",
+            "break_off": 0.3,
+            "tie_break": "receiver",
+            "grid_size": 5,
+        },
+    ],
+    ids=lambda kw: "-".join(str(v) for v in kw.values()),
+)
+@pytest.mark.filterwarnings("ignore:tie_break='receiver' with obedience_margin=0")
+def test_a_distribution_plays_each_games_own_instance_exactly_as_the_aec_env(env_kwargs: dict[str, Any]) -> None:
+    rng = np.random.default_rng(2)
+    vector = VectorBargainingEnv(GAMES, autoreset=False, seed=3, **env_kwargs)
+    for _ in range(3):  # episodes, with new instances drawn at every reset
+        vector.reset()
+        instances = [vector.instance(game) for game in range(GAMES)]
+        played: list[list[Any]] = [[] for _ in range(GAMES)]
+        observed: list[list[np.ndarray]] = [[] for _ in range(GAMES)]
+        rewards = np.zeros((GAMES, 2))
+        while not vector.finished.all():
+            acting, masks = vector.acting, vector.action_masks()
+            views = [vector.observe(0), vector.observe(1)]
+            actions = np.zeros(GAMES, dtype=np.int64)
+            for game in np.flatnonzero(~vector.finished):
+                actions[game] = random_action(rng, masks[game], vector.n_actions)
+                played[game].append(actions[game])
+                observed[game].append(views[acting[game]][game])
+            result = vector.step(actions)
+            rewards[result.done] = result.rewards[result.done]
+        for game in range(GAMES):
+            totals, seen = play_aec({**env_kwargs, "game": instances[game]}, played[game])
+            np.testing.assert_allclose(rewards[game], totals, atol=1e-12)
+            for aec_view, vector_view in zip(seen, observed[game], strict=True):
+                np.testing.assert_allclose(vector_view, aec_view, atol=1e-12)
+        assert len({json.dumps(instance.to_dict()) for instance in instances}) > 1  # several instances per batch
+
+
+def test_autoreset_draws_a_new_instance_for_the_games_that_ended() -> None:
+    vector = VectorBargainingEnv(4, seed=0, game="random:2x2", protocol="ultimatum", first_proposer="sender")
+    before = [vector.instance(game).prior[0] for game in range(4)]
+    vector.step(np.full(4, FIRST_OFFER))  # the sender offers
+    mid = [vector.instance(game).prior[0] for game in range(4)]
+    result = vector.step(np.array([ACCEPT, ACCEPT, REJECT, REJECT]))  # every game ends and restarts
+    after = [vector.instance(game).prior[0] for game in range(4)]
+    assert before == mid and result.done.all()
+    assert all(old != new for old, new in zip(before, after, strict=True))
+
+
+def test_scheme_offers_over_a_distribution_are_refused() -> None:
+    with pytest.raises(ValueError, match="offer_space: the vector env plays a distribution of games with discrete"):
+        VectorBargainingEnv(2, game="random:2x2", offer_space="scheme")

@@ -29,10 +29,13 @@ information_bargaining_v0.env(
 )
 ```
 
-`game`: a scenario name (`"pure_math"`, `"grading_students"`, `"selling_products"`, `"prosecutor"`,
-`"split_pie"`, `"split_pie_bounded"`, `"random:SxA:SEED"`), a path to an instance JSON file, an `Instance`,
-a `SplitPie`, or a sampler `f(np_random) -> Instance` called at every reset (all its instances must have
-the same numbers of states, actions and signals), for agents that generalise across instances.
+`game`: one game: a scenario name (`"pure_math"`, `"grading_students"`, `"selling_products"`, `"prosecutor"`,
+`"split_pie"`, `"split_pie_bounded"`, `"random:SxA:SEED"`), a path to an instance JSON file, an `Instance` or
+a `SplitPie`. Or a distribution of instances, a new one drawn at every reset from the env's `np_random`, for
+agents that generalise across instances (`infobargain.game.distributions`): `"random:SxA"` (a fresh random
+instance every episode), `"family:paper"` (the paper's three scenarios), `"family:signaling"`, a folder of
+instance files, a list of games, or a sampler `f(np_random) -> Instance`. All instances of a distribution
+have the same numbers of states, actions and signals; `env.unwrapped.game` is the one being played.
 
 `protocol`: `"ultimatum"` (one offer), `"fixed_role"` (the first proposer offers up to `max_rounds` times),
 `"alternating"` (roles swap after each rejection; a counter-offer is how a responder rejects).
@@ -111,12 +114,19 @@ action wrapped in a 1-element array) raises `ActionError`, a `ValueError` naming
 ### Observation space
 
 `{"observation": float64 vector, "action_mask": int8 vector}` (no mask for `"scheme"`). The vector holds
-what is common knowledge: the prior and both utility tables (a pie: its share-to-payoff lines), `d`, the
+what is common knowledge: the prior and both utility tables (a pie: its share-to-payoff lines), `d`, for
+`"frontier"` the offer menu (below), the
 agent's role (one-hot), whether it acts now and whether it proposes this round, the phase, the round
 (one-hot), the offer on the table (its scheme or kept share and both players' payoffs if accepted,
 whether the agent made it), whether a deal was struck; then private information: in the realization
 stage the sender sees the state (one-hot) and the receiver the signal (one-hot). `state()` returns all of
 it for both players. `env.unwrapped.observation_layout` names every slice.
+
+**The offer menu** (`"frontier"` only) makes every action legible in a game the player has never seen: a
+frontier action means "the k-th point along this game's frontier", whose payoffs depend on the game, so the
+observation lists both players' payoffs of every offer of both proposers, `[proposer (sender, receiver),
+offer k, (sender payoff, receiver payoff)]` flattened. `"grid"` and `"scheme"` actions name the same scheme
+in every game, and the prior and utilities in the observation say what it pays.
 
 ### Game state
 
@@ -140,7 +150,6 @@ utility every realization round. All rewards are the agent's own; no shaping.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal
 
 import gymnasium
@@ -162,10 +171,10 @@ from infobargain.envs.offers import (
 )
 from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
-from infobargain.game.instance import Instance, InstanceError
+from infobargain.game.distributions import InstanceDistribution, resolve_game
+from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
-from infobargain.game.scenarios import scenario
 from infobargain.game.schemes import check_tie_break, default_action, obey_actions
 from infobargain.game.state import BREAK_DOWN, CONTINUE, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem
@@ -186,22 +195,8 @@ __all__ = [
     "env",
     "parallel_env",
     "raw_env",
+    "resolve_game",
 ]
-
-
-def resolve_game(game: GameSpec) -> Instance | SplitPie | Callable[[np.random.Generator], Instance]:
-    """A scenario name, instance file, game object or sampler, as the env uses it."""
-    if isinstance(game, (Instance, SplitPie)):
-        return game
-    if isinstance(game, Path) or (isinstance(game, str) and game.endswith(".json")):
-        return Instance.load(game)
-    if isinstance(game, str):
-        return scenario(game)
-    if callable(game):
-        return game
-    raise InstanceError(
-        f"game: expected a scenario name, an instance file, an Instance, a SplitPie or a sampler, got {game!r}"
-    )
 
 
 class ActionError(ValueError):
@@ -318,8 +313,9 @@ class raw_env(AECEnv):
         self.decision_cap = None if max_cycles is None else 2 * max_cycles
 
         source = resolve_game(game)
-        self.sampler = None if isinstance(source, (Instance, SplitPie)) else source
-        self._load_game(source if self.sampler is None else self._draw(np.random.default_rng(0)))  # type: ignore[arg-type]
+        self.distribution = source if isinstance(source, InstanceDistribution) else None
+        """The distribution a new game is drawn from at every reset (``None``: one fixed game)."""
+        self.load_game(source if self.distribution is None else self.distribution.sample(np.random.default_rng(0)))
         self.possible_agents = list(AGENTS.values())
         self.agents = self.possible_agents[:]
         self.observation_layout = self._layout()
@@ -346,22 +342,9 @@ class raw_env(AECEnv):
 
     # game set-up
 
-    def _draw(self, rng: np.random.Generator) -> Instance:
-        assert self.sampler is not None
-        drawn = self.sampler(rng)
-        if not isinstance(drawn, Instance):
-            raise InstanceError(f"game: the sampler must return an Instance, got {type(drawn).__name__}")
-        return drawn
-
-    def _load_game(self, game: Instance | SplitPie) -> None:
-        if hasattr(self, "game") and isinstance(game, Instance):
-            shape = (game.n_states, game.n_actions, game.signals)
-            current = self.instance
-            expected = (current.n_states, current.n_actions, current.signals)
-            if shape != expected:
-                raise InstanceError(
-                    f"game: the sampler drew an instance of shape {shape}, expected {expected} every time"
-                )
+    def load_game(self, game: Instance | SplitPie) -> None:
+        """Play ``game`` from now on (until a distribution draws the next one at reset): its bargaining problem,
+        offers and masks. The vector env builds its per-game tables with it."""
         self.game: Instance | SplitPie = game
         self.problem: BargainingProblem = bargaining_problem(game, self.tie_break, self.obedience_margin)  # type: ignore[arg-type]
         self.encoding: OfferEncoding = make_offer_encoding(
@@ -391,6 +374,8 @@ class raw_env(AECEnv):
             ]
             offer_parts = [("offer_scheme", game.n_states * game.signals)]
             private = [("state", game.n_states), ("signal", game.signals)]
+        if self.encoding.name == "frontier":  # what each offer action means in this game (see the env card)
+            game_parts.append(("offer_menu", 2 * self.encoding.size * 2))  # type: ignore[attr-defined]
         return ObservationLayout(
             [
                 *game_parts,
@@ -437,8 +422,8 @@ class raw_env(AECEnv):
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         if seed is not None or not hasattr(self, "np_random"):
             self.np_random, self.np_random_seed = gymnasium.utils.seeding.np_random(seed)
-        if self.sampler is not None:
-            self._load_game(self._draw(self.np_random))
+        if self.distribution is not None:
+            self.load_game(self.distribution.sample(self.np_random))
         if self.rules.first_proposer == "coin_flip":
             first: Role = "sender" if self.np_random.random() < 0.5 else "receiver"
         else:
@@ -552,6 +537,9 @@ class raw_env(AECEnv):
             vector[layout["sender_utility"]] = self.instance.sender_utility.ravel()
             vector[layout["receiver_utility"]] = self.instance.receiver_utility.ravel()
         vector[layout["disagreement"]] = self.problem.d
+        if "offer_menu" in layout.slices:
+            assert isinstance(self.encoding, DiscreteOffers)
+            vector[layout["offer_menu"]] = self.encoding.menu().ravel()
         return vector
 
     def _vector(self, role: Role | None) -> NDArray[np.float64]:

@@ -201,6 +201,11 @@ class DiscreteOffers(OfferTable, OfferEncoding):
     def action_space(self) -> spaces.Discrete:
         return spaces.Discrete(FIRST_OFFER + self.size)
 
+    def menu(self) -> NDArray[np.float64]:
+        """``[proposer, offer, 2]``: both players' payoffs of every offer of each proposer (sender first), the
+        observation's ``offer_menu``."""
+        return np.array([[offer.payoffs for offer in self.offers[role]] for role in ROLES], dtype=np.float64)
+
     def offer_points(self, proposer: Role) -> PointSet:
         """The payoffs each of ``proposer``'s offers gives if accepted (in offer-index order)."""
         return PointSet([offer.payoffs for offer in self.offers[proposer]])

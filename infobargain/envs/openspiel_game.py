@@ -115,8 +115,8 @@ class InformationBargainingGame(pyspiel.Game):
             raise ValueError(
                 f"offer_space: OpenSpiel needs a discrete offer space ('grid' or 'frontier'), got {settings['offer_space']!r}"
             )
-        if self.env.sampler is not None:
-            raise ValueError("game: the OpenSpiel game needs one fixed game, not a sampler")
+        if self.env.distribution is not None:
+            raise ValueError("game: the OpenSpiel game needs one fixed game, not a distribution of games")
         self.tables = tables = GameTables(self.env)
         values = np.concatenate([*tables.offer_payoffs.values(), tables.disagreement[None, :]]).ravel()
         rounds = tables.rules.rounds

@@ -22,7 +22,16 @@ Differences, all by design:
 - Rewards come once per episode, in that step, as ``(num_envs, 2)`` arrays: the expected payoffs in
   expected mode; in sampled mode the sum of the realization rounds' rewards (the AEC env's return), with
   the episode payoff (their mean) in ``payoffs``.
-- The game is fixed (no per-episode sampler).
+- Discrete encodings play one game or a distribution (``game="random:2x2"``, a family, a folder, a list, a
+  sampler: :mod:`infobargain.game.distributions`): each game of the batch plays its own instance, and a new one
+  is drawn at each reset from the env's generator. :meth:`instance` returns the one a game plays, so the AEC
+  env can replay it. The ``scheme`` encoding plays one fixed game.
+
+**Per-game tables.** Everything the rules need about a game (offer payoffs and descriptions, the state-action
+distributions of deals, ``d``, the observation's game part) is a row of :class:`~infobargain.envs.game_tables.
+GameTables`, computed by the AEC env's own code. One game: one row. A finite set: one row per member, drawn by
+index. Fresh random instances: one row per game, rebuilt when the game draws a new instance; random 2×2
+frontier games use a closed-form batched builder (:mod:`infobargain.envs.small_games`).
 
 With ``autoreset=True`` a finished game starts its next episode in the same step (its observation is
 the new episode's); with ``autoreset=False`` finished games stay finished until :meth:`reset`, and
@@ -37,6 +46,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from infobargain.envs.game_tables import GameTables, fresh_tables, state_action, tables_of
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.offers import (
     ACCEPT,
@@ -47,8 +57,10 @@ from infobargain.envs.offers import (
     schemes_from_actions,
     threshold_schemes,
 )
-from infobargain.game.protocol import ROLE_INDEX, ROLES
-from infobargain.game.schemes import default_action, obey_actions
+from infobargain.game.distributions import InstanceSet, RandomInstances
+from infobargain.game.instance import Instance
+from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import ROLE_INDEX
 
 
 @dataclass
@@ -70,14 +82,13 @@ class StepResult:
 
 
 class VectorBargainingEnv:
-    """``num_envs`` copies of one game configuration, stepped together."""
+    """``num_envs`` games of one configuration (one game or a distribution of them), stepped together."""
 
     def __init__(self, num_envs: int, *, autoreset: bool = True, seed: int | None = None, **env_kwargs: Any) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
         self.template = raw_env(**env_kwargs)
-        if self.template.sampler is not None:
-            raise ValueError("game: the vector env plays one fixed game; a sampler needs the AEC env")
+        self.distribution = self.template.distribution
         self.num_envs = num_envs
         self.autoreset = autoreset
         self.rules = self.template.rules
@@ -87,43 +98,77 @@ class VectorBargainingEnv:
         self.observation_size = self.layout.size
         self.action_space = self.template.action_space("sender_0")
         self.discrete = isinstance(self.encoding, DiscreteOffers)
+        if self.distribution is not None and not self.discrete:
+            raise ValueError(
+                "offer_space: the vector env plays a distribution of games with discrete offers ('frontier' or "
+                "'grid'); 'scheme' offers over a distribution need the AEC env"
+            )
         shape = self.action_space.shape or (1,)
         self.n_actions = int(self.action_space.n) if self.discrete else int(shape[0])  # type: ignore[attr-defined]
+        self.is_pie = self.template.is_pie
         self.rng = np.random.default_rng(seed)
         self._prepare_tables()
-        self._static = self.template.game_observation()  # the game part of every observation
         self.reset(seed)
 
-    # tables built once
+    # per-game tables
 
     def _prepare_tables(self) -> None:
-        """Payoffs (and state-action distributions, for sampled realization) of every discrete offer."""
-        self.d = self.problem.d
-        self.is_pie = self.template.is_pie
-        if not self.is_pie:
-            instance = self.template.instance
-            self.utilities = np.stack([instance.sender_utility, instance.receiver_utility])  # [player, s, a]
-            no_deal = np.zeros((instance.n_states, instance.n_actions))
-            no_deal[:, default_action(instance, self.template.tie_break)] = instance.prior
-            self.no_deal_joint = no_deal
-        if self.discrete:
-            assert isinstance(self.encoding, DiscreteOffers)
-            tables = [self.encoding.offers[role] for role in ROLES]
-            self.offer_payoffs = np.array([[o.payoffs for o in table] for table in tables])  # [proposer, offer, 2]
-            if self.is_pie:
-                self.offer_details = np.array([[[o.keep] for o in table] for table in tables])
-            else:
-                schemes = np.array([[o.scheme for o in table] for table in tables])  # [proposer, offer, s, signal]
-                self.offer_details = schemes.reshape(2, schemes.shape[1], -1)
-                self.offer_joints = self._state_action(schemes)  # [proposer, offer, s, a]
+        """One row per game (fresh draws), per member (a finite set) or one row for all (one game)."""
+        source = self.distribution
+        self.game = self.template.game  # the one game, when there is no distribution
+        self.slot = np.zeros(self.num_envs, dtype=np.intp)
+        if isinstance(source, InstanceSet):
+            self.tables = tables_of(source.members, self.template)
+        elif source is not None:  # one row per game, filled by reset's draws
+            self.tables = self._draw_tables(1).take(np.zeros(self.num_envs, dtype=np.intp))
+            self.slot = np.arange(self.num_envs, dtype=np.intp)
+        else:
+            self.tables = tables_of([self.game], self.template)
 
-    def _state_action(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``[..., s, a]``: the probability of each (state, action) when the receiver obeys ``schemes``."""
-        instance = self.template.instance
-        actions = obey_actions(instance, schemes, self.template.tie_break)  # [..., signal]
-        joint = instance.prior[:, None] * schemes  # [..., s, signal]
-        one_hot = np.eye(instance.n_actions)[actions]  # [..., signal, a]
-        return joint @ one_hot
+    def _draw_tables(self, count: int) -> GameTables:
+        """Rows of ``count`` fresh instances of the distribution (random or sampled)."""
+        source = self.distribution
+        if isinstance(source, RandomInstances):
+            prior, sender, receiver = source.sample_arrays(self.rng, count)
+            fast = fresh_tables(self.template, prior, sender, receiver)
+            if fast is not None:
+                return fast
+            drawn = [
+                Instance(*arrays, name=f"{source.name} draw") for arrays in zip(prior, sender, receiver, strict=True)
+            ]
+        else:
+            assert source is not None
+            drawn = [source.sample(self.rng) for _ in range(count)]
+        return tables_of(drawn, self.template)
+
+    def _redraw(self, which: NDArray[np.bool_]) -> None:
+        """New instances for the games in ``which`` (a distribution only)."""
+        source = self.distribution
+        if source is None or not which.any():
+            return
+        games = np.flatnonzero(which)
+        if isinstance(source, InstanceSet):
+            self.slot[games] = source.sample_indices(self.rng, len(games))
+        else:
+            self.tables.put(games, self._draw_tables(len(games)))
+
+    def instance(self, game: int) -> Instance | SplitPie:
+        """The game that game ``game`` of the batch plays in its current episode (for replaying it elsewhere)."""
+        source = self.distribution
+        if source is None:
+            return self.game
+        if isinstance(source, InstanceSet):
+            return source.members[int(self.slot[game])]
+        tables = self.tables
+        assert tables.prior is not None and tables.utilities is not None
+        row = int(self.slot[game])
+        return Instance(
+            tables.prior[row],
+            tables.utilities[row, 0],
+            tables.utilities[row, 1],
+            signals=source.shape[2],
+            name=f"{source.name} draw",
+        )
 
     # episode state
 
@@ -169,10 +214,12 @@ class VectorBargainingEnv:
             self.pending_index = np.zeros(count, dtype=np.intp)
             self._payoffs = np.zeros((count, 2))
             self._details = np.zeros((count, self._detail_size()))
-            self._joints = None if self.is_pie else np.zeros((count, *self.no_deal_joint.shape))
+            joint = self.tables.no_deal_joint
+            self._joints = None if joint is None else np.zeros((count, *joint.shape[1:]))
             self.survival = np.ones(count)
             self.breakdown_value = np.zeros((count, 2))
             self.finished = np.zeros(count, dtype=bool)
+        self._redraw(which)
         first = self.rules.first_proposer
         if first == "coin_flip":  # drawn for every game so draws do not depend on which games restart
             drawn = (self.rng.random(count) >= 0.5).astype(np.intp)
@@ -192,20 +239,28 @@ class VectorBargainingEnv:
         return 1 if self.is_pie else self.layout["offer_scheme"].stop - self.layout["offer_scheme"].start
 
     @property
+    def d(self) -> NDArray[np.float64]:
+        """``(num_envs, 2)``: each game's disagreement point."""
+        return self.tables.d[self.slot]  # type: ignore[no-any-return]
+
+    @property
     def pending_payoffs(self) -> NDArray[np.float64]:
         """``(num_envs, 2)``: what the offer on the table pays if accepted (meaningless where none is)."""
         if self.discrete:
-            return self.offer_payoffs[self.pending_by, self.pending_index]  # type: ignore[no-any-return]
+            assert self.tables.payoffs is not None
+            return self.tables.payoffs[self.slot, self.pending_by, self.pending_index]  # type: ignore[no-any-return]
         return self._payoffs
 
     def _pending_details(self) -> NDArray[np.float64]:
         if self.discrete:
-            return self.offer_details[self.pending_by, self.pending_index]  # type: ignore[no-any-return]
+            assert self.tables.details is not None
+            return self.tables.details[self.slot, self.pending_by, self.pending_index]  # type: ignore[no-any-return]
         return self._details
 
     def _pending_joints(self) -> NDArray[np.float64]:
         if self.discrete:
-            return self.offer_joints[self.pending_by, self.pending_index]  # type: ignore[no-any-return]
+            assert self.tables.joints is not None
+            return self.tables.joints[self.slot, self.pending_by, self.pending_index]  # type: ignore[no-any-return]
         assert self._joints is not None
         return self._joints
 
@@ -223,7 +278,7 @@ class VectorBargainingEnv:
     def observe(self, role: int) -> NDArray[np.float64]:
         """``(num_envs, observation_size)``: every game's observation for ``role`` (0 sender, 1 receiver)."""
         layout = self.layout
-        vector = np.repeat(self._static[None], self.num_envs, axis=0)
+        vector = self.tables.static[self.slot]
         vector[:, layout["role"].start + role] = 1.0
         vector[:, layout["my_turn"]] = (self.acting == role)[:, None]
         vector[:, layout["proposing"]] = (self.proposer == role)[:, None]
@@ -254,7 +309,7 @@ class VectorBargainingEnv:
     def _decode(self, actions: NDArray[Any], proposer: NDArray[np.intp], which: NDArray[np.bool_]) -> None:
         """Put the offers made by ``actions`` on the table of games ``which``."""
         if self.discrete:  # whole-array selects: cheaper than masked assignment at large batch sizes
-            index = np.clip(actions.astype(np.intp) - FIRST_OFFER, 0, self.offer_payoffs.shape[1] - 1)
+            index = np.clip(actions.astype(np.intp) - FIRST_OFFER, 0, self.n_actions - FIRST_OFFER - 1)
             self.pending_index = np.where(which, index, self.pending_index)
         elif which.any():
             self._decode_schemes(actions[which], proposer[which], which)
@@ -265,18 +320,20 @@ class VectorBargainingEnv:
         self, actions: NDArray[np.float64], proposer: NDArray[np.intp], which: NDArray[np.bool_]
     ) -> None:
         assert isinstance(self.encoding, SchemeOffers)
-        instance = self.template.instance
+        instance, tie_break = self.game, self.template.tie_break  # the scheme encoding plays one fixed game
+        assert isinstance(instance, Instance) and self.tables.utilities is not None
+        utilities = self.tables.utilities[0]
         schemes = schemes_from_actions(actions, instance)
-        joints = self._state_action(schemes)
-        payoffs = np.einsum("bsa,psa->bp", joints, self.utilities)
+        joints = state_action(instance, schemes, tie_break)
+        payoffs = np.einsum("bsa,psa->bp", joints, utilities)
         demands = np.flatnonzero(proposer == ROLE_INDEX["receiver"])
         if self.template.receiver_offer == "threshold" and len(demands):
             committed, feasible = threshold_schemes(self.problem, instance, payoffs[demands, 1])
             rows = demands[feasible]
             committed = committed[feasible]
             schemes[rows] = committed
-            joints[rows] = self._state_action(committed)
-            payoffs[rows] = np.einsum("bsa,psa->bp", joints[rows], self.utilities)
+            joints[rows] = state_action(instance, committed, tie_break)
+            payoffs[rows] = np.einsum("bsa,psa->bp", joints[rows], utilities)
         assert self._joints is not None
         self._payoffs[which] = payoffs
         self._details[which] = schemes.reshape(len(actions), -1)
@@ -375,12 +432,13 @@ class VectorBargainingEnv:
         if self.is_pie:
             value = np.where(dealt[:, None], self.pending_payoffs, self.d)
             return factor[:, None] * value
-        joints = np.where(dealt[:, None, None], self._pending_joints(), self.no_deal_joint)
+        assert self.tables.no_deal_joint is not None and self.tables.utilities is not None
+        joints = np.where(dealt[:, None, None], self._pending_joints(), self.tables.no_deal_joint[self.slot])
         cells = joints.reshape(self.num_envs, -1)
         cumulative = np.cumsum(cells, axis=1)
         cumulative[:, -1] = 1.0
         draws = self.rng.random((self.num_envs, rounds))
         index = (draws[:, :, None] > cumulative[:, None, :]).sum(axis=2)  # inverse-CDF sampling of (s, a)
-        flat = self.utilities.reshape(2, -1)  # [player, s·a]
-        realized = flat[:, index].mean(axis=2).T  # [env, player]
+        flat = self.tables.utilities[self.slot].reshape(self.num_envs, 2, -1)  # [env, player, s·a]
+        realized = np.take_along_axis(flat, index[:, None, :], axis=2).mean(axis=2)  # [env, player]
         return factor[:, None] * realized

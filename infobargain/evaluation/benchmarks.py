@@ -114,8 +114,8 @@ class Benchmarks:
 def env_benchmarks(env: raw_env) -> Benchmarks:
     """The benchmarks of ``env``'s current game and protocol (the env must play one fixed game)."""
     env = env.unwrapped
-    if env.sampler is not None:
-        raise ValueError("game: evaluation against theory needs one fixed game, not a sampler drawing new ones")
+    if env.distribution is not None:
+        raise ValueError("game: evaluation against theory needs one fixed game, not a distribution of games")
     view = env.view
     problem, played = view.problem, view.offer_problem
     protocol = view.rules

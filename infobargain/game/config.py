@@ -11,7 +11,7 @@ stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,11 @@ from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Protocol
 
-GameSpec = str | Path | Instance | SplitPie | Callable[[np.random.Generator], Instance]
-"""A scenario name, an instance file, a game object, or a sampler ``f(np_random) -> Instance``."""
+GameSpec = (
+    str | Path | Instance | SplitPie | Sequence[str | Path | Instance] | Callable[[np.random.Generator], Instance]
+)
+"""One game (a scenario name, an instance file, a game object) or a distribution of them (``"random:SxA"``,
+``"family:NAME"``, a folder, a list, a sampler ``f(np_random) -> Instance``): :mod:`infobargain.game.distributions`."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,115 @@
+"""Per-game tables of the vector env: what each game of a batch pays, offers and shows, stacked in slots.
+
+The vector env (:mod:`infobargain.envs.vector`) plays many games at once; with a distribution of instances
+each game may play a different one. Everything the batched rules need about a game lives here, one row
+("slot") per game: the observation's game part, the disagreement point, and for discrete encodings every
+offer's payoffs, description and (signaling games) state-action distribution. A game reads its row through
+its slot index.
+
+Rows come from the AEC env's own code (:meth:`raw_env.load_game`, the offer encodings), so the vector env
+shows and pays exactly what the AEC env does on the same instance. Fresh random 2×2 instances with frontier
+offers take a closed-form batched path instead (:mod:`infobargain.envs.small_games`, pinned to this one by
+its tests), since the per-instance path costs milliseconds and a vector env may need hundreds of thousands of
+new instances a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infobargain.envs.offers import DiscreteOffers
+from infobargain.game.instance import Instance
+from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import ROLES
+from infobargain.game.schemes import default_action, obey_actions
+
+if TYPE_CHECKING:
+    from infobargain.envs.information_bargaining_v0 import raw_env
+
+
+@dataclass
+class GameTables:
+    """Arrays over slots (first axis). Offer arrays are ``None`` for the ``scheme`` encoding, signaling arrays
+    for a pie."""
+
+    static: NDArray[np.float64]
+    """``[slot, observation]``: the game's part of every observation (other entries 0)."""
+    d: NDArray[np.float64]
+    """``[slot, 2]``: the disagreement point."""
+    payoffs: NDArray[np.float64] | None = None
+    """``[slot, proposer, offer, 2]``: what accepting each discrete offer pays."""
+    details: NDArray[np.float64] | None = None
+    """``[slot, proposer, offer, detail]``: the observation's description of each offer (scheme or kept share)."""
+    joints: NDArray[np.float64] | None = None
+    """``[slot, proposer, offer, state, action]``: the (state, action) distribution a deal on the offer gives."""
+    prior: NDArray[np.float64] | None = None
+    """``[slot, state]``: the prior (signaling games)."""
+    utilities: NDArray[np.float64] | None = None
+    """``[slot, player, state, action]``: both players' utilities (signaling games)."""
+    no_deal_joint: NDArray[np.float64] | None = None
+    """``[slot, state, action]``: the (state, action) distribution without a deal."""
+
+    def put(self, slots: NDArray[np.intp], rows: GameTables) -> None:
+        """Overwrite ``slots`` with ``rows`` (same layout)."""
+        for field in fields(self):
+            target = getattr(self, field.name)
+            if target is not None:
+                target[slots] = getattr(rows, field.name)
+
+    def take(self, slots: NDArray[np.intp]) -> GameTables:
+        return GameTables(
+            **{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[slots] for f in fields(self)}
+        )
+
+
+def state_action(instance: Instance, schemes: NDArray[np.float64], tie_break: str) -> NDArray[np.float64]:
+    """``[..., s, a]``: the probability of each (state, action) when the receiver obeys ``schemes``."""
+    actions = obey_actions(instance, schemes, tie_break)  # type: ignore[arg-type]
+    joint = instance.prior[:, None] * schemes  # [..., s, signal]
+    return joint @ np.eye(instance.n_actions)[actions]  # type: ignore[no-any-return]
+
+
+def tables_of(games: Sequence[Instance | SplitPie], template: raw_env) -> GameTables:
+    """The rows of ``games``, each computed by ``template`` (an AEC env of the vector env's configuration)
+    playing it: the reference path."""
+    rows = [_row(game, template) for game in games]
+    return GameTables(
+        **{
+            f.name: None if getattr(rows[0], f.name) is None else np.stack([getattr(r, f.name) for r in rows])
+            for f in fields(GameTables)
+        }
+    )
+
+
+def _row(game: Instance | SplitPie, template: raw_env) -> GameTables:
+    template.load_game(game)
+    row = GameTables(static=template.game_observation(), d=np.asarray(template.problem.d, dtype=np.float64))
+    if isinstance(game, Instance):
+        row.prior = game.prior
+        row.utilities = np.stack([game.sender_utility, game.receiver_utility])
+        row.no_deal_joint = np.zeros((game.n_states, game.n_actions))
+        row.no_deal_joint[:, default_action(game, template.tie_break)] = game.prior
+    encoding = template.encoding
+    if isinstance(encoding, DiscreteOffers):
+        tables = [encoding.offers[role] for role in ROLES]
+        row.payoffs = encoding.menu()
+        if isinstance(game, SplitPie):
+            row.details = np.array([[[offer.keep] for offer in table] for table in tables])
+        else:
+            schemes = np.array([[offer.scheme for offer in table] for table in tables])  # [proposer, offer, s, σ]
+            row.details = schemes.reshape(2, schemes.shape[1], -1)
+            row.joints = state_action(game, schemes, template.tie_break)
+    return row
+
+
+def fresh_tables(
+    template: raw_env, prior: NDArray[np.float64], sender: NDArray[np.float64], receiver: NDArray[np.float64]
+) -> GameTables | None:
+    """Rows of fresh random instances by a closed form, where one applies (see the module docstring); ``None``
+    sends the caller to the reference path."""
+    return None

@@ -94,7 +94,10 @@ def test_sampler_must_keep_the_shape() -> None:
         return random_instance(states, 2, int(rng.integers(1000)))
 
     environment = ib.raw_env(game=sampler)
-    with pytest.raises(InstanceError, match=r"game: sampler '.*sampler' drew instance 'random_2x2_seed\d+' of shape \(\d, 2, 2\), expected"):
+    with pytest.raises(
+        InstanceError,
+        match=r"game: sampler '.*sampler' drew instance 'random_2x2_seed\d+' of shape \(\d, 2, 2\), expected",
+    ):
         for seed in range(50):
             environment.reset(seed=seed)
 

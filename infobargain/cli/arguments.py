@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 from infobargain.game.config import ENV_DEFAULTS
@@ -48,9 +49,10 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 
 
 def instance_file(text: str) -> str:
-    """An argparse type: an instance file, which the env recognises by its ``.json`` suffix."""
-    if not text.endswith(".json"):
-        raise argparse.ArgumentTypeError(f"an instance file must be a .json file, got {text!r}")
+    """An argparse type: an instance file, which the env recognises by its ``.json`` suffix, or a folder of them
+    (a distribution of games, for the commands that play an env)."""
+    if not (text.endswith(".json") or Path(text).is_dir()):
+        raise argparse.ArgumentTypeError(f"an instance file must be a .json file (or a folder of them), got {text!r}")
     return text
 
 
@@ -70,10 +72,15 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--scenario",
         default=None,
-        help=f"named game (default {ENV_DEFAULTS.game}): {', '.join(scenario_names())}",
+        help=f"named game (default {ENV_DEFAULTS.game}): {', '.join(scenario_names())}; for commands that play an "
+        "env also a distribution: random:SxA (a fresh instance every episode), family:paper, family:signaling",
     )
     source.add_argument(
-        "--instance", type=instance_file, default=None, metavar="FILE", help="instance JSON file (see docs/design.md)"
+        "--instance",
+        type=instance_file,
+        default=None,
+        metavar="FILE",
+        help="instance JSON file (see docs/design.md), or a folder of them (a distribution) where an env is played",
     )
     add_size_argument(parser)
     group = parser.add_argument_group("protocol")

@@ -13,7 +13,6 @@ from infobargain.cli.arguments import (
     add_env_arguments,
     add_game_arguments,
     env_kwargs_from_args,
-    game_from_args,
     name_list,
     whole_number,
 )
@@ -25,8 +24,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
     from infobargain.evaluation.crossplay import cross_play
     from infobargain.evaluation.evaluate import evaluate_players
     from infobargain.evaluation.report import write_evaluation
-    from infobargain.evaluation.runs import evaluate_run
-    from infobargain.evaluation.verdict import format_verdict
+    from infobargain.evaluation.runs import evaluate_run, format_result
+    from infobargain.game.distributions import InstanceDistribution, resolve_game
     from infobargain.game.protocol import ROLES
 
     options: dict[str, Any] = {
@@ -50,14 +49,16 @@ def command_evaluate(args: argparse.Namespace) -> int:
             cross_play_episodes=args.cross_play_episodes,
             figures=not args.no_figures,
             out_dir=out,
+            instances=args.instances,
             **options,
         )
         target = out or Path(args.run)
     else:
         if not (args.sender and args.receiver):
             raise ValueError("evaluate: give --run DIR, or both --sender and --receiver")
-        game_from_args(args)  # validates --scenario / --instance early, with the usual one-line error
         env_kwargs = {"game": args.instance or args.scenario or "pure_math", **env_kwargs_from_args(args)}
+        if isinstance(resolve_game(env_kwargs["game"]), InstanceDistribution):
+            return _evaluate_across(args, env_kwargs)
         thresholds = [
             (role, spec) for role, spec in zip(ROLES, (args.sender, args.receiver), strict=True) if "threshold" in spec
         ]
@@ -86,13 +87,35 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        print(format_verdict(result["verdict"]))
+        print(format_result(result))
         print(f"wrote {target / 'evaluation.json'} and {target / 'report.md'}", file=sys.stderr)
+    return 0
+
+
+def _evaluate_across(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> int:
+    """Zero-shot: the pair on held-out instances of a distribution (``--instances`` of them)."""
+    from infobargain.evaluation.generalist import evaluate_across, format_summary, write_across
+
+    if args.cross_play:
+        raise ValueError("--cross-play: needs one fixed game, not a distribution of games")
+    result = evaluate_across(
+        args.sender,
+        args.receiver,
+        env_kwargs,
+        instances=args.instances,
+        seed=args.seed,
+        progress=True if args.progress else None,
+    )
+    target = Path(args.out) if args.out else Path("runs") / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
+    write_across(result, target, figures=not args.no_figures)
+    print(json.dumps(result, indent=2, default=str) if args.json else format_summary(result))
+    print(f"wrote {target / 'evaluation.json'} and {target / 'report.md'}", file=sys.stderr)
     return 0
 
 
 def register(commands: Any) -> None:
     from infobargain.evaluation.evaluate import EXPLOITABILITY_MODES
+    from infobargain.evaluation.generalist import DEFAULT_INSTANCES
 
     parser = commands.add_parser(
         "evaluate",
@@ -112,6 +135,12 @@ def register(commands: Any) -> None:
         "--episodes", type=whole_number(1), default=200, help="episodes (per first proposer with --both-first)"
     )
     group.add_argument("--seed", type=whole_number(0), default=0)
+    group.add_argument(
+        "--instances",
+        type=whole_number(1),
+        default=DEFAULT_INSTANCES,
+        help=f"held-out instances when the game is a distribution (default {DEFAULT_INSTANCES}; zero-shot evaluation)",
+    )
     group.add_argument("--workers", type=whole_number(1), default=None, help="rollout processes (default: automatic)")
     group.add_argument("--both-first", action="store_true", help="play the game once with each side proposing first")
     group.add_argument(

@@ -16,7 +16,7 @@ def command_suite(args: argparse.Namespace) -> int:
     from infobargain.evaluation.suite_report import render_suite_markdown
     from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
 
-    players = player_pair(args.players) if args.players else None
+    players = suite_players(args.players) if args.players else None
     out = Path(args.out) if args.out else None
     result = run_suite(
         players,
@@ -48,6 +48,15 @@ def command_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def suite_players(text: str) -> tuple[str, str] | list[Path]:
+    """``--players``: training-run directories (``RUN[,RUN...]``, each played where its protocol fits), else
+    ``NAME`` or ``SENDER,RECEIVER``."""
+    paths = [Path(name) for name in name_list(text)]
+    if paths and all((path / "config.toml").is_file() for path in paths):
+        return paths
+    return player_pair(text)
+
+
 def register(commands: Any) -> None:
     from infobargain.envs.offers import OFFER_SPACES
     from infobargain.evaluation.suite import DEFAULT_GRID, TASK_NAMES
@@ -59,7 +68,10 @@ def register(commands: Any) -> None:
         "library trains self-play agents per task (training extra; budget --steps).",
     )
     parser.add_argument(
-        "--players", metavar="SENDER,RECEIVER", help="players (one NAME for both sides); default: trained"
+        "--players",
+        metavar="SENDER,RECEIVER",
+        help="players (one NAME for both sides), or training runs RUN[,RUN...] (each task is played by the run "
+        "trained on its protocol and offers, e.g. generalists meeting the paper's games zero-shot); default: trained",
     )
     parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)}")
     parser.add_argument("--episodes", type=int, default=8, help="episodes per row (expected mode)")

@@ -116,7 +116,7 @@ def resume_command(run_dir: Path) -> str | None:
 
 def command_train(args: argparse.Namespace) -> int:
     from infobargain.evaluation import evaluate_run
-    from infobargain.evaluation.verdict import format_verdict
+    from infobargain.evaluation.runs import format_result
     from infobargain.training.runner import run_training
 
     config = config_from_args(args)
@@ -126,6 +126,6 @@ def command_train(args: argparse.Namespace) -> int:
     args.resume_command = lambda: resume_command(run_dir)
     summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
     result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
-    print(format_verdict(result["verdict"]))
+    print(format_result(result))
     print(f"full report: {Path(summary['run_dir']) / 'report.md'} (run written to {summary['run_dir']})")
     return 0

@@ -62,9 +62,8 @@ class GameTables:
                 target[slots] = getattr(rows, field.name)
 
     def take(self, slots: NDArray[np.intp]) -> GameTables:
-        return GameTables(
-            **{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[slots] for f in fields(self)}
-        )
+        taken = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[slots] for f in fields(self)}
+        return GameTables(**taken)  # type: ignore[arg-type]
 
 
 def state_action(instance: Instance, schemes: NDArray[np.float64], tie_break: str) -> NDArray[np.float64]:
@@ -78,12 +77,11 @@ def tables_of(games: Sequence[Instance | SplitPie], template: raw_env) -> GameTa
     """The rows of ``games``, each computed by ``template`` (an AEC env of the vector env's configuration)
     playing it: the reference path."""
     rows = [_row(game, template) for game in games]
-    return GameTables(
-        **{
-            f.name: None if getattr(rows[0], f.name) is None else np.stack([getattr(r, f.name) for r in rows])
-            for f in fields(GameTables)
-        }
-    )
+    stacked = {
+        f.name: None if getattr(rows[0], f.name) is None else np.stack([getattr(r, f.name) for r in rows])
+        for f in fields(GameTables)
+    }
+    return GameTables(**stacked)  # type: ignore[arg-type]
 
 
 def _row(game: Instance | SplitPie, template: raw_env) -> GameTables:

@@ -315,7 +315,7 @@ class raw_env(AECEnv):
         source = resolve_game(game)
         self.distribution = source if isinstance(source, InstanceDistribution) else None
         """The distribution a new game is drawn from at every reset (``None``: one fixed game)."""
-        self.load_game(source if self.distribution is None else self.distribution.sample(np.random.default_rng(0)))
+        self.load_game(source.sample(np.random.default_rng(0)) if isinstance(source, InstanceDistribution) else source)
         self.possible_agents = list(AGENTS.values())
         self.agents = self.possible_agents[:]
         self.observation_layout = self._layout()

@@ -8,14 +8,17 @@ optionally, ``metrics.csv`` (a ``step`` column and any numeric metrics). :func:`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infobargain.evaluation.evaluate import ExploitabilityMode, evaluate_players
+from infobargain.evaluation.generalist import DEFAULT_INSTANCES, evaluate_across, format_summary, write_across
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.report import write_evaluation
+from infobargain.game.config import ENV_DEFAULTS
+from infobargain.game.distributions import InstanceDistribution, resolve_game
 
 try:
     import tomllib
@@ -91,11 +94,23 @@ def evaluate_run(
     figures: bool = True,
     out_dir: Path | None = None,
     progress: bool | None = None,
+    instances: int = DEFAULT_INSTANCES,
 ) -> dict[str, Any]:
     """Evaluate a run's saved players in its env; write ``evaluation.json``, ``report.md`` (and figures) into the
     run directory (or ``out_dir``). ``cross_play``: more players to put in a cross-play matrix with the run's
-    two. Returns the evaluation document."""
+    two. A run trained on a distribution of games is scored zero-shot on ``instances`` held-out draws of it
+    (:mod:`infobargain.evaluation.generalist`). Returns the evaluation document."""
     run = read_run(run_dir)
+    target = Path(out_dir) if out_dir is not None else run.path
+    if isinstance(resolve_game(run.env_kwargs.get("game", ENV_DEFAULTS.game)), InstanceDistribution):
+        if cross_play:
+            raise ValueError("cross-play: needs one fixed game; this run was trained on a distribution of games")
+        across = evaluate_across(
+            run.sender, run.receiver, run.env_kwargs, instances=instances, seed=seed, progress=progress
+        )
+        across["run"] = str(run.path)
+        write_across(across, target, figures=figures)
+        return across
     result = evaluate_players(
         run.sender,
         run.receiver,
@@ -108,7 +123,6 @@ def evaluate_run(
         progress=progress,
     )
     result["run"] = str(run.path)
-    target = Path(out_dir) if out_dir is not None else run.path
     extra: dict[str, str] = {}
     if cross_play:
         from infobargain.evaluation.crossplay import cross_play as play_all
@@ -128,3 +142,12 @@ def evaluate_run(
         result, target, env_kwargs=run.env_kwargs, metrics_csv=run.metrics_csv, figures=figures, extra_figures=extra
     )
     return result
+
+
+def format_result(result: Mapping[str, Any]) -> str:
+    """What ``train`` and ``evaluate`` print: the verdict, or the zero-shot summary of a distribution's run."""
+    if "held_out" in result:
+        return format_summary(result)
+    from infobargain.evaluation.verdict import format_verdict
+
+    return format_verdict(result["verdict"])

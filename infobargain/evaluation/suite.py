@@ -40,7 +40,9 @@ from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec, player_name
 from infobargain.evaluation.rollout import rollout
-from infobargain.game.protocol import ROLES, Role
+from infobargain.evaluation.runs import read_run
+from infobargain.game.config import ENV_DEFAULTS
+from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS
 
 PIES = ("split_pie", "split_pie_bounded")
@@ -183,7 +185,8 @@ TASKS: tuple[Task, ...] = (
 )
 TASK_NAMES = tuple(task.name for task in TASKS)
 
-PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec]]
+PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec] | None]
+"""The players of a task's game (``None``: no player fits this task; its rows are left out with a note)."""
 
 
 DEFAULT_GRID = 25
@@ -223,6 +226,47 @@ def trained_players(total_steps: int | None, seed: int, run_dir: Path | None = N
 def fixed_players(sender: PlayerSpec, receiver: PlayerSpec) -> PlayerSource:
     def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec]:
         return sender, receiver
+
+    return source
+
+
+PLAYED_THE_SAME = (
+    "protocol",
+    "offer_space",
+    "grid_size",
+    "receiver_offer",
+    "tie_break",
+    "obedience_margin",
+    "realization",
+)
+"""Parameters a run must share with a task to play it; the protocol's rounds, break-off and discount too, where
+the protocol has more than one round (an ultimatum ignores them)."""
+
+
+def plays_like(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> bool:
+    """Whether players trained in env ``trained`` (any game or distribution) can play ``task_env``: the same
+    protocol and offers, and a first proposer they trained as (``coin_flip`` trains both)."""
+    run, task = {**ENV_DEFAULTS.kwargs(), **trained}, {**ENV_DEFAULTS.kwargs(), **task_env}
+    if any(run[key] != task[key] for key in PLAYED_THE_SAME):
+        return False
+    if run["first_proposer"] not in ("coin_flip", task["first_proposer"]):
+        return False
+    rounds = Protocol(run["protocol"], "sender", run["max_rounds"]).rounds
+    if rounds != Protocol(task["protocol"], "sender", task["max_rounds"]).rounds:
+        return False
+    return rounds == 1 or (run["break_off"], run["discount"]) == (task["break_off"], task["discount"])
+
+
+def run_players(run_dirs: Sequence[str | Path]) -> PlayerSource:
+    """The players of training runs (generalists, say), each task played by the first run that :func:`plays_like`
+    it; the runs' players meet the task's game zero-shot unless it was in their training distribution."""
+    runs = [read_run(path) for path in run_dirs]
+
+    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec] | None:
+        for run in runs:
+            if plays_like(run.env_kwargs, env_kwargs):
+                return run.sender, run.receiver
+        return None
 
     return source
 
@@ -358,7 +402,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def run_suite(
-    players: tuple[PlayerSpec, PlayerSpec] | None = None,
+    players: tuple[PlayerSpec, PlayerSpec] | Sequence[Path] | None = None,
     *,
     tasks: Sequence[str] | None = None,
     episodes: int = 8,
@@ -371,9 +415,10 @@ def run_suite(
     run_dir: Path | None = None,
     workers: int | None = None,
 ) -> dict[str, Any]:
-    """Run the paper's tasks with ``players`` (sender, receiver), or with self-play agents trained by the library
-    for ``total_steps`` decisions per task and game (default: :data:`STEPS_PER_ROUND` per round of the task's
-    protocol) when ``players`` is ``None``. Returns the suite document."""
+    """Run the paper's tasks with ``players``: a (sender, receiver) pair, a list of training-run directories
+    (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
+    task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol). Returns the suite
+    document."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
     if players is None:
@@ -383,9 +428,12 @@ def run_suite(
             f"self-play agents trained by infobargain.training.api.train_players, {budget} per task and game, "
             f"seed {seed}"
         )
-    else:
+    elif isinstance(players, tuple):
         source = fixed_players(*players)
         described = f"sender {player_name(players[0])}, receiver {player_name(players[1])}"
+    else:
+        source = run_players(players)
+        described = "the players of the runs " + ", ".join(str(path) for path in players)
     path = Path(paper_results) if paper_results is not None else paper.default_path()
     notes: list[str] = []
     rows_paper: list[paper.PaperRow] = []
@@ -398,8 +446,11 @@ def run_suite(
     for task in chosen:
         for game in task.games:
             env_kwargs = task.env_kwargs(game, offer_space, grid_size)
-            bench = benchmarks(env_kwargs)
             pair = source(task, game, env_kwargs)
+            if pair is None:
+                notes.append(f"{task.name} on {game}: no run given plays this protocol and offer space; rows left out")
+                continue
+            bench = benchmarks(env_kwargs)
             rows += [_row(task, game, first, bench, pair, env_kwargs, rows_paper, **options) for first in task.firsts()]
     return {
         "suite": "Lin et al. (arXiv 2506.05876) task grid",

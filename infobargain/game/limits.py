@@ -68,11 +68,15 @@ def check_env_size(game: object, env_kwargs: Mapping[str, Any]) -> None:
     """The guards of an env on ``game`` with these contract-2 parameters, checked before it is built: the
     bargaining set, the discretised tree (rounds × offers per round, ``grid_size`` per proposer) and, for a
     persuasion instance, the realization."""
+    from infobargain.game.distributions import InstanceDistribution
     from infobargain.game.instance import Instance
 
-    if isinstance(game, Instance):
-        check_bargaining_set(game.n_states, game.n_actions)
-        check_realization(game.n_states, game.signals)
+    if isinstance(game, (Instance, InstanceDistribution)):  # a distribution: the shape of all its instances
+        n_states, n_actions, signals = (
+            (game.n_states, game.n_actions, game.signals) if isinstance(game, Instance) else game.shape
+        )
+        check_bargaining_set(n_states, n_actions)
+        check_realization(n_states, signals)
     rounds = 1 if env_kwargs.get("protocol") == "ultimatum" else env_kwargs.get("max_rounds", 10)
     if env_kwargs.get("offer_space", "frontier") != "scheme" and isinstance(rounds, int):
         grid = env_kwargs.get("grid_size", 21)

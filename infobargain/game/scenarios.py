@@ -69,11 +69,15 @@ def scenario(name: str) -> Game:
 def _random_scenario(name: str) -> Instance:
     parts = name.split(":")
     try:
-        shape = parts[1] if len(parts) > 1 else "3x3"
-        seed = int(parts[2]) if len(parts) > 2 else 0
-        n_states, n_actions = (int(n) for n in shape.lower().split("x"))
-        if len(parts) > 3 or n_states < 1 or n_actions < 1 or seed < 0:
+        n_states, n_actions = (int(n) for n in parts[1].lower().split("x"))
+        seed = int(parts[2]) if len(parts) > 2 else None
+        if len(parts) > 3 or n_states < 1 or n_actions < 1 or (seed is not None and seed < 0):
             raise ValueError
-    except ValueError:
+    except (ValueError, IndexError):
         raise InstanceError(f"scenario: {name!r} is not of the form random:SxA:SEED (e.g. random:3x3:0)") from None
+    if seed is None:
+        raise InstanceError(
+            f"scenario: {name!r} names a distribution (a fresh random instance every episode), which an env or a "
+            f"training run plays; name one instance with {name}:SEED (e.g. {name}:0)"
+        )
     return random_instance(n_states, n_actions, seed, name=name)

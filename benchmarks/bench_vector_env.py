@@ -1,8 +1,10 @@
 """Throughput of the batched env beside the AEC env and OpenSpiel's bargaining game, in one run.
 
-Prints decisions/s and games/s under random legal play: the vector env at B = 1, 1024 and 65536 games,
-the AEC ``raw_env`` one game at a time, and (if ``open_spiel`` is installed) OpenSpiel's C++ ``bargaining``
-game through pyspiel. Medians over ``--repeats`` timed runs; ratios are against OpenSpiel.
+Prints decisions/s and games/s under random legal play: the vector env at B = 1, 1024 and 65536 games on the
+paper's instance, the same with a fresh random 2×2 instance in every episode (``game="random:2x2"``: each game
+draws a new instance, with its bargaining problem and offers, at every reset), the AEC ``raw_env`` one game at
+a time, and (if ``open_spiel`` is installed) OpenSpiel's C++ ``bargaining`` game through pyspiel. Medians over
+``--repeats`` timed runs; ratios are against OpenSpiel.
 
     python benchmarks/bench_vector_env.py [--seconds 2] [--repeats 5] [--offer-space frontier]
 """
@@ -108,6 +110,9 @@ def main() -> None:
     args = parser.parse_args()
     env_kwargs: dict[str, object] = {"game": "pure_math", "offer_space": args.offer_space, "grid_size": 21}
     contenders: dict[str, Measure] = {f"vector env, B={b}": vector_env(b, env_kwargs) for b in args.batches}
+    if args.offer_space != "scheme":  # the vector env plays distributions with discrete offers
+        fresh = {**env_kwargs, "game": "random:2x2"}
+        contenders.update({f"random:2x2, B={b}": vector_env(b, fresh) for b in args.batches if b > 1})
     contenders["AEC raw_env"] = aec_env(env_kwargs)
     spiel = openspiel_bargaining()
     if spiel is not None:

@@ -95,9 +95,6 @@ def save_torch_player(module: Any, path: str | Path) -> None:
         "hidden_size": module.hidden_size,
         "activation": getattr(module, "activation", "tanh"),
         "critic_size": getattr(module, "critic_size", module.observation_size),
-        "actor": getattr(module, "actor_kind", "mlp"),
-        "menu_start": getattr(module, "menu_start", 0),
-        "role_start": getattr(module, "role_start", 0),
         "state_dict": module.state_dict(),
     }
     try:
@@ -138,7 +135,7 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
     A whole pickled ``torch.nn.Module`` is refused (loading one runs code from the file): save its
     ``state_dict`` and wrap the rebuilt module in :class:`TorchPolicy` instead.
     """
-    from infobargain.agents.networks import ACTIVATIONS, ACTORS, ActorCritic
+    from infobargain.agents.networks import ACTIVATIONS, ActorCritic
 
     saved = read_torch_file(path, "policy")
     if not isinstance(saved, dict) or saved.get("format") != PLAYER_FORMAT:
@@ -157,10 +154,6 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
     critic_size = saved.get("critic_size", saved["observation_size"])
     if activation not in ACTIVATIONS or isinstance(critic_size, bool) or not isinstance(critic_size, int):
         raise ValueError(f"policy: {path} has an invalid 'activation' or 'critic_size' entry")
-    actor = saved.get("actor", "mlp")
-    offsets = (saved.get("menu_start", 0), saved.get("role_start", 0))
-    if actor not in ACTORS or not all(type(o) is int and 0 <= o < saved["observation_size"] for o in offsets):
-        raise ValueError(f"policy: {path} has an invalid 'actor', 'menu_start' or 'role_start' entry")
     network = ActorCritic(
         saved["observation_size"],
         saved["action_size"],
@@ -168,8 +161,6 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
         saved["hidden_size"],
         activation,
         critic_size,
-        actor,
-        *offsets,
     )
     try:
         network.load_state_dict(saved["state_dict"])

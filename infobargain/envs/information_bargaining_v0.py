@@ -199,6 +199,34 @@ __all__ = [
 ]
 
 
+def game_observations(
+    layout: ObservationLayout,
+    d: NDArray[np.float64],
+    menu: NDArray[np.float64] | None,
+    *,
+    prior: NDArray[np.float64] | None = None,
+    utilities: NDArray[np.float64] | None = None,
+    pie: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """``[games, observation]``: the game part of the observation of a batch of games (other entries 0), from
+    their ``d`` ``[games, 2]``, offer menus ``[games, 2, K, 2]`` (when the layout has one), and either priors and
+    utilities ``[games, 2 (sender, receiver), S, A]`` or a pie's description ``[games, 6]``. The AEC env and the
+    vector env both build their observations with it."""
+    vector = np.zeros((len(d), layout.size), dtype=np.float64)
+    if pie is not None:
+        vector[:, layout["pie"]] = pie
+    else:
+        assert prior is not None and utilities is not None
+        vector[:, layout["prior"]] = prior
+        vector[:, layout["sender_utility"]] = utilities[:, 0].reshape(len(d), -1)
+        vector[:, layout["receiver_utility"]] = utilities[:, 1].reshape(len(d), -1)
+    vector[:, layout["disagreement"]] = d
+    if "offer_menu" in layout.slices:
+        assert menu is not None
+        vector[:, layout["offer_menu"]] = menu.reshape(len(d), -1)
+    return vector
+
+
 class ActionError(ValueError):
     """An action the env cannot play: not in the action space, or not legal now. ``shape`` marks a malformed
     action (wrong shape), which the Gymnasium views raise even where they treat illegal actions as walking away."""
@@ -520,27 +548,31 @@ class raw_env(AECEnv):
 
     def game_observation(self) -> NDArray[np.float64]:
         """The observation entries that describe the game itself (fixed until the game changes)."""
-        layout, vector = self.observation_layout, np.zeros(self.observation_layout.size, dtype=np.float64)
+        menu = self.encoding.menu()[None] if isinstance(self.encoding, DiscreteOffers) else None
         if self.is_pie:
             pie = self.game
             assert isinstance(pie, SplitPie)
-            vector[layout["pie"]] = (
-                pie.keep_min,
-                pie.keep_max,
-                pie.proposer_base,
-                pie.proposer_slope,
-                pie.responder_base,
-                pie.responder_slope,
+            description = np.array(
+                [
+                    [
+                        pie.keep_min,
+                        pie.keep_max,
+                        pie.proposer_base,
+                        pie.proposer_slope,
+                        pie.responder_base,
+                        pie.responder_slope,
+                    ]
+                ]
             )
-        else:
-            vector[layout["prior"]] = self.instance.prior
-            vector[layout["sender_utility"]] = self.instance.sender_utility.ravel()
-            vector[layout["receiver_utility"]] = self.instance.receiver_utility.ravel()
-        vector[layout["disagreement"]] = self.problem.d
-        if "offer_menu" in layout.slices:
-            assert isinstance(self.encoding, DiscreteOffers)
-            vector[layout["offer_menu"]] = self.encoding.menu().ravel()
-        return vector
+            return game_observations(self.observation_layout, self.problem.d[None], menu, pie=description)[0]
+        game = self.instance
+        return game_observations(
+            self.observation_layout,
+            self.problem.d[None],
+            menu,
+            prior=game.prior[None],
+            utilities=np.stack([game.sender_utility, game.receiver_utility])[None],
+        )[0]
 
     def _vector(self, role: Role | None) -> NDArray[np.float64]:
         """The observation of ``role`` (``None``: everything, for ``state()``)."""

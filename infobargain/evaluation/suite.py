@@ -42,6 +42,8 @@ from infobargain.evaluation.players import PlayerSpec, player_name
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.runs import read_run
 from infobargain.game.config import ENV_DEFAULTS
+from infobargain.game.distributions import InstanceDistribution, resolve_game, shape_of
+from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS
 
@@ -243,11 +245,20 @@ PLAYED_THE_SAME = (
 the protocol has more than one round (an ultimatum ignores them)."""
 
 
+def _kind(game: Any) -> tuple[int, int, int] | str:
+    """What a player must know to play ``game``'s observations: a pie, or the shape of its instances."""
+    source = resolve_game(game)
+    if isinstance(source, SplitPie):
+        return "pie"
+    return source.shape if isinstance(source, InstanceDistribution) else shape_of(source)
+
+
 def plays_like(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> bool:
-    """Whether players trained in env ``trained`` (any game or distribution) can play ``task_env``: the same
-    protocol and offers, and a first proposer they trained as (``coin_flip`` trains both)."""
+    """Whether players trained in env ``trained`` (any game or distribution) can play ``task_env``: games of the
+    same kind and shape, the same protocol and offers, and a first proposer they trained as (``coin_flip`` trains
+    both)."""
     run, task = {**ENV_DEFAULTS.kwargs(), **trained}, {**ENV_DEFAULTS.kwargs(), **task_env}
-    if any(run[key] != task[key] for key in PLAYED_THE_SAME):
+    if _kind(run["game"]) != _kind(task["game"]) or any(run[key] != task[key] for key in PLAYED_THE_SAME):
         return False
     if run["first_proposer"] not in ("coin_flip", task["first_proposer"]):
         return False
@@ -448,7 +459,8 @@ def run_suite(
             env_kwargs = task.env_kwargs(game, offer_space, grid_size)
             pair = source(task, game, env_kwargs)
             if pair is None:
-                notes.append(f"{task.name} on {game}: no run given plays this protocol and offer space; rows left out")
+                skipped = f"{task.name}: no run given plays this protocol and offer space on these games; rows left out"
+                notes += [] if skipped in notes else [skipped]
                 continue
             bench = benchmarks(env_kwargs)
             rows += [_row(task, game, first, bench, pair, env_kwargs, rows_paper, **options) for first in task.firsts()]

@@ -108,10 +108,6 @@ class QLearningSection:
     hidden_size: int = 128
     activation: str = "relu"
     """Hidden-layer activation (``"relu"`` or ``"tanh"``)."""
-    network: str = "mlp"
-    """``"mlp"``: one Q-value per action from the observation; ``"offers"``: every frontier offer scored from its
-    own payoffs in the observation's offer menu by one shared network, for generalists that meet unseen games
-    (:class:`~infobargain.agents.networks.OfferScorer`)."""
     exploration: float = 0.2
     """Probability of a uniformly random legal action at every decision (epsilon-greedy)."""
     first_exploration: float = 0.5
@@ -261,7 +257,6 @@ POSITIVE = frozenset(
 CHOICES: dict[str, tuple[str, ...]] = {
     "mappo.critic": ("independent", "centralised"),
     "qlearning.activation": ("relu", "tanh"),
-    "qlearning.network": ("mlp", "offers"),
     "sb3.learner": ROLES,
     "sb3.vec_env": ("dummy", "subproc"),
     "sb3.algorithm": ("auto", "MaskablePPO", "PPO", "SAC"),

@@ -34,7 +34,7 @@ import copy
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -218,7 +218,10 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")
     training_device(config.run.device)  # validates the name; these small networks train on the CPU
     torch.manual_seed(seed)
-    networks = [q_network(envs, settings) for _ in ROLES]
+    networks = [
+        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation)
+        for _ in ROLES
+    ]
     averaged = [copy.deepcopy(network) for network in networks]
     optimizers = [torch.optim.Adam(n.actor.parameters(), lr=settings.learning_rate) for n in networks]
     update, step, elapsed = 0, 0, 0.0
@@ -274,27 +277,10 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     return paths
 
 
-def q_network(envs: VectorBargainingEnv, settings: QLearningSection) -> ActorCritic:
-    """A player's Q-network; ``settings.network="offers"`` scores frontier offers from the observation's menu."""
-    layout = envs.layout
-    if settings.network == "offers" and "offer_menu" not in layout.slices:
-        raise ValueError("qlearning.network: 'offers' scores frontier offers; it needs offer_space='frontier'")
-    return ActorCritic(
-        envs.observation_size,
-        envs.n_actions,
-        True,
-        settings.hidden_size,
-        settings.activation,
-        actor=settings.network,
-        menu_start=layout["offer_menu"].start if settings.network == "offers" else 0,
-        role_start=layout["role"].start,
-    )
-
-
 def with_tie_break(network: ActorCritic, accept_bonus: float) -> ActorCritic:
     """A copy whose accept output includes the tie-break, so that its plain arg-max (how saved players act)
     makes the choices :func:`greedy` made in training."""
     player = copy.deepcopy(network)
     with torch.no_grad():
-        player.accept_bias.add_(accept_bonus)
+        cast(torch.nn.Linear, player.actor[-1]).bias[ACCEPT] += accept_bonus
     return player

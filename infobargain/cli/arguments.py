@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from infobargain.game.config import ENV_DEFAULTS
+from infobargain.game.distributions import GameSource, resolve_game
 from infobargain.game.instance import Instance
 from infobargain.game.limits import check_env_size
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS, Protocol
@@ -99,9 +100,15 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def game_from_args(args: argparse.Namespace) -> Game:
+    """The one game named by ``--scenario``/``--instance`` (commands that solve a game)."""
     if args.instance is not None:
         return Instance.load(args.instance)
     return scenario(args.scenario or str(ENV_DEFAULTS.game))
+
+
+def env_game_from_args(args: argparse.Namespace) -> GameSource:
+    """The game or distribution of games named by ``--scenario``/``--instance`` (commands that play an env)."""
+    return resolve_game(args.instance or args.scenario or ENV_DEFAULTS.game)
 
 
 def protocol_from_args(args: argparse.Namespace) -> Protocol:
@@ -136,7 +143,7 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of ``information_bargaining_v0.env`` from the flags of ``add_game_arguments`` and
-    ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``game_from_args``). The sizes
+    ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``env_game_from_args``). The sizes
     are checked here, before any env is built (:func:`infobargain.game.limits.check_env_size`)."""
     kwargs = {
         "protocol": args.protocol,
@@ -152,7 +159,7 @@ def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "offer_space": args.offer_space,
         "grid_size": args.grid_size,
     }
-    check_env_size(game_from_args(args), kwargs)
+    check_env_size(env_game_from_args(args), kwargs)
     return kwargs
 
 

@@ -20,8 +20,8 @@ import numpy as np
 from infobargain.cli.arguments import (
     add_env_arguments,
     add_game_arguments,
+    env_game_from_args,
     env_kwargs_from_args,
-    game_from_args,
     whole_number,
 )
 from infobargain.game.protocol import ROLES, Role
@@ -120,7 +120,7 @@ def command_play(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ValueError(f"episodes: must be at least 1, got {args.episodes}")
-    env = make_env(game=game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
+    env = make_env(game=env_game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
     env.reset(seed=args.seed)  # the players read the game from a ready env
     specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
     for role, spec in specs.items():

@@ -26,6 +26,7 @@ from infobargain.evaluation.players import PlayerSpec, player_name
 from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.distributions import InstanceDistribution, InstanceSet, resolve_game
 from infobargain.game.instance import Instance
+from infobargain.game.protocol import ROLES
 from infobargain.theory.plot import require_matplotlib, save_figure
 
 HELD_OUT_STREAM = 0x5EED_0E7A
@@ -69,7 +70,7 @@ def score_instance(
 def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Mean, median and max of each distance per first proposer, over all instances and the non-trivial ones."""
     summary: dict[str, Any] = {}
-    for first in sorted({row["first_proposer"] for row in rows}):
+    for first in [role for role in ROLES if any(row["first_proposer"] == role for row in rows)]:
         mine = [row for row in rows if row["first_proposer"] == first]
         groups = {"all": mine, "non_trivial": [row for row in mine if not row["trivial"]]}
         summary[first] = {

@@ -1,0 +1,287 @@
+"""Frontier offer tables of many 2×2 games at once, in closed form (no LP, no Python loop over games).
+
+The vector env plays a fresh random 2-state, 2-action, 2-signal game in every episode; each needs the
+tables of its ``"frontier"`` offers. The reference path (:func:`~infobargain.theory.problem.bargaining_problem`
+then :class:`~infobargain.envs.offers.FrontierOffers`) walks the obedience polytope and takes milliseconds per
+game; :func:`frontier_tables_2x2` gives the same tables for a whole batch in microseconds per game.
+
+**The closed form.** With direct recommendations a scheme is ``(α, β) = φ(signal 1 | state 0), φ(signal 1 |
+state 1)`` in the unit square. Write ``r_s = μ0(s)·(u_R(s, 1) − u_R(s, 0))`` and ``g = α·r_0 + β·r_1``, ``G =
+r_0 + r_1``. Obeying signal 1 is ``g ≥ 0`` and obeying signal 0 is ``g ≥ G``, so with two actions obedience is
+the single half-plane ``g ≥ max(0, G)``: the receiver gets at least its no-information value. Payoffs are
+affine in ``(α, β)`` (``U_R`` is its no-information value plus ``g − max(0, G)``), so the feasible set ``U`` is
+the affine image of ``{(α, β) ∈ [0, 1]² : g ≥ max(0, G)}``, which is
+
+- a point, the no-information scheme ``(a0, a0)``, when ``r_0`` and ``r_1`` have the same sign (the receiver
+  prefers one action in both states: it obeys no other recommendation);
+- otherwise a triangle: ``D = (a0, a0)`` (no information, the disagreement point ``d``), ``F`` full
+  disclosure (``α = [r_0 > 0]``, ``β = [r_1 > 0]``, the top vertex) and ``C``, the other end of the chord
+  ``g = max(0, G)`` through ``D`` (``U_R`` is at its floor on the whole chord, so ``D–C`` is the bottom edge).
+
+The Pareto frontier is then ``F`` alone, when no bottom vertex pays the sender more than ``F`` does, or the
+edge from ``F`` to the bottom vertex ``R`` that pays the sender most. Offers are spread evenly along it, and
+since the map is affine and invertible (checked) the scheme of a point at fraction ``w`` of the way from ``F``
+to ``R`` is ``(1 − w)·F + w·R`` in ``(α, β)``: the only scheme with those payoffs, so it is the one the
+reference mixes from its vertex schemes. The tables are then what the reference computes from the schemes: the
+receiver's obedient action after each signal with :mod:`infobargain.game.schemes`' tie rules (tolerance
+:data:`~infobargain.game.schemes.TIE_TOLERANCE`, unsent signals answered by the prior's action), the
+state-action distribution and the payoffs.
+
+**Why it is exact, and which rows fall back.** The reference decides a few things with tolerances: the
+no-information action (``|G|`` against the tie tolerance), the vertices of ``U`` (duplicates and collinear
+points within ``1e-11`` of its scale), the ends of the frontier (``1e-12``), the receiver's ties after each
+signal; its simplex walk also treats tiny rates and pivots as zero. A row is marked exact only when every such
+decision is clear of its threshold by a wide margin, so the reference and the closed form, each accurate to
+rounding, decide alike. Rows marked ``False`` (their tables are NaN; the caller recomputes them with the
+reference path):
+
+- ``obedience_margin > 0`` (obedience is then two half-planes and ``d`` may lie outside them: not covered);
+- a receiver (nearly) indifferent between the actions in a state, or a state of (nearly) zero prior
+  (``|r_s|`` small), or a prior (nearly) indifferent between the actions (``|G|`` small);
+- a triangle that is (nearly) flat in payoff space, e.g. a sender whose utility differences are proportional
+  to the receiver's (equal utilities), so that several schemes give the same payoffs; ``C`` (nearly) at a
+  corner of the square; ``F`` and ``R`` paying the sender (nearly) the same;
+- an offer whose receiver is within rounding of the tie tolerance after a signal it is sent with
+  non-negligible probability, or indifferent with a sender (nearly) indifferent too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from infobargain.envs.offers import RECEIVER_OFFERS
+from infobargain.game.schemes import TIE_TOLERANCE, TieBreak, check_tie_break
+from infobargain.theory.lp import check_margin
+from infobargain.theory.polygon import GEOMETRY_TOLERANCE
+
+__all__ = ["FrontierTables", "frontier_tables_2x2"]
+
+PRIOR_TOLERANCE = 1e-9
+"""How far each prior may sum from 1."""
+RATE_MARGIN = 1e-7
+"""``|r_s|`` and ``|G|`` below this (times the receiver's utility scale) fall back: the receiver or the prior
+is (nearly) indifferent, where the reference's tolerances decide."""
+CORNER_MARGIN = 1e-7
+"""``C`` closer than this to a corner of the square (in ``α`` or ``β``) falls back."""
+HULL_MARGIN = 1e4
+"""A triangle whose corners turn by less than this many times the reference's collinearity slack falls back."""
+SEPARATION_MARGIN = 1e-8
+"""Vertices closer than this (times the polygon's scale) in either payoff, where the reference's duplicate and
+frontier-end tests (``1e-11``, ``1e-12``) could decide otherwise, fall back."""
+TIE_MARGIN = 1e-13
+"""A receiver's (or, in a tie, sender's) value gap within this (times its utility scale) of the tie tolerance
+may be judged otherwise by the reference: such offers fall back."""
+MASS_MARGIN = 1e-11
+"""Signals sent with at most this probability cannot move a table entry by 1e-9 whichever action they get."""
+
+
+@dataclass(frozen=True)
+class FrontierTables:
+    """The ``"frontier"`` offer tables of a batch of ``B`` games with ``K`` offers per proposer."""
+
+    d: NDArray[np.float64]
+    """``[B, 2]``: the disagreement point (sender, receiver)."""
+    payoffs: NDArray[np.float64]
+    """``[B, 2, K, 2]``: what offer ``k`` of proposer ``p`` (0 sender, 1 receiver) pays if accepted."""
+    schemes: NDArray[np.float64]
+    """``[B, 2, K, S, Σ]``: the scheme offer ``k`` commits to."""
+    joints: NDArray[np.float64]
+    """``[B, 2, K, S, A]``: the probability of each (state, action) when the receiver obeys that scheme."""
+
+
+def _check_inputs(
+    prior: ArrayLike, sender_utility: ArrayLike, receiver_utility: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    arrays = []
+    for field, value, shape in (
+        ("prior", prior, "[B, 2]"),
+        ("sender_utility", sender_utility, "[B, 2, 2]"),
+        ("receiver_utility", receiver_utility, "[B, 2, 2]"),
+    ):
+        array = np.asarray(value, dtype=np.float64)
+        if array.shape[1:] != ((2,) if field == "prior" else (2, 2)):
+            raise ValueError(
+                f"{field}: must have shape {shape} (a batch of 2-state, 2-action games), got {array.shape}"
+            )
+        bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
+        if bad.any():
+            raise ValueError(f"{field}: row {int(np.argmax(bad))} contains NaN or infinity")
+        arrays.append(array)
+    p, u_sender, u_receiver = arrays
+    if not len(p) == len(u_sender) == len(u_receiver):
+        raise ValueError(
+            f"prior, sender_utility, receiver_utility: batch sizes differ ({len(p)}, {len(u_sender)}, {len(u_receiver)})"
+        )
+    bad = (p < 0).any(axis=1) | (np.abs(p.sum(axis=1) - 1.0) > PRIOR_TOLERANCE)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"prior: row {row} is not a probability vector: {p[row].tolist()}")
+    return p / p.sum(axis=1, keepdims=True), u_sender, u_receiver
+
+
+def _check_options(tie_break: str, obedience_margin: float, receiver_offer: str, grid_size: int) -> None:
+    check_tie_break(tie_break)
+    check_margin(obedience_margin)
+    if receiver_offer not in RECEIVER_OFFERS:
+        raise ValueError(f"receiver_offer: must be one of {RECEIVER_OFFERS}, got {receiver_offer!r}")
+    if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)) or grid_size < 2:
+        raise ValueError(f"grid_size: must be an integer >= 2, got {grid_size!r}")
+
+
+def _obeyed(
+    receiver_gain: NDArray[np.float64],
+    sender_gain: NDArray[np.float64],
+    total: NDArray[np.float64],
+    default: NDArray[np.bool_],
+    scales: tuple[NDArray[np.float64], NDArray[np.float64]],
+    tie_break: TieBreak,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Whether the obedient receiver plays action 1 after a signal sent with probability ``total``, as
+    :func:`~infobargain.game.schemes.obey_actions` decides it, and whether that decision is clear of the tie
+    tolerance. ``receiver_gain`` and ``sender_gain``: what action 1 gains each player over action 0, summed over
+    the signal's joint ``x(·, σ)``; ``default``: the prior's action (a signal never sent gets it); ``scales``: the
+    receiver's and sender's utility scales."""
+    receiver_scale, sender_scale = scales
+    tolerance = TIE_TOLERANCE * receiver_scale * total
+    tie = np.abs(receiver_gain) <= tolerance
+    prefers = sender_gain > 0 if tie_break == "sender" else sender_gain < 0  # exact ties go to action 0
+    action = np.where(total > 0, np.where(tie, prefers, receiver_gain > 0), default)
+    doubtful = (np.abs(np.abs(receiver_gain) - tolerance) <= TIE_MARGIN * receiver_scale) | (
+        tie & (np.abs(sender_gain) <= TIE_MARGIN * sender_scale)
+    )
+    return action, ~(doubtful & (total > MASS_MARGIN))
+
+
+def frontier_tables_2x2(
+    prior: ArrayLike,
+    sender_utility: ArrayLike,
+    receiver_utility: ArrayLike,
+    *,
+    tie_break: str,
+    obedience_margin: float,
+    receiver_offer: str,
+    grid_size: int,
+) -> tuple[FrontierTables, NDArray[np.bool_]]:
+    """The ``"frontier"`` offer tables of ``B`` 2×2 games with two signals, and which rows are exact.
+
+    Args:
+        prior: ``[B, 2]`` priors.
+        sender_utility, receiver_utility: ``[B, 2, 2]`` utilities ``[state, action]``.
+        tie_break, obedience_margin, receiver_offer, grid_size: as for the env (``receiver_offer`` does not change
+            frontier offers: a receiver's frontier offer commits to the scheme of its frontier point either way).
+
+    Returns:
+        The tables and ``exact[B]``: rows equal to the reference path (``bargaining_problem`` then
+        ``FrontierOffers``) within rounding. Other rows are NaN; the module docstring lists when that happens.
+    """
+    p, u_sender, u_receiver = _check_inputs(prior, sender_utility, receiver_utility)
+    _check_options(tie_break, obedience_margin, receiver_offer, grid_size)
+    tie_break = check_tie_break(tie_break)
+    size = len(p)
+    count = int(grid_size)
+
+    receiver_scale = np.maximum(1.0, np.abs(u_receiver).max(axis=(1, 2)))
+    sender_scale = np.maximum(1.0, np.abs(u_sender).max(axis=(1, 2)))
+    # Payoffs are affine in (α, β): U = base + α·rate[:, 0] + β·rate[:, 1], per player.
+    diff_receiver = u_receiver[:, :, 1] - u_receiver[:, :, 0]  # [B, s]: what action 1 gains over action 0
+    diff_sender = u_sender[:, :, 1] - u_sender[:, :, 0]
+    rate_receiver, rate_sender = p * diff_receiver, p * diff_sender  # r_s, and the sender's
+    base_receiver = (p * u_receiver[:, :, 0]).sum(axis=1)
+    base_sender = (p * u_sender[:, :, 0]).sum(axis=1)
+    r0, r1 = rate_receiver[:, 0], rate_receiver[:, 1]
+    gain = r0 + r1  # G: what action 1 gains the receiver over action 0 under the prior
+
+    # The no-information action a0, with the reference's tie rule (a tie is a fallback row below).
+    sender_gain = rate_sender.sum(axis=1)
+    prior_tie = np.abs(gain) <= TIE_TOLERANCE * receiver_scale
+    a0 = np.where(prior_tie, sender_gain > 0 if tie_break == "sender" else sender_gain < 0, gain > 0)
+    d = np.stack([base_sender + a0 * sender_gain, base_receiver + a0 * gain], axis=1)
+
+    exact = (obedience_margin == 0) & (np.abs(rate_receiver).min(axis=1) > RATE_MARGIN * receiver_scale)
+    exact &= np.abs(gain) > RATE_MARGIN * receiver_scale
+    triangle = (r0 > 0) != (r1 > 0)
+
+    # Triangle corners in (α, β): F full disclosure, D no information, C the chord's other end.
+    up0 = r0 > 0  # state 0 favours action 1 (then state 1 favours action 0)
+    full = np.stack([up0, ~up0], axis=1).astype(np.float64)
+    info = np.repeat(a0.astype(np.float64)[:, None], 2, axis=1)
+    # C on the chord g = max(0, G): with "up" the state favouring action 1, C = (G / r_up on the up state's
+    # coordinate, 0) when a0 = 1 and (−r_up / r_down on the down state's coordinate, 1) when a0 = 0.
+    r_up, r_down = np.where(up0, r0, r1), np.where(up0, r1, r0)
+    free = np.where(a0, gain / np.where(r_up != 0, r_up, 1.0), -r_up / np.where(r_down != 0, r_down, 1.0))
+    fixed = 1.0 - a0
+    alpha_free = (up0 == a0)[:, None]
+    chord = np.where(alpha_free, np.stack([free, fixed], axis=1), np.stack([fixed, free], axis=1))
+    exact &= ~triangle | ((free > CORNER_MARGIN) & (free < 1.0 - CORNER_MARGIN))
+
+    def payoff(point: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.stack(
+            [
+                base_sender + point[:, 0] * rate_sender[:, 0] + point[:, 1] * rate_sender[:, 1],
+                base_receiver + point[:, 0] * r0 + point[:, 1] * r1,
+            ],
+            axis=1,
+        )
+
+    top, info_payoffs, chord_payoffs = payoff(full), payoff(info), payoff(chord)
+    # The bottom vertex paying the sender most; the frontier runs from F to it unless F pays the sender as much.
+    chord_right = chord_payoffs[:, 0] > info_payoffs[:, 0]
+    right = np.where(chord_right[:, None], chord, info)
+    right_payoffs = np.where(chord_right[:, None], chord_payoffs, info_payoffs)
+    scale = np.maximum(1.0, np.abs(np.concatenate([top, info_payoffs, chord_payoffs], axis=1)).max(axis=1))
+    width = np.abs(chord_payoffs[:, 0] - info_payoffs[:, 0])
+    height = top[:, 1] - info_payoffs[:, 1]
+    spans = np.stack(
+        [np.hypot(*(a - b).T) for a, b in ((top, info_payoffs), (top, chord_payoffs), (info_payoffs, chord_payoffs))],
+        axis=1,
+    )
+    flat = width * height <= HULL_MARGIN * 1e-11 * scale * spans.max(axis=1)
+    close = (np.minimum(width, height) <= SEPARATION_MARGIN * scale) | (
+        np.abs(top[:, 0] - right_payoffs[:, 0]) <= SEPARATION_MARGIN * scale
+    )
+    exact &= ~triangle | ~(flat | close)
+    edge = triangle & (right_payoffs[:, 0] > top[:, 0] + GEOMETRY_TOLERANCE * scale)
+
+    # Sender's offers from F (its worst frontier point) to R; a point region or a one-point frontier repeats.
+    start = np.where(triangle[:, None], full, info)
+    end = np.where(edge[:, None], right, start)
+    steps = np.linspace(0.0, 1.0, count)
+    alpha = start[:, :1] + steps * (end[:, :1] - start[:, :1])  # [B, K]
+    beta = start[:, 1:] + steps * (end[:, 1:] - start[:, 1:])
+    x = np.stack([p[:, :1] * (1 - alpha), p[:, :1] * alpha, p[:, 1:] * (1 - beta), p[:, 1:] * beta])  # [s·σ, B, K]
+    actions, clear = [], np.ones((size, count), dtype=bool)
+    for signal in (0, 1):
+        mass0, mass1 = x[signal], x[2 + signal]
+        action, sure = _obeyed(
+            mass0 * diff_receiver[:, :1] + mass1 * diff_receiver[:, 1:],
+            mass0 * diff_sender[:, :1] + mass1 * diff_sender[:, 1:],
+            mass0 + mass1,
+            a0[:, None],
+            (receiver_scale[:, None], sender_scale[:, None]),
+            tie_break,
+        )
+        actions.append(action)
+        clear &= sure
+    exact &= clear.all(axis=1)
+
+    schemes = np.stack([1 - alpha, alpha, 1 - beta, beta], axis=-1).reshape(size, count, 2, 2)
+    x_states = np.moveaxis(x, 0, -1).reshape(size, count, 2, 2)  # [B, K, s, σ]
+    plays_one = np.stack(actions, axis=-1)[:, :, None, :]  # [B, K, 1, σ]
+    joint_one = (x_states * plays_one).sum(axis=-1)
+    joints = np.stack([x_states.sum(axis=-1) - joint_one, joint_one], axis=-1)  # [B, K, s, a]
+    payoffs = np.stack(
+        [np.einsum("bksa,bsa->bk", joints, u_sender), np.einsum("bksa,bsa->bk", joints, u_receiver)], axis=-1
+    )
+
+    def both(table: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The receiver's offers are the sender's in reverse (its worst point is the sender's best)."""
+        stacked = np.stack([table, table[:, ::-1]], axis=1)
+        stacked[~exact] = np.nan
+        return stacked
+
+    d = d.copy()
+    d[~exact] = np.nan
+    return FrontierTables(d, both(payoffs), both(schemes), both(joints)), exact

@@ -37,7 +37,8 @@ reference path):
 
 - ``obedience_margin > 0`` (obedience is then two half-planes and ``d`` may lie outside them: not covered);
 - a receiver (nearly) indifferent between the actions in a state, or a state of (nearly) zero prior
-  (``|r_s|`` small), or a prior (nearly) indifferent between the actions (``|G|`` small);
+  (``|r_s|`` small), or a prior nearly but not exactly indifferent between the actions (``|G|`` small but
+  above rounding), or one that leaves both players indifferent;
 - a triangle that is (nearly) flat in payoff space, e.g. a sender whose utility differences are proportional
   to the receiver's (equal utilities), so that several schemes give the same payoffs; ``C`` (nearly) at a
   corner of the square; ``F`` and ``R`` paying the sender (nearly) the same;
@@ -64,6 +65,9 @@ PRIOR_TOLERANCE = 1e-9
 RATE_MARGIN = 1e-7
 """``|r_s|`` and ``|G|`` below this (times the receiver's utility scale) fall back: the receiver or the prior
 is (nearly) indifferent, where the reference's tolerances decide."""
+LEVEL_MARGIN = 1e-11
+"""``|G|`` below this times ``min |r_s|`` is a prior that leaves the receiver indifferent: ``C`` is then within
+rounding of the corner opposite ``D``."""
 CORNER_MARGIN = 1e-7
 """``C`` closer than this to a corner of the square (in ``α`` or ``β``) falls back."""
 HULL_MARGIN = 1e4
@@ -106,7 +110,7 @@ def _check_inputs(
             raise ValueError(
                 f"{field}: must have shape {shape} (a batch of 2-state, 2-action games), got {array.shape}"
             )
-        bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
+        bad = ~np.isfinite(array).all(axis=tuple(range(1, array.ndim)))
         if bad.any():
             raise ValueError(f"{field}: row {int(np.argmax(bad))} contains NaN or infinity")
         arrays.append(array)
@@ -201,7 +205,11 @@ def frontier_tables_2x2(
     d = np.stack([base_sender + a0 * sender_gain, base_receiver + a0 * gain], axis=1)
 
     exact = (obedience_margin == 0) & (np.abs(rate_receiver).min(axis=1) > RATE_MARGIN * receiver_scale)
-    exact &= np.abs(gain) > RATE_MARGIN * receiver_scale
+    # A prior that leaves the receiver exactly indifferent (G = 0 within rounding: the chord is the diagonal, C
+    # the other corner) is exact; one nearly indifferent is left to the reference's tolerances.
+    level = np.abs(gain) <= LEVEL_MARGIN * np.abs(rate_receiver).min(axis=1)
+    exact &= level | (np.abs(gain) > RATE_MARGIN * receiver_scale)
+    exact &= ~(prior_tie & (np.abs(sender_gain) <= TIE_MARGIN * sender_scale))
     triangle = (r0 > 0) != (r1 > 0)
 
     # Triangle corners in (α, β): F full disclosure, D no information, C the chord's other end.
@@ -212,10 +220,11 @@ def frontier_tables_2x2(
     # coordinate, 0) when a0 = 1 and (−r_up / r_down on the down state's coordinate, 1) when a0 = 0.
     r_up, r_down = np.where(up0, r0, r1), np.where(up0, r1, r0)
     free = np.where(a0, gain / np.where(r_up != 0, r_up, 1.0), -r_up / np.where(r_down != 0, r_down, 1.0))
+    free = np.where(level, 1.0 - a0, free)
     fixed = 1.0 - a0
     alpha_free = (up0 == a0)[:, None]
     chord = np.where(alpha_free, np.stack([free, fixed], axis=1), np.stack([fixed, free], axis=1))
-    exact &= ~triangle | ((free > CORNER_MARGIN) & (free < 1.0 - CORNER_MARGIN))
+    exact &= ~triangle | level | ((free > CORNER_MARGIN) & (free < 1.0 - CORNER_MARGIN))
 
     def payoff(point: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.stack(

@@ -110,8 +110,8 @@ def _check_inputs(
             raise ValueError(
                 f"{field}: must have shape {shape} (a batch of 2-state, 2-action games), got {array.shape}"
             )
-        bad = ~np.isfinite(array).all(axis=tuple(range(1, array.ndim)))
-        if bad.any():
+        if not np.isfinite(array.sum()):  # one reduction in the common case; the row only on failure
+            bad = ~np.isfinite(array).all(axis=tuple(range(1, array.ndim)))
             raise ValueError(f"{field}: row {int(np.argmax(bad))} contains NaN or infinity")
         arrays.append(array)
     p, u_sender, u_receiver = arrays
@@ -255,15 +255,19 @@ def frontier_tables_2x2(
     edge = triangle & (right_payoffs[:, 0] > top[:, 0] + GEOMETRY_TOLERANCE * scale)
 
     # Sender's offers from F (its worst frontier point) to R; a point region or a one-point frontier repeats.
+    # The receiver's are the same in reverse (its worst point is the sender's best).
     start = np.where(triangle[:, None], full, info)
     end = np.where(edge[:, None], right, start)
     steps = np.linspace(0.0, 1.0, count)
-    alpha = start[:, :1] + steps * (end[:, :1] - start[:, :1])  # [B, K]
-    beta = start[:, 1:] + steps * (end[:, 1:] - start[:, 1:])
-    x = np.stack([p[:, :1] * (1 - alpha), p[:, :1] * alpha, p[:, 1:] * (1 - beta), p[:, 1:] * beta])  # [s·σ, B, K]
-    actions, clear = [], np.ones((size, count), dtype=bool)
+    # [B, K] tables, contiguous, then assembled: φ(1 | state), the joint x(s, σ), the obeyed actions.
+    alpha = start[:, :1] + (end[:, :1] - start[:, :1]) * steps
+    beta = start[:, 1:] + (end[:, 1:] - start[:, 1:]) * steps
+    not_alpha, not_beta = 1.0 - alpha, 1.0 - beta
+    x = ((p[:, :1] * not_alpha, p[:, :1] * alpha), (p[:, 1:] * not_beta, p[:, 1:] * beta))  # x[s][σ]
+    clear = np.ones((size, count), dtype=bool)
+    joint_one = [np.zeros((size, count)), np.zeros((size, count))]  # x(s, action 1) per state
     for signal in (0, 1):
-        mass0, mass1 = x[signal], x[2 + signal]
+        mass0, mass1 = x[0][signal], x[1][signal]
         action, sure = _obeyed(
             mass0 * diff_receiver[:, :1] + mass1 * diff_receiver[:, 1:],
             mass0 * diff_sender[:, :1] + mass1 * diff_sender[:, 1:],
@@ -272,25 +276,32 @@ def frontier_tables_2x2(
             (receiver_scale[:, None], sender_scale[:, None]),
             tie_break,
         )
-        actions.append(action)
         clear &= sure
+        for state in (0, 1):
+            joint_one[state] += np.where(action, x[state][signal], 0.0)
     exact &= clear.all(axis=1)
+    joint = [(x[state][0] + x[state][1] - joint_one[state], joint_one[state]) for state in (0, 1)]  # joint[s][a]
+    payoff_tables = [
+        sum(joint[state][act] * utility[:, state, act, None] for state in (0, 1) for act in (0, 1))
+        for utility in (u_sender, u_receiver)
+    ]
 
-    schemes = np.stack([1 - alpha, alpha, 1 - beta, beta], axis=-1).reshape(size, count, 2, 2)
-    x_states = np.moveaxis(x, 0, -1).reshape(size, count, 2, 2)  # [B, K, s, σ]
-    plays_one = np.stack(actions, axis=-1)[:, :, None, :]  # [B, K, 1, σ]
-    joint_one = (x_states * plays_one).sum(axis=-1)
-    joints = np.stack([x_states.sum(axis=-1) - joint_one, joint_one], axis=-1)  # [B, K, s, a]
-    payoffs = np.stack(
-        [np.einsum("bksa,bsa->bk", joints, u_sender), np.einsum("bksa,bsa->bk", joints, u_receiver)], axis=-1
+    def both(columns: list[NDArray[np.float64]], shape: tuple[int, ...]) -> NDArray[np.float64]:
+        """``[B, 2, K, *shape]`` from the sender's ``[B, K]`` columns; the receiver's offers are the sender's in
+        reverse (its worst point is the sender's best)."""
+        table = np.empty((size, 2, count, len(columns)))
+        for index, column in enumerate(columns):  # column by column: cheaper than stacking and reversing
+            table[:, 0, :, index] = column
+            table[:, 1, :, index] = column[:, ::-1]
+        return table.reshape(size, 2, count, *shape)
+
+    tables = (
+        d,
+        both(payoff_tables, (2,)),  # type: ignore[arg-type]
+        both([not_alpha, alpha, not_beta, beta], (2, 2)),
+        both([joint[0][0], joint[0][1], joint[1][0], joint[1][1]], (2, 2)),
     )
-
-    def both(table: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The receiver's offers are the sender's in reverse (its worst point is the sender's best)."""
-        stacked = np.stack([table, table[:, ::-1]], axis=1)
-        stacked[~exact] = np.nan
-        return stacked
-
-    d = d.copy()
-    d[~exact] = np.nan
-    return FrontierTables(d, both(payoffs), both(schemes), both(joints)), exact
+    if not exact.all():
+        for table in tables:
+            table[~exact] = np.nan
+    return FrontierTables(*tables), exact

@@ -21,6 +21,7 @@ from infobargain.envs.offers import FrontierOffers
 from infobargain.envs.small_games import FrontierTables, frontier_tables_2x2
 from infobargain.game import Instance, random_instance, scenario
 from infobargain.game.schemes import obey_actions
+from infobargain.theory.lp import InfeasibleError
 from infobargain.theory.problem import bargaining_problem
 
 TOLERANCE = 1e-9
@@ -28,6 +29,7 @@ GRIDS = (2, 11, 25)
 TIE_BREAKS = ("sender", "receiver")
 RECEIVER_OFFERS = ("threshold", "exact")
 PAPER = ("pure_math", "prosecutor")
+MARGINS = (1e-3, 0.05)
 
 
 def reference(
@@ -110,6 +112,20 @@ def test_seeded_sweep(tie_break: str, receiver_offer: str) -> None:
         assert exact.mean() >= 0.999, f"grid {grid_size}: only {exact.mean():.2%} of rows exact"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("tie_break", TIE_BREAKS)
+def test_seeded_sweep_with_a_margin(tie_break: str) -> None:
+    instances = [random_instance(2, 2, seed) for seed in range(2000)] + [scenario(name) for name in PAPER]
+    exact = check_rows(instances, tie_break, 0.05, "threshold", 11)
+    feasible = np.ones(len(instances), dtype=bool)
+    for row in np.flatnonzero(~exact):
+        try:
+            reference(instances[row], tie_break, 0.05, "threshold", 11)
+        except InfeasibleError:
+            feasible[row] = False
+    assert exact[feasible].mean() >= 0.999, f"only {exact[feasible].mean():.2%} of the feasible rows exact"
+
+
 @st.composite
 def games(draw: st.DrawFn) -> Instance:
     """Generic draws (floats, priors down to 1e-3) or degenerate ones (small integers: ties, indifference)."""
@@ -126,13 +142,14 @@ def games(draw: st.DrawFn) -> Instance:
 @given(
     st.lists(games(), min_size=1, max_size=4),
     st.sampled_from(TIE_BREAKS),
+    st.sampled_from((0.0, *MARGINS)),
     st.sampled_from(RECEIVER_OFFERS),
     st.sampled_from(GRIDS),
 )
 def test_exact_rows_match_the_reference(
-    instances: list[Instance], tie_break: str, receiver_offer: str, grid_size: int
+    instances: list[Instance], tie_break: str, margin: float, receiver_offer: str, grid_size: int
 ) -> None:
-    check_rows(instances, tie_break, 0.0, receiver_offer, grid_size)
+    check_rows(instances, tie_break, margin, receiver_offer, grid_size)
 
 
 DEGENERATE = {
@@ -173,10 +190,15 @@ def test_a_batch_mixes_exact_and_flagged_rows() -> None:
     assert exact.tolist() == [False, True, False]
 
 
-def test_a_positive_margin_falls_back() -> None:
-    tables, exact = closed_form([scenario("pure_math")], "receiver", 0.01, "exact", 11)  # type: ignore[list-item]
-    assert not exact.any()
-    assert np.isnan(tables.payoffs).all()
+@pytest.mark.parametrize("margin", MARGINS)
+@pytest.mark.parametrize("tie_break", TIE_BREAKS)
+def test_a_positive_margin_matches_the_reference(tie_break: str, margin: float) -> None:
+    instances = [random_instance(2, 2, seed) for seed in range(100)] + [scenario(name) for name in PAPER]
+    exact = check_rows(instances, tie_break, margin, "exact", 11)  # type: ignore[arg-type]
+    assert exact[-2:].all()
+    for row in np.flatnonzero(~exact):  # the rows left out are those the margin makes infeasible
+        with pytest.raises(InfeasibleError):
+            reference(instances[row], tie_break, margin, "exact", 11)
 
 
 GOOD = {"prior": [[0.5, 0.5]], "sender_utility": [[[0.0, 1.0], [0.0, 1.0]]], "receiver_utility": [[[1.0, 0], [0, 1.0]]]}

@@ -78,6 +78,17 @@ frontier-end tests (``1e-11``, ``1e-12``) could decide otherwise, fall back."""
 TIE_MARGIN = 1e-13
 """A receiver's (or, in a tie, sender's) value gap within this (times its utility scale) of the tie tolerance
 may be judged otherwise by the reference: such offers fall back."""
+ANGLE_MARGIN = 1e-4
+"""A triangle with a corner sharper than this (its sine) falls back: near such a corner a point of one edge lies
+within the reference's tolerance of the other, whose mixture it may then take."""
+OFFER_MARGIN = 1e-6
+"""Offers closer than this (times the scale) to a frontier vertex they do not sit on fall back (with the angle
+margin, they then lie more than 1e-10 from every other edge)."""
+VERTEX_MARGIN = 1e-14
+"""An offer this close (times the scale) to the frontier's middle vertex sits on it."""
+SHORT_EDGE = 1e-3
+"""An offer sitting on the middle vertex of a frontier with an edge shorter than this falls back (its scheme
+would move by more than 1e-11 from rounding)."""
 MASS_MARGIN = 1e-11
 """Signals sent with at most this probability cannot move a table entry by 1e-9 whichever action they get."""
 
@@ -159,6 +170,121 @@ def _obeyed(
     return action, ~(doubtful & (total > MASS_MARGIN))
 
 
+def _corners(
+    p: NDArray[np.float64],
+    diff_receiver: NDArray[np.float64],
+    gain: NDArray[np.float64],
+    a0: NDArray[np.bool_],
+    margin: float,
+    receiver_scale: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """``[B, 3, 2]``: ``F``, ``D``, ``C`` in ``(α, β)`` (a point region: ``D`` three times); which rows are
+    triangles; which rows are clear of the reference's tolerances."""
+    plus, minus = p * (diff_receiver + margin), p * (diff_receiver - margin)  # r± = μ0·(Δ ± m)
+    floor = RATE_MARGIN * receiver_scale
+    up0 = diff_receiver[:, 0] > 0  # state 0 favours action 1
+    # A triangle: each state favours its own action by more than the margin (|Δ_s| > m, clearly), and the prior
+    # is clearly not indifferent by the margin, or (margin 0) exactly indifferent: G = 0 within rounding, when
+    # the chord is the diagonal and C the corner opposite D.
+    triangle = ((plus > 0) == (minus > 0)).all(axis=1) & (up0 != (diff_receiver[:, 1] > 0))
+    level = (margin == 0) & (np.abs(gain) <= LEVEL_MARGIN * np.abs(p * diff_receiver).min(axis=1))
+    clear = triangle & (np.minimum(np.abs(plus), np.abs(minus)).min(axis=1) > floor)
+    clear &= level | (np.abs(np.abs(gain) - margin) > floor)
+    # A point: no state favours action 0 by the margin and the prior favours action 1 by more (obeying signal 0
+    # is impossible, so the scheme always recommends 1), or the same the other way round.
+    clear |= ((plus > floor[:, None]).all(axis=1) & (gain - margin > floor)) | (
+        (minus < -floor[:, None]).all(axis=1) & (-gain - margin > floor)
+    )
+    full = np.stack([up0, ~up0], axis=1).astype(np.float64)
+    info = np.repeat(a0.astype(np.float64)[:, None], 2, axis=1)
+    # With "up" the state favouring action 1: when a0 = 1, C is where obeying signal 0 binds on the edge
+    # φ(1 | down) = 0, at φ(1 | up) = 1 + r⁺_down / r⁺_up; when a0 = 0, where obeying signal 1 binds on the edge
+    # φ(1 | up) = 1, at φ(1 | down) = −r⁻_up / r⁻_down (r± = μ0·(Δ ± m)).
+    plus_up, plus_down = np.where(up0, plus[:, 0], plus[:, 1]), np.where(up0, plus[:, 1], plus[:, 0])
+    minus_up, minus_down = np.where(up0, minus[:, 0], minus[:, 1]), np.where(up0, minus[:, 1], minus[:, 0])
+    free = np.where(
+        a0,
+        1.0 + plus_down / np.where(plus_up != 0, plus_up, 1.0),
+        -minus_up / np.where(minus_down != 0, minus_down, 1.0),
+    )
+    free = np.where(level, 1.0 - a0, free)
+    fixed = 1.0 - a0
+    chord = np.where((up0 == a0)[:, None], np.stack([free, fixed], axis=1), np.stack([fixed, free], axis=1))
+    clear &= ~triangle | level | ((free > CORNER_MARGIN) & (free < 1.0 - CORNER_MARGIN))
+    corners = np.stack([np.where(triangle[:, None], full, info), info, np.where(triangle[:, None], chord, info)], 1)
+    return corners, triangle, clear
+
+
+def _frontier(
+    corners: NDArray[np.float64], triangle: NDArray[np.bool_], base: NDArray[np.float64], rates: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The Pareto frontier ``[B, 3, 4]``: three points (F first, by increasing sender payoff, the last repeated
+    where it has fewer), each ``(α, β, U_S, U_R)``; and which rows are clear of the reference's tolerances.
+    ``rates``: ``[B, player, state]``, what raising ``φ(1 | state)`` adds to each payoff."""
+    payoffs = base[:, None, :] + np.einsum("bvs,bps->bvp", corners, rates)  # [B, vertex, player]
+    points = np.concatenate([corners, payoffs], axis=2)
+    full, first, second = points[:, 0], points[:, 1], points[:, 2]
+    towards = payoffs[:, 1:] - payoffs[:, :1]
+    cross = towards[:, 0, 0] * towards[:, 1, 1] - towards[:, 0, 1] * towards[:, 1, 0]
+    # Counter-clockwise order F, first, second, as the reference stores the polygon.
+    first, second = np.where((cross > 0)[:, None], first, second), np.where((cross > 0)[:, None], second, first)
+    ring = np.stack([full, first, second], axis=1)[:, :, 2:]  # payoffs, [B, 3, player]
+    scale = np.maximum(1.0, np.abs(payoffs).max(axis=(1, 2)))
+    tolerance = GEOMETRY_TOLERANCE * scale
+    x, y = ring[:, :, 0], ring[:, :, 1]
+    # The reference's frontier runs counter-clockwise from the rightmost vertex (ties: the highest) to the top
+    # one (F: full disclosure is the receiver's best scheme), reversed.
+    right = np.argmax(np.where(x >= x.max(axis=1, keepdims=True) - tolerance[:, None], y, -np.inf), axis=1)
+    middle = np.where((right == 0)[:, None], full, second)
+    last = np.where((right == 1)[:, None], first, middle)
+    ends = np.where(triangle[:, None, None], np.stack([full, middle, last], axis=1), points[:, 1:2])
+
+    spans = np.sqrt(((ring - np.roll(ring, 1, axis=1)) ** 2).sum(axis=2))  # edge lengths
+    longest = spans.max(axis=1)
+    ordered = np.sort(x, axis=1)
+    clear = (
+        (y[:, 0] - np.maximum(y[:, 1], y[:, 2]) > SEPARATION_MARGIN * scale)  # F alone on top
+        & (ordered[:, 2] - ordered[:, 1] > SEPARATION_MARGIN * scale)  # one rightmost vertex
+        & (spans.min(axis=1) > SEPARATION_MARGIN * scale)  # no duplicates
+        & (np.abs(cross) > HULL_MARGIN * 1e-11 * scale * longest)  # not collinear
+        & (np.abs(cross) > ANGLE_MARGIN * longest**2)  # no corner sharper than that
+    )
+    return ends, ~triangle | clear
+
+
+def _spread(
+    ends: NDArray[np.float64], count: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """``φ(1 | state 0)`` and ``φ(1 | state 1)`` ``[B, K]`` of ``count`` points spread evenly by arc length (in
+    payoff space) along the frontier ``ends``, and which rows are clear of the reference's tolerances."""
+    lengths = np.sqrt(((ends[:, 1:, 2:] - ends[:, :-1, 2:]) ** 2).sum(axis=2))  # [B, 2]
+    first, total = lengths[:, :1], lengths.sum(axis=1, keepdims=True)
+    targets = total * np.linspace(0.0, 1.0, count)
+    on_first = targets <= first
+    along_first = np.where(first > 0, targets / np.where(first > 0, first, 1.0), 0.0)
+    second = lengths[:, 1:]
+    along_second = np.where(second > 0, (targets - first) / np.where(second > 0, second, 1.0), 0.0)
+    coordinates = []
+    for state in (0, 1):
+        start, middle, end = ends[:, 0, state, None], ends[:, 1, state, None], ends[:, 2, state, None]
+        coordinates.append(
+            np.where(on_first, start + along_first * (middle - start), middle + along_second * (end - middle))
+        )
+    # The reference gives a point within 1e-12 of a vertex that vertex's scheme, and one within 1e-12 of another
+    # edge the mixture along that edge: offers must be clear of every vertex but the ones they sit on.
+    scale = np.maximum(1.0, np.abs(ends[:, :, 2:]).max(axis=(1, 2)))
+    gaps = [np.full(len(ends), np.inf)]
+    if count > 2:
+        gaps += [targets[:, 1], total[:, 0] - targets[:, -2]]
+    bend = np.abs(targets - first).min(axis=1)
+    two_edges = (second[:, 0] > 0) & (first[:, 0] > 0)
+    gaps.append(np.where(two_edges & (bend > VERTEX_MARGIN * scale), bend, np.inf))
+    nearest = np.minimum.reduce(gaps)
+    clear = (nearest > OFFER_MARGIN * scale) | (total[:, 0] == 0)
+    clear &= ~two_edges | (bend > VERTEX_MARGIN * scale) | (lengths.min(axis=1) > SHORT_EDGE * scale)
+    return coordinates[0], coordinates[1], clear
+
+
 def frontier_tables_2x2(
     prior: ArrayLike,
     sender_utility: ArrayLike,
@@ -189,79 +315,30 @@ def frontier_tables_2x2(
 
     receiver_scale = np.maximum(1.0, np.abs(u_receiver).max(axis=(1, 2)))
     sender_scale = np.maximum(1.0, np.abs(u_sender).max(axis=(1, 2)))
+    margin = float(obedience_margin)
     # Payoffs are affine in (α, β): U = base + α·rate[:, 0] + β·rate[:, 1], per player.
     diff_receiver = u_receiver[:, :, 1] - u_receiver[:, :, 0]  # [B, s]: what action 1 gains over action 0
     diff_sender = u_sender[:, :, 1] - u_sender[:, :, 0]
     rate_receiver, rate_sender = p * diff_receiver, p * diff_sender  # r_s, and the sender's
-    base_receiver = (p * u_receiver[:, :, 0]).sum(axis=1)
-    base_sender = (p * u_sender[:, :, 0]).sum(axis=1)
-    r0, r1 = rate_receiver[:, 0], rate_receiver[:, 1]
-    gain = r0 + r1  # G: what action 1 gains the receiver over action 0 under the prior
+    base = np.stack([(p * u_sender[:, :, 0]).sum(axis=1), (p * u_receiver[:, :, 0]).sum(axis=1)], axis=1)
+    gain = rate_receiver.sum(axis=1)  # G: what action 1 gains the receiver over action 0 under the prior
 
-    # The no-information action a0, with the reference's tie rule (a tie is a fallback row below).
+    # The no-information action a0, with the reference's tie rule.
     sender_gain = rate_sender.sum(axis=1)
     prior_tie = np.abs(gain) <= TIE_TOLERANCE * receiver_scale
     a0 = np.where(prior_tie, sender_gain > 0 if tie_break == "sender" else sender_gain < 0, gain > 0)
-    d = np.stack([base_sender + a0 * sender_gain, base_receiver + a0 * gain], axis=1)
-
-    exact = (obedience_margin == 0) & (np.abs(rate_receiver).min(axis=1) > RATE_MARGIN * receiver_scale)
-    # A prior that leaves the receiver exactly indifferent (G = 0 within rounding: the chord is the diagonal, C
-    # the other corner) is exact; one nearly indifferent is left to the reference's tolerances.
-    level = np.abs(gain) <= LEVEL_MARGIN * np.abs(rate_receiver).min(axis=1)
-    exact &= level | (np.abs(gain) > RATE_MARGIN * receiver_scale)
+    d = base + a0[:, None] * np.stack([sender_gain, gain], axis=1)
+    exact = np.abs(np.abs(gain) - TIE_TOLERANCE * receiver_scale) > TIE_MARGIN * receiver_scale
     exact &= ~(prior_tie & (np.abs(sender_gain) <= TIE_MARGIN * sender_scale))
-    triangle = (r0 > 0) != (r1 > 0)
 
-    # Triangle corners in (α, β): F full disclosure, D no information, C the chord's other end.
-    up0 = r0 > 0  # state 0 favours action 1 (then state 1 favours action 0)
-    full = np.stack([up0, ~up0], axis=1).astype(np.float64)
-    info = np.repeat(a0.astype(np.float64)[:, None], 2, axis=1)
-    # C on the chord g = max(0, G): with "up" the state favouring action 1, C = (G / r_up on the up state's
-    # coordinate, 0) when a0 = 1 and (−r_up / r_down on the down state's coordinate, 1) when a0 = 0.
-    r_up, r_down = np.where(up0, r0, r1), np.where(up0, r1, r0)
-    free = np.where(a0, gain / np.where(r_up != 0, r_up, 1.0), -r_up / np.where(r_down != 0, r_down, 1.0))
-    free = np.where(level, 1.0 - a0, free)
-    fixed = 1.0 - a0
-    alpha_free = (up0 == a0)[:, None]
-    chord = np.where(alpha_free, np.stack([free, fixed], axis=1), np.stack([fixed, free], axis=1))
-    exact &= ~triangle | level | ((free > CORNER_MARGIN) & (free < 1.0 - CORNER_MARGIN))
+    corners, triangle, clear = _corners(p, diff_receiver, gain, a0, margin, receiver_scale)
+    exact &= clear
+    ends, clear = _frontier(corners, triangle, base, np.stack([rate_sender, rate_receiver], axis=1))
+    exact &= clear
+    alpha, beta, clear = _spread(ends, count)
+    exact &= clear
 
-    def payoff(point: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.stack(
-            [
-                base_sender + point[:, 0] * rate_sender[:, 0] + point[:, 1] * rate_sender[:, 1],
-                base_receiver + point[:, 0] * r0 + point[:, 1] * r1,
-            ],
-            axis=1,
-        )
-
-    top, info_payoffs, chord_payoffs = payoff(full), payoff(info), payoff(chord)
-    # The bottom vertex paying the sender most; the frontier runs from F to it unless F pays the sender as much.
-    chord_right = chord_payoffs[:, 0] > info_payoffs[:, 0]
-    right = np.where(chord_right[:, None], chord, info)
-    right_payoffs = np.where(chord_right[:, None], chord_payoffs, info_payoffs)
-    scale = np.maximum(1.0, np.abs(np.concatenate([top, info_payoffs, chord_payoffs], axis=1)).max(axis=1))
-    width = np.abs(chord_payoffs[:, 0] - info_payoffs[:, 0])
-    height = top[:, 1] - info_payoffs[:, 1]
-    spans = np.stack(
-        [np.hypot(*(a - b).T) for a, b in ((top, info_payoffs), (top, chord_payoffs), (info_payoffs, chord_payoffs))],
-        axis=1,
-    )
-    flat = width * height <= HULL_MARGIN * 1e-11 * scale * spans.max(axis=1)
-    close = (np.minimum(width, height) <= SEPARATION_MARGIN * scale) | (
-        np.abs(top[:, 0] - right_payoffs[:, 0]) <= SEPARATION_MARGIN * scale
-    )
-    exact &= ~triangle | ~(flat | close)
-    edge = triangle & (right_payoffs[:, 0] > top[:, 0] + GEOMETRY_TOLERANCE * scale)
-
-    # Sender's offers from F (its worst frontier point) to R; a point region or a one-point frontier repeats.
-    # The receiver's are the same in reverse (its worst point is the sender's best).
-    start = np.where(triangle[:, None], full, info)
-    end = np.where(edge[:, None], right, start)
-    steps = np.linspace(0.0, 1.0, count)
     # [B, K] tables, contiguous, then assembled: φ(1 | state), the joint x(s, σ), the obeyed actions.
-    alpha = start[:, :1] + (end[:, :1] - start[:, :1]) * steps
-    beta = start[:, 1:] + (end[:, 1:] - start[:, 1:]) * steps
     not_alpha, not_beta = 1.0 - alpha, 1.0 - beta
     x = ((p[:, :1] * not_alpha, p[:, :1] * alpha), (p[:, 1:] * not_beta, p[:, 1:] * beta))  # x[s][σ]
     clear = np.ones((size, count), dtype=bool)

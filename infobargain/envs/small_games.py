@@ -48,7 +48,9 @@ reference path):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -170,6 +172,11 @@ def _obeyed(
     return action, ~(doubtful & (total > MASS_MARGIN))
 
 
+Point = NDArray[np.float64]
+"""``[2, B]`` ``(α, β)`` or ``[4, B]`` ``(α, β, U_S, U_R)``: one point per game, component-major so that every
+component is a contiguous ``[B]`` array."""
+
+
 def _corners(
     p: NDArray[np.float64],
     diff_receiver: NDArray[np.float64],
@@ -177,9 +184,9 @@ def _corners(
     a0: NDArray[np.bool_],
     margin: float,
     receiver_scale: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
-    """``[B, 3, 2]``: ``F``, ``D``, ``C`` in ``(α, β)`` (a point region: ``D`` three times); which rows are
-    triangles; which rows are clear of the reference's tolerances."""
+) -> tuple[tuple[Point, Point, Point], NDArray[np.bool_], NDArray[np.bool_]]:
+    """``F``, ``D``, ``C`` in ``(α, β)`` (a point region: ``D`` three times); which rows are triangles; which rows
+    are clear of the reference's tolerances."""
     plus, minus = p * (diff_receiver + margin), p * (diff_receiver - margin)  # r± = μ0·(Δ ± m)
     floor = RATE_MARGIN * receiver_scale
     up0 = diff_receiver[:, 0] > 0  # state 0 favours action 1
@@ -195,8 +202,8 @@ def _corners(
     clear |= ((plus > floor[:, None]).all(axis=1) & (gain - margin > floor)) | (
         (minus < -floor[:, None]).all(axis=1) & (-gain - margin > floor)
     )
-    full = np.stack([up0, ~up0], axis=1).astype(np.float64)
-    info = np.repeat(a0.astype(np.float64)[:, None], 2, axis=1)
+    full = np.stack([up0, ~up0]).astype(np.float64)
+    info = np.stack([a0, a0]).astype(np.float64)
     # With "up" the state favouring action 1: when a0 = 1, C is where obeying signal 0 binds on the edge
     # φ(1 | down) = 0, at φ(1 | up) = 1 + r⁺_down / r⁺_up; when a0 = 0, where obeying signal 1 binds on the edge
     # φ(1 | up) = 1, at φ(1 | down) = −r⁻_up / r⁻_down (r± = μ0·(Δ ± m)).
@@ -209,80 +216,133 @@ def _corners(
     )
     free = np.where(level, 1.0 - a0, free)
     fixed = 1.0 - a0
-    chord = np.where((up0 == a0)[:, None], np.stack([free, fixed], axis=1), np.stack([fixed, free], axis=1))
+    chord = np.where(up0 == a0, np.stack([free, fixed]), np.stack([fixed, free]))
     clear &= ~triangle | level | ((free > CORNER_MARGIN) & (free < 1.0 - CORNER_MARGIN))
-    corners = np.stack([np.where(triangle[:, None], full, info), info, np.where(triangle[:, None], chord, info)], 1)
-    return corners, triangle, clear
+    return (np.where(triangle, full, info), info, np.where(triangle, chord, info)), triangle, clear
 
 
 def _frontier(
-    corners: NDArray[np.float64], triangle: NDArray[np.bool_], base: NDArray[np.float64], rates: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """The Pareto frontier ``[B, 3, 4]``: three points (F first, by increasing sender payoff, the last repeated
-    where it has fewer), each ``(α, β, U_S, U_R)``; and which rows are clear of the reference's tolerances.
-    ``rates``: ``[B, player, state]``, what raising ``φ(1 | state)`` adds to each payoff."""
-    payoffs = base[:, None, :] + np.einsum("bvs,bps->bvp", corners, rates)  # [B, vertex, player]
-    points = np.concatenate([corners, payoffs], axis=2)
-    full, first, second = points[:, 0], points[:, 1], points[:, 2]
-    towards = payoffs[:, 1:] - payoffs[:, :1]
-    cross = towards[:, 0, 0] * towards[:, 1, 1] - towards[:, 0, 1] * towards[:, 1, 0]
+    corners: tuple[Point, Point, Point], triangle: NDArray[np.bool_], payoff: Callable[[Point], Point]
+) -> tuple[tuple[Point, Point, Point], NDArray[np.float64], NDArray[np.bool_]]:
+    """The Pareto frontier as three points ``(α, β, U_S, U_R)`` by increasing sender payoff, from F (the last
+    repeated where it has fewer); the polygon's scale; which rows are clear of the reference's tolerances."""
+    full, first, second = (np.concatenate([corner, payoff(corner)]) for corner in corners)
+    cross = (first[2] - full[2]) * (second[3] - full[3]) - (first[3] - full[3]) * (second[2] - full[2])
     # Counter-clockwise order F, first, second, as the reference stores the polygon.
-    first, second = np.where((cross > 0)[:, None], first, second), np.where((cross > 0)[:, None], second, first)
-    ring = np.stack([full, first, second], axis=1)[:, :, 2:]  # payoffs, [B, 3, player]
-    scale = np.maximum(1.0, np.abs(payoffs).max(axis=(1, 2)))
-    tolerance = GEOMETRY_TOLERANCE * scale
-    x, y = ring[:, :, 0], ring[:, :, 1]
-    # The reference's frontier runs counter-clockwise from the rightmost vertex (ties: the highest) to the top
-    # one (F: full disclosure is the receiver's best scheme), reversed.
-    right = np.argmax(np.where(x >= x.max(axis=1, keepdims=True) - tolerance[:, None], y, -np.inf), axis=1)
-    middle = np.where((right == 0)[:, None], full, second)
-    last = np.where((right == 1)[:, None], first, middle)
-    ends = np.where(triangle[:, None, None], np.stack([full, middle, last], axis=1), points[:, 1:2])
+    first, second = np.where(cross > 0, first, second), np.where(cross > 0, second, first)
+    scale = np.maximum(1.0, np.abs(np.stack([full[2:], first[2:], second[2:]])).max(axis=(0, 1)))
+    # The reference's frontier runs counter-clockwise from the rightmost vertex (ties: the highest) to the top one
+    # (F: full disclosure is the receiver's best scheme), then is reversed.
+    right_x = np.maximum(np.maximum(full[2], first[2]), second[2])
+    heights = [np.where(v[2] >= right_x - GEOMETRY_TOLERANCE * scale, v[3], -np.inf) for v in (full, first, second)]
+    right_is_full = (heights[0] >= heights[1]) & (heights[0] >= heights[2])
+    right_is_first = ~right_is_full & (heights[1] >= heights[2])
+    middle = np.where(right_is_full, full, second)
+    last = np.where(right_is_first, first, middle)
+    ends = tuple(np.where(triangle, vertex, first) for vertex in (full, middle, last))  # a point region: D
 
-    spans = np.sqrt(((ring - np.roll(ring, 1, axis=1)) ** 2).sum(axis=2))  # edge lengths
-    longest = spans.max(axis=1)
-    ordered = np.sort(x, axis=1)
+    spans = [np.hypot(a[2] - b[2], a[3] - b[3]) for a, b in ((full, first), (first, second), (second, full))]
+    longest = np.maximum(np.maximum(spans[0], spans[1]), spans[2])
+    second_x = full[2] + first[2] + second[2] - right_x - np.minimum(np.minimum(full[2], first[2]), second[2])
+    separation = SEPARATION_MARGIN * scale
     clear = (
-        (y[:, 0] - np.maximum(y[:, 1], y[:, 2]) > SEPARATION_MARGIN * scale)  # F alone on top
-        & (ordered[:, 2] - ordered[:, 1] > SEPARATION_MARGIN * scale)  # one rightmost vertex
-        & (spans.min(axis=1) > SEPARATION_MARGIN * scale)  # no duplicates
+        (full[3] - np.maximum(first[3], second[3]) > separation)  # F alone on top
+        & (right_x - second_x > separation)  # one rightmost vertex
+        & (np.minimum(np.minimum(spans[0], spans[1]), spans[2]) > separation)  # no duplicates
         & (np.abs(cross) > HULL_MARGIN * 1e-11 * scale * longest)  # not collinear
         & (np.abs(cross) > ANGLE_MARGIN * longest**2)  # no corner sharper than that
     )
-    return ends, ~triangle | clear
+    return ends, scale, ~triangle | clear  # type: ignore[return-value]
 
 
 def _spread(
-    ends: NDArray[np.float64], count: int
+    ends: tuple[Point, Point, Point], scale: NDArray[np.float64], count: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """``φ(1 | state 0)`` and ``φ(1 | state 1)`` ``[B, K]`` of ``count`` points spread evenly by arc length (in
     payoff space) along the frontier ``ends``, and which rows are clear of the reference's tolerances."""
-    lengths = np.sqrt(((ends[:, 1:, 2:] - ends[:, :-1, 2:]) ** 2).sum(axis=2))  # [B, 2]
-    first, total = lengths[:, :1], lengths.sum(axis=1, keepdims=True)
-    targets = total * np.linspace(0.0, 1.0, count)
-    on_first = targets <= first
-    along_first = np.where(first > 0, targets / np.where(first > 0, first, 1.0), 0.0)
-    second = lengths[:, 1:]
-    along_second = np.where(second > 0, (targets - first) / np.where(second > 0, second, 1.0), 0.0)
-    coordinates = []
-    for state in (0, 1):
-        start, middle, end = ends[:, 0, state, None], ends[:, 1, state, None], ends[:, 2, state, None]
-        coordinates.append(
-            np.where(on_first, start + along_first * (middle - start), middle + along_second * (end - middle))
+    start, middle, end = ends
+    first = np.hypot(middle[2] - start[2], middle[3] - start[3])
+    second = np.hypot(end[2] - middle[2], end[3] - middle[3])
+    total = first + second
+    targets = total[:, None] * np.linspace(0.0, 1.0, count)
+    on_first = targets <= first[:, None]
+    along_first = np.where(first > 0, 1.0 / np.where(first > 0, first, 1.0), 0.0)[:, None] * targets
+    along_second = np.where(second > 0, 1.0 / np.where(second > 0, second, 1.0), 0.0)[:, None] * (
+        targets - first[:, None]
+    )
+    coordinates = [
+        np.where(
+            on_first,
+            start[state, :, None] + along_first * (middle[state] - start[state])[:, None],
+            middle[state, :, None] + along_second * (end[state] - middle[state])[:, None],
         )
+        for state in (0, 1)
+    ]
     # The reference gives a point within 1e-12 of a vertex that vertex's scheme, and one within 1e-12 of another
     # edge the mixture along that edge: offers must be clear of every vertex but the ones they sit on.
-    scale = np.maximum(1.0, np.abs(ends[:, :, 2:]).max(axis=(1, 2)))
-    gaps = [np.full(len(ends), np.inf)]
+    two_edges = (first > 0) & (second > 0)
+    bend = np.abs(targets - first[:, None]).min(axis=1)  # the offer closest to the middle vertex
+    on_bend = bend <= VERTEX_MARGIN * scale
+    nearest = np.where(two_edges & ~on_bend, bend, np.inf)
     if count > 2:
-        gaps += [targets[:, 1], total[:, 0] - targets[:, -2]]
-    bend = np.abs(targets - first).min(axis=1)
-    two_edges = (second[:, 0] > 0) & (first[:, 0] > 0)
-    gaps.append(np.where(two_edges & (bend > VERTEX_MARGIN * scale), bend, np.inf))
-    nearest = np.minimum.reduce(gaps)
-    clear = (nearest > OFFER_MARGIN * scale) | (total[:, 0] == 0)
-    clear &= ~two_edges | (bend > VERTEX_MARGIN * scale) | (lengths.min(axis=1) > SHORT_EDGE * scale)
+        nearest = np.minimum(nearest, np.minimum(targets[:, 1], total - targets[:, -2]))
+    clear = (nearest > OFFER_MARGIN * scale) | (total == 0)
+    clear &= ~(two_edges & on_bend) | (np.minimum(first, second) > SHORT_EDGE * scale)
     return coordinates[0], coordinates[1], clear
+
+
+class _Games(NamedTuple):
+    """The per-game inputs the offer tables need, ``[B, ...]`` each."""
+
+    prior: NDArray[np.float64]
+    u_sender: NDArray[np.float64]
+    u_receiver: NDArray[np.float64]
+    diff_sender: NDArray[np.float64]  # [B, s]: what action 1 gains the sender over action 0
+    diff_receiver: NDArray[np.float64]
+    sender_scale: NDArray[np.float64]
+    receiver_scale: NDArray[np.float64]
+    a0: NDArray[np.bool_]
+
+
+def _fill_offers(
+    games: _Games,
+    ends: tuple[Point, Point, Point],
+    scale: NDArray[np.float64],
+    tie_break: TieBreak,
+    out: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+) -> NDArray[np.bool_]:
+    """Write the sender's offers (payoffs ``[B, K, 2]``, schemes and joints ``[B, K, 2, 2]``, the arrays of
+    ``out``) and return which rows are clear of the reference's tolerances."""
+    payoffs, schemes, joints = out
+    size, count = payoffs.shape[:2]
+    alpha, beta, exact = _spread(ends, scale, count)
+    not_alpha, not_beta = 1.0 - alpha, 1.0 - beta
+    p = games.prior
+    x = ((p[:, :1] * not_alpha, p[:, :1] * alpha), (p[:, 1:] * not_beta, p[:, 1:] * beta))  # x[s][σ]
+    clear = np.ones((size, count), dtype=bool)
+    joint_one = [np.zeros((size, count)), np.zeros((size, count))]  # x(s, action 1) per state
+    for signal in (0, 1):
+        mass0, mass1 = x[0][signal], x[1][signal]
+        action, sure = _obeyed(
+            mass0 * games.diff_receiver[:, :1] + mass1 * games.diff_receiver[:, 1:],
+            mass0 * games.diff_sender[:, :1] + mass1 * games.diff_sender[:, 1:],
+            mass0 + mass1,
+            games.a0[:, None],
+            (games.receiver_scale[:, None], games.sender_scale[:, None]),
+            tie_break,
+        )
+        clear &= sure
+        for state in (0, 1):
+            joint_one[state] += np.where(action, x[state][signal], 0.0)
+    for state, (sends_zero, sends_one) in enumerate(((not_alpha, alpha), (not_beta, beta))):
+        schemes[:, :, state, 0], schemes[:, :, state, 1] = sends_zero, sends_one
+        np.subtract(x[state][0] + x[state][1], joint_one[state], out=joints[:, :, state, 0])
+        joints[:, :, state, 1] = joint_one[state]
+    for player, utility in enumerate((games.u_sender, games.u_receiver)):
+        payoffs[:, :, player] = sum(
+            joints[:, :, state, act] * utility[:, state, act, None] for state in (0, 1) for act in (0, 1)
+        )
+    return exact & clear.all(axis=1)
 
 
 def frontier_tables_2x2(
@@ -333,51 +393,28 @@ def frontier_tables_2x2(
 
     corners, triangle, clear = _corners(p, diff_receiver, gain, a0, margin, receiver_scale)
     exact &= clear
-    ends, clear = _frontier(corners, triangle, base, np.stack([rate_sender, rate_receiver], axis=1))
-    exact &= clear
-    alpha, beta, clear = _spread(ends, count)
-    exact &= clear
 
-    # [B, K] tables, contiguous, then assembled: φ(1 | state), the joint x(s, σ), the obeyed actions.
-    not_alpha, not_beta = 1.0 - alpha, 1.0 - beta
-    x = ((p[:, :1] * not_alpha, p[:, :1] * alpha), (p[:, 1:] * not_beta, p[:, 1:] * beta))  # x[s][σ]
-    clear = np.ones((size, count), dtype=bool)
-    joint_one = [np.zeros((size, count)), np.zeros((size, count))]  # x(s, action 1) per state
-    for signal in (0, 1):
-        mass0, mass1 = x[0][signal], x[1][signal]
-        action, sure = _obeyed(
-            mass0 * diff_receiver[:, :1] + mass1 * diff_receiver[:, 1:],
-            mass0 * diff_sender[:, :1] + mass1 * diff_sender[:, 1:],
-            mass0 + mass1,
-            a0[:, None],
-            (receiver_scale[:, None], sender_scale[:, None]),
-            tie_break,
+    def payoff(point: Point) -> Point:
+        """``[2, B]`` payoffs of ``(α, β)`` points."""
+        return np.stack(
+            [
+                base[:, 0] + point[0] * rate_sender[:, 0] + point[1] * rate_sender[:, 1],
+                base[:, 1] + point[0] * rate_receiver[:, 0] + point[1] * rate_receiver[:, 1],
+            ]
         )
-        clear &= sure
-        for state in (0, 1):
-            joint_one[state] += np.where(action, x[state][signal], 0.0)
-    exact &= clear.all(axis=1)
-    joint = [(x[state][0] + x[state][1] - joint_one[state], joint_one[state]) for state in (0, 1)]  # joint[s][a]
-    payoff_tables = [
-        sum(joint[state][act] * utility[:, state, act, None] for state in (0, 1) for act in (0, 1))
-        for utility in (u_sender, u_receiver)
-    ]
 
-    def both(columns: list[NDArray[np.float64]], shape: tuple[int, ...]) -> NDArray[np.float64]:
-        """``[B, 2, K, *shape]`` from the sender's ``[B, K]`` columns; the receiver's offers are the sender's in
-        reverse (its worst point is the sender's best)."""
-        table = np.empty((size, 2, count, len(columns)))
-        for index, column in enumerate(columns):  # column by column: cheaper than stacking and reversing
-            table[:, 0, :, index] = column
-            table[:, 1, :, index] = column[:, ::-1]
-        return table.reshape(size, 2, count, *shape)
-
-    tables = (
-        d,
-        both(payoff_tables, (2,)),  # type: ignore[arg-type]
-        both([not_alpha, alpha, not_beta, beta], (2, 2)),
-        both([joint[0][0], joint[0][1], joint[1][0], joint[1][1]], (2, 2)),
+    ends, scale, clear = _frontier(corners, triangle, payoff)
+    exact &= clear
+    games = _Games(p, u_sender, u_receiver, diff_sender, diff_receiver, sender_scale, receiver_scale, a0)
+    payoffs, schemes, joints = (
+        np.empty((size, 2, count, 2)),
+        np.empty((size, 2, count, 2, 2)),
+        np.empty((size, 2, count, 2, 2)),
     )
+    exact &= _fill_offers(games, ends, scale, tie_break, (payoffs[:, 0], schemes[:, 0], joints[:, 0]))
+    tables = (d, payoffs, schemes, joints)
+    for table in tables[1:]:  # the receiver's offers are the sender's in reverse (its worst point is its best)
+        table[:, 1] = table[:, 0, ::-1]
     if not exact.all():
         for table in tables:
             table[~exact] = np.nan

@@ -5,45 +5,57 @@ tables of its ``"frontier"`` offers. The reference path (:func:`~infobargain.the
 then :class:`~infobargain.envs.offers.FrontierOffers`) walks the obedience polytope and takes milliseconds per
 game; :func:`frontier_tables_2x2` gives the same tables for a whole batch in microseconds per game.
 
-**The closed form.** With direct recommendations a scheme is ``(α, β) = φ(signal 1 | state 0), φ(signal 1 |
-state 1)`` in the unit square. Write ``r_s = μ0(s)·(u_R(s, 1) − u_R(s, 0))`` and ``g = α·r_0 + β·r_1``, ``G =
-r_0 + r_1``. Obeying signal 1 is ``g ≥ 0`` and obeying signal 0 is ``g ≥ G``, so with two actions obedience is
-the single half-plane ``g ≥ max(0, G)``: the receiver gets at least its no-information value. Payoffs are
-affine in ``(α, β)`` (``U_R`` is its no-information value plus ``g − max(0, G)``), so the feasible set ``U`` is
-the affine image of ``{(α, β) ∈ [0, 1]² : g ≥ max(0, G)}``, which is
+**The closed form.** With direct recommendations a scheme is ``(α, β) = (φ(signal 1 | state 0), φ(signal 1 |
+state 1))`` in the unit square, and both payoffs are affine in ``(α, β)``. Write ``Δ_s = u_R(s, 1) − u_R(s, 0)``,
+``m`` the obedience margin and ``r±_s = μ0(s)·(Δ_s ± m)``. Obeying signal 1 by the margin is ``α·r⁻_0 + β·r⁻_1 ≥
+0`` (a line through the corner ``(0, 0)``) and obeying signal 0 is ``(1 − α)·r⁺_0 + (1 − β)·r⁺_1 ≤ 0`` (a line
+through ``(1, 1)``). The reference's feasible set ``U`` is the hull of the obedient payoffs and ``d``, the
+payoffs of the no-information scheme ``D = (a0, a0)``; as the map is affine, it is the image of the hull of the
+obedient ``(α, β)`` and ``D``, which is
 
-- a point, the no-information scheme ``(a0, a0)``, when ``r_0`` and ``r_1`` have the same sign (the receiver
-  prefers one action in both states: it obeys no other recommendation);
-- otherwise a triangle: ``D = (a0, a0)`` (no information, the disagreement point ``d``), ``F`` full
-  disclosure (``α = [r_0 > 0]``, ``β = [r_1 > 0]``, the top vertex) and ``C``, the other end of the chord
-  ``g = max(0, G)`` through ``D`` (``U_R`` is at its floor on the whole chord, so ``D–C`` is the bottom edge).
+- a point, ``D``, when no state favours action 0 by more than ``m`` and the prior favours action 1 by more than
+  ``m`` (no recommendation of action 0 is ever obeyed), or the same with the actions swapped;
+- a triangle when each state favours its own action by more than ``m`` (the "up" state action 1, the "down"
+  state action 0): ``F`` full disclosure (the receiver's best scheme, the top vertex), ``D``, and ``C``, where
+  the line through ``D`` meets the square's edge next to ``F``: ``φ(1 | up) = 1 + r⁺_down / r⁺_up`` with
+  ``φ(1 | down) = 0`` when ``a0 = 1``, ``φ(1 | down) = −r⁻_up / r⁻_down`` with ``φ(1 | up) = 1`` when ``a0 =
+  0``. (The obedient set may have a fourth vertex, where the two lines cross, but it then lies on the edge
+  ``C–D`` of the hull.) At ``m = 0`` both lines are the receiver's no-information level, ``C–D`` is the bottom
+  edge and the frontier is a single edge; with ``m > 0`` it may have two.
 
-The Pareto frontier is then ``F`` alone, when no bottom vertex pays the sender more than ``F`` does, or the
-edge from ``F`` to the bottom vertex ``R`` that pays the sender most. Offers are spread evenly along it, and
-since the map is affine and invertible (checked) the scheme of a point at fraction ``w`` of the way from ``F``
-to ``R`` is ``(1 − w)·F + w·R`` in ``(α, β)``: the only scheme with those payoffs, so it is the one the
-reference mixes from its vertex schemes. The tables are then what the reference computes from the schemes: the
-receiver's obedient action after each signal with :mod:`infobargain.game.schemes`' tie rules (tolerance
-:data:`~infobargain.game.schemes.TIE_TOLERANCE`, unsent signals answered by the prior's action), the
-state-action distribution and the payoffs.
+The Pareto frontier is the chain of the triangle's vertices from ``F`` to the one paying the sender most, as
+the reference walks it (counter-clockwise from the rightmost vertex to the top one, ties within ``1e-12``). The
+``K`` offers are spread evenly along it by arc length, and the map being affine and (checked) invertible, the
+scheme of a point a fraction ``w`` along an edge is the same mixture of the ends' schemes: the only scheme with
+those payoffs, so the one the reference mixes from its vertex schemes. The tables are then what the reference
+computes from the schemes: the receiver's obedient action after each signal with :mod:`infobargain.game.schemes`'
+tie rules (tolerance :data:`~infobargain.game.schemes.TIE_TOLERANCE`, unsent signals answered by the prior's
+action), the state-action distribution and the payoffs. The receiver's offers are the sender's in reverse.
 
 **Why it is exact, and which rows fall back.** The reference decides a few things with tolerances: the
-no-information action (``|G|`` against the tie tolerance), the vertices of ``U`` (duplicates and collinear
-points within ``1e-11`` of its scale), the ends of the frontier (``1e-12``), the receiver's ties after each
-signal; its simplex walk also treats tiny rates and pivots as zero. A row is marked exact only when every such
-decision is clear of its threshold by a wide margin, so the reference and the closed form, each accurate to
-rounding, decide alike. Rows marked ``False`` (their tables are NaN; the caller recomputes them with the
-reference path):
+no-information action (``|G|``, ``G = Σ_s μ0(s)·Δ_s``, against the tie tolerance), the vertices of ``U``
+(duplicates and collinear points within ``1e-11`` of its scale), the ends of the frontier (``1e-12``), which
+vertex or edge a frontier point is mixed from (``1e-12``), the receiver's ties after each signal; its simplex
+walk also treats tiny rates and pivots as zero. A row is marked exact only when every such decision is clear of
+its threshold by a wide margin (the ``*_MARGIN`` constants below), so the reference and the closed form, each
+accurate to rounding, decide alike. Rows marked ``False`` have NaN tables; the caller recomputes them with the
+reference path. They are:
 
-- ``obedience_margin > 0`` (obedience is then two half-planes and ``d`` may lie outside them: not covered);
-- a receiver (nearly) indifferent between the actions in a state, or a state of (nearly) zero prior
-  (``|r_s|`` small), or a prior nearly but not exactly indifferent between the actions (``|G|`` small but
-  above rounding), or one that leaves both players indifferent;
-- a triangle that is (nearly) flat in payoff space, e.g. a sender whose utility differences are proportional
-  to the receiver's (equal utilities), so that several schemes give the same payoffs; ``C`` (nearly) at a
-  corner of the square; ``F`` and ``R`` paying the sender (nearly) the same;
-- an offer whose receiver is within rounding of the tie tolerance after a signal it is sent with
-  non-negligible probability, or indifferent with a sender (nearly) indifferent too.
+- a state where the receiver is (nearly) indifferent or indifferent by the margin (``|Δ_s| ≈ m``, including
+  ``Δ_s = 0`` at ``m = 0``), a state of (nearly) zero prior, and so every game the margin leaves with no
+  obedient scheme (where the reference raises :class:`~infobargain.theory.lp.InfeasibleError`);
+- a prior (nearly) indifferent by the margin (``|G| ≈ m``), except ``G = 0`` within rounding at ``m = 0``,
+  which is exact (``C`` is then the corner opposite ``D``); a prior tie where the sender is indifferent too;
+- a triangle that is (nearly) flat in payoff space, e.g. a sender whose utility differences are proportional to
+  the receiver's (equal or opposed utilities: several schemes give the same payoffs), or with a corner sharper
+  than ``1e-4`` rad, nearly equal vertices, two vertices (nearly) tied for the sender's best, ``C`` (nearly) at a
+  corner of the square;
+- an offer within ``1e-6`` of a frontier vertex it does not sit on;
+- an offer whose receiver is within rounding of the tie tolerance after a signal sent with non-negligible
+  probability, or indifferent with a sender (nearly) indifferent too.
+
+On random 2×2 instances (utilities uniform on ``[-1, 1]``) about 2 rows in 10,000 fall back at ``m = 0``
+(``benchmarks/bench_offer_tables.py`` prints the fraction); at ``m > 0`` also those the margin makes infeasible.
 """
 
 from __future__ import annotations
@@ -72,6 +84,8 @@ LEVEL_MARGIN = 1e-11
 rounding of the corner opposite ``D``."""
 CORNER_MARGIN = 1e-7
 """``C`` closer than this to a corner of the square (in ``α`` or ``β``) falls back."""
+HULL_TOLERANCE = 1e-11
+"""The slack (times the scale) below which the reference's hull drops a vertex as collinear or duplicate."""
 HULL_MARGIN = 1e4
 """A triangle whose corners turn by less than this many times the reference's collinearity slack falls back."""
 SEPARATION_MARGIN = 1e-8
@@ -139,13 +153,13 @@ def _check_inputs(
     return p / p.sum(axis=1, keepdims=True), u_sender, u_receiver
 
 
-def _check_options(tie_break: str, obedience_margin: float, receiver_offer: str, grid_size: int) -> None:
-    check_tie_break(tie_break)
+def _check_options(tie_break: str, obedience_margin: float, receiver_offer: str, grid_size: int) -> TieBreak:
     check_margin(obedience_margin)
     if receiver_offer not in RECEIVER_OFFERS:
         raise ValueError(f"receiver_offer: must be one of {RECEIVER_OFFERS}, got {receiver_offer!r}")
     if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)) or grid_size < 2:
         raise ValueError(f"grid_size: must be an integer >= 2, got {grid_size!r}")
+    return check_tie_break(tie_break)
 
 
 def _obeyed(
@@ -249,7 +263,7 @@ def _frontier(
         (full[3] - np.maximum(first[3], second[3]) > separation)  # F alone on top
         & (right_x - second_x > separation)  # one rightmost vertex
         & (np.minimum(np.minimum(spans[0], spans[1]), spans[2]) > separation)  # no duplicates
-        & (np.abs(cross) > HULL_MARGIN * 1e-11 * scale * longest)  # not collinear
+        & (np.abs(cross) > HULL_MARGIN * HULL_TOLERANCE * scale * longest)  # not collinear
         & (np.abs(cross) > ANGLE_MARGIN * longest**2)  # no corner sharper than that
     )
     return ends, scale, ~triangle | clear  # type: ignore[return-value]
@@ -368,8 +382,7 @@ def frontier_tables_2x2(
         ``FrontierOffers``) within rounding. Other rows are NaN; the module docstring lists when that happens.
     """
     p, u_sender, u_receiver = _check_inputs(prior, sender_utility, receiver_utility)
-    _check_options(tie_break, obedience_margin, receiver_offer, grid_size)
-    tie_break = check_tie_break(tie_break)
+    rule = _check_options(tie_break, obedience_margin, receiver_offer, grid_size)
     size = len(p)
     count = int(grid_size)
 
@@ -386,7 +399,7 @@ def frontier_tables_2x2(
     # The no-information action a0, with the reference's tie rule.
     sender_gain = rate_sender.sum(axis=1)
     prior_tie = np.abs(gain) <= TIE_TOLERANCE * receiver_scale
-    a0 = np.where(prior_tie, sender_gain > 0 if tie_break == "sender" else sender_gain < 0, gain > 0)
+    a0 = np.where(prior_tie, sender_gain > 0 if rule == "sender" else sender_gain < 0, gain > 0)
     d = base + a0[:, None] * np.stack([sender_gain, gain], axis=1)
     exact = np.abs(np.abs(gain) - TIE_TOLERANCE * receiver_scale) > TIE_MARGIN * receiver_scale
     exact &= ~(prior_tie & (np.abs(sender_gain) <= TIE_MARGIN * sender_scale))
@@ -411,7 +424,7 @@ def frontier_tables_2x2(
         np.empty((size, 2, count, 2, 2)),
         np.empty((size, 2, count, 2, 2)),
     )
-    exact &= _fill_offers(games, ends, scale, tie_break, (payoffs[:, 0], schemes[:, 0], joints[:, 0]))
+    exact &= _fill_offers(games, ends, scale, rule, (payoffs[:, 0], schemes[:, 0], joints[:, 0]))
     tables = (d, payoffs, schemes, joints)
     for table in tables[1:]:  # the receiver's offers are the sender's in reverse (its worst point is its best)
         table[:, 1] = table[:, 0, ::-1]

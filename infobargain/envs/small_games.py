@@ -47,10 +47,10 @@ reference path. They are:
 - a prior (nearly) indifferent by the margin (``|G| ≈ m``), except ``G = 0`` within rounding at ``m = 0``,
   which is exact (``C`` is then the corner opposite ``D``); a prior tie where the sender is indifferent too;
 - a triangle that is (nearly) flat in payoff space, e.g. a sender whose utility differences are proportional to
-  the receiver's (equal or opposed utilities: several schemes give the same payoffs), or with a corner sharper
-  than ``1e-4`` rad, nearly equal vertices, two vertices (nearly) tied for the sender's best, ``C`` (nearly) at a
-  corner of the square;
-- an offer within ``1e-6`` of a frontier vertex it does not sit on;
+  the receiver's (equal or opposed utilities: several schemes give the same payoffs), nearly equal vertices,
+  two vertices (nearly) tied for the sender's best, ``C`` (nearly) at a corner of the square;
+- an offer so near a frontier vertex it does not sit on (its distance times the sine of the vertex's angle below
+  ``1e-10``) that the reference may mix it from the vertex's other edge;
 - an offer whose receiver is within rounding of the tie tolerance after a signal sent with non-negligible
   probability, or indifferent with a sender (nearly) indifferent too.
 
@@ -96,12 +96,10 @@ frontier-end tests (``1e-11``, ``1e-12``) could decide otherwise, fall back."""
 TIE_MARGIN = 1e-13
 """A receiver's (or, in a tie, sender's) value gap within this (times its utility scale) of the tie tolerance
 may be judged otherwise by the reference: such offers fall back."""
-ANGLE_MARGIN = 1e-4
-"""A triangle with a corner sharper than this (its sine) falls back: near such a corner a point of one edge lies
-within the reference's tolerance of the other, whose mixture it may then take."""
-OFFER_MARGIN = 1e-6
-"""Offers closer than this (times the scale) to a frontier vertex they do not sit on fall back (with the angle
-margin, they then lie more than 1e-10 from every other edge)."""
+OFFER_MARGIN = 1e-10
+"""An offer near a vertex it does not sit on, at a distance that times the sine of the vertex's angle is below
+this (times the scale), may lie within the reference's ``1e-12`` of the vertex's other edge, whose mixture the
+reference may then take: such rows fall back."""
 VERTEX_MARGIN = 1e-14
 """An offer this close (times the scale) to the frontier's middle vertex sits on it."""
 SHORT_EDGE = 1e-3
@@ -239,9 +237,10 @@ def _corners(
 
 def _frontier(
     corners: tuple[Point, Point, Point], triangle: NDArray[np.bool_], payoff: Callable[[Point], Point]
-) -> tuple[tuple[Point, Point, Point], NDArray[np.float64], NDArray[np.bool_]]:
+) -> tuple[tuple[Point, Point, Point], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """The Pareto frontier as three points ``(α, β, U_S, U_R)`` by increasing sender payoff, from F (the last
-    repeated where it has fewer); the polygon's scale; which rows are clear of the reference's tolerances."""
+    repeated where it has fewer); the polygon's scale; a lower bound on the sines of its angles; which rows are
+    clear of the reference's tolerances."""
     full, first, second = (np.concatenate([corner, payoff(corner)]) for corner in corners)
     cross = (first[2] - full[2]) * (second[3] - full[3]) - (first[3] - full[3]) * (second[2] - full[2])
     # Counter-clockwise order F, first, second, as the reference stores the polygon.
@@ -266,13 +265,13 @@ def _frontier(
         & (right_x - second_x > separation)  # one rightmost vertex
         & (np.minimum(np.minimum(spans[0], spans[1]), spans[2]) > separation)  # no duplicates
         & (np.abs(cross) > HULL_MARGIN * HULL_TOLERANCE * scale * longest)  # not collinear
-        & (np.abs(cross) > ANGLE_MARGIN * longest**2)  # no corner sharper than that
     )
-    return ends, scale, ~triangle | clear  # type: ignore[return-value]
+    sine = np.abs(cross) / np.where(longest > 0, longest, 1.0) ** 2  # at most the sine of every corner's angle
+    return ends, scale, sine, ~triangle | clear  # type: ignore[return-value]
 
 
 def _spread(
-    ends: tuple[Point, Point, Point], scale: NDArray[np.float64], count: int
+    ends: tuple[Point, Point, Point], scale: NDArray[np.float64], sine: NDArray[np.float64], count: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """``φ(1 | state 0)`` and ``φ(1 | state 1)`` ``[B, K]`` of ``count`` points spread evenly by arc length (in
     payoff space) along the frontier ``ends``, and which rows are clear of the reference's tolerances."""
@@ -299,7 +298,8 @@ def _spread(
     nearest = np.where(two_edges & ~on_bend, bend, np.inf)
     if count > 2:
         nearest = np.minimum(nearest, np.minimum(targets[:, 1], total - targets[:, -2]))
-    clear = (nearest > OFFER_MARGIN * scale) | (total == 0)
+    far = np.isinf(nearest)  # no offer but those sitting on vertices
+    clear = far | (np.where(far, 0.0, nearest) * sine > OFFER_MARGIN * scale) | (total == 0)
     clear &= ~(two_edges & on_bend) | (np.minimum(first, second) > SHORT_EDGE * scale)
     return coordinates[0], coordinates[1], clear
 
@@ -325,6 +325,7 @@ def _fill_offers(
     games: _Games,
     ends: tuple[Point, Point, Point],
     scale: NDArray[np.float64],
+    sine: NDArray[np.float64],
     tie_break: TieBreak,
     out: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
 ) -> NDArray[np.bool_]:
@@ -332,7 +333,7 @@ def _fill_offers(
     ``out``) and return which rows are clear of the reference's tolerances."""
     payoffs, schemes, joints = out
     size, count = payoffs.shape[:2]
-    alpha, beta, exact = _spread(ends, scale, count)
+    alpha, beta, exact = _spread(ends, scale, sine, count)
     not_alpha, not_beta = 1.0 - alpha, 1.0 - beta
     p = games.prior
     x = ((p[:, :1] * not_alpha, p[:, :1] * alpha), (p[:, 1:] * not_beta, p[:, 1:] * beta))  # x[s][σ]
@@ -420,7 +421,7 @@ def frontier_tables_2x2(
             ]
         )
 
-    ends, scale, clear = _frontier(corners, triangle, payoff)
+    ends, scale, sine, clear = _frontier(corners, triangle, payoff)
     exact &= clear
     games = _Games(p, u_sender, u_receiver, diff_sender, diff_receiver, sender_scale, receiver_scale, a0)
     # One allocation for the three tables: the allocator then reuses it from call to call, where three would be
@@ -436,6 +437,7 @@ def frontier_tables_2x2(
             games.rows(part),
             tuple(end[:, part] for end in ends),  # type: ignore[arg-type]
             scale[part],
+            sine[part],
             rule,
             (payoffs[part, 0], schemes[part, 0], joints[part, 0]),
         )

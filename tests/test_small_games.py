@@ -128,14 +128,21 @@ def test_seeded_sweep_with_a_margin(tie_break: str) -> None:
 
 @st.composite
 def games(draw: st.DrawFn) -> Instance:
-    """Generic draws (floats, priors down to 1e-3) or degenerate ones (small integers: ties, indifference)."""
-    if draw(st.booleans()):
+    """Generic draws (floats, priors down to 1e-3), degenerate ones (small integers: ties, indifference) or nearly
+    degenerate ones (small integers moved by up to 1e-13 to 1e-4: the rows that test the fallback's margins)."""
+    kind = draw(st.sampled_from(("float", "integer", "nearly")))
+    if kind == "float":
         first = draw(st.floats(1e-3, 1 - 1e-3))
         table = arrays(np.float64, (2, 2), elements=st.floats(-1, 1))
-        return Instance([first, 1 - first], draw(table), draw(table), name="float")
+        return Instance([first, 1 - first], draw(table), draw(table), name=kind)
     weights = draw(arrays(np.int64, 2, elements=st.integers(1, 4)))
     table = arrays(np.int64, (2, 2), elements=st.integers(-2, 2))
-    return Instance(weights / weights.sum(), draw(table), draw(table), name="integer")
+    sender, receiver = draw(table).astype(np.float64), draw(table).astype(np.float64)
+    if kind == "nearly":
+        size = 10.0 ** draw(st.floats(-13, -4))
+        nudges = arrays(np.float64, (2, 2, 2), elements=st.floats(-1, 1))
+        sender, receiver = np.array([sender, receiver]) + size * draw(nudges)
+    return Instance(weights / weights.sum(), sender, receiver, name=kind)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -78,7 +78,7 @@ CHUNK_ENTRIES = 65536
 """Offers are computed for this many (game, offer) pairs at a time."""
 PRIOR_TOLERANCE = 1e-9
 """How far each prior may sum from 1."""
-RATE_MARGIN = 1e-7
+RATE_MARGIN = 1e-6
 """``|r_s|`` and ``|G|`` below this (times the receiver's utility scale) fall back: the receiver or the prior
 is (nearly) indifferent, where the reference's tolerances decide."""
 LEVEL_MARGIN = 1e-11

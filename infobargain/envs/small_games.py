@@ -68,6 +68,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from infobargain.envs.offers import RECEIVER_OFFERS
+from infobargain.game.instance import PRIOR_TOLERANCE
 from infobargain.game.schemes import TIE_TOLERANCE, TieBreak, check_tie_break
 from infobargain.theory.lp import check_margin
 from infobargain.theory.polygon import GEOMETRY_TOLERANCE
@@ -76,8 +77,6 @@ __all__ = ["FrontierTables", "frontier_tables_2x2"]
 
 CHUNK_ENTRIES = 65536
 """Offers are computed for this many (game, offer) pairs at a time."""
-PRIOR_TOLERANCE = 1e-9
-"""How far each prior may sum from 1."""
 RATE_MARGIN = 1e-6
 """``|r_s|`` and ``|G|`` below this (times the receiver's utility scale) fall back: the receiver or the prior
 is (nearly) indifferent, where the reference's tolerances decide."""

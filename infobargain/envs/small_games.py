@@ -307,13 +307,13 @@ class _Games(NamedTuple):
     """The per-game inputs the offer tables need, ``[B, ...]`` each."""
 
     prior: NDArray[np.float64]
-    u_sender: NDArray[np.float64]
-    u_receiver: NDArray[np.float64]
     diff_sender: NDArray[np.float64]  # [B, s]: what action 1 gains the sender over action 0
     diff_receiver: NDArray[np.float64]
     sender_scale: NDArray[np.float64]
     receiver_scale: NDArray[np.float64]
     a0: NDArray[np.bool_]
+    base: NDArray[np.float64]  # [B, player]: the payoffs of action 0 in every state
+    gain: NDArray[np.float64]  # [B, player]: what action 1 in every state adds to them (G for the receiver)
 
     def rows(self, part: slice) -> _Games:
         """The games in ``part``."""
@@ -336,30 +336,35 @@ def _fill_offers(
     not_alpha, not_beta = 1.0 - alpha, 1.0 - beta
     p = games.prior
     x = ((p[:, :1] * not_alpha, p[:, :1] * alpha), (p[:, 1:] * not_beta, p[:, 1:] * beta))  # x[s][σ]
+    # What action 1 gains each player after signal 1; after signal 0 it is the prior's gain less that.
+    receiver_one = x[0][1] * games.diff_receiver[:, :1] + x[1][1] * games.diff_receiver[:, 1:]
+    sender_one = x[0][1] * games.diff_sender[:, :1] + x[1][1] * games.diff_sender[:, 1:]
+    gains = (
+        (games.gain[:, 1:] - receiver_one, games.gain[:, :1] - sender_one),
+        (receiver_one, sender_one),
+    )
     clear = np.ones((size, count), dtype=bool)
     actions = []
     for signal in (0, 1):
-        mass0, mass1 = x[0][signal], x[1][signal]
         action, sure = _obeyed(
-            mass0 * games.diff_receiver[:, :1] + mass1 * games.diff_receiver[:, 1:],
-            mass0 * games.diff_sender[:, :1] + mass1 * games.diff_sender[:, 1:],
-            mass0 + mass1,
+            *gains[signal],
+            x[0][signal] + x[1][signal],
             games.a0[:, None],
             (games.receiver_scale[:, None], games.sender_scale[:, None]),
             tie_break,
         )
         actions.append(action)
         clear &= sure
-    joint = []  # joint[s][a]: the probability of state s and action a
+    plays_one = []  # the probability of each state and action 1
     for state, (sends_zero, sends_one) in enumerate(((not_alpha, alpha), (not_beta, beta))):
         one = np.where(actions[0], x[state][0], 0.0) + np.where(actions[1], x[state][1], 0.0)
-        joint.append((x[state][0] + x[state][1] - one, one))
+        plays_one.append(one)
         schemes[:, :, state, 0], schemes[:, :, state, 1] = sends_zero, sends_one
-        joints[:, :, state, 0], joints[:, :, state, 1] = joint[state]
-    for player, utility in enumerate((games.u_sender, games.u_receiver)):
-        payoffs[:, :, player] = sum(
-            joint[state][act] * utility[:, state, act, None] for state in (0, 1) for act in (0, 1)
-        )
+        np.subtract(p[:, state, None], one, out=joints[:, :, state, 0])
+        joints[:, :, state, 1] = one
+    # Payoffs: action 0 in every state, plus what playing action 1 instead adds where it is played.
+    for player, diff in enumerate((games.diff_sender, games.diff_receiver)):
+        payoffs[:, :, player] = games.base[:, player, None] + plays_one[0] * diff[:, :1] + plays_one[1] * diff[:, 1:]
     return exact & clear.all(axis=1)
 
 
@@ -422,7 +427,16 @@ def frontier_tables_2x2(
 
     ends, scale, sine, clear = _frontier(corners, triangle, payoff)
     exact &= clear
-    games = _Games(p, u_sender, u_receiver, diff_sender, diff_receiver, sender_scale, receiver_scale, a0)
+    games = _Games(
+        p,
+        diff_sender,
+        diff_receiver,
+        sender_scale,
+        receiver_scale,
+        a0,
+        base,
+        np.stack([sender_gain, gain], axis=1),
+    )
     # One allocation for the three tables: the allocator then reuses it from call to call, where three would be
     # fresh pages every time (a third of the run time at batch 4,096).
     block = np.empty(size * 2 * count * 10)

@@ -19,8 +19,8 @@ obedient ``(α, β)`` and ``D``, which is
   state action 0): ``F`` full disclosure (the receiver's best scheme, the top vertex), ``D``, and ``C``, where
   the line through ``D`` meets the square's edge next to ``F``: ``φ(1 | up) = 1 + r⁺_down / r⁺_up`` with
   ``φ(1 | down) = 0`` when ``a0 = 1``, ``φ(1 | down) = −r⁻_up / r⁻_down`` with ``φ(1 | up) = 1`` when ``a0 =
-  0``. (The obedient set may have a fourth vertex, where the two lines cross, but it then lies on the edge
-  ``C–D`` of the hull.) At ``m = 0`` both lines are the receiver's no-information level, ``C–D`` is the bottom
+  0``. (With a margin the obedient set may be a quadrilateral without ``D``; its other two vertices then lie
+  on the edges ``C–D`` and ``D–F`` of the hull.) At ``m = 0`` both lines are the receiver's no-information level, ``C–D`` is the bottom
   edge and the frontier is a single edge; with ``m > 0`` it may have two.
 
 The Pareto frontier is the chain of the triangle's vertices from ``F`` to the one paying the sender most, as
@@ -54,8 +54,9 @@ reference path. They are:
 - an offer whose receiver is within rounding of the tie tolerance after a signal sent with non-negligible
   probability, or indifferent with a sender (nearly) indifferent too.
 
-On random 2×2 instances (utilities uniform on ``[-1, 1]``) about 2 rows in 10,000 fall back at ``m = 0``
-(``benchmarks/bench_offer_tables.py`` prints the fraction); at ``m > 0`` also those the margin makes infeasible.
+On random 2×2 instances (Dirichlet prior, utilities uniform on ``[-1, 1]``) 1 row in 200,000 fell back at
+``m = 0`` (``benchmarks/bench_offer_tables.py`` prints the fraction); at ``m > 0`` also those the margin makes
+infeasible.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from hypothesis.extra.numpy import arrays
 from infobargain.envs.offers import FrontierOffers
 from infobargain.envs.small_games import FrontierTables, frontier_tables_2x2
 from infobargain.game import Instance, random_instance, scenario
-from infobargain.game.schemes import obey_actions
+from infobargain.game.schemes import default_action, obey_actions
 from infobargain.theory.lp import InfeasibleError
 from infobargain.theory.problem import bargaining_problem
 
@@ -83,6 +83,7 @@ def check_rows(
         ):
             error = float(np.abs(mine - theirs).max())
             assert error <= TOLERANCE, f"{instance.name} row {row}: {name} off by {error:.3g}"
+        assert tables.no_information_action[row] == default_action(instance, tie_break)  # type: ignore[arg-type]
     return exact
 
 

@@ -17,19 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from infobargain.envs.information_bargaining_v0 import game_observations, raw_env
 from infobargain.envs.offers import DiscreteOffers
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import default_action, obey_actions
-
-if TYPE_CHECKING:
-    from infobargain.envs.information_bargaining_v0 import raw_env
 
 
 @dataclass
@@ -108,6 +105,40 @@ def _row(game: Instance | SplitPie, template: raw_env) -> GameTables:
 def fresh_tables(
     template: raw_env, prior: NDArray[np.float64], sender: NDArray[np.float64], receiver: NDArray[np.float64]
 ) -> GameTables | None:
-    """Rows of fresh random instances by a closed form, where one applies (see the module docstring); ``None``
-    sends the caller to the reference path."""
-    return None
+    """Rows of fresh random instances ``[n, S]``, ``[n, S, A]``, ``[n, S, A]`` by the closed form of 2×2 frontier
+    games (:func:`~infobargain.envs.small_games.frontier_tables_2x2`); the rows it leaves to the reference path
+    (degenerate geometry) are computed by :func:`tables_of`. ``None`` where no closed form applies."""
+    from infobargain.envs.small_games import frontier_tables_2x2
+
+    if template.encoding.name != "frontier" or sender.shape[1:] != (2, 2) or template.instance.signals != 2:
+        return None
+    count = len(prior)
+    closed, exact = frontier_tables_2x2(
+        prior,
+        sender,
+        receiver,
+        tie_break=template.tie_break,
+        obedience_margin=template.obedience_margin,
+        receiver_offer=template.receiver_offer,
+        grid_size=template.grid_size,
+    )
+    utilities = np.stack([sender, receiver], axis=1)
+    no_deal_joint = np.zeros((count, 2, 2))
+    no_deal_joint[np.arange(count), :, closed.no_information_action] = prior
+    rows = GameTables(
+        static=game_observations(
+            template.observation_layout, closed.d, closed.payoffs, prior=prior, utilities=utilities
+        ),
+        d=closed.d,
+        payoffs=closed.payoffs,
+        details=closed.schemes.reshape(count, 2, template.grid_size, 4),
+        joints=closed.joints,
+        prior=prior,
+        utilities=utilities,
+        no_deal_joint=no_deal_joint,
+    )
+    if not exact.all():
+        left = np.flatnonzero(~exact)
+        instances = [Instance(prior[i], sender[i], receiver[i], name="random:2x2 draw") for i in left]
+        rows.put(left, tables_of(instances, template))
+    return rows

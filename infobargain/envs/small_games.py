@@ -121,6 +121,8 @@ class FrontierTables:
     """``[B, 2, K, S, Σ]``: the scheme offer ``k`` commits to."""
     joints: NDArray[np.float64]
     """``[B, 2, K, S, A]``: the probability of each (state, action) when the receiver obeys that scheme."""
+    no_information_action: NDArray[np.intp]
+    """``[B]``: the action the receiver plays on its prior (without a deal), with the reference's tie rule."""
 
 
 def _check_inputs(
@@ -461,4 +463,4 @@ def frontier_tables_2x2(
     if not exact.all():
         for table in tables:
             table[~exact] = np.nan
-    return FrontierTables(*tables), exact
+    return FrontierTables(*tables, no_information_action=a0.astype(np.intp)), exact

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from typing import Any
 
 import numpy as np
 import pytest
 
 from infobargain.envs import information_bargaining_v0
+from infobargain.envs import vector as vector_module
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.game.distributions import RandomInstances
 
 GAMES = 12
 
@@ -259,3 +262,38 @@ def test_autoreset_draws_a_new_instance_for_the_games_that_ended() -> None:
 def test_scheme_offers_over_a_distribution_are_refused() -> None:
     with pytest.raises(ValueError, match="offer_space: the vector env plays a distribution of games with discrete"):
         VectorBargainingEnv(2, game="random:2x2", offer_space="scheme")
+
+
+def test_instances_do_not_depend_on_how_they_are_drawn_in_chunks() -> None:
+    source = RandomInstances(2, 3)
+    whole = source.sample_arrays(np.random.default_rng(5), 10)
+    rng = np.random.default_rng(5)
+    parts = [source.sample_arrays(rng, count) for count in (3, 1, 6)]
+    for index, array in enumerate(whole):
+        np.testing.assert_array_equal(array, np.concatenate([part[index] for part in parts]))
+
+
+def test_building_ahead_on_a_thread_plays_the_same_instances(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large batch builds fresh instances on a worker thread; a small one in the caller. Same seed, same games."""
+    kwargs = {"game": "random:2x2", "protocol": "ultimatum", "first_proposer": "sender", "grid_size": 5}
+    played = []
+    for ahead in (8, 10**9):  # 16 games: built ahead in chunks of 8, then in the caller
+        monkeypatch.setattr(vector_module, "AHEAD", ahead)
+        vector = VectorBargainingEnv(16, seed=7, **kwargs)
+        assert (vector._stream is not None and vector._stream.ahead) == (ahead if ahead == 8 else None)
+        priors = [[vector.instance(game).prior[0] for game in range(16)]]
+        for _ in range(3):  # every game ends after two decisions and draws its next instance
+            vector.step(np.full(16, FIRST_OFFER + 1))
+            vector.step(np.full(16, ACCEPT))
+            priors.append([vector.instance(game).prior[0] for game in range(16)])
+        vector.close()
+        played.append(priors)
+    assert played[0] == played[1]
+    assert len({prior for row in played[0] for prior in row}) == 4 * 16
+
+
+def test_closing_stops_the_worker_thread() -> None:
+    vector = VectorBargainingEnv(vector_module.AHEAD, seed=0, game="random:2x2", grid_size=3)
+    assert any(thread.name == "infobargain-tables" for thread in threading.enumerate())
+    vector.close()
+    assert not any(thread.name == "infobargain-tables" for thread in threading.enumerate())

@@ -15,7 +15,9 @@ new instances a second.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -58,7 +60,7 @@ class GameTables:
             if target is not None:
                 target[slots] = getattr(rows, field.name)
 
-    def take(self, slots: NDArray[np.intp]) -> GameTables:
+    def take(self, slots: NDArray[np.intp] | slice) -> GameTables:
         taken = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[slots] for f in fields(self)}
         return GameTables(**taken)  # type: ignore[arg-type]
 
@@ -102,6 +104,17 @@ def _row(game: Instance | SplitPie, template: raw_env) -> GameTables:
     return row
 
 
+def has_closed_form(template: raw_env) -> bool:
+    """Whether fresh instances of ``template``'s shape and offers have closed-form rows (2×2 games, 2 signals,
+    frontier offers)."""
+    game = template.game
+    return (
+        template.encoding.name == "frontier"
+        and isinstance(game, Instance)
+        and (game.n_states, game.n_actions, game.signals) == (2, 2, 2)
+    )
+
+
 def fresh_tables(
     template: raw_env, prior: NDArray[np.float64], sender: NDArray[np.float64], receiver: NDArray[np.float64]
 ) -> GameTables | None:
@@ -110,7 +123,7 @@ def fresh_tables(
     (degenerate geometry) are computed by :func:`tables_of`. ``None`` where no closed form applies."""
     from infobargain.envs.small_games import frontier_tables_2x2
 
-    if template.encoding.name != "frontier" or sender.shape[1:] != (2, 2) or template.instance.signals != 2:
+    if not has_closed_form(template):
         return None
     count = len(prior)
     closed, exact = frontier_tables_2x2(
@@ -142,3 +155,79 @@ def fresh_tables(
         instances = [Instance(prior[i], sender[i], receiver[i], name="random:2x2 draw") for i in left]
         rows.put(left, tables_of(instances, template))
     return rows
+
+
+def concatenate(parts: Sequence[GameTables]) -> GameTables:
+    """The rows of ``parts``, one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    joined = {
+        f.name: None if getattr(parts[0], f.name) is None else np.concatenate([getattr(p, f.name) for p in parts])
+        for f in fields(GameTables)
+    }
+    return GameTables(**joined)  # type: ignore[arg-type]
+
+
+class TableStream:
+    """Rows of fresh instances, drawn in order from one generator: ``take(n)`` returns the next ``n``.
+
+    ``build(rng, n)`` must draw each row from ``rng`` independently of ``n`` (as
+    :meth:`~infobargain.game.distributions.RandomInstances.sample_arrays` does), so the rows do not depend on how
+    they are chunked. With ``ahead`` set, a worker thread builds chunks of ``ahead`` rows while the caller plays
+    (NumPy releases the GIL in its array loops, so on two cores building and stepping overlap); the rows are the
+    same as without it. :meth:`close` stops the worker.
+    """
+
+    def __init__(
+        self, build: Callable[[np.random.Generator, int], GameTables], rng: np.random.Generator, ahead: int | None
+    ) -> None:
+        self.build, self.rng, self.ahead = build, rng, ahead
+        self._chunk: GameTables | None = None
+        self._used = 0
+        self._ready: queue.Queue[GameTables | BaseException] = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    def take(self, count: int) -> GameTables:
+        if self.ahead is None:
+            return self.build(self.rng, count)
+        parts = []
+        while count:
+            if self._chunk is None or self._used == len(self._chunk.d):
+                self._chunk, self._used = self._next(), 0
+            size = min(count, len(self._chunk.d) - self._used)
+            parts.append(self._chunk.take(slice(self._used, self._used + size)))
+            self._used += size
+            count -= size
+        return concatenate(parts)
+
+    def _next(self) -> GameTables:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="infobargain-tables", daemon=True)
+            self._worker.start()
+        chunk = self._ready.get()
+        if isinstance(chunk, BaseException):
+            raise chunk
+        return chunk
+
+    def _work(self) -> None:
+        assert self.ahead is not None
+        while not self._stop.is_set():
+            try:
+                chunk: GameTables | BaseException = self.build(self.rng, self.ahead)
+            except BaseException as error:  # handed to the caller, which raises it
+                chunk = error
+            while not self._stop.is_set():
+                try:
+                    self._ready.put(chunk, timeout=0.05)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(chunk, BaseException):
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None

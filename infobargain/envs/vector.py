@@ -41,12 +41,20 @@ their actions are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.game_tables import GameTables, fresh_tables, state_action, tables_of
+from infobargain.envs.game_tables import (
+    GameTables,
+    TableStream,
+    fresh_tables,
+    has_closed_form,
+    state_action,
+    tables_of,
+)
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.offers import (
     ACCEPT,
@@ -57,7 +65,7 @@ from infobargain.envs.offers import (
     schemes_from_actions,
     threshold_schemes,
 )
-from infobargain.game.distributions import InstanceSet, RandomInstances
+from infobargain.game.distributions import InstanceDistribution, InstanceSet, RandomInstances
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX
@@ -79,6 +87,27 @@ class StepResult:
     """The round bargaining ended in (games that ended; -1 elsewhere)."""
     first: NDArray[np.intp]
     """Who proposed first in the episode that ended (0 sender, 1 receiver)."""
+
+
+AHEAD = 8192
+"""Batches of at least this many games build fresh closed-form instances ahead, in chunks of this size."""
+
+
+def draw_rows(
+    template: raw_env, source: InstanceDistribution | None, rng: np.random.Generator, count: int
+) -> GameTables:
+    """Rows of ``count`` fresh instances of ``source`` drawn from ``rng`` (a row's draws do not depend on
+    ``count``): the closed form for random 2×2 frontier games, the reference path otherwise."""
+    if isinstance(source, RandomInstances):
+        prior, sender, receiver = source.sample_arrays(rng, count)
+        fast = fresh_tables(template, prior, sender, receiver)
+        if fast is not None:
+            return fast
+        drawn = [Instance(*arrays, name=f"{source.name} draw") for arrays in zip(prior, sender, receiver, strict=True)]
+    else:
+        assert source is not None
+        drawn = [source.sample(rng) for _ in range(count)]
+    return tables_of(drawn, template)
 
 
 class VectorBargainingEnv:
@@ -107,6 +136,7 @@ class VectorBargainingEnv:
         self.n_actions = int(self.action_space.n) if self.discrete else int(shape[0])  # type: ignore[attr-defined]
         self.is_pie = self.template.is_pie
         self.rng = np.random.default_rng(seed)
+        self._stream: TableStream | None = None
         self._prepare_tables()
         self.reset(seed)
 
@@ -120,27 +150,38 @@ class VectorBargainingEnv:
         if isinstance(source, InstanceSet):
             self.tables = tables_of(source.members, self.template)
         elif source is not None:  # one row per game, filled by reset's draws
-            self.tables = self._draw_tables(1).take(np.zeros(self.num_envs, dtype=np.intp))
+            self.tables = draw_rows(self.template, source, np.random.default_rng(0), 1).take(
+                np.zeros(self.num_envs, dtype=np.intp)
+            )
             self.slot = np.arange(self.num_envs, dtype=np.intp)
         else:
             self.tables = tables_of([self.game], self.template)
         self._own_slots = source is not None and not isinstance(source, InstanceSet)  # slot[i] == i
 
     def _draw_tables(self, count: int) -> GameTables:
-        """Rows of ``count`` fresh instances of the distribution (random or sampled)."""
+        """Rows of the next ``count`` fresh instances of the distribution (random or sampled)."""
+        assert self._stream is not None
+        return self._stream.take(count)
+
+    def _restart_stream(self) -> None:
+        """Fresh instances come from a generator spawned from the env's, so a seeded reset fixes them; large
+        batches of closed-form games are built ahead on a worker thread (the rows are the same)."""
+        if self._stream is not None:
+            self._stream.close()
         source = self.distribution
-        if isinstance(source, RandomInstances):
-            prior, sender, receiver = source.sample_arrays(self.rng, count)
-            fast = fresh_tables(self.template, prior, sender, receiver)
-            if fast is not None:
-                return fast
-            drawn = [
-                Instance(*arrays, name=f"{source.name} draw") for arrays in zip(prior, sender, receiver, strict=True)
-            ]
-        else:
-            assert source is not None
-            drawn = [source.sample(self.rng) for _ in range(count)]
-        return tables_of(drawn, self.template)
+        ahead = AHEAD if isinstance(source, RandomInstances) and self.num_envs >= AHEAD else None
+        if ahead is not None and not has_closed_form(self.template):
+            ahead = None
+        self._stream = TableStream(partial(draw_rows, self.template, source), self.rng.spawn(1)[0], ahead)
+
+    def close(self) -> None:
+        """Stop the worker thread that builds fresh instances ahead (if any); the env stays usable."""
+        stream = getattr(self, "_stream", None)  # absent when the constructor refused its arguments
+        if stream is not None:
+            stream.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     def _redraw(self, which: NDArray[np.bool_]) -> None:
         """New instances for the games in ``which`` (a distribution only)."""
@@ -190,6 +231,8 @@ class VectorBargainingEnv:
         """
         if seed is not None:
             self.rng = np.random.default_rng(seed)
+        if self._own_slots and (seed is not None or self._stream is None):
+            self._restart_stream()
         self._start(np.ones(self.num_envs, dtype=bool))
         if start_rounds is not None:
             rounds = np.asarray(start_rounds, dtype=np.intp)

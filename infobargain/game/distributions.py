@@ -77,11 +77,21 @@ class RandomInstances(InstanceDistribution):
     def sample_arrays(
         self, rng: np.random.Generator, count: int
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """``count`` instances as ``(prior [n, S], sender_utility [n, S, A], receiver_utility [n, S, A])``."""
-        prior = np.maximum(rng.dirichlet(np.ones(self.n_states), size=count), PRIOR_FLOOR)
+        """``count`` instances as ``(prior [n, S], sender_utility [n, S, A], receiver_utility [n, S, A])``.
+
+        Each instance is one row of uniform draws (a Dirichlet(1) prior is normalised Exp(1) draws), so drawing
+        ``a`` then ``b`` instances gives the same instances as drawing ``a + b`` at once: the vector env may
+        build them in chunks of any size without changing what it plays."""
+        states, table = self.n_states, self.n_states * self.n_actions
+        uniform = rng.random((count, states + 2 * table))
+        prior = np.maximum(-np.log1p(-uniform[:, :states]), 1e-300)  # Exp(1); the floor keeps a sum above 0
         prior /= prior.sum(axis=1, keepdims=True)
-        table = (count, self.n_states, self.n_actions)
-        return prior, rng.uniform(-1.0, 1.0, table), rng.uniform(-1.0, 1.0, table)
+        prior = np.maximum(prior, PRIOR_FLOOR)
+        prior /= prior.sum(axis=1, keepdims=True)
+        shape = (count, self.n_states, self.n_actions)
+        sender = (2.0 * uniform[:, states : states + table] - 1.0).reshape(shape)
+        receiver = (2.0 * uniform[:, states + table :] - 1.0).reshape(shape)
+        return prior, sender, receiver
 
     def sample(self, rng: np.random.Generator) -> Instance:
         prior, sender, receiver = self.sample_arrays(rng, 1)

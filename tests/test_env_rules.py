@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from infobargain.envs import information_bargaining_v0 as ib
-from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, SchemeOffers
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, SchemeOffers, schemes_from_actions
 from infobargain.game.instance import Instance, random_instance
 from infobargain.game.scenarios import scenario
 
@@ -686,3 +686,15 @@ def test_render_without_a_mode_warns_and_returns_none() -> None:
     environment.reset(seed=0)
     with pytest.warns(UserWarning, match="render_mode"):
         assert environment.render() is None
+
+
+def test_scheme_actions_decode_alike_one_at_a_time_and_in_batches() -> None:
+    instance = random_instance(3, 4, seed=2)
+    actions = np.random.default_rng(3).uniform(-1.0, 1.0, size=(6, 1 + 3 * instance.signals))
+    actions[0, 1 : 1 + instance.signals] = -1.0  # an all-−1 row: uniform
+    batch = schemes_from_actions(actions, instance)
+    assert batch.shape == (6, 3, instance.signals)
+    for action, scheme in zip(actions, batch, strict=True):
+        assert np.array_equal(schemes_from_actions(action, instance), scheme)
+    assert np.array_equal(batch[0, 0], np.full(instance.signals, 1 / instance.signals))
+    assert np.allclose(batch.sum(axis=-1), 1.0, atol=1e-15)

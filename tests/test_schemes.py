@@ -25,7 +25,7 @@ from infobargain.game import (
     signal_probabilities,
     validate_scheme,
 )
-from infobargain.game.schemes import deal_payoffs_many
+from infobargain.game.schemes import ObedientReceiver, deal_payoffs_many
 
 PAPER = Instance([2 / 3, 1 / 3], [[0.0, 1.0], [0.0, 1.0]], [[0.0, -1.0], [0.0, 1.0]], name="paper")
 # The same utilities with a uniform prior: the receiver is indifferent without information.
@@ -283,3 +283,49 @@ def test_fit_signals_drops_unused_signals_only_when_it_must_and_pads() -> None:
 def test_fit_signals_rejects_too_few_signals() -> None:
     with pytest.raises(SchemeError, match=r"^scheme"):
         fit_signals(np.full((3, 3), 1 / 3), 2)
+
+
+def reference_obeyed(
+    instance: Instance, scheme: NDArray[np.float64], tie_break: str
+) -> tuple[list[int], tuple[float, float]]:
+    """docs/theory.md §1's obedient receiver written out signal by signal: the posterior's best actions (exact
+    ties: the utilities below are small integers), the tie broken for (or against) the sender, then the lowest
+    index; a signal never sent is answered as the prior is."""
+    actions, totals = [], [0.0, 0.0]
+    for signal in range(scheme.shape[1]):
+        joint = instance.prior * scheme[:, signal]
+        belief = joint / joint.sum() if joint.sum() > 0 else instance.prior
+        receiver = [round(float(belief @ instance.receiver_utility[:, a]), 12) for a in range(instance.n_actions)]
+        best = [a for a in range(instance.n_actions) if receiver[a] == max(receiver)]
+        sender = {a: float(belief @ instance.sender_utility[:, a]) for a in best}
+        pick = max(best, key=lambda a: (sender[a] if tie_break == "sender" else -sender[a], -a))
+        actions.append(pick)
+        totals[0] += float(joint @ instance.sender_utility[:, pick])
+        totals[1] += float(joint @ instance.receiver_utility[:, pick])
+    return actions, (totals[0], totals[1])
+
+
+@pytest.mark.parametrize("tie_break", ["sender", "receiver"])
+def test_obedient_receiver_one_scheme_and_batches_match_the_written_out_rule(tie_break: str) -> None:
+    rng = np.random.default_rng(7)
+    for seed in range(20):
+        n_states, n_actions = 2 + seed % 3, 2 + seed % 2
+        # Integer utilities and schemes on a coarse grid make exact ties common.
+        instance = Instance(
+            rng.dirichlet(np.ones(n_states)),
+            rng.integers(-2, 3, size=(n_states, n_actions)),
+            rng.integers(-2, 3, size=(n_states, n_actions)),
+        )
+        batch = rng.integers(0, 3, size=(4, 3, n_states, n_actions)).astype(float)
+        batch[..., 0] += batch.sum(axis=-1) == 0  # every row must carry some mass
+        batch /= batch.sum(axis=-1, keepdims=True)
+        batch[0, 0] = np.eye(n_actions)[np.zeros(n_states, dtype=int)]  # every signal but the first unsent
+        receiver = ObedientReceiver(instance, tie_break)  # type: ignore[arg-type]
+        many_actions, many_payoffs = receiver.actions(batch), receiver.payoffs(batch)
+        assert many_actions.shape == (4, 3, n_actions) and many_payoffs.shape == (4, 3, 2)
+        for index in np.ndindex(4, 3):
+            one = batch[index]
+            expected_actions, expected_payoffs = reference_obeyed(instance, one, tie_break)
+            assert receiver.actions(one).tolist() == expected_actions == many_actions[index].tolist()
+            assert receiver.payoffs(one) == pytest.approx(expected_payoffs, abs=1e-12)
+            assert np.array_equal(receiver.payoffs(one), many_payoffs[index])  # one code path, same bits

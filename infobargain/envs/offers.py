@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, ROLES, Role
-from infobargain.game.schemes import deal_payoffs_many, fit_signals
+from infobargain.game.schemes import ObedientReceiver, fit_signals
 from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT, Offer, OfferTable
 from infobargain.theory.polygon import PointSet, Polyline, segment_points
 from infobargain.theory.problem import BargainingProblem
@@ -73,6 +73,8 @@ class OfferEncoding:
         self.problem = problem
         self.game = game
         self.receiver_offer = receiver_offer
+        self.obedient = ObedientReceiver(game, problem.tie_break) if isinstance(game, Instance) else None
+        """Decides and pays the schemes offered (persuasion only)."""
 
     @property
     def instance(self) -> Instance:
@@ -101,27 +103,26 @@ class OfferEncoding:
 
     def receiver_demand(self, demanded: NDArray[np.float64], index: int | None = None) -> Offer:
         """What a receiver's demanded scheme commits the sender to if it accepts."""
-        own = deal_payoffs_many(self.instance, demanded, self.problem.tie_break)
+        assert self.obedient is not None
+        own = self.obedient.payoffs(demanded)
         if self.receiver_offer == "threshold":
             scheme, feasible = threshold_schemes(self.problem, self.instance, own[1:])
             if feasible[0]:
-                scheme = scheme[0]
-                return Offer(
-                    "receiver",
-                    deal_payoffs_many(self.instance, scheme, self.problem.tie_break),
-                    scheme,
-                    demanded,
-                    index=index,
-                )
+                return Offer("receiver", self.obedient.payoffs(scheme[0]), scheme[0], demanded, index=index)
         return Offer("receiver", own, demanded, demanded, index=index)
 
 
 def schemes_from_actions(actions: NDArray[np.floating], instance: Instance) -> NDArray[np.float64]:
-    """``[batch, state, signal]`` schemes of ``"scheme"`` actions ``[batch, 1 + S·Σ]`` (the module docstring's
-    mapping; entry 0, the decision, is ignored). Shared by the AEC env and the vector env."""
-    weights = (np.clip(np.asarray(actions, dtype=np.float64)[:, 1:], -1.0, 1.0) + 1.0) / 2.0
-    weights = weights.reshape(len(weights), instance.n_states, instance.signals)
-    totals = weights.sum(axis=2, keepdims=True)
+    """``[..., state, signal]`` schemes of ``"scheme"`` actions ``[..., 1 + S·Σ]`` (the module docstring's
+    mapping; entry 0, the decision, is ignored): one action or a batch through the same code. Shared by the
+    AEC env and the vector env."""
+    body = np.asarray(actions, dtype=np.float64)[..., 1:]
+    weights = (np.minimum(np.maximum(body, -1.0), 1.0) + 1.0).reshape(
+        *body.shape[:-1], instance.n_states, instance.signals
+    )
+    totals = weights.sum(axis=-1, keepdims=True)
+    if totals.all():
+        return weights / totals  # type: ignore[no-any-return]
     return np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / instance.signals)
 
 
@@ -132,9 +133,10 @@ def threshold_schemes(
     ``demanded_utilities`` to the receiver (its best scheme giving the receiver at least that), and which demands
     have one (``False`` only when a positive obedience margin excludes the demand; those rows are NaN).
     Shared by the AEC env and the vector env."""
-    points = problem.sender_best_given_receiver(np.asarray(demanded_utilities, dtype=np.float64))
-    points = np.atleast_2d(points)
-    feasible: NDArray[np.bool_] = np.asarray(~np.isnan(points).any(axis=1), dtype=bool)
+    points = np.atleast_2d(problem.sender_best_given_receiver(demanded_utilities))
+    feasible: NDArray[np.bool_] = ~np.isnan(points[:, 0])
+    if feasible.all():
+        return fit_signals(problem.frontier_schemes(points), instance.signals), feasible
     schemes: NDArray[np.float64] = np.full((len(points), instance.n_states, instance.signals), np.nan)
     if feasible.any():
         schemes[feasible] = fit_signals(problem.frontier_schemes(points[feasible]), instance.signals)
@@ -163,7 +165,7 @@ class SchemeOffers(OfferEncoding):
         return self._offer_problem
 
     def to_scheme(self, action: NDArray[np.floating]) -> NDArray[np.float64]:
-        return schemes_from_actions(np.asarray(action)[None], self.instance)[0]
+        return schemes_from_actions(action, self.instance)
 
     def encode(self, scheme: NDArray[np.float64], accept: bool = False) -> NDArray[np.float64]:
         """An action that offers ``scheme`` (and accepts or not): the inverse of the documented mapping."""
@@ -178,10 +180,11 @@ class SchemeOffers(OfferEncoding):
         return True
 
     def decode(self, action: object, proposer: Role) -> Offer:
-        scheme = self.to_scheme(np.asarray(action))
+        scheme = self.to_scheme(action)  # type: ignore[arg-type]
         if proposer == "receiver":
             return self.receiver_demand(scheme)
-        return Offer("sender", deal_payoffs_many(self.instance, scheme, self.problem.tie_break), scheme)
+        assert self.obedient is not None
+        return Offer("sender", self.obedient.payoffs(scheme), scheme)
 
 
 class DiscreteOffers(OfferTable, OfferEncoding):
@@ -236,7 +239,8 @@ class GridOffers(DiscreteOffers):
 
     def _build(self, proposer: Role) -> list[Offer]:
         if proposer == "sender":
-            payoffs = deal_payoffs_many(self.instance, self.schemes, self.problem.tie_break)
+            assert self.obedient is not None
+            payoffs = self.obedient.payoffs(self.schemes)
             return [Offer("sender", p, s, index=k) for k, (p, s) in enumerate(zip(payoffs, self.schemes, strict=True))]
         return [self.receiver_demand(s, k) for k, s in enumerate(self.schemes)]
 
@@ -263,7 +267,7 @@ class FrontierOffers(DiscreteOffers):
         offers = []
         for index, point in enumerate(points):
             scheme = fit_signals(self.problem.scheme_for_point(point), self.instance.signals)
-            payoffs = deal_payoffs_many(self.instance, scheme, self.problem.tie_break)
+            payoffs = self.obedient.payoffs(scheme)  # type: ignore[union-attr]
             offers.append(Offer(proposer, payoffs, scheme, demanded=scheme if mine else None, index=index))
         return offers
 

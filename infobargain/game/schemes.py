@@ -79,20 +79,6 @@ def posteriors(instance: Instance, scheme: NDArray[np.float64]) -> NDArray[np.fl
     return beliefs
 
 
-def _choose(
-    receiver_values: NDArray[np.float64],
-    sender_values: NDArray[np.float64],
-    scale: NDArray[np.float64] | float,
-    tie_break: TieBreak,
-) -> NDArray[np.intp]:
-    """Best response per row of ``receiver_values``, ties decided by ``sender_values``."""
-    best = receiver_values.max(axis=-1, keepdims=True)
-    tolerance = TIE_TOLERANCE * np.asarray(scale, dtype=np.float64)[..., None]
-    optimal = receiver_values >= best - tolerance
-    signed = sender_values if tie_break == "sender" else -sender_values
-    return np.where(optimal, signed, -np.inf).argmax(axis=-1)
-
-
 def _utility_scale(instance: Instance) -> float:
     return max(1.0, float(np.abs(instance.receiver_utility).max()))
 
@@ -100,10 +86,7 @@ def _utility_scale(instance: Instance) -> float:
 def best_response(instance: Instance, belief: ArrayLike, tie_break: TieBreak = "sender") -> int:
     """The receiver's action against ``belief`` over states."""
     check_tie_break(tie_break)
-    mu = np.asarray(belief, dtype=np.float64)
-    return int(
-        _choose(mu @ instance.receiver_utility, mu @ instance.sender_utility, _utility_scale(instance), tie_break)
-    )
+    return int(ObedientReceiver(instance, tie_break).respond(np.asarray(belief, dtype=np.float64)))
 
 
 def default_action(instance: Instance, tie_break: TieBreak = "sender") -> int:
@@ -120,19 +103,69 @@ def ignore_rule(
     return rule
 
 
-def obey_actions(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.intp]:
-    """The action ``π1(φ)`` plays after each signal; ``scheme`` may carry leading batch dimensions.
+class ObedientReceiver:
+    """``π1`` for one instance and tie-break: the receiver that best-responds to every posterior.
 
-    Computed from the unnormalised joint ``x(·, σ)`` so ties are judged on exact-scale values; a signal
-    never sent gets the prior's best response.
+    The single definition of the obedient receiver's choice and of what an obeyed scheme pays. Every method
+    takes one ``[state, signal]`` scheme or a batch ``[..., state, signal]`` through the same code; the
+    per-instance constants are computed once here, so that deciding one scheme (the AEC env decodes one
+    action at a time) costs a few small array operations, and a batch (the vector env) costs the same few
+    whole-array ones.
+
+    Ties are judged on the unnormalised joint ``x(·, σ)`` (tolerance scaled by the signal's probability), so
+    they are exact-scale; a signal never sent gets the prior's best response.
     """
-    check_tie_break(tie_break)
-    joint = np.swapaxes(instance.prior[:, None] * scheme, -1, -2)  # [..., signal, state]
-    totals = joint.sum(axis=-1)
-    unsent = totals <= 0
-    joint = np.where(unsent[..., None], instance.prior, joint)
-    scale = _utility_scale(instance) * np.where(unsent, 1.0, totals)
-    return _choose(joint @ instance.receiver_utility, joint @ instance.sender_utility, scale, tie_break)
+
+    def __init__(self, instance: Instance, tie_break: TieBreak = "sender") -> None:
+        check_tie_break(tie_break)
+        self.instance = instance
+        self.tie_break = tie_break
+        actions = self.n_actions = instance.n_actions
+        sign = 1.0 if tie_break == "sender" else -1.0  # the sender's values signed: ties go to the largest
+        # One product gives, per signal, [receiver values | signed sender values | signal probability].
+        self._columns = np.hstack(
+            [instance.receiver_utility, sign * instance.sender_utility, np.ones((instance.n_states, 1))]
+        )
+        self._weights = instance.prior[:, None] * self._columns  # [state, 2A + 1]
+        self._unsent = instance.prior @ self._columns  # a signal never sent is judged by the prior
+        self._unsent[-1] = 1.0
+        self._tolerance = TIE_TOLERANCE * _utility_scale(instance)
+        self._column_action = np.concatenate([np.arange(actions), np.arange(actions), [-1]])
+        self._to_payoffs = np.zeros((2 * actions + 1, 2))  # chosen values → (sender, receiver), sign undone
+        self._to_payoffs[actions : 2 * actions, 0] = sign
+        self._to_payoffs[:actions, 1] = 1.0
+
+    def _values(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``[..., signal, 2A + 1]``: unnormalised receiver and signed sender values of every action after every
+        signal, then the signal's probability."""
+        return np.swapaxes(schemes, -1, -2) @ self._weights  # type: ignore[no-any-return]
+
+    def _choose(self, values: NDArray[np.float64]) -> NDArray[np.intp]:
+        if not values[..., -1].all():
+            values = np.where(values[..., -1:] > 0, values, self._unsent)
+        receiver = values[..., : self.n_actions]
+        best = receiver.max(axis=-1, keepdims=True) - self._tolerance * values[..., -1:]
+        return np.where(receiver >= best, values[..., self.n_actions : -1], -np.inf).argmax(axis=-1)  # type: ignore[no-any-return]
+
+    def respond(self, beliefs: NDArray[np.float64]) -> NDArray[np.intp]:
+        """``[...]``: the best response to each belief ``[..., state]`` (a signal's normalised posterior)."""
+        return self._choose(beliefs @ self._columns)
+
+    def actions(self, schemes: NDArray[np.float64]) -> NDArray[np.intp]:
+        """``[..., signal]``: the action played after each signal."""
+        return self._choose(self._values(schemes))
+
+    def payoffs(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``[..., 2]`` (sender, receiver): what obeyed ``schemes`` pay, ``Σ_σ x(·, σ) · u(·, a*(σ))``."""
+        values = self._values(schemes)
+        chosen = self._choose(values)[..., None] == self._column_action  # [..., signal, 2A + 1]
+        return (values * chosen).sum(axis=-2) @ self._to_payoffs  # type: ignore[no-any-return]
+
+
+def obey_actions(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.intp]:
+    """The action ``π1(φ)`` plays after each signal; ``scheme`` may carry leading batch dimensions
+    (:class:`ObedientReceiver`; hold one instead where many schemes of one instance are decided)."""
+    return ObedientReceiver(instance, tie_break).actions(scheme)
 
 
 def obey_rule(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.float64]:
@@ -158,13 +191,9 @@ def deal_payoffs(instance: Instance, scheme: NDArray[np.float64], tie_break: Tie
 def deal_payoffs_many(
     instance: Instance, schemes: NDArray[np.float64], tie_break: TieBreak = "sender"
 ) -> NDArray[np.float64]:
-    """``[..., 2]`` (sender, receiver) payoffs of obeyed schemes ``[..., state, signal]``."""
-    actions = obey_actions(instance, schemes, tie_break)  # [..., signal]
-    joint = instance.prior[:, None] * schemes  # [..., state, signal]
-    utilities = np.stack([instance.sender_utility, instance.receiver_utility])  # [player, state, action]
-    # u_k(s, a*(σ)) for every state and signal, shape [player, ..., state, signal].
-    per_signal = utilities[:, np.arange(instance.n_states)[:, None], actions[..., None, :]]
-    return np.moveaxis((joint * per_signal).sum(axis=(-1, -2)), 0, -1)
+    """``[..., 2]`` (sender, receiver) payoffs of obeyed schemes ``[..., state, signal]``
+    (:meth:`ObedientReceiver.payoffs`)."""
+    return ObedientReceiver(instance, tie_break).payoffs(schemes)
 
 
 def disagreement_payoffs(instance: Instance, tie_break: TieBreak = "sender") -> Payoffs:

@@ -83,17 +83,19 @@ class BargainingProblem:
         """``[..., 2]``: for each receiver threshold, the sender's best feasible point giving the receiver at least
         that much (NaN where no point does). Vectorised along the Pareto frontier."""
         levels = np.asarray(thresholds, dtype=np.float64)
-        frontier = self.feasible.pareto_frontier()  # increasing sender, decreasing receiver utility
-        receiver_levels, sender_levels = frontier[::-1, 1], frontier[::-1, 0]
-        clipped = np.clip(levels, receiver_levels[0], receiver_levels[-1])
-        sender = (
-            np.interp(clipped, receiver_levels, sender_levels)
-            if len(frontier) > 1
-            else np.full_like(levels, sender_levels[0])
-        )
-        result = np.stack([sender, np.maximum(levels, receiver_levels[0])], axis=-1)
+        receiver_levels, sender_levels = self._frontier_by_receiver
+        result = np.empty((*levels.shape, 2))
+        # interp holds the end values outside the frontier's range: the lowest level's best point below it.
+        result[..., 0] = np.interp(levels, receiver_levels, sender_levels)
+        result[..., 1] = np.maximum(levels, receiver_levels[0])
         result[levels > receiver_levels[-1] + self.feasible.tolerance] = np.nan
         return result
+
+    @cached_property
+    def _frontier_by_receiver(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The Pareto frontier's receiver and sender utilities, by increasing receiver utility."""
+        frontier = self.feasible.pareto_frontier()
+        return frontier[::-1, 1].copy(), frontier[::-1, 0].copy()
 
     @cached_property
     def _frontier_schemes(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -107,9 +109,10 @@ class BargainingProblem:
         targets = np.asarray(points, dtype=np.float64)[..., 0]
         if len(frontier) == 1:
             return np.broadcast_to(schemes[0], (*targets.shape, *schemes.shape[1:])).copy()
-        edge = np.clip(np.searchsorted(frontier[:, 0], targets) - 1, 0, len(frontier) - 2)
+        # np.minimum/np.maximum: np.clip's Python overhead dominates for the one point the AEC env decodes.
+        edge = np.minimum(np.maximum(np.searchsorted(frontier[:, 0], targets) - 1, 0), len(frontier) - 2)
         start, end = frontier[edge, 0], frontier[edge + 1, 0]
-        weight = np.clip((targets - start) / (end - start), 0.0, 1.0)[..., None, None]
+        weight = np.minimum(np.maximum((targets - start) / (end - start), 0.0), 1.0)[..., None, None]
         return (1 - weight) * schemes[edge] + weight * schemes[edge + 1]
 
     def vertex_scheme(self, index: int) -> NDArray[np.float64]:

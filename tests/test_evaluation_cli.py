@@ -121,6 +121,7 @@ def test_suite_json_and_paper_file(tmp_path: Path, capsys: pytest.CaptureFixture
         ["suite", "--players", "spe,spe,spe"],
         ["suite", "--players", "spe", "--tasks", "nope"],
         ["suite", "--players", "nobody"],
+        ["suite", "--jobs", "0"],
         ["evaluate", "--sender", "spe"],
         ["evaluate", "--run", "/nonexistent/run"],
         ["evaluate", "--sender", "spe", "--receiver", "spe", "--scenario", "nope"],

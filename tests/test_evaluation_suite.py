@@ -89,9 +89,41 @@ def test_default_players_come_from_the_training_layer(monkeypatch: pytest.Monkey
     fake = types.ModuleType("infobargain.training.api")
     fake.train_players = train_players  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "infobargain.training.api", fake)
-    result = run_suite(tasks=["sig_alternating_10"], episodes=1, total_steps=123, run_dir=tmp_path / "runs")
+    result = run_suite(tasks=["sig_alternating_10"], episodes=1, total_steps=123, run_dir=tmp_path / "runs", jobs=1)
     assert len(calls) == 3  # once per game, each first proposer played by the same trained pair
     assert calls[0]["steps"] == 123 and calls[0]["env"]["first_proposer"] == "coin_flip"
     assert calls[0]["run_dir"] == tmp_path / "runs" / "sig_alternating_10-pure_math"
     assert "123 steps" in result["players"]
     assert all(row["players"]["distance_to_spe_played"] <= 1e-9 for row in result["rows"])
+
+
+@pytest.mark.slow
+def test_parallel_trainings_give_the_players_of_a_serial_run(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")  # the training extra
+    runs = {}
+    for jobs in (1, 2):
+        result = run_suite(
+            tasks=["barg_ultimatum"],
+            episodes=2,
+            total_steps=3000,
+            exploitability=False,
+            run_dir=tmp_path / f"jobs{jobs}",
+            jobs=jobs,
+        )
+        runs[jobs] = result
+    assert runs[1]["rows"] == runs[2]["rows"]
+    for game in ("split_pie", "split_pie_bounded"):
+        for role in ("sender", "receiver"):
+            serial, parallel = (
+                torch.load(tmp_path / f"jobs{jobs}" / f"barg_ultimatum-{game}" / "players" / f"{role}.pt")
+                for jobs in (1, 2)
+            )
+            weights = serial.pop("state_dict"), parallel.pop("state_dict")
+            assert serial == parallel
+            assert weights[0].keys() == weights[1].keys()
+            assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+
+
+def test_jobs_must_be_a_positive_integer() -> None:
+    with pytest.raises(ValueError, match="jobs: must be an integer >= 1"):
+        run_suite(tasks=["barg_ultimatum"], episodes=1, total_steps=10, jobs=0)

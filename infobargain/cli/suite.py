@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import name_list, player_pair
+from infobargain.cli.arguments import name_list, player_pair, whole_number
 
 
 def command_suite(args: argparse.Namespace) -> int:
@@ -30,6 +30,7 @@ def command_suite(args: argparse.Namespace) -> int:
         paper_results=args.paper_results,
         run_dir=None if out is None else out / "players",
         workers=args.workers,
+        jobs=args.jobs,
     )
     result["verdict"] = suite_verdict(result)
     markdown = render_suite_markdown(result)
@@ -96,6 +97,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--no-exploitability", action="store_true", help="skip the exact NashConv column")
     parser.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")
+    parser.add_argument(
+        "--jobs",
+        type=whole_number(1),
+        default=None,
+        help="trainings run at once, one process each (trained players; default: all cores; same players any N)",
+    )
     parser.add_argument("--out", metavar="DIR", help="also write suite.json and suite.md here")
     parser.add_argument("--json", action="store_true", help="print the JSON document instead of Markdown")
     parser.set_defaults(handler=command_suite)

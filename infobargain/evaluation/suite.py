@@ -28,7 +28,9 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec, player_name
+from infobargain.evaluation.progress import Progress, wanted
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.runs import read_run
 from infobargain.game.config import ENV_DEFAULTS
@@ -206,21 +209,68 @@ def task_steps(task: Task, total_steps: int | None) -> int:
     return total_steps if total_steps is not None else STEPS_PER_ROUND * task.max_rounds
 
 
-def trained_players(total_steps: int | None, seed: int, run_dir: Path | None = None) -> PlayerSource:
+def _train_pair(
+    env_kwargs: dict[str, Any], total_steps: int, seed: int, run_dir: Path | None
+) -> tuple[PlayerSpec, PlayerSpec]:
+    """One self-play training (module level: a process pool ships it by name)."""
+    from infobargain.training.api import train_players
+
+    paths = train_players(env_kwargs, total_steps=total_steps, seed=seed, run_dir=run_dir)
+    return Path(paths["sender"]), Path(paths["receiver"])
+
+
+def trained_players(
+    tasks: Sequence[Task],
+    offer_space: str,
+    grid_size: int,
+    total_steps: int | None,
+    seed: int,
+    run_dir: Path | None = None,
+    jobs: int | None = None,
+    progress: bool | None = None,
+) -> PlayerSource:
     """Players trained by self-play for each task and game (``infobargain.training.api.train_players``, its
-    default algorithm), for :func:`task_steps` decisions."""
+    default algorithm), for :func:`task_steps` decisions, all trained up front.
+
+    The trainings are independent: ``jobs`` run at a time in separate processes (``None``: one per core; ``1``:
+    one after the other in this process). Each is seeded by ``seed`` alone and runs single-threaded, so the
+    players do not depend on ``jobs``. A bar counts finished trainings (``progress``: ``None`` shows it on a
+    terminal)."""
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs: must be an integer >= 1, got {jobs!r}")
     try:
-        from infobargain.training.api import train_players
+        import infobargain.training.api  # noqa: F401  (fail here, with advice, rather than in every process)
     except ImportError as error:
         raise ImportError(
             "the suite's default players are trained by the library, which needs the training extra "
             f"(pip install 'infobargain[train]'; {error}); or pass analytic players, e.g. --players spe"
         ) from None
+    trainings = {
+        (task.name, game): (
+            task.env_kwargs(game, offer_space, grid_size),
+            task_steps(task, total_steps),
+            seed,
+            None if run_dir is None else Path(run_dir) / f"{task.name}-{game}",
+        )
+        for task in tasks
+        for game in task.games
+    }
+    count = min(jobs or os.cpu_count() or 1, len(trainings))
+    trained: dict[tuple[str, str], tuple[PlayerSpec, PlayerSpec]] = {}
+    with Progress(len(trainings), "trainings", wanted(progress, len(trainings), threshold=1)) as bar:
+        if count <= 1:
+            for key, arguments in trainings.items():
+                trained[key] = _train_pair(*arguments)
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(_train_pair, *arguments): key for key, arguments in trainings.items()}
+                for future in as_completed(futures):
+                    trained[futures[future]] = future.result()
+                    bar.update()
 
     def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec]:
-        where = None if run_dir is None else Path(run_dir) / f"{task.name}-{game}"
-        paths = train_players(env_kwargs, total_steps=task_steps(task, total_steps), seed=seed, run_dir=where)
-        return Path(paths["sender"]), Path(paths["receiver"])
+        return trained[task.name, game]
 
     return source
 
@@ -425,15 +475,16 @@ def run_suite(
     paper_results: str | Path | None = None,
     run_dir: Path | None = None,
     workers: int | None = None,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """Run the paper's tasks with ``players``: a (sender, receiver) pair, a list of training-run directories
     (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
-    task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol). Returns the suite
-    document."""
+    task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
+    (:func:`trained_players`). Returns the suite document."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
     if players is None:
-        source = trained_players(total_steps, seed, run_dir)
+        source = trained_players(chosen, offer_space, grid_size, total_steps, seed, run_dir, jobs)
         budget = f"{total_steps} steps" if total_steps is not None else f"{STEPS_PER_ROUND} steps per round"
         described = (
             f"self-play agents trained by infobargain.training.api.train_players, {budget} per task and game, "

@@ -41,10 +41,11 @@ ADVANTAGE_EPS = 1e-8
 """Keeps advantage normalisation finite when every decision of a batch has the same advantage."""
 
 
-def critic_inputs(envs: VectorBargainingEnv, role: int, centralised: bool) -> NDArray[np.float64]:
-    """``(num_envs, size)``: what ``role``'s critic sees: its observation, then the other player's if centralised."""
-    own = envs.observe(role)
-    return np.concatenate([own, envs.observe(1 - role)], axis=1) if centralised else own
+def critic_inputs(observations: list[NDArray[np.float32]], role: int, centralised: bool) -> NDArray[np.float32]:
+    """What ``role``'s critic sees, from both players' observations of the same games: its own, then the other
+    player's if centralised."""
+    own = observations[role]
+    return np.concatenate([own, observations[1 - role]], axis=1) if centralised else own
 
 
 def build_networks(envs: VectorBargainingEnv, settings: MappoSection, device: torch.device) -> list[ActorCritic]:
@@ -96,10 +97,15 @@ def play_episodes(
         acting, live = envs.acting, ~envs.finished
         masks = envs.action_masks() if envs.discrete else None
         actions = np.zeros((envs.num_envs,) if envs.discrete else (envs.num_envs, envs.n_actions))
+        # Each role's observation, built once per step (a centralised critic reads both).
+        observations = [envs.observe(role).astype(np.float32) for role in range(len(networks))]
         for role, network in enumerate(networks):
             games = np.flatnonzero(live & (acting == role))
             if len(games):
-                actions[games] = act(envs, role, games, network, masks, generator, greedy, centralised, decisions[role])
+                rows = [own[games] for own in observations]
+                actions[games] = act(
+                    envs, role, games, network, rows, masks, generator, greedy, centralised, decisions[role]
+                )
         result = envs.step(actions)
         done = result.done
         rewards[done] += result.rewards[done]
@@ -113,16 +119,18 @@ def act(
     role: int,
     games: NDArray[np.intp],
     network: ActorCritic,
+    both_observations: list[NDArray[np.float32]],
     masks: NDArray[np.bool_] | None,
     generator: torch.Generator,
     greedy: bool,
     centralised: bool,
     record: Decisions,
 ) -> NDArray[np.float64]:
-    """``role``'s actions in ``games`` (clipped to the env's bounds for the scheme encoding); records them."""
+    """``role``'s actions in ``games`` (clipped to the env's bounds for the scheme encoding), given both players'
+    observations of those games; records them."""
     device = next(network.parameters()).device
-    observations = envs.observe(role)[games].astype(np.float32)
-    inputs = critic_inputs(envs, role, centralised)[games].astype(np.float32) if centralised else observations
+    observations = both_observations[role]
+    inputs = critic_inputs(both_observations, role, centralised)
     mask = None if masks is None else masks[games]
     with torch.no_grad():
         mask_tensor = None if mask is None else torch.as_tensor(mask, device=device)
@@ -183,24 +191,24 @@ def ppo_update(
     """Clipped-PPO epochs over one player's decisions, in ``settings.minibatches`` minibatches per epoch."""
     count = len(batch["actions"])
     size = max(1, -(-count // settings.minibatches))
-    masks = batch["masks"] if network.discrete else None
     clip = settings.clip_coef
     sums = dict.fromkeys(("policy_loss", "value_loss", "entropy", "clip_fraction"), 0.0)
     steps = 0
     for _ in range(settings.update_epochs):
         order = torch.as_tensor(shuffle.permutation(count), device=batch["actions"].device)
+        shuffled = {key: tensor[order] for key, tensor in batch.items()}  # one gather per epoch; minibatches slice it
         for start in range(0, count, size):
-            index = order[start : start + size]
+            part = {key: tensor[start : start + size] for key, tensor in shuffled.items()}
             log_prob, entropy, value = network.evaluate(
-                batch["observations"][index],
-                None if masks is None else masks[index],
-                batch["actions"][index],
-                batch["critic_inputs"][index],
+                part["observations"],
+                part["masks"] if network.discrete else None,
+                part["actions"],
+                part["critic_inputs"],
             )
-            ratio = (log_prob - batch["log_probs"][index]).exp()
-            advantage = batch["advantages"][index]
+            ratio = (log_prob - part["log_probs"]).exp()
+            advantage = part["advantages"]
             policy_loss = torch.max(-advantage * ratio, -advantage * ratio.clamp(1 - clip, 1 + clip)).mean()
-            value_loss = ((value - batch["returns"][index]) ** 2).mean() / 2  # ½: its gradient is the plain error
+            value_loss = ((value - part["returns"]) ** 2).mean() / 2  # ½: its gradient is the plain error
             entropy_mean = entropy.mean()
             loss = policy_loss - entropy_coef * entropy_mean + settings.value_coef * value_loss
             optimizer.zero_grad()

@@ -213,7 +213,7 @@ def ppo_update(
             loss = policy_loss - entropy_coef * entropy_mean + settings.value_coef * value_loss
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(network.parameters(), settings.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(network.parameters(), settings.max_grad_norm, foreach=True)
             optimizer.step()
             with torch.no_grad():  # one device sync per minibatch, not four
                 stats = torch.stack([policy_loss, value_loss, entropy_mean, ((ratio - 1).abs() > clip).float().mean()])
@@ -240,7 +240,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     torch.manual_seed(seed)
     networks = build_networks(envs, settings, device)
     optimizers: list[torch.optim.Optimizer] = [
-        torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5) for net in networks
+        torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5, foreach=True) for net in networks
     ]
     update, step, elapsed = resume(run, networks, optimizers)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions

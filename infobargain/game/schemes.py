@@ -209,10 +209,12 @@ def fit_signals(scheme: NDArray[np.float64], signals: int) -> NDArray[np.float64
     """Re-express ``[..., state, signal]`` schemes with ``signals`` columns.
 
     When they fit, columns keep their labels (signal ``a`` still recommends action ``a``) and unused signals
-    are appended; otherwise signals never sent are dropped first. Raises :class:`SchemeError` when a scheme
-    needs more signals than are available.
+    are appended (``scheme`` itself is returned when it already has ``signals`` columns); otherwise signals never
+    sent are dropped first. Raises :class:`SchemeError` when a scheme needs more signals than are available.
     """
-    if scheme.shape[-1] <= signals:
+    if scheme.shape[-1] == signals:
+        return scheme
+    if scheme.shape[-1] < signals:
         padding = np.zeros((*scheme.shape[:-1], signals - scheme.shape[-1]))
         return np.concatenate([scheme, padding], axis=-1)
     if scheme.ndim > 2:

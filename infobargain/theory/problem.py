@@ -98,22 +98,25 @@ class BargainingProblem:
         return frontier[::-1, 1].copy(), frontier[::-1, 0].copy()
 
     @cached_property
-    def _frontier_schemes(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _frontier_edges(self) -> tuple[NDArray[np.float64], ...]:
+        """The Pareto frontier's sender utilities (increasing) and, per edge, its start, its width and the schemes
+        at its two ends (one vertex: that vertex's scheme, no edges)."""
         indices = self.feasible.pareto_indices()
-        return self.feasible.vertices[indices], np.array([self.vertex_scheme(i) for i in indices])
+        senders = self.feasible.vertices[indices, 0].copy()
+        schemes = np.array([self.vertex_scheme(i) for i in indices])
+        return senders, senders[:-1], np.diff(senders), schemes[:-1], schemes[1:], schemes
 
     def frontier_schemes(self, points: ArrayLike) -> NDArray[np.float64]:
         """``[..., state, action]`` schemes for points on the Pareto frontier, by interpolating along its edges
         (vectorised; the same schemes :meth:`scheme_for_point` gives there)."""
-        frontier, schemes = self._frontier_schemes
+        senders, starts, widths, lower, upper, schemes = self._frontier_edges
         targets = np.asarray(points, dtype=np.float64)[..., 0]
-        if len(frontier) == 1:
+        if len(senders) == 1:
             return np.broadcast_to(schemes[0], (*targets.shape, *schemes.shape[1:])).copy()
         # np.minimum/np.maximum: np.clip's Python overhead dominates for the one point the AEC env decodes.
-        edge = np.minimum(np.maximum(np.searchsorted(frontier[:, 0], targets) - 1, 0), len(frontier) - 2)
-        start, end = frontier[edge, 0], frontier[edge + 1, 0]
-        weight = np.minimum(np.maximum((targets - start) / (end - start), 0.0), 1.0)[..., None, None]
-        return (1 - weight) * schemes[edge] + weight * schemes[edge + 1]
+        edge = np.minimum(np.maximum(np.searchsorted(senders, targets) - 1, 0), len(widths) - 1)
+        weight = np.minimum(np.maximum((targets - starts[edge]) / widths[edge], 0.0), 1.0)[..., None, None]
+        return (1 - weight) * lower[edge] + weight * upper[edge]  # type: ignore[no-any-return]
 
     def vertex_scheme(self, index: int) -> NDArray[np.float64]:
         """The scheme attaining vertex ``index`` of the feasible polygon (what :meth:`scheme_for_point` gives

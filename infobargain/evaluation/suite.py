@@ -264,7 +264,9 @@ def trained_players(
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(_train_pair, *arguments): key for key, arguments in trainings.items()}
+                # Longest first, so that no long training starts last while the other processes sit idle.
+                longest_first = sorted(trainings.items(), key=lambda item: -item[1][1])
+                futures = {pool.submit(_train_pair, *arguments): key for key, arguments in longest_first}
                 for future in as_completed(futures):
                     trained[futures[future]] = future.result()
                     bar.update()

@@ -13,6 +13,7 @@ so posteriors computed in floating point still tie where they tie exactly.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -120,20 +121,41 @@ class ObedientReceiver:
         check_tie_break(tie_break)
         self.instance = instance
         self.tie_break = tie_break
-        actions = self.n_actions = instance.n_actions
-        sign = 1.0 if tie_break == "sender" else -1.0  # the sender's values signed: ties go to the largest
+        self.n_actions = instance.n_actions
+        self._sign = 1.0 if tie_break == "sender" else -1.0  # the sender's values signed: ties go to the largest
         # One product gives, per signal, [receiver values | signed sender values | signal probability].
-        self._columns = np.hstack(
-            [instance.receiver_utility, sign * instance.sender_utility, np.ones((instance.n_states, 1))]
-        )
-        self._weights = instance.prior[:, None] * self._columns  # [state, 2A + 1]
-        self._unsent = instance.prior @ self._columns  # a signal never sent is judged by the prior
-        self._unsent[-1] = 1.0
+        signed = instance.sender_utility if tie_break == "sender" else -instance.sender_utility
+        self._columns = np.concatenate([instance.receiver_utility, signed, np.ones((instance.n_states, 1))], axis=1)
         self._tolerance = TIE_TOLERANCE * _utility_scale(instance)
-        self._column_action = np.concatenate([np.arange(actions), np.arange(actions), [-1]])
-        self._to_payoffs = np.zeros((2 * actions + 1, 2))  # chosen values → (sender, receiver), sign undone
-        self._to_payoffs[actions : 2 * actions, 0] = sign
-        self._to_payoffs[:actions, 1] = 1.0
+
+    # What deciding schemes needs beyond a single belief: built on first use (default_action builds one of these
+    # for a single belief).
+
+    @cached_property
+    def _weights(self) -> NDArray[np.float64]:
+        return self.instance.prior[:, None] * self._columns  # type: ignore[no-any-return]  # [state, 2A + 1]
+
+    @cached_property
+    def _unsent(self) -> NDArray[np.float64]:
+        """What a signal never sent is judged by: the prior's values, with probability 1 (tolerance unscaled)."""
+        values = self.instance.prior @ self._columns
+        values[-1] = 1.0
+        return values  # type: ignore[no-any-return]
+
+    @cached_property
+    def _column_action(self) -> NDArray[np.intp]:
+        """The action each value column is about (the probability column: none)."""
+        actions = np.arange(self.n_actions)
+        return np.concatenate([actions, actions, [-1]])
+
+    @cached_property
+    def _to_payoffs(self) -> NDArray[np.float64]:
+        """Sums a row of chosen values into (sender, receiver), undoing the sender's sign."""
+        actions = self.n_actions
+        matrix = np.zeros((2 * actions + 1, 2))
+        matrix[actions : 2 * actions, 0] = self._sign
+        matrix[:actions, 1] = 1.0
+        return matrix
 
     def _values(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
         """``[..., signal, 2A + 1]``: unnormalised receiver and signed sender values of every action after every

@@ -18,6 +18,7 @@ least ``U_R(φ1)``; with ``"exact"`` to ``φ1`` itself.
 from __future__ import annotations
 
 import itertools
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -73,13 +74,16 @@ class OfferEncoding:
         self.problem = problem
         self.game = game
         self.receiver_offer = receiver_offer
-        self.obedient = ObedientReceiver(game, problem.tie_break) if isinstance(game, Instance) else None
-        """Decides and pays the schemes offered (persuasion only)."""
 
     @property
     def instance(self) -> Instance:
         assert isinstance(self.game, Instance)
         return self.game
+
+    @cached_property
+    def obedient(self) -> ObedientReceiver:
+        """Decides and pays the schemes offered (persuasion only; built once per encoding)."""
+        return ObedientReceiver(self.instance, self.problem.tie_break)
 
     def offer_problem(self) -> BargainingProblem:
         """The bargaining problem with the offers this encoding lets each proposer make; its SPE is the exact
@@ -103,7 +107,6 @@ class OfferEncoding:
 
     def receiver_demand(self, demanded: NDArray[np.float64], index: int | None = None) -> Offer:
         """What a receiver's demanded scheme commits the sender to if it accepts."""
-        assert self.obedient is not None
         own = self.obedient.payoffs(demanded)
         if self.receiver_offer == "threshold":
             scheme, feasible = threshold_schemes(self.problem, self.instance, own[1:])
@@ -183,7 +186,6 @@ class SchemeOffers(OfferEncoding):
         scheme = self.to_scheme(action)  # type: ignore[arg-type]
         if proposer == "receiver":
             return self.receiver_demand(scheme)
-        assert self.obedient is not None
         return Offer("sender", self.obedient.payoffs(scheme), scheme)
 
 
@@ -239,7 +241,6 @@ class GridOffers(DiscreteOffers):
 
     def _build(self, proposer: Role) -> list[Offer]:
         if proposer == "sender":
-            assert self.obedient is not None
             payoffs = self.obedient.payoffs(self.schemes)
             return [Offer("sender", p, s, index=k) for k, (p, s) in enumerate(zip(payoffs, self.schemes, strict=True))]
         return [self.receiver_demand(s, k) for k, s in enumerate(self.schemes)]
@@ -267,7 +268,7 @@ class FrontierOffers(DiscreteOffers):
         offers = []
         for index, point in enumerate(points):
             scheme = fit_signals(self.problem.scheme_for_point(point), self.instance.signals)
-            payoffs = self.obedient.payoffs(scheme)  # type: ignore[union-attr]
+            payoffs = self.obedient.payoffs(scheme)
             offers.append(Offer(proposer, payoffs, scheme, demanded=scheme if mine else None, index=index))
         return offers
 

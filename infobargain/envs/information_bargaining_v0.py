@@ -145,6 +145,9 @@ utility every realization round. All rewards are the agent's own; no shaping.
 
 * v0: first release; the rules moved into the game core (`infobargain.game.state`), a public `GameView`, and
   the library-convention options of `env()`/`parallel_env()` (no change to the game or its spaces).
+* v0, distributions of games: `game=` takes distributions, and `"frontier"` observations gained the offer
+  menu (the observation vector grew by `4 · grid_size`; players saved before it are refused at loading, with
+  the sizes named). The game, its rules and its action spaces are unchanged.
 """
 
 from __future__ import annotations

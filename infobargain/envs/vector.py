@@ -31,7 +31,10 @@ Differences, all by design:
 distributions of deals, ``d``, the observation's game part) is a row of :class:`~infobargain.envs.game_tables.
 GameTables`, computed by the AEC env's own code. One game: one row. A finite set: one row per member, drawn by
 index. Fresh random instances: one row per game, rebuilt when the game draws a new instance; random 2×2
-frontier games use a closed-form batched builder (:mod:`infobargain.envs.small_games`).
+frontier games use a closed-form batched builder (:mod:`infobargain.envs.small_games`). Fresh instances come
+from a generator spawned off the env's at every seeded reset, one row of draws per instance, so batches of
+:data:`AHEAD` games or more build them ahead on a worker thread (:class:`~infobargain.envs.game_tables.
+TableStream`) and play exactly the instances they would play without it; :meth:`close` stops the thread.
 
 With ``autoreset=True`` a finished game starts its next episode in the same step (its observation is
 the new episode's); with ``autoreset=False`` finished games stay finished until :meth:`reset`, and

@@ -2,8 +2,9 @@
 
 Prints decisions/s and games/s under random legal play: the vector env at B = 1, 1024 and 65536 games on the
 paper's instance, the same with a fresh random 2×2 instance in every episode (``game="random:2x2"``: each game
-draws a new instance, with its bargaining problem and offers, at every reset), the AEC ``raw_env`` one game at
-a time, and (if ``open_spiel`` is installed) OpenSpiel's C++ ``bargaining`` game through pyspiel. Medians over
+draws a new instance, with its bargaining problem and offers, at every reset; from 8192 games on they are built
+ahead on a worker thread, ``--build-in-caller`` builds them in the stepping thread), the AEC ``raw_env`` one
+game at a time, and (if ``open_spiel`` is installed) OpenSpiel's C++ ``bargaining`` game through pyspiel. Medians over
 ``--repeats`` timed runs; ratios are against OpenSpiel.
 
     python benchmarks/bench_vector_env.py [--seconds 2] [--repeats 5] [--offer-space frontier]
@@ -20,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from infobargain.envs import information_bargaining_v0
+from infobargain.envs import vector as vector_module
 from infobargain.envs.vector import VectorBargainingEnv
 
 Measure = Callable[[float], tuple[int, int, float]]
@@ -107,7 +109,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--offer-space", default="frontier", choices=("frontier", "grid", "scheme"))
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 1024, 65536])
+    parser.add_argument(
+        "--build-in-caller",
+        action="store_true",
+        help="build fresh instances in the stepping thread (no worker thread; the same instances)",
+    )
     args = parser.parse_args()
+    if args.build_in_caller:
+        vector_module.AHEAD = 2**62
     env_kwargs: dict[str, object] = {"game": "pure_math", "offer_space": args.offer_space, "grid_size": 21}
     contenders: dict[str, Measure] = {f"vector env, B={b}": vector_env(b, env_kwargs) for b in args.batches}
     if args.offer_space != "scheme":  # the vector env plays distributions with discrete offers

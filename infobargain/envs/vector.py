@@ -330,7 +330,7 @@ class VectorBargainingEnv:
     def observe(self, role: int) -> NDArray[np.float64]:
         """``(num_envs, observation_size)``: every game's observation for ``role`` (0 sender, 1 receiver)."""
         layout = self.layout
-        vector = self._rows(self.tables.static).copy() if self._own_slots else self.tables.static[self.slot]
+        vector = self.tables.static.copy() if self._own_slots else self.tables.static[self.slot]  # a fresh array
         vector[:, layout["role"].start + role] = 1.0
         vector[:, layout["my_turn"]] = (self.acting == role)[:, None]
         vector[:, layout["proposing"]] = (self.proposer == role)[:, None]

@@ -160,12 +160,25 @@ class ObedienceLP:
         )
 
 
+def clean_masses(
+    prior: NDArray[np.float64],
+    states: NDArray[np.int64],
+    values: NDArray[np.float64],
+    rows: NDArray[np.int64] | None = None,
+) -> NDArray[np.float64]:
+    """A solver's masses ``x(s, a)`` with their last-bit drift removed: none negative, and each row's masses
+    summing exactly to its state's prior. ``states[i]`` is the state of ``values[i]``; ``rows`` (default: the
+    states) tells which masses form a row when several joint distributions are cleaned at once."""
+    rows = states if rows is None else rows
+    cleaned = np.clip(values, 0.0, None)
+    totals = np.bincount(rows, cleaned)
+    return cleaned * (prior[states] / totals[rows].clip(1e-300))
+
+
 def clean_joint(instance: Instance, joint: NDArray[np.float64]) -> NDArray[np.float64]:
-    """A solver's joint distribution with its last-bit drift removed: no negative entry, and each state's row
-    carrying exactly its prior mass."""
-    cleaned = np.clip(joint, 0.0, None)
-    cleaned *= (instance.prior / cleaned.sum(axis=1).clip(1e-300))[:, None]
-    return cleaned
+    """:func:`clean_masses` of one ``[state][action]`` joint distribution."""
+    states = np.repeat(np.arange(instance.n_states), instance.n_actions)
+    return clean_masses(instance.prior, states, joint.ravel()).reshape(joint.shape)
 
 
 def scheme_from_joint(instance: Instance, joint: NDArray[np.float64]) -> NDArray[np.float64]:

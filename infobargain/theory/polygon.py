@@ -34,14 +34,19 @@ def convex_hull_indices(points: NDArray[np.float64], tolerance: float = GEOMETRY
         return []
     scale = max(1.0, float(np.abs(points).max()))
     slack = tolerance * scale
+    xs, ys = points[:, 0].tolist(), points[:, 1].tolist()  # Python floats: these are scalar loops
     kept: list[int] = []
-    for i in np.lexsort((points[:, 1], points[:, 0])):
-        if not kept or np.abs(points[kept] - points[i]).max(axis=1).min() > slack:
-            kept.append(int(i))
+    for i in np.lexsort((points[:, 1], points[:, 0])).tolist():
+        # Sorted by sender utility: a duplicate's kept twin is among the last kept within the slack of it.
+        position = len(kept) - 1
+        while position >= 0 and xs[kept[position]] >= xs[i] - slack:
+            if abs(ys[kept[position]] - ys[i]) <= slack:
+                break
+            position -= 1
+        else:
+            kept.append(i)
     if len(kept) <= 2:
         return kept
-
-    xs, ys = points[:, 0].tolist(), points[:, 1].tolist()  # Python floats: the chain is a scalar loop
 
     def chain(indices: list[int]) -> list[int]:
         hull: list[int] = []

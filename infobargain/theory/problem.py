@@ -14,6 +14,7 @@ edge's two ends, found in O(V) vectorised work per point.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -25,7 +26,7 @@ from infobargain.game.limits import check_bargaining_set
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
-from infobargain.theory.lp import ObedienceLP, clean_joint, scheme_from_joint
+from infobargain.theory.lp import ObedienceLP, scheme_from_joint
 from infobargain.theory.polygon import PointSet, Polygon, convex_hull_indices
 from infobargain.theory.shadow_vertex import WalkError, walk_polygon
 
@@ -226,20 +227,12 @@ def polygon_by_directions(lp: ObedienceLP) -> tuple[list[NDArray[np.float64]], l
 
 def polygon_by_walk(
     instance: Instance, obedience_margin: float = 0.0
-) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
+) -> tuple[list[NDArray[np.float64]], Sequence[NDArray[np.float64]]]:
     """Points and joints of the payoff polygon's vertices (possibly with collinear extras), by the shadow-vertex
-    walk; raises :class:`~infobargain.theory.shadow_vertex.WalkError` where it cannot run."""
-    joints = [clean_joint(instance, joint) for joint in walk_polygon(instance, obedience_margin)]
-    points = [
-        np.array(
-            [
-                float(joint.ravel() @ instance.sender_utility.ravel()),
-                float(joint.ravel() @ instance.receiver_utility.ravel()),
-            ]
-        )
-        for joint in joints
-    ]
-    return points, joints
+    walk; raises :class:`~infobargain.theory.shadow_vertex.WalkError` where it cannot run. The joints are built
+    when indexed (a large polygon has thousands of mostly-zero ones)."""
+    joints = walk_polygon(instance, obedience_margin)
+    return list(joints.points), joints
 
 
 def from_instance(
@@ -255,6 +248,7 @@ def from_instance(
             "attain; pass a positive obedience_margin to make every benchmark attained",
             stacklevel=2,
         )
+    joints: Sequence[NDArray[np.float64]]
     try:
         points, joints = polygon_by_walk(instance, obedience_margin)
     except WalkError:
@@ -265,7 +259,6 @@ def from_instance(
     silent[:, default_action(instance, tie_break)] = 1.0
     points.append(np.array(disagreement))
     all_points = np.array(points)
-    schemes = [scheme_from_joint(instance, joint) for joint in joints] + [silent]
     keep = convex_hull_indices(all_points, 1e-11)
     feasible = Polygon(all_points[keep])
     return BargainingProblem(
@@ -274,7 +267,7 @@ def from_instance(
         offers=(feasible, feasible),
         name=instance.name,
         instance=instance,
-        vertex_schemes=tuple(schemes[i] for i in keep),
+        vertex_schemes=tuple(scheme_from_joint(instance, joints[i]) if i < len(joints) else silent for i in keep),
         tie_break=tie_break,
         obedience_margin=float(obedience_margin),
     )

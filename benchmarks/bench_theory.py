@@ -111,9 +111,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.reference_sizes:
         print("\npolygon alone: shadow-vertex walk vs LP per direction (earlier method), same instances")
-        print(f"{'size':<8}{'walk ms':>11}{'LPs ms':>11}{'ratio':>8}{'LP vertices missed':>20}{'walk extra':>12}")
+        print(
+            f"{'size':<8}{'walk ms':>11}{'LPs ms':>11}{'ratio':>8}{'LP vertices missed':>20}{'walk extra':>12}"
+            f"{'pivots/vertex':>15}"
+        )
         for n in args.reference_sizes:
-            ratios, walks, lps, missed, extra = [], [], [], 0, 0
+            ratios, walks, lps, pivots, missed, extra = [], [], [], [], 0, 0
             for seed in range(args.seeds):
                 instance = random_instance(n, n, seed)
                 walk, _, walked = timed(lambda instance=instance: polygon_by_walk(instance), 1)
@@ -126,9 +129,10 @@ def main(argv: list[str] | None = None) -> int:
                 walks.append(walk)
                 lps.append(lp)
                 ratios.append(lp / walk)
+                pivots.append(walked[1].pivots / len(new))
             print(
                 f"{f'{n}x{n}':<8}{np.median(walks) * 1e3:>11.1f}{np.median(lps) * 1e3:>11.1f}"
-                f"{np.median(ratios):>7.1f}×{missed:>20}{extra:>12}",
+                f"{np.median(ratios):>7.1f}×{missed:>20}{extra:>12}{np.median(pivots):>15.2f}",
                 flush=True,
             )
     print("\nwall times move with machine load; ratios are measured side by side in this run")

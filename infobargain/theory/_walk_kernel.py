@@ -14,6 +14,7 @@ rows, which vectorise; only ``N a`` for an entering column ``a`` reads it across
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -378,8 +379,8 @@ def _unborder(inverse: Floats, k: int, position: int, row: int) -> None:
 
 
 @njit(cache=True)
-def _grow(array: NDArray[np.generic], size: int) -> NDArray[np.generic]:
-    """``array`` if it holds ``size`` entries, else a copy with twice that room."""
+def _grow(array: NDArray[Any], size: int) -> Any:
+    """``array`` if it holds ``size`` entries, else a copy (same dtype) with twice that room."""
     if size <= array.shape[0]:
         return array
     grown = np.zeros(2 * size, dtype=array.dtype)
@@ -396,11 +397,11 @@ def walk_half(
     scale: float,
     max_pivots: int,
     tolerances: Floats,
-) -> tuple[int, Ints, Ints, Floats]:
+) -> tuple[int, int, Ints, Ints, Floats]:
     """Walk counter-clockwise from full disclosure (direction ``(0, 1)``) until the direction points straight
-    down; returns ``(status, offsets, cells, masses)``: the positive basic masses at each vertex met, vertex
-    ``i`` owning entries ``offsets[i]:offsets[i + 1]`` of ``cells`` (``[entry, (state, action)]``) and
-    ``masses``. Releases the GIL, so the two halves can walk on two threads."""
+    down; returns ``(status, pivots, offsets, cells, masses)``, the last three as
+    :class:`~infobargain.theory.shadow_vertex.HalfWalk` describes them. Releases the GIL, so the two halves can
+    walk on two threads."""
     dual_tolerance, pivot_tolerance, primal_tolerance = tolerances[0], tolerances[1], tolerances[2]
     drift_tolerance, preference, turn_tie, check_every = tolerances[3], tolerances[4], tolerances[5], tolerances[6]
     problem = (gain, costs, prior, scale)
@@ -550,4 +551,4 @@ def walk_half(
             break
         record = step > 0.0
     cells = np.stack((entry_state[:n_entries], entry_action[:n_entries]), axis=1)
-    return status, offsets[: n_vertices + 1].copy(), cells, entry_mass[:n_entries].copy()
+    return status, pivots, offsets[: n_vertices + 1].copy(), cells, entry_mass[:n_entries].copy()

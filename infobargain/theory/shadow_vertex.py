@@ -57,7 +57,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,6 +93,16 @@ class WalkError(RuntimeError):
     """The walk cannot start here or lost consistency; use the LP-per-direction method instead."""
 
 
+class HalfWalk(NamedTuple):
+    """What one half walk met: the positive basic masses at each vertex, vertex ``i`` owning entries
+    ``offsets[i]:offsets[i + 1]`` of ``cells`` (``[entry, (state, action)]``) and ``masses``; and its pivots."""
+
+    offsets: NDArray[np.int64]
+    cells: NDArray[np.int64]
+    masses: NDArray[np.float64]
+    pivots: int
+
+
 class VertexJoints(Sequence[NDArray[np.float64]]):
     """The obedient joint distributions at the walked vertices, stored as their basic masses.
 
@@ -102,9 +112,16 @@ class VertexJoints(Sequence[NDArray[np.float64]]):
     """
 
     def __init__(
-        self, instance: Instance, offsets: NDArray[np.int64], cells: NDArray[np.int64], masses: NDArray[np.float64]
+        self,
+        instance: Instance,
+        offsets: NDArray[np.int64],
+        cells: NDArray[np.int64],
+        masses: NDArray[np.float64],
+        pivots: int,
     ) -> None:
         self.instance = instance
+        self.pivots = pivots
+        """Simplex pivots the walk took, degenerate ones included."""
         self._offsets = offsets
         self._cells = cells  # [entry, (state, action)]
         vertex = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
@@ -157,22 +174,18 @@ class ShadowVertexWalk:
         if activities.min() < -PRIMAL_TOLERANCE * self.scale:
             raise WalkError("full disclosure is not obedient by the margin")
 
-    def masses(self, max_pivots: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-        """The basic masses at each vertex met: ``offsets`` into ``cells`` (``[entry, (state, action)]``) and
-        ``masses`` (``x`` of that cell), vertex ``i`` owning entries ``offsets[i]:offsets[i + 1]``."""
+    def masses(self, max_pivots: int | None = None) -> HalfWalk:
+        """The basic masses at each vertex met, in walking order."""
         from infobargain.theory._walk_kernel import walk_half
 
         n_states, n_actions = self.instance.n_states, self.instance.n_actions
         limit = max_pivots or 50 * (n_states * n_actions + n_actions**2) + 1000
-        try:
-            status, offsets, cells, masses = walk_half(
-                self.gain, self.costs, self.instance.prior, self.start_actions, self.scale, limit, _tolerances()
-            )
-        except np.linalg.LinAlgError:
-            status = 1
+        status, pivots, offsets, cells, masses = walk_half(
+            self.gain, self.costs, self.instance.prior, self.start_actions, self.scale, limit, _tolerances()
+        )
         if status:
             raise WalkError(_FAILURES[status].format(limit=limit))
-        return offsets, cells, masses
+        return HalfWalk(offsets, cells, masses, pivots)
 
     def walk(self, max_pivots: int | None = None) -> VertexJoints:
         """Joint distributions at the vertices of this half of ``U``, in walking order."""
@@ -206,15 +219,16 @@ def walk_polygon(instance: Instance, obedience_margin: float = 0.0) -> VertexJoi
     if instance.n_states * instance.n_actions >= PARALLEL_SIZE and _usable_cores() > 1:
         with ThreadPoolExecutor(max_workers=1) as pool:
             clockwise = pool.submit(halves[1].masses)
-            (offsets, cells, masses), (more_offsets, more_cells, more_masses) = halves[0].masses(), clockwise.result()
+            first, second = halves[0].masses(), clockwise.result()
     else:
-        (offsets, cells, masses), (more_offsets, more_cells, more_masses) = (half.masses() for half in halves)
-    skip = more_offsets[1]
+        first, second = (half.masses() for half in halves)
+    skip = second.offsets[1]
     return VertexJoints(
         instance,
-        np.concatenate([offsets, more_offsets[2:] - skip + offsets[-1]]),
-        np.concatenate([cells, more_cells[skip:]]),
-        np.concatenate([masses, more_masses[skip:]]),
+        np.concatenate([first.offsets, second.offsets[2:] - skip + first.offsets[-1]]),
+        np.concatenate([first.cells, second.cells[skip:]]),
+        np.concatenate([first.masses, second.masses[skip:]]),
+        first.pivots + second.pivots,
     )
 
 

@@ -14,3 +14,6 @@ if [[ ",$extras," == *",train,"* ]]; then
   "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
 fi
 "$venv/bin/python" -m pip install --quiet -e ".[$extras]"
+# Compile the exact polygon walk once (numba caches the machine code next to its source): ~15 s here rather
+# than in the first solve or environment that needs it.
+"$venv/bin/infobargain" solve --scenario pure_math > /dev/null

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from test_theory_properties import instances, obedience_slack, scale
 
 from infobargain.game import Instance, random_instance, scenario
-from infobargain.theory import ObedienceLP, from_instance
+from infobargain.theory import ObedienceLP, from_instance, shadow_vertex
 from infobargain.theory.polygon import convex_hull_indices
 from infobargain.theory.problem import polygon_by_directions, polygon_by_walk
 from infobargain.theory.shadow_vertex import ShadowVertexWalk, WalkError
@@ -150,3 +150,28 @@ def test_vertex_schemes_are_the_schemes_of_the_vertices() -> None:
     problem = from_instance(random_instance(8, 6, seed=5))
     for index, vertex in enumerate(problem.feasible.vertices):
         assert np.array_equal(problem.vertex_scheme(index), problem.scheme_for_point(vertex))
+
+
+def test_the_halves_walk_the_same_on_two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clockwise half on a second thread meets exactly the vertices, masses and pivots of a serial walk."""
+    instance = random_instance(14, 12, seed=7)
+    monkeypatch.setattr(shadow_vertex, "PARALLEL_SIZE", 10**9)
+    serial = shadow_vertex.walk_polygon(instance)
+    monkeypatch.setattr(shadow_vertex, "PARALLEL_SIZE", 1)
+    monkeypatch.setattr(shadow_vertex, "_usable_cores", lambda: 2)
+    threaded = shadow_vertex.walk_polygon(instance)
+    assert serial.pivots == threaded.pivots > len(serial) > 10
+    assert np.array_equal(serial.points, threaded.points)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, threaded, strict=True))
+
+
+def test_vertex_joints_behave_as_a_sequence_of_dense_joints() -> None:
+    instance = random_instance(5, 4, seed=2)
+    joints = shadow_vertex.walk_polygon(instance)
+    dense = list(joints)
+    assert len(dense) == len(joints) == len(joints.points)
+    assert np.array_equal(joints[-1], dense[-1])
+    assert all(np.array_equal(a, b) for a, b in zip(joints[1:3], dense[1:3], strict=True))
+    assert all(joint.shape == (5, 4) for joint in dense)
+    with pytest.raises(IndexError, match="vertex"):
+        joints[len(joints)]

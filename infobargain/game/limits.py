@@ -1,9 +1,12 @@
 """Size guards: estimate what a game will cost before anything is allocated, and refuse what is too large.
 
-Three estimates, each with a default limit (about a minute of work on a laptop core, far below memory limits):
+Three estimates, each with a default limit (at most about a minute of work on a laptop core, far below memory
+limits):
 
-- **bargaining set**: ``states × actions`` of a persuasion instance (the exact payoff polygon's linear programs
-  grow faster than this product: a 30×30 instance takes ~20 s, a 1000×1000 one ran out of 24 GB);
+- **bargaining set**: ``states × actions`` of a persuasion instance, up to 50×50 by default. The exact polygon
+  and everything on it grow much faster than this product: at 50×50 ``solve`` takes about a second, but its
+  JSON (a scheme for each of ~2,500 vertices) is 121 MB and ``infobargain solve --json`` takes 4.5 s and 1.2 GB
+  (measured 2026-11-26); a 1000×1000 instance ran out of 24 GB;
 - **bargaining tree**: ``rounds × width``, the backward induction over the rounds of a protocol, where the
   width is the number of offers per round (the polygon's vertices for exact solving, ``grid_size`` for the
   discretised env);
@@ -22,7 +25,7 @@ from typing import Any
 
 SIZE_VARIABLE = "INFOBARGAIN_MAX_SIZE"
 DEFAULT_LIMITS: dict[str, int] = {
-    "bargaining set": 1_024,
+    "bargaining set": 2_500,
     "bargaining tree": 1_000_000,
     "realization": 10_000,
 }

@@ -18,8 +18,10 @@ least ``U_R(φ1)``; with ``"exact"`` to ``φ1`` itself.
 from __future__ import annotations
 
 import itertools
+import weakref
+from collections.abc import Callable
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
@@ -117,16 +119,54 @@ class OfferEncoding:
 
 def schemes_from_actions(actions: NDArray[np.floating], instance: Instance) -> NDArray[np.float64]:
     """``[..., state, signal]`` schemes of ``"scheme"`` actions ``[..., 1 + S·Σ]`` (the module docstring's
-    mapping; entry 0, the decision, is ignored): one action or a batch through the same code. Shared by the
-    AEC env and the vector env."""
-    body = np.asarray(actions, dtype=np.float64)[..., 1:]
-    weights = (np.minimum(np.maximum(body, -1.0), 1.0) + 1.0).reshape(
-        *body.shape[:-1], instance.n_states, instance.signals
-    )
-    totals = weights.sum(axis=-1, keepdims=True)
-    if totals.all():
-        return weights / totals  # type: ignore[no-any-return]
-    return np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / instance.signals)
+    mapping; entry 0, the decision, is ignored): one action or a batch through the same compiled rule
+    (:func:`~infobargain.envs.scheme_kernels.scheme_from_action`). Shared by the AEC env and the vector env."""
+    from infobargain.envs.scheme_kernels import schemes_from_actions as kernel
+
+    batch = np.ascontiguousarray(actions, dtype=np.float64)
+    size = 1 + instance.n_states * instance.signals
+    if batch.ndim == 0 or batch.shape[-1] != size:
+        raise ValueError(f"actions: a 'scheme' action has {size} entries, got shape {batch.shape}")
+    flat = batch.reshape(-1, size)
+    schemes = np.empty((len(flat), instance.n_states, instance.signals))
+    kernel(flat, schemes)
+    return schemes.reshape(*batch.shape[:-1], instance.n_states, instance.signals)
+
+
+class FrontierTable(NamedTuple):
+    """What a receiver's threshold demand is answered from (one bargaining problem's Pareto frontier), in the
+    argument order of :func:`~infobargain.envs.scheme_kernels.threshold_scheme`."""
+
+    receiver_levels: NDArray[np.float64]
+    """The frontier's receiver utilities, increasing."""
+    sender_levels: NDArray[np.float64]
+    """The sender's utility at each of those points."""
+    max_level: float
+    """The most the receiver can be given (within the polygon's tolerance); a larger demand has no answer."""
+    senders: NDArray[np.float64]
+    """The frontier's sender utilities, increasing."""
+    vertex_schemes: NDArray[np.float64]
+    """``[vertex, state, action]``: the scheme attaining each frontier vertex, in that order."""
+
+    @classmethod
+    def of(cls, problem: BargainingProblem) -> FrontierTable:
+        """``problem``'s table, built once per problem (cached while the problem lives)."""
+        table = _FRONTIER_TABLES.get(problem)
+        if table is None:
+            indices = problem.feasible.pareto_indices()
+            frontier = problem.feasible.vertices[indices]  # by increasing sender utility
+            table = cls(
+                frontier[::-1, 1].copy(),
+                frontier[::-1, 0].copy(),
+                float(frontier[0, 1] + problem.feasible.tolerance),
+                frontier[:, 0].copy(),
+                np.array([problem.vertex_scheme(i) for i in indices]),
+            )
+            _FRONTIER_TABLES[problem] = table
+        return table
+
+
+_FRONTIER_TABLES: weakref.WeakKeyDictionary[BargainingProblem, FrontierTable] = weakref.WeakKeyDictionary()
 
 
 def threshold_schemes(
@@ -135,15 +175,25 @@ def threshold_schemes(
     """Under ``receiver_offer="threshold"``: the schemes a sender commits to when it accepts demands worth
     ``demanded_utilities`` to the receiver (its best scheme giving the receiver at least that), and which demands
     have one (``False`` only when a positive obedience margin excludes the demand; those rows are NaN).
-    Shared by the AEC env and the vector env."""
-    points = np.atleast_2d(problem.sender_best_given_receiver(demanded_utilities))
-    feasible: NDArray[np.bool_] = ~np.isnan(points[:, 0])
+    One compiled rule (:func:`~infobargain.envs.scheme_kernels.threshold_scheme`), shared by the AEC env and the
+    vector env."""
+    from infobargain.envs.scheme_kernels import threshold_schemes as kernel
+
+    levels = np.ascontiguousarray(demanded_utilities, dtype=np.float64).reshape(-1)
+    table = FrontierTable.of(problem)
+    schemes = np.full((len(levels), *table.vertex_schemes.shape[1:]), np.nan)
+    feasible = np.empty(len(levels), dtype=np.bool_)
+    kernel(levels, *table, schemes, feasible)
     if feasible.all():
-        return fit_signals(problem.frontier_schemes(points), instance.signals), feasible
-    schemes: NDArray[np.float64] = np.full((len(points), instance.n_states, instance.signals), np.nan)
+        return fit_signals(schemes, instance.signals), feasible
+    fitted: NDArray[np.float64] = np.full((len(levels), instance.n_states, instance.signals), np.nan)
     if feasible.any():
-        schemes[feasible] = fit_signals(problem.frontier_schemes(points[feasible]), instance.signals)
-    return schemes, feasible
+        fitted[feasible] = fit_signals(schemes[feasible], instance.signals)
+    return fitted, feasible
+
+
+_NO_TABLE = FrontierTable(np.zeros(1), np.zeros(1), -np.inf, np.zeros(1), np.zeros((1, 1, 1)))
+"""What the decode kernel reads for the frontier under ``receiver_offer="exact"``: nothing (it never gets there)."""
 
 
 class SchemeOffers(OfferEncoding):
@@ -183,10 +233,50 @@ class SchemeOffers(OfferEncoding):
         return True
 
     def decode(self, action: object, proposer: Role) -> Offer:
-        scheme = self.to_scheme(action)  # type: ignore[arg-type]
-        if proposer == "receiver":
-            return self.receiver_demand(scheme)
-        return Offer("sender", self.obedient.payoffs(scheme), scheme)
+        """One compiled call (:func:`~infobargain.envs.scheme_kernels.decode_offer`): the same rules as
+        :meth:`to_scheme`, the obedient receiver and :meth:`receiver_demand`."""
+        vector = np.ascontiguousarray(action, dtype=np.float64)
+        if vector.shape != self._action_shape:
+            raise ValueError(f"action: a 'scheme' action has shape {self._action_shape}, got {vector.shape}")
+        kernel, constants, scratch = self._decoder
+        instance = self.instance
+        scheme, payoffs = np.empty((instance.n_states, instance.signals)), np.empty(2)
+        if proposer == "sender":
+            kernel(vector, False, *constants, scheme, payoffs, *self._unused, *scratch)
+            return Offer("sender", payoffs, scheme)
+        demand = self.receiver_offer == "threshold"
+        committed, committed_payoffs = (np.empty(self._committed_shape), np.empty(2)) if demand else self._unused
+        if kernel(vector, demand, *constants, scheme, payoffs, committed, committed_payoffs, *scratch):
+            return Offer("receiver", committed_payoffs, fit_signals(committed, instance.signals), scheme)
+        return Offer("receiver", payoffs, scheme, scheme)
+
+    @cached_property
+    def _decoder(self) -> tuple[Callable[..., bool], tuple[Any, ...], tuple[NDArray[Any], ...]]:
+        """The decode kernel, the constants it reads (obedient receiver, frontier table) and its scratch space."""
+        from infobargain.envs.scheme_kernels import decode_offer
+
+        receiver, instance = self.obedient, self.instance
+        table = FrontierTable.of(self.problem) if self.receiver_offer == "threshold" else _NO_TABLE
+        constants = (receiver.weights, receiver.unsent, receiver.tolerance, receiver.sign, *table)
+        scratch = (
+            np.empty(max(instance.signals, instance.n_actions), dtype=np.intp),
+            np.empty(2 * instance.n_actions + 1),
+            np.empty(2 * instance.n_actions + 1),
+        )
+        return decode_offer, constants, scratch
+
+    @cached_property
+    def _action_shape(self) -> tuple[int]:
+        return (1 + self.instance.n_states * self.instance.signals,)
+
+    @cached_property
+    def _committed_shape(self) -> tuple[int, int]:
+        return (self.instance.n_states, self.instance.n_actions)
+
+    @cached_property
+    def _unused(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Stand-ins for the committed scheme and payoffs where there is no threshold demand (never written)."""
+        return np.empty(self._committed_shape), np.empty(2)
 
 
 class DiscreteOffers(OfferTable, OfferEncoding):

@@ -13,7 +13,6 @@ so posteriors computed in floating point still tie where they tie exactly.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -107,11 +106,10 @@ def ignore_rule(
 class ObedientReceiver:
     """``π1`` for one instance and tie-break: the receiver that best-responds to every posterior.
 
-    The single definition of the obedient receiver's choice and of what an obeyed scheme pays. Every method
-    takes one ``[state, signal]`` scheme or a batch ``[..., state, signal]`` through the same code; the
-    per-instance constants are computed once here, so that deciding one scheme (the AEC env decodes one
-    action at a time) costs a few small array operations, and a batch (the vector env) costs the same few
-    whole-array ones.
+    The single definition of the obedient receiver's choice and of what an obeyed scheme pays: the compiled
+    :func:`~infobargain.game.obedience_kernels.obey_scheme`, which every method runs on one ``[state, signal]``
+    scheme or a batch ``[..., state, signal]`` (and the ``"scheme"`` offer space's decode calls directly). The
+    per-instance constants it reads are computed once here.
 
     Ties are judged on the unnormalised joint ``x(·, σ)`` (tolerance scaled by the signal's probability), so
     they are exact-scale; a signal never sent gets the prior's best response.
@@ -122,66 +120,42 @@ class ObedientReceiver:
         self.instance = instance
         self.tie_break = tie_break
         self.n_actions = instance.n_actions
-        self._sign = 1.0 if tie_break == "sender" else -1.0  # the sender's values signed: ties go to the largest
+        self.sign = 1.0 if tie_break == "sender" else -1.0  # the sender's values signed: ties go to the largest
         # One product gives, per signal, [receiver values | signed sender values | signal probability].
         signed = instance.sender_utility if tie_break == "sender" else -instance.sender_utility
-        self._columns = np.concatenate([instance.receiver_utility, signed, np.ones((instance.n_states, 1))], axis=1)
-        self._tolerance = TIE_TOLERANCE * _utility_scale(instance)
-
-    # What deciding schemes needs beyond a single belief: built on first use (default_action builds one of these
-    # for a single belief).
-
-    @cached_property
-    def _weights(self) -> NDArray[np.float64]:
-        return self.instance.prior[:, None] * self._columns  # type: ignore[no-any-return]  # [state, 2A + 1]
-
-    @cached_property
-    def _unsent(self) -> NDArray[np.float64]:
+        self.columns = np.concatenate([instance.receiver_utility, signed, np.ones((instance.n_states, 1))], axis=1)
+        self.tolerance = TIE_TOLERANCE * _utility_scale(instance)
+        self.weights = instance.prior[:, None] * self.columns
+        """``[state, 2A + 1]``: the columns weighted by the prior; a scheme's values are ``φᵀ · weights``."""
+        self.unsent = instance.prior @ self.columns
         """What a signal never sent is judged by: the prior's values, with probability 1 (tolerance unscaled)."""
-        values = self.instance.prior @ self._columns
-        values[-1] = 1.0
-        return values  # type: ignore[no-any-return]
+        self.unsent[-1] = 1.0
 
-    @cached_property
-    def _column_action(self) -> NDArray[np.intp]:
-        """The action each value column is about (the probability column: none)."""
-        actions = np.arange(self.n_actions)
-        return np.concatenate([actions, actions, [-1]])
+    def _decide(self, schemes: ArrayLike, weights: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """``([..., signal], [..., 2])``: the actions and payoffs of ``schemes`` ``[..., state, signal]`` whose
+        values are ``φᵀ · weights``, in one compiled call."""
+        from infobargain.game.obedience_kernels import obey_schemes
 
-    @cached_property
-    def _to_payoffs(self) -> NDArray[np.float64]:
-        """Sums a row of chosen values into (sender, receiver), undoing the sender's sign."""
-        actions = self.n_actions
-        matrix = np.zeros((2 * actions + 1, 2))
-        matrix[actions : 2 * actions, 0] = self._sign
-        matrix[:actions, 1] = 1.0
-        return matrix
-
-    def _values(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``[..., signal, 2A + 1]``: unnormalised receiver and signed sender values of every action after every
-        signal, then the signal's probability."""
-        return np.swapaxes(schemes, -1, -2) @ self._weights  # type: ignore[no-any-return]
-
-    def _choose(self, values: NDArray[np.float64]) -> NDArray[np.intp]:
-        if not values[..., -1].all():
-            values = np.where(values[..., -1:] > 0, values, self._unsent)
-        receiver = values[..., : self.n_actions]
-        best = receiver.max(axis=-1, keepdims=True) - self._tolerance * values[..., -1:]
-        return np.where(receiver >= best, values[..., self.n_actions : -1], -np.inf).argmax(axis=-1)  # type: ignore[no-any-return]
+        batch = np.ascontiguousarray(schemes, dtype=np.float64)
+        lead, (n_states, n_signals) = batch.shape[:-2], batch.shape[-2:]
+        flat = batch.reshape(-1, n_states, n_signals)
+        actions = np.empty((len(flat), n_signals), dtype=np.intp)
+        payoffs = np.empty((len(flat), 2))
+        obey_schemes(flat, weights, self.unsent, self.tolerance, self.sign, actions, payoffs)
+        return actions.reshape(*lead, n_signals), payoffs.reshape(*lead, 2)
 
     def respond(self, beliefs: NDArray[np.float64]) -> NDArray[np.intp]:
-        """``[...]``: the best response to each belief ``[..., state]`` (a signal's normalised posterior)."""
-        return self._choose(beliefs @ self._columns)
+        """``[...]``: the best response to each belief ``[..., state]`` (a signal's normalised posterior): a
+        one-signal scheme whose values are ``beliefᵀ · columns``."""
+        return self._decide(np.asarray(beliefs, dtype=np.float64)[..., None], self.columns)[0][..., 0]
 
     def actions(self, schemes: NDArray[np.float64]) -> NDArray[np.intp]:
         """``[..., signal]``: the action played after each signal."""
-        return self._choose(self._values(schemes))
+        return self._decide(schemes, self.weights)[0]
 
     def payoffs(self, schemes: NDArray[np.float64]) -> NDArray[np.float64]:
         """``[..., 2]`` (sender, receiver): what obeyed ``schemes`` pay, ``Σ_σ x(·, σ) · u(·, a*(σ))``."""
-        values = self._values(schemes)
-        chosen = self._choose(values)[..., None] == self._column_action  # [..., signal, 2A + 1]
-        return (values * chosen).sum(axis=-2) @ self._to_payoffs  # type: ignore[no-any-return]
+        return self._decide(schemes, self.weights)[1]
 
 
 def obey_actions(instance: Instance, scheme: NDArray[np.float64], tie_break: TieBreak = "sender") -> NDArray[np.intp]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from scheme_reference import reference_obeyed
 
 from infobargain.game import (
     Instance,
@@ -283,26 +284,6 @@ def test_fit_signals_drops_unused_signals_only_when_it_must_and_pads() -> None:
 def test_fit_signals_rejects_too_few_signals() -> None:
     with pytest.raises(SchemeError, match=r"^scheme"):
         fit_signals(np.full((3, 3), 1 / 3), 2)
-
-
-def reference_obeyed(
-    instance: Instance, scheme: NDArray[np.float64], tie_break: str
-) -> tuple[list[int], tuple[float, float]]:
-    """docs/theory.md §1's obedient receiver written out signal by signal: the posterior's best actions (exact
-    ties: the utilities below are small integers), the tie broken for (or against) the sender, then the lowest
-    index; a signal never sent is answered as the prior is."""
-    actions, totals = [], [0.0, 0.0]
-    for signal in range(scheme.shape[1]):
-        joint = instance.prior * scheme[:, signal]
-        belief = joint / joint.sum() if joint.sum() > 0 else instance.prior
-        receiver = [round(float(belief @ instance.receiver_utility[:, a]), 12) for a in range(instance.n_actions)]
-        best = [a for a in range(instance.n_actions) if receiver[a] == max(receiver)]
-        sender = {a: float(belief @ instance.sender_utility[:, a]) for a in best}
-        pick = max(best, key=lambda a: (sender[a] if tie_break == "sender" else -sender[a], -a))
-        actions.append(pick)
-        totals[0] += float(joint @ instance.sender_utility[:, pick])
-        totals[1] += float(joint @ instance.receiver_utility[:, pick])
-    return actions, (totals[0], totals[1])
 
 
 @pytest.mark.parametrize("tie_break", ["sender", "receiver"])

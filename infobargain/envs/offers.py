@@ -259,7 +259,7 @@ class SchemeOffers(OfferEncoding):
         table = FrontierTable.of(self.problem) if self.receiver_offer == "threshold" else _NO_TABLE
         constants = (receiver.weights, receiver.unsent, receiver.tolerance, receiver.sign, *table)
         scratch = (
-            np.empty(max(instance.signals, instance.n_actions), dtype=np.intp),
+            np.empty((1, max(instance.signals, instance.n_actions)), dtype=np.intp),
             np.empty(2 * instance.n_actions + 1),
             np.empty(2 * instance.n_actions + 1),
         )

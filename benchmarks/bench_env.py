@@ -5,7 +5,8 @@ non-dead AEC step) and games per second for:
 
 - ``information_bargaining_v0.env()`` (PettingZoo's order-enforcing and bounds-checking wrappers) and ``raw_env``,
   in the default configuration (frontier offers, expected mode) and with the continuous ``"scheme"`` offer space
-  (target: at least 0.8x OpenSpiel), plus that space with its offers decoded in advance (what bounds it);
+  (target: at least 0.8x OpenSpiel), plus that space with its offers decoded in advance (what bounds it) and the
+  CPU time of decoding one offer (a sender's, and a receiver's threshold demand);
 - OpenSpiel's ``bargaining`` game (C++, ``pyspiel.load_game("bargaining")``), if ``open_spiel`` is installed;
 - PettingZoo's ``tictactoe_v3``, if it can be imported (it needs ``pygame``).
 
@@ -161,6 +162,17 @@ def predecoded_scheme_env() -> Any:
     return environment
 
 
+def decode_microseconds(proposer: str, decodes: int, seed: int) -> float:
+    """CPU time of decoding one random ``"scheme"`` offer of ``proposer`` (the default game; a receiver's offer is a
+    threshold demand), in microseconds."""
+    encoding = ib.raw_env(offer_space="scheme").encoding
+    actions = np.random.default_rng(seed).uniform(-1.0, 1.0, (256, encoding.action_space().shape[0]))
+    start = time.process_time()
+    for index in range(decodes):
+        encoding.decode(actions[index % len(actions)], proposer)
+    return (time.process_time() - start) / decodes * 1e6
+
+
 def tictactoe_module() -> Any:
     with warnings.catch_warnings():  # PettingZoo 1.27 warns about its module-level constructors
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -235,6 +247,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{SCHEME_TARGET}x OpenSpiel's C++ bargaining): {ratio:.2f}x; without decoding offers it would be "
             f"{next(r for r in results if r.name == PREDECODED).decisions_per_second / reference:.2f}x"
         )
+    decode = {
+        proposer: statistics.median(
+            decode_microseconds(proposer, decisions, SEED + repeat) for repeat in range(repeats)
+        )
+        for proposer in ("sender", "receiver")
+    }
+    print(
+        f"decoding one 'scheme' offer (median of {repeats} runs of {decisions}): sender {decode['sender']:.2f} µs, "
+        f"receiver (threshold demand) {decode['receiver']:.2f} µs"
+    )
 
     if args.profile:
         print("\ncProfile of env() [default], top functions by own time:")

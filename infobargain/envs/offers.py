@@ -135,7 +135,7 @@ def schemes_from_actions(actions: NDArray[np.floating], instance: Instance) -> N
 
 class FrontierTable(NamedTuple):
     """What a receiver's threshold demand is answered from (one bargaining problem's Pareto frontier), in the
-    argument order of :func:`~infobargain.envs.scheme_kernels.threshold_scheme`."""
+    argument order of :func:`~infobargain.envs.scheme_kernels.threshold_schemes`."""
 
     receiver_levels: NDArray[np.float64]
     """The frontier's receiver utilities, increasing."""
@@ -175,7 +175,7 @@ def threshold_schemes(
     """Under ``receiver_offer="threshold"``: the schemes a sender commits to when it accepts demands worth
     ``demanded_utilities`` to the receiver (its best scheme giving the receiver at least that), and which demands
     have one (``False`` only when a positive obedience margin excludes the demand; those rows are NaN).
-    One compiled rule (:func:`~infobargain.envs.scheme_kernels.threshold_scheme`), shared by the AEC env and the
+    One compiled rule (:func:`~infobargain.envs.scheme_kernels.threshold_schemes`), shared by the AEC env and the
     vector env."""
     from infobargain.envs.scheme_kernels import threshold_schemes as kernel
 

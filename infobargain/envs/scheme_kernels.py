@@ -1,11 +1,10 @@
 """Compiled loops of the ``"scheme"`` offer space (:class:`infobargain.envs.offers.SchemeOffers`).
 
-Each rule is written once, for one item of a batch (``index``); the batch kernels loop over it, and
-:func:`decode_offer` chains them on a batch of one (action → scheme → obedient payoffs → the sender's answer to a
+Each rule is written once, for a batch (or for one item of a batch, ``index``, which the batch kernel loops
+over), and :func:`decode_offer` chains them on a batch of one (action → scheme → obedient payoffs → the sender's answer to a
 receiver's threshold demand → its payoffs) so that the AEC env decodes one offer in one compiled call. The
-obedient receiver is :func:`infobargain.game.obedience_kernels.obey_scheme`. The small per-item rules here are
-inlined into the loops (``inline="always"``: twice as fast as a compiled call per item, which passes arrays).
-Imported lazily (numba's import is slow).
+obedient receiver is :func:`infobargain.game.obedience_kernels.obey_scheme`. Imported lazily (numba's import
+is slow).
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ def schemes_from_actions(actions: NDArray[np.float64], schemes: NDArray[np.float
         scheme_from_action(actions, index, schemes)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@numba.njit(cache=True, error_model="numpy")
 def _interpolate(x: float, xp: NDArray[np.float64], fp: NDArray[np.float64]) -> float:
     """``np.interp(x, xp, fp)`` for one ``x`` with numpy's arithmetic (the same bits): numba's ``np.interp`` builds
     arrays for a scalar, which made it 5x slower than numpy's on a batch. ``xp`` is increasing."""
@@ -70,42 +69,6 @@ def _interpolate(x: float, xp: NDArray[np.float64], fp: NDArray[np.float64]) -> 
     return value
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def threshold_scheme(
-    level: float,
-    receiver_levels: NDArray[np.float64],
-    sender_levels: NDArray[np.float64],
-    max_level: float,
-    senders: NDArray[np.float64],
-    vertex_schemes: NDArray[np.float64],
-    schemes: NDArray[np.float64],
-    index: int,
-) -> bool:
-    """The sender's best scheme giving the receiver at least ``level``, into ``schemes[index]`` (``[state, action]``);
-    false (``schemes`` untouched) when no feasible point gives that much (``level > max_level``).
-
-    The Pareto frontier by increasing receiver utility (``receiver_levels``, ``sender_levels``) gives the sender's
-    utility there (held at the ends outside the frontier's range); the frontier's vertices by increasing sender
-    utility (``senders``) and their schemes give the scheme, interpolated along the edge holding that utility
-    (:meth:`infobargain.theory.problem.BargainingProblem.frontier_schemes`, the same arithmetic).
-    """
-    if level > max_level:
-        return False
-    target = _interpolate(level, receiver_levels, sender_levels)
-    last = len(senders) - 1
-    n_states, n_actions = schemes.shape[1:]
-    if last == 0:
-        schemes[index] = vertex_schemes[0]
-        return True
-    edge = min(max(np.searchsorted(senders, target) - 1, 0), last - 1)
-    weight = min(max((target - senders[edge]) / (senders[edge + 1] - senders[edge]), 0.0), 1.0)
-    for state in range(n_states):
-        for action in range(n_actions):
-            lower, upper = vertex_schemes[edge, state, action], vertex_schemes[edge + 1, state, action]
-            schemes[index, state, action] = (1 - weight) * lower + weight * upper
-    return True
-
-
 @numba.njit(cache=True, error_model="numpy")
 def threshold_schemes(
     levels: NDArray[np.float64],
@@ -117,11 +80,33 @@ def threshold_schemes(
     schemes: NDArray[np.float64],
     feasible: NDArray[np.bool_],
 ) -> None:
-    """:func:`threshold_scheme` over a batch of levels ``[n]`` into ``schemes[n]`` and ``feasible[n]``."""
+    """For each demand ``levels[n]``, the sender's best scheme giving the receiver at least that much, into
+    ``schemes[n]`` (``[state, action]``), and whether there is one into ``feasible[n]`` (not when ``level >
+    max_level``; ``schemes[n]`` is then untouched).
+
+    The Pareto frontier by increasing receiver utility (``receiver_levels``, ``sender_levels``) gives the sender's
+    utility there (held at the ends outside the frontier's range); the frontier's vertices by increasing sender
+    utility (``senders``) and their schemes give the scheme, interpolated along the edge holding that utility
+    (:meth:`infobargain.theory.problem.BargainingProblem.frontier_schemes`, the same arithmetic). The rule is
+    written as the batch loop (the AEC env's decode runs a batch of one): written per demand and inlined by numba,
+    the loop was several times slower.
+    """
+    n_states, n_actions = schemes.shape[1:]
+    last = len(senders) - 1
     for index in range(levels.shape[0]):
-        feasible[index] = threshold_scheme(
-            levels[index], receiver_levels, sender_levels, max_level, senders, vertex_schemes, schemes, index
-        )
+        feasible[index] = levels[index] <= max_level
+        if not feasible[index]:
+            continue
+        target = _interpolate(levels[index], receiver_levels, sender_levels)
+        if last == 0:
+            schemes[index] = vertex_schemes[0]
+            continue
+        edge = min(max(np.searchsorted(senders, target) - 1, 0), last - 1)
+        weight = min(max((target - senders[edge]) / (senders[edge + 1] - senders[edge]), 0.0), 1.0)
+        for state in range(n_states):
+            for action in range(n_actions):
+                lower, upper = vertex_schemes[edge, state, action], vertex_schemes[edge + 1, state, action]
+                schemes[index, state, action] = (1 - weight) * lower + weight * upper
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -154,8 +139,9 @@ def decode_offer(
     obey_scheme(schemes, 0, weights, unsent, tolerance, sign, actions, offered, values, totals)
     if not demand:
         return False
-    answers = committed.reshape((1, *committed.shape))
-    if not threshold_scheme(payoffs[1], receiver_levels, sender_levels, max_level, senders, vertex_schemes, answers, 0):
+    answers, found = committed.reshape((1, *committed.shape)), np.empty(1, dtype=np.bool_)
+    threshold_schemes(payoffs[1:], receiver_levels, sender_levels, max_level, senders, vertex_schemes, answers, found)
+    if not found[0]:
         return False
     obey_scheme(
         answers, 0, weights, unsent, tolerance, sign, actions, committed_payoffs.reshape((1, 2)), values, totals

@@ -11,24 +11,37 @@ from infobargain.game import Instance
 from infobargain.game.schemes import TIE_TOLERANCE
 
 
-def reference_obeyed(
-    instance: Instance, scheme: NDArray[np.float64], tie_break: str
-) -> tuple[list[int], tuple[float, float]]:
-    """The obedient receiver written out signal by signal: the posterior's best actions (within the documented
-    tolerance, ``TIE_TOLERANCE`` times the utility scale), the tie broken for (or against) the sender, then the
-    lowest index; a signal never sent is answered as the prior is and pays nothing."""
-    scale = max(1.0, float(np.abs(instance.receiver_utility).max()))
-    actions, totals = [], [0.0, 0.0]
+def reference_choices(instance: Instance, scheme: NDArray[np.float64], tie_break: str) -> list[list[int]]:
+    """The obedient receiver written out signal by signal, as the actions it may play after each signal: the
+    posterior's best actions (within the documented tolerance, ``TIE_TOLERANCE`` times the utility scale), among
+    them the best (or, under ``tie_break="receiver"``, worst) for the sender; a signal never sent is answered as the
+    prior is. The rule compares the sender's values exactly, so where they are equal up to rounding (1e-12 of the
+    scale) rounding picks among them and every such action is listed; otherwise one action is."""
+    receiver_scale = max(1.0, float(np.abs(instance.receiver_utility).max()))
+    sender_scale = max(1.0, float(np.abs(instance.sender_utility).max()))
+    choices = []
     for signal in range(scheme.shape[1]):
         joint = instance.prior * scheme[:, signal]
         belief = joint / joint.sum() if joint.sum() > 0 else instance.prior
         receiver = [float(belief @ instance.receiver_utility[:, a]) for a in range(instance.n_actions)]
-        best = [a for a in range(instance.n_actions) if receiver[a] >= max(receiver) - TIE_TOLERANCE * scale]
-        sender = {a: float(belief @ instance.sender_utility[:, a]) for a in best}
-        pick = max(best, key=lambda a: (sender[a] if tie_break == "sender" else -sender[a], -a))
-        actions.append(pick)
-        totals[0] += float(joint @ instance.sender_utility[:, pick])
-        totals[1] += float(joint @ instance.receiver_utility[:, pick])
+        best = [a for a in range(instance.n_actions) if receiver[a] >= max(receiver) - TIE_TOLERANCE * receiver_scale]
+        sign = 1.0 if tie_break == "sender" else -1.0
+        sender = {a: sign * float(belief @ instance.sender_utility[:, a]) for a in best}
+        choices.append([a for a in best if sender[a] >= max(sender.values()) - 1e-12 * sender_scale])
+    return choices
+
+
+def reference_obeyed(
+    instance: Instance, scheme: NDArray[np.float64], tie_break: str
+) -> tuple[list[int], tuple[float, float]]:
+    """The documented rule's actions (:func:`reference_choices`, remaining ties to the lowest index) and what the
+    obeyed scheme pays (a signal never sent pays nothing)."""
+    actions = [options[0] for options in reference_choices(instance, scheme, tie_break)]
+    totals = [0.0, 0.0]
+    for signal, action in enumerate(actions):
+        joint = instance.prior * scheme[:, signal]
+        totals[0] += float(joint @ instance.sender_utility[:, action])
+        totals[1] += float(joint @ instance.receiver_utility[:, action])
     return actions, (totals[0], totals[1])
 
 

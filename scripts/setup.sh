@@ -14,6 +14,6 @@ if [[ ",$extras," == *",train,"* ]]; then
   "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
 fi
 "$venv/bin/python" -m pip install --quiet -e ".[$extras]"
-# Compile the exact polygon walk once (numba caches the machine code next to its source): ~15 s here rather
-# than in the first solve or environment that needs it.
-"$venv/bin/infobargain" solve --scenario pure_math > /dev/null
+# Compile the numba kernels once (their machine code is cached next to their sources): ~20 s here rather than
+# in the first solve, environment or test that needs them.
+"$venv/bin/python" scripts/warm_up.py

@@ -1,6 +1,6 @@
 """Written-out references for the compiled scheme rules (docs/theory.md §1 and the ``"scheme"`` offer space's
-mapping in ``infobargain.envs.offers``): plain Python, signal by signal and entry by entry, for tests to compare
-the compiled kernels with."""
+mapping in ``infobargain.envs.offers``): plain Python, signal by signal and entry by entry, or the polygon's exact
+geometry, for tests to compare the compiled kernels with."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from infobargain.game import Instance
 from infobargain.game.schemes import TIE_TOLERANCE
+from infobargain.theory.problem import BargainingProblem
 
 
 def reference_choices(instance: Instance, scheme: NDArray[np.float64], tie_break: str) -> list[list[int]]:
@@ -58,3 +59,25 @@ def reference_scheme(action: NDArray[np.float64], n_states: int, n_signals: int)
             total += weight
         rows.append([weight / total for weight in weights] if total > 0 else [1.0 / n_signals] * n_signals)
     return np.array(rows)
+
+
+def reference_threshold_scheme(problem: BargainingProblem, level: float) -> NDArray[np.float64] | None:
+    """The sender's answer to a receiver's threshold demand, from the polygon's exact geometry: its best point
+    giving the receiver at least ``level`` (``Polygon.best_for``), and the ``[state, action]`` scheme there,
+    interpolated between the schemes at the ends of the Pareto edge that holds it; ``None`` where no point gives
+    the receiver that much. A demand above the receiver's best by at most the polygon's tolerance is that best."""
+    top = float(problem.feasible.vertices[:, 1].max())
+    if level > top + problem.feasible.tolerance:
+        return None
+    best = problem.feasible.best_for(0, min(level, top))
+    assert best is not None
+    frontier = problem.feasible.pareto_indices()  # by increasing sender utility
+    senders = [float(problem.feasible.vertices[i][0]) for i in frontier]
+    target = float(best.point[0])
+    for position in range(len(frontier) - 1):
+        low, high = senders[position], senders[position + 1]
+        if low <= target <= high:
+            weight = (target - low) / (high - low)
+            lower, upper = problem.vertex_scheme(frontier[position]), problem.vertex_scheme(frontier[position + 1])
+            return (1.0 - weight) * lower + weight * upper
+    return problem.vertex_scheme(frontier[0 if target <= senders[0] else -1])

@@ -1,6 +1,6 @@
 """The ``"scheme"`` offer space's compiled decode (``infobargain.envs.scheme_kernels``) against the written-out rules:
-the action mapping, the obedient receiver (``scheme_reference``) and the receiver's threshold demand as the theory
-layer defines it (``BargainingProblem.sender_best_given_receiver`` and ``frontier_schemes``).
+the action mapping, the obedient receiver and the sender's answer to a receiver's threshold demand, written out in
+``scheme_reference`` (the last from the polygon's exact geometry).
 
 Hypothesis draws small-integer instances with integer-weighted priors and actions on a coarse grid as well as
 anywhere in ``[-1, 1]``, so exact ties (and signals never sent) are common; both tie-breaks, obedience margins 0
@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
-from scheme_reference import reference_choices, reference_obeyed, reference_scheme
+from scheme_reference import reference_choices, reference_obeyed, reference_scheme, reference_threshold_scheme
 
 from infobargain.envs.offers import RECEIVER_OFFERS, SchemeOffers, schemes_from_actions, threshold_schemes
 from infobargain.game import Instance
@@ -81,14 +81,14 @@ def test_decode_equals_the_written_out_rules(
     receiver = encoding.decode(action, "receiver")
     assert receiver.proposer == "receiver"
     assert np.array_equal(receiver.demanded, demanded)  # type: ignore[arg-type]
-    point = problem.sender_best_given_receiver(own[1])
-    if receiver_offer == "exact" or np.isnan(point[0]):
+    answer = reference_threshold_scheme(problem, own[1])
+    if receiver_offer == "exact" or answer is None:
         assert np.array_equal(receiver.scheme, demanded)  # type: ignore[arg-type]
         assert receiver.payoffs == pytest.approx(own, abs=1e-12)
         return
     # The committed scheme is found by the sender's utility along the frontier: a demand that differs in its last
     # bit (the kernel sums in another order than the reference) moves it by that difference over the edge's height.
-    expected = fit_signals(problem.frontier_schemes(point), instance.signals)
+    expected = fit_signals(answer, instance.signals)
     assert np.allclose(receiver.scheme, expected, rtol=0.0, atol=1e-9)  # type: ignore[arg-type]
     _, committed = reference_obeyed(instance, receiver.scheme, tie_break)  # type: ignore[arg-type]
     assert receiver.payoffs == pytest.approx(committed, abs=1e-12)
@@ -111,17 +111,18 @@ def test_the_obedient_receiver_decides_as_the_written_out_rule(data: st.DataObje
 
 @PROPERTY
 @given(data=st.data(), tie_break=st.sampled_from(TIE_BREAKS), margin=st.sampled_from(MARGINS))
-def test_threshold_schemes_equal_the_theory_layers_answers(data: st.DataObject, tie_break: str, margin: float) -> None:
+def test_threshold_schemes_are_the_senders_best_answers(data: st.DataObject, tie_break: str, margin: float) -> None:
     instance = data.draw(instances())
     problem = problem_of(instance, tie_break, margin)
     frontier = problem.feasible.pareto_frontier()
     low, high = frontier[:, 1].min(), frontier[:, 1].max()
     levels = np.concatenate([np.linspace(low - 0.5, high + 0.5, 23), frontier[:, 1], [high + 1e-12, high + 1e-6]])
     schemes, feasible = threshold_schemes(problem, instance, levels)
-    points = problem.sender_best_given_receiver(levels)
-    assert np.array_equal(feasible, ~np.isnan(points[:, 0]))
+    answers = [reference_threshold_scheme(problem, float(level)) for level in levels]
+    assert feasible.tolist() == [answer is not None for answer in answers]
     assert feasible[levels <= high].all() and not feasible[levels > high + 1e-6 * max(1.0, abs(high))].any()
-    assert np.array_equal(schemes[feasible], fit_signals(problem.frontier_schemes(points[feasible]), instance.signals))
+    for scheme, answer in zip(schemes[feasible], [a for a in answers if a is not None], strict=True):
+        assert np.allclose(scheme, fit_signals(answer, instance.signals), rtol=0.0, atol=1e-9)
     assert np.isnan(schemes[~feasible]).all()
 
 

@@ -160,6 +160,15 @@ def test_exact_rows_match_the_reference(
     check_rows(instances, tie_break, margin, receiver_offer, grid_size)
 
 
+@pytest.mark.parametrize("tie_break", TIE_BREAKS)
+def test_a_triangle_whose_squared_size_underflows(tie_break: str) -> None:
+    """Utilities of order 1e-170: the triangle's longest side squared is 0 in floating point (hypothesis found
+    this raising a 0/0 warning); the rows are still exact or handed to the reference."""
+    tiny = 1e-170
+    instance = Instance([0.4, 0.6], [[0.0, tiny], [tiny, 0.3 * tiny]], [[tiny, 0.0], [0.0, 0.7 * tiny]])
+    check_rows([instance], tie_break, 0.0, "threshold", 2)
+
+
 DEGENERATE = {
     "equal utilities": Instance([0.4, 0.6], [[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]),
     "receiver indifferent everywhere": Instance([0.4, 0.6], [[0.0, 1.0], [1.0, 0.0]], [[0.5, 0.5], [0.5, 0.5]]),

@@ -87,8 +87,8 @@ def threshold_schemes(
     The Pareto frontier by increasing receiver utility (``receiver_levels``, ``sender_levels``) gives the sender's
     utility there (held at the ends outside the frontier's range); the frontier's vertices by increasing sender
     utility (``senders``) and their schemes give the scheme, interpolated along the edge holding that utility
-    (:meth:`infobargain.theory.problem.BargainingProblem.frontier_schemes`, the same arithmetic). The rule is
-    written as the batch loop (the AEC env's decode runs a batch of one): written per demand and inlined by numba,
+    (the tests check it against the polygon's exact geometry, ``Polygon.best_for``). The rule is written as the
+    batch loop (the AEC env's decode runs a batch of one): written per demand and inlined by numba,
     the loop was several times slower.
     """
     n_states, n_actions = schemes.shape[1:]

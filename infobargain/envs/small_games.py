@@ -268,7 +268,8 @@ def _frontier(
         & (np.minimum(np.minimum(spans[0], spans[1]), spans[2]) > separation)  # no duplicates
         & (np.abs(cross) > HULL_MARGIN * HULL_TOLERANCE * scale * longest)  # not collinear
     )
-    sine = np.abs(cross) / np.where(longest > 0, longest, 1.0) ** 2  # at most the sine of every corner's angle
+    squared = longest * longest  # 0 also where a tiny (sub-1e-154) triangle's square underflows
+    sine = np.abs(cross) / np.where(squared > 0, squared, 1.0)  # at most the sine of every corner's angle
     return ends, scale, sine, ~triangle | clear  # type: ignore[return-value]
 
 

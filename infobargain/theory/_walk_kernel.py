@@ -25,7 +25,7 @@ Ints = NDArray[np.int64]
 Basis = tuple[Ints, Ints, Ints, Ints]
 """``(column_state, column_action, tight_from, tight_to)``."""
 
-_OK, _SINGULAR, _UNBOUNDED, _TOO_LONG = 0, 1, 2, 3
+_OK, _SINGULAR, _UNBOUNDED, _TOO_LONG, _INACCURATE = 0, 1, 2, 3, 4
 _ANGLE_TOLERANCE = 1e-12
 _STAND_IN_WINDOW = 1e-9
 """Rates whose angle stand-ins are this close to the smallest get an exact angle (the stand-in moves by at most
@@ -154,6 +154,29 @@ def _drift(
     for value in tight_activity:
         worst = max(worst, abs(value))
     return max(worst, worst_dual / scale)
+
+
+@njit(cache=True)
+def _infeasibility(
+    gain: Floats, prior: Floats, scale: float, k: int, basis: Basis, basic: Floats, activities: Floats
+) -> float:
+    """How far the basic solution is from obedient: the largest error of a state's mass against its prior, and
+    the largest shortfall of an obedience row (relative to the scale). ``activities`` is ``A × A`` scratch."""
+    column_state, column_action = basis[0], basis[1]
+    n_actions = activities.shape[0]
+    masses = -prior.copy()
+    activities[:] = 0.0
+    for j in range(k):
+        masses[column_state[j]] += basic[j]
+        _add_scaled(activities[column_action[j]], gain[column_state[j], column_action[j]], basic[j], n_actions)
+    worst = 0.0
+    for mass in masses:
+        worst = max(worst, abs(mass))
+    for a in range(n_actions):
+        for b in range(n_actions):
+            if a != b:
+                worst = max(worst, -activities[a, b] / scale)
+    return worst
 
 
 @njit(cache=True)
@@ -404,6 +427,7 @@ def walk_half(
     walk on two threads."""
     dual_tolerance, pivot_tolerance, primal_tolerance = tolerances[0], tolerances[1], tolerances[2]
     drift_tolerance, preference, turn_tie, check_every = tolerances[3], tolerances[4], tolerances[5], tolerances[6]
+    verify_tolerance = tolerances[7]
     problem = (gain, costs, prior, scale)
     n_states, n_actions = costs.shape[1], costs.shape[2]
     n_columns, most_rows = n_states * n_actions, n_actions * (n_actions - 1)
@@ -443,7 +467,15 @@ def walk_half(
     record = True
     state = action = slot = 0
     for pivots in range(max_pivots + 1):
-        if record:  # the start, and every vertex a pivot moved to
+        if record:  # the start, and every vertex a pivot moved to, once it is checked obedient
+            if _infeasibility(gain, prior, scale, k, basis, basic, slacks) > verify_tolerance:
+                # Rounding in an ill-conditioned basis (a margin far below the utility differences makes one):
+                # invert W afresh; if the vertex is still off, the walk cannot be trusted here.
+                status = _refresh(inverse, k, problem, basis, basic, duals, True, 0.0)
+                if status == _OK and _infeasibility(gain, prior, scale, k, basis, basic, slacks) > verify_tolerance:
+                    status = _INACCURATE
+                if status != _OK:
+                    break
             offsets = _grow(offsets, n_vertices + 2)
             for j in range(k):
                 if basic[j] > 0.0:

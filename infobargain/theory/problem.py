@@ -80,45 +80,6 @@ class BargainingProblem:
         """The same problem with other offer sets (e.g. the finite offers of a discretised action space)."""
         return replace(self, offers=(sender_offers, receiver_offers))
 
-    def sender_best_given_receiver(self, thresholds: ArrayLike) -> NDArray[np.float64]:
-        """``[..., 2]``: for each receiver threshold, the sender's best feasible point giving the receiver at least
-        that much (NaN where no point does). Vectorised along the Pareto frontier."""
-        levels = np.asarray(thresholds, dtype=np.float64)
-        receiver_levels, sender_levels = self._frontier_by_receiver
-        result = np.empty((*levels.shape, 2))
-        # interp holds the end values outside the frontier's range: the lowest level's best point below it.
-        result[..., 0] = np.interp(levels, receiver_levels, sender_levels)
-        result[..., 1] = np.maximum(levels, receiver_levels[0])
-        result[levels > receiver_levels[-1] + self.feasible.tolerance] = np.nan
-        return result
-
-    @cached_property
-    def _frontier_by_receiver(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The Pareto frontier's receiver and sender utilities, by increasing receiver utility."""
-        frontier = self.feasible.pareto_frontier()
-        return frontier[::-1, 1].copy(), frontier[::-1, 0].copy()
-
-    @cached_property
-    def _frontier_edges(self) -> tuple[NDArray[np.float64], ...]:
-        """The Pareto frontier's sender utilities (increasing) and, per edge, its start, its width and the schemes
-        at its two ends (one vertex: that vertex's scheme, no edges)."""
-        indices = self.feasible.pareto_indices()
-        senders = self.feasible.vertices[indices, 0].copy()
-        schemes = np.array([self.vertex_scheme(i) for i in indices])
-        return senders, senders[:-1], np.diff(senders), schemes[:-1], schemes[1:], schemes
-
-    def frontier_schemes(self, points: ArrayLike) -> NDArray[np.float64]:
-        """``[..., state, action]`` schemes for points on the Pareto frontier, by interpolating along its edges
-        (vectorised; the same schemes :meth:`scheme_for_point` gives there)."""
-        senders, starts, widths, lower, upper, schemes = self._frontier_edges
-        targets = np.asarray(points, dtype=np.float64)[..., 0]
-        if len(senders) == 1:
-            return np.broadcast_to(schemes[0], (*targets.shape, *schemes.shape[1:])).copy()
-        # np.minimum/np.maximum: np.clip's Python overhead dominates for the one point the AEC env decodes.
-        edge = np.minimum(np.maximum(np.searchsorted(senders, targets) - 1, 0), len(widths) - 1)
-        weight = np.minimum(np.maximum((targets - starts[edge]) / widths[edge], 0.0), 1.0)[..., None, None]
-        return (1 - weight) * lower[edge] + weight * upper[edge]  # type: ignore[no-any-return]
-
     def vertex_scheme(self, index: int) -> NDArray[np.float64]:
         """The scheme attaining vertex ``index`` of the feasible polygon (what :meth:`scheme_for_point` gives
         there, without locating the point)."""

@@ -75,6 +75,9 @@ CHECK_EVERY = 32
 """Pivots between checks of the working basis's inverse (kept by rank-one updates in between)."""
 DRIFT_TOLERANCE = 1e-11
 """Largest residual of ``W x_B = [μ0; 0]`` and ``y W = c_B`` (relative) before ``W`` is inverted afresh."""
+VERIFY_TOLERANCE = 1e-10
+"""Largest error of a recorded vertex's joint distribution: a state's mass against its prior, and an obedience
+row's shortfall (times the utility scale). A vertex further off, even after ``W`` is inverted afresh, stops the walk."""
 PREFERENCE_RATIO = 1e-2
 """A tied basic column may leave instead of a loose row if its pivot is at least this fraction of the largest."""
 TURN_TIE = 1e-12
@@ -86,6 +89,7 @@ _FAILURES = {
     1: "working basis became singular",
     2: "unbounded pivot on a bounded polytope",
     3: "no half turn within {limit} pivots",
+    4: "a vertex is not obedient within rounding (an ill-conditioned basis)",
 }
 
 
@@ -202,6 +206,7 @@ def _tolerances() -> NDArray[np.float64]:
             PREFERENCE_RATIO,
             TURN_TIE,
             CHECK_EVERY,
+            VERIFY_TOLERANCE,
         ]
     )
 

@@ -27,6 +27,13 @@ from infobargain.theory.problem import BargainingProblem
 
 PROPERTY = settings(max_examples=40, deadline=None)
 MARGINS = (0.0, 0.05)
+EVERY_DECODE = given(
+    data=st.data(),
+    tie_break=st.sampled_from(TIE_BREAKS),
+    margin=st.sampled_from(MARGINS),
+    receiver_offer=st.sampled_from(RECEIVER_OFFERS),
+)
+"""An instance (drawn in the test), a tie-break, a margin and a receiver-offer mode."""
 
 
 @st.composite
@@ -57,12 +64,7 @@ def problem_of(instance: Instance, tie_break: str, margin: float) -> BargainingP
 
 
 @PROPERTY
-@given(
-    data=st.data(),
-    tie_break=st.sampled_from(TIE_BREAKS),
-    margin=st.sampled_from(MARGINS),
-    receiver_offer=st.sampled_from(RECEIVER_OFFERS),
-)
+@EVERY_DECODE
 def test_decode_equals_the_written_out_rules(
     data: st.DataObject, tie_break: str, margin: float, receiver_offer: str
 ) -> None:
@@ -127,12 +129,7 @@ def test_threshold_schemes_are_the_senders_best_answers(data: st.DataObject, tie
 
 
 @PROPERTY
-@given(
-    data=st.data(),
-    tie_break=st.sampled_from(TIE_BREAKS),
-    margin=st.sampled_from(MARGINS),
-    receiver_offer=st.sampled_from(RECEIVER_OFFERS),
-)
+@EVERY_DECODE
 def test_one_decode_gives_the_bits_of_the_batch_rules(
     data: st.DataObject, tie_break: str, margin: float, receiver_offer: str
 ) -> None:

@@ -34,22 +34,28 @@ grows or shrinks by one row and column).
 (each entering column has one prior entry and one entry per tight row of its action, so it is sparse), the
 ratio test over the basic variables and loose rows ``O(k·A + A²)``, the basic solution ``x_B = N [μ0; 0]``
 ``O(k·S)``, and the duals ``y = c_B N`` and the update of ``N`` one pass over it each, ``O(k²)``; every
-:data:`CHECK_EVERY` pivots the residuals of ``W x_B = [μ0; 0]`` and ``y W = c_B`` are checked (``O(k²)``) and
-``W`` is inverted afresh (``O(k³)``) only if they exceed :data:`DRIFT_TOLERANCE`. **Overall**:
+:data:`CHECK_EVERY` pivots the residuals of ``W x_B = [μ0; 0]`` and ``y W = c_B`` are checked (``O(k·t/A)``)
+and ``W`` is inverted afresh (``O(k³)``) only if they exceed :data:`DRIFT_TOLERANCE`; every vertex recorded is
+checked obedient (``O(k·A + A²)``), and one that misses :data:`VERIFY_TOLERANCE` gets ``W`` inverted afresh
+once before the walk gives up. **Overall**:
 ``O(P·(k² + S·A))`` for ``P`` pivots, and ``P`` is the number of vertices ``V`` of ``U`` plus the degenerate
-pivots (measured: P ≈ 1.9·V at 20×20, 2.4·V at 50×50). So the cost is output-sensitive, ``O(V·k²)``: no LP is
+pivots (``benchmarks/bench_theory.py`` prints P/V: 1.9 at 20×20, 2.4 at 30×30; 2.9 on a 50×50 instance). So
+the cost is output-sensitive, ``O(V·k²)``: no LP is
 solved from scratch and no direction is probed twice. (The earlier method,
 :func:`~infobargain.theory.problem.polygon_by_directions`, solved two warm-started LPs per vertex, each a full
 dual-simplex run from a far-away direction.) ``V`` itself grows about as ``n^2.5`` on random n×n instances.
 
-The walk is one compiled loop (numba, cached on disk after the first call): at these sizes a pivot is a few
-dozen small array passes, and interpreting them one NumPy call at a time cost 10× the arithmetic.
+The walk is one compiled loop (numba, cached on disk after the first call; :mod:`._walk_kernel`): at these sizes
+a pivot is a few dozen small array passes, and interpreting them one NumPy call at a time cost about 10× the
+arithmetic (0.5 ms against 50–90 µs per pivot at 50×50). The two halves run on two threads where a second core
+is free.
 
 Tolerances are explicit: :data:`DUAL_TOLERANCE` (a payoff rate below it counts as zero),
 :data:`PIVOT_TOLERANCE` (smallest pivot element accepted), :data:`PRIMAL_TOLERANCE` (Harris ratio-test slack;
-basic values below it are zero) and :data:`DRIFT_TOLERANCE`. If full disclosure misses the obedience margin,
-or the walk fails a consistency check, it raises :class:`WalkError` and the caller falls back to the
-LP-per-direction method.
+basic values below it are zero), :data:`DRIFT_TOLERANCE` and :data:`VERIFY_TOLERANCE`. If full disclosure
+misses the obedience margin, or the walk fails a consistency check (a vertex that does not obey by the margin
+within rounding happens on the ill-conditioned bases of margins far below the utility differences), it raises
+:class:`WalkError` and the caller falls back to the LP-per-direction method.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ trace that is within: ``regret`` keeps a snapshot of its strategies every 1 % of
 replay every numbered checkpoint (its ``wall_time`` from ``metrics.csv``); ``sb3_ibr`` reads the greedy outcome it
 logs in every metrics row once both sides have trained; ``rllib_ppo`` has no trace, so only its final players
 count (time = its whole run). Decisions/s is decisions used over training wall time. Figures are medians over the
-seeds ("not reached" when the median seed does not reach it). Times depend on machine load: compare within a run.
+seeds ("not reached" when the median seed does not reach it); each seed's final distance is listed too, for
+comparing two versions seed by seed. Times depend on machine load: compare within a run.
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ def main() -> None:
         reached = f"{sum(math.isfinite(r) for r in reach)}/{args.seeds}"
         print(
             f"{name:<10} {budgets[name]:>9,} {statistics.median(rates):>12,.0f} {shown:>19} {reached:>8} "
-            f"{statistics.median(finals):>24.4f} {statistics.median(totals):>15.1f}",
+            f"{statistics.median(finals):>24.4f} {statistics.median(totals):>15.1f}"
+            f"   per seed: {', '.join(f'{final:.4f}' for final in finals)}",
             flush=True,
         )
 

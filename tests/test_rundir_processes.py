@@ -75,8 +75,8 @@ def test_kill_9_before_the_first_checkpoint_then_resume_loses_and_duplicates_not
 
 def test_a_second_training_into_a_busy_directory_stops_and_names_the_holder(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    first = subprocess.Popen(
-        train(config_file(tmp_path, 6000, 2), run, "--no-progress"),
+    first = subprocess.Popen(  # long enough to still be training when the second one starts (about a second)
+        train(config_file(tmp_path, 40000, 2), run, "--no-progress"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -69,8 +69,11 @@ class RunSection:
 class MappoSection:
     num_envs: int = 1024
     learning_rate: float = 1e-3
-    update_epochs: int = 4
-    minibatches: int = 4
+    update_epochs: int = 2
+    minibatches: int = 1
+    """Two epochs over each rollout, in one batch: on the main job's game (seeds 0–2) and the ultimatum the same
+    outcomes, at the same steps, as four epochs of four minibatches, in half the time (``bench_learning.py``,
+    ``bench_training.py``; 2026-11-26)."""
     clip_coef: float = 0.2
     entropy_coef: float = 0.02
     entropy_final: float = 0.002

@@ -4,8 +4,9 @@ Persuasion instances and plain pies share this type, so every solution concept a
 both. For a persuasion instance the feasible set is the exact polygon of obedient payoff pairs
 (docs/theory.md §2), traced by the shadow-vertex simplex walk of :mod:`infobargain.theory.shadow_vertex`
 (one pivot sequence around the polygon; its module docstring gives the algorithm and its cost). Where
-the walk cannot start (an obedience margin that full disclosure does not meet) the polygon is found by
-LPs along outward normals instead (:func:`polygon_by_directions`, also the tests' reference). Each vertex
+the walk cannot start (an obedience margin that full disclosure does not meet) or stops on a basis it cannot
+trust (a margin far below the utility differences), the polygon is found by LPs along outward normals instead
+(:func:`polygon_by_directions`, also the tests' reference). Each vertex
 keeps the scheme that attains it, so any point of the set has a scheme (a convex combination of vertex
 schemes is obedient because obedience is linear): a vertex its own, a point on an edge the mixture of the
 edge's two ends, found in O(V) vectorised work per point.

@@ -477,11 +477,11 @@ def walk_half(
                 if status != _OK:
                     break
             offsets = _grow(offsets, n_vertices + 2)
+            entry_state = _grow(entry_state, n_entries + k)  # room for every basic column, once per vertex
+            entry_action = _grow(entry_action, n_entries + k)
+            entry_mass = _grow(entry_mass, n_entries + k)
             for j in range(k):
                 if basic[j] > 0.0:
-                    entry_state = _grow(entry_state, n_entries + 1)
-                    entry_action = _grow(entry_action, n_entries + 1)
-                    entry_mass = _grow(entry_mass, n_entries + 1)
                     entry_state[n_entries], entry_action[n_entries] = column_state[j], column_action[j]
                     entry_mass[n_entries] = basic[j]
                     n_entries += 1

@@ -40,10 +40,11 @@ from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.evaluation.benchmarks import benchmarks
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.game.protocol import ROLES
-from infobargain.training.algorithms import ALGORITHMS, TrainingJob, get_algorithm
+from infobargain.training.algorithms import algorithms
 from infobargain.training.config import RunConfig
 from infobargain.training.mappo import greedy_outcome
 from infobargain.training.regret import RegretSettings, train_regret
+from infobargain.training.runner import train_algorithm
 
 TOLERANCE = 0.02
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "paper_selfplay.toml"
@@ -90,7 +91,7 @@ def ppo_trace(name: str) -> Callable[[dict[str, Any], int, int, Any], tuple[list
         with tempfile.TemporaryDirectory() as folder:
             run_dir = Path(folder)
             started = time.perf_counter()
-            trained = get_algorithm(name).train(TrainingJob(env_kwargs, budget, seed, run_dir, keep_history=True))
+            trained = train_algorithm(name, env_kwargs, budget=budget, seed=seed, run_dir=run_dir, keep_history=True)
             total = time.perf_counter() - started
             wall = {int(float(row["step"])): float(row["wall_time"]) for row in _metrics(run_dir)}
             config = RunConfig.load(run_dir / "config.toml")
@@ -112,7 +113,7 @@ def ibr_trace(env_kwargs: dict[str, Any], budget: int, seed: int, targets: Any) 
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder)
         started = time.perf_counter()
-        trained = get_algorithm("sb3_ibr").train(TrainingJob(env_kwargs, budget, seed, run_dir))
+        trained = train_algorithm("sb3_ibr", env_kwargs, budget=budget, seed=seed, run_dir=run_dir)
         total = time.perf_counter() - started
         points = []
         for row in _metrics(run_dir):
@@ -130,7 +131,7 @@ def final_only(name: str) -> Callable[[dict[str, Any], int, int, Any], tuple[lis
     def trace(env_kwargs: dict[str, Any], budget: int, seed: int, targets: Any) -> tuple[list[Point], int, float]:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            trained = get_algorithm(name).train(TrainingJob(env_kwargs, budget, seed, Path(folder)))
+            trained = train_algorithm(name, env_kwargs, budget=budget, seed=seed, run_dir=Path(folder))
             total = time.perf_counter() - started
             distance = pair_distance(trained.sender, trained.receiver, env_kwargs, targets)
             return [(trained.decisions, total, distance)], trained.decisions, total
@@ -157,7 +158,7 @@ def main() -> None:
     torch.set_num_threads(1)
     env_kwargs = main_game()
     bench = benchmarks(env_kwargs)
-    targets = {first: np.array(bench.spe[first].payoffs) for first in ROLES}
+    targets = {first: np.array(bench.spe_played[first].payoffs) for first in ROLES}
     budgets = {name: args.budget for name in TRACES}
     for item in filter(None, args.budget_for.split(",")):
         name, _, value = item.partition("=")
@@ -168,10 +169,10 @@ def main() -> None:
         f"{'final distance (median)':>24} {'run s (median)':>15}"
     )
     for name in args.algorithms.split(","):
-        if name not in TRACES or name not in ALGORITHMS:
+        if name not in TRACES or name not in algorithms():
             print(f"{name:<10} unknown (known: {', '.join(TRACES)})")
             continue
-        missing = ALGORITHMS[name].missing()
+        missing = algorithms()[name].missing()
         if missing:
             print(f"{name:<10} skipped: {missing}")
             continue

@@ -32,8 +32,8 @@ def rllib_throughput(runners: int, iterations: int, cpus: int) -> tuple[float, f
     from infobargain.training.rllib import algorithm_config
 
     config = RunConfig()
-    config.run.algorithm = "rllib"
-    config.rllib.num_env_runners = runners
+    config.run.algorithm = "rllib_ppo"
+    config.rllib_ppo.num_env_runners = runners
     torch.set_num_threads(config.run.threads)  # as the backend does
     ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
@@ -89,8 +89,8 @@ def main() -> None:
     print(f"game: {defaults.env['game']}, {defaults.env['protocol']}, {defaults.env['offer_space']} offers; ", end="")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; steps = decisions of either player")
     print(
-        f"rllib: {defaults.rllib.num_envs_per_env_runner} games per env runner, "
-        f"{defaults.rllib.train_batch_size} steps per iteration, {args.iterations} timed iterations after one warm-up"
+        f"rllib: {defaults.rllib_ppo.num_envs_per_env_runner} games per env runner, "
+        f"{defaults.rllib_ppo.train_batch_size} steps per iteration, {args.iterations} timed iterations after one warm-up"
     )
     print(f"{'backend':<40} {'train steps/s':>14} {'sample steps/s':>15}")
     for runners in args.runners:

@@ -261,8 +261,8 @@ def main() -> None:
                     rows.append(Row(f"sb3 MaskablePPO {learner}", protocol, trace, targets, me))
                     print(f"[done] sb3 {learner} vs spe, {protocol}", flush=True)
             if "ibr" in wanted:
-                config = config_for("ibr", protocol, args.ibr_steps, args.seed)
-                config.ibr.rounds = args.ibr_rounds
+                config = config_for("sb3_ibr", protocol, args.ibr_steps, args.seed)
+                config.sb3_ibr.rounds = args.ibr_rounds
                 trace = metrics_trace(config, folder / f"ibr-{protocol}", min_phase=1)
                 rows.append(Row(f"ibr ({args.ibr_rounds} rounds)", protocol, trace, targets))
                 print(f"[done] ibr {protocol}", flush=True)

@@ -17,7 +17,7 @@ def test_spe_players_match_the_spe_in_every_round_on_and_off_the_path() -> None:
     result = round_diagnostics("spe", "spe", ALTERNATING, bench, ("sender", "receiver"))
     for first, compared in result["by_first_proposer"].items():
         assert compared["last_differing_round"] is None
-        assert compared["agreement_round"] == compared["spe_agreement_round"] == bench.spe[first].agreement_round
+        assert compared["agreement_round"] == compared["spe_agreement_round"] == bench.spe_played[first].agreement_round
         for entry in compared["rounds"]:
             assert entry["same_offer"] and entry["disagreements"] == 0
             assert entry["lowest_accepted"] >= entry["spe_rejection_value"] - 1e-12

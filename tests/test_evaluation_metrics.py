@@ -38,13 +38,13 @@ def test_spe_players_reproduce_the_spe_of_the_game_played(protocol: dict, game: 
     bench = benchmarks(kwargs)
     for first in ("sender", "receiver"):
         group = result["by_first_proposer"][first]
-        assert group["distance"]["spe"] <= 1e-9
+        assert group["distance"]["spe_played"] <= 1e-9
         assert group["payoff"]["sender"]["ci95"] == 0.0  # deterministic players, expected mode
-        spe = bench.spe[first]
+        spe = bench.spe_played[first]
         assert group["payoff"]["sender"]["mean"] == pytest.approx(spe.payoffs.sender, abs=1e-9)
         assert group["payoff"]["receiver"]["mean"] == pytest.approx(spe.payoffs.receiver, abs=1e-9)
         assert group["deal_rate"]["mean"] == pytest.approx(spe.deal_probability, abs=1e-12)
-    realized, spe_split = result["advantages"]["realized"], result["advantages"]["spe"]
+    realized, spe_split = result["advantages"]["realized"], result["advantages"]["spe_played"]
     assert realized["informational"] == pytest.approx(spe_split["informational"], abs=1e-9)
     assert realized["first_proposer"] == pytest.approx(spe_split["first_proposer"], abs=1e-9)
 

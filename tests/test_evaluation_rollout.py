@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infobargain.agents import make_policy
+from infobargain.agents import bind_policy, make_policy, player_label
 from infobargain.envs.information_bargaining_v0 import raw_env
-from infobargain.evaluation.players import bind_player, player_name
 from infobargain.evaluation.rollout import rollout
 
 PAPER = {"game": "pure_math", "protocol": "alternating", "max_rounds": 10, "break_off": 0.1}
@@ -71,9 +70,9 @@ def test_policy_objects_play_the_evaluation_env() -> None:
     (episode,) = rollout(sender, "spe", {**PAPER, "first_proposer": "sender"}, episodes=1)
     assert episode.sender_payoff == pytest.approx(11 / 30, abs=1e-12)
     assert sender.env.game is elsewhere.game  # the caller's player is untouched
-    assert player_name(sender) == "spe"
+    assert player_label(sender) == "spe"
     with pytest.raises(ValueError, match="plays the sender"):
-        bind_player(sender, raw_env(), "receiver")
+        bind_policy(sender, raw_env(), "receiver")
 
 
 def test_bad_episode_count() -> None:

@@ -43,16 +43,16 @@ def test_suite_with_spe_players_has_zero_distance() -> None:
     for row in rows:
         assert row["players"]["distance_to_spe_played"] <= 1e-9
         assert abs(row["nash_conv"]) <= 1e-9
-    summary = result["mae_vs_spe"]
+    summary = result["mae_vs_spe_continuous"]
     assert summary["players_vs_spe_played"] <= 1e-9
     assert summary["players"] == pytest.approx(summary["spe_played"])
     by_key = {(r["task"], r["game"], r["first_proposer"]): r for r in rows}
     alternating = by_key[("sig_alternating_10", "pure_math", "receiver")]
-    assert (alternating["spe"]["sender"], alternating["spe"]["receiver"]) == pytest.approx(
+    assert (alternating["spe_continuous"]["sender"], alternating["spe_continuous"]["receiver"]) == pytest.approx(
         (0.438133, 0.228534), abs=1e-6
     )
     bounded = by_key[("barg_alternating_10", "split_pie_bounded", "sender")]
-    assert bounded["spe"]["proposer_payoff"] == pytest.approx(0.6)  # 0.9 × 2/3, docs/theory.md §5
+    assert bounded["spe_continuous"]["proposer_payoff"] == pytest.approx(0.6)  # 0.9 × 2/3, docs/theory.md §5
     assert bounded["limit"] is None  # several equilibria in the infinite game
     markdown = render_suite_markdown(result)
     assert markdown.count("\n| sig_") >= 18 and "| players vs SPE as played | 0.0000 |" in markdown
@@ -62,7 +62,7 @@ def test_missing_paper_results_leave_the_column_empty(tmp_path: Path) -> None:
     result = run_suite(("nash", "nash"), tasks=["sig_ultimatum_sender"], episodes=1, paper_results=tmp_path / "x.csv")
     assert result["notes"] and "not found" in result["notes"][0]
     assert all(row["paper"]["models"] == {} for row in result["rows"])
-    assert result["mae_vs_spe"]["paper_best_model"] is None
+    assert result["mae_vs_spe_continuous"]["paper_best_model"] is None
     assert "paper |" in render_suite_markdown(result)
 
 

@@ -29,7 +29,7 @@ def test_spe_players_reach_the_spe_in_both_orders() -> None:
     assert summary["reached"] is True
     assert set(summary["by_first_proposer"]) == {"sender", "receiver"}
     for row in summary["by_first_proposer"].values():
-        assert row["distance"] == pytest.approx(0.0, abs=1e-9)
+        assert row["distance_to_spe_played"] == pytest.approx(0.0, abs=1e-9)
         assert row["nash_conv"] == pytest.approx(0.0, abs=1e-9)
         assert row["deal_rate"] == 1.0 and row["agreement_round"] == 0.0
 
@@ -40,7 +40,7 @@ def test_a_bp_sender_facing_an_obedient_receiver_misses_the_alternating_spe() ->
     kwargs = {**PAPER_ALTERNATING, "first_proposer": "sender"}
     result = evaluate_players("bp", "obedient", kwargs, episodes=2, exploitability="none")
     row = result["verdict"]["by_first_proposer"]["sender"]
-    assert row["distance"] == pytest.approx(math.hypot(2 / 3 - 11 / 30, 0.3), abs=1e-9)
+    assert row["distance_to_spe_played"] == pytest.approx(math.hypot(2 / 3 - 11 / 30, 0.3), abs=1e-9)
     assert row["reached"] is False and result["verdict"]["reached"] is False
     assert row["nash_conv"] is None
     block = format_verdict(result["verdict"])
@@ -85,7 +85,9 @@ def test_a_verdict_without_deals_says_so() -> None:
     result = evaluate_players("bp", "threshold:0.2", kwargs, episodes=2)
     row = result["verdict"]["by_first_proposer"]["sender"]
     assert row["deal_rate"] == 0.0 and row["agreement_round"] is None
-    assert row["distance"] == pytest.approx(math.hypot(2 / 3, 0.0), abs=1e-9)  # SPE (2/3, 0), outcome d = (0, 0)
+    assert row["distance_to_spe_played"] == pytest.approx(
+        math.hypot(2 / 3, 0.0), abs=1e-9
+    )  # SPE (2/3, 0), outcome d = (0, 0)
     assert "deals 0.00" in format_verdict(result["verdict"]).splitlines()[1]
 
 
@@ -103,4 +105,6 @@ def test_suite_verdict_names_the_rows_missed() -> None:
     summary = suite_verdict(result)
     distances = [row["players"]["distance_to_spe_played"] for row in result["rows"]]
     assert summary["rows"] == 6 and summary["reached"] == sum(d <= 0.02 for d in distances) < 6
-    assert sorted(row["distance"] for row in summary["missed"]) == sorted(d for d in distances if d > 0.02)
+    assert sorted(row["distance_to_spe_played"] for row in summary["missed"]) == sorted(
+        d for d in distances if d > 0.02
+    )

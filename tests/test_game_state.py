@@ -203,7 +203,7 @@ def test_one_source_for_env_defaults() -> None:
 
     from infobargain.cli.arguments import Parser, add_env_arguments, add_game_arguments
     from infobargain.game.config import ENV_DEFAULTS, ENV_PARAMETERS
-    from infobargain.training.config import ENV_DEFAULTS as RUN_ENV
+    from infobargain.training.config import RUN_ENV_DEFAULTS as RUN_ENV
     from infobargain.training.config import TRAINING_ENV_OVERRIDES
 
     signature = inspect.signature(ib.raw_env)

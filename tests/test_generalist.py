@@ -37,8 +37,10 @@ def test_the_exact_spe_players_are_at_distance_zero_on_every_held_out_instance()
 def test_players_that_ignore_the_game_are_scored_as_far_off() -> None:
     result = evaluate_across("ignore", "ignore", ULTIMATUM, instances=12)
     hard = [row for row in result["rows"] if not row["trivial"]]
-    assert hard and max(row["distance_to_spe"] for row in hard) > 0.05
-    assert all(row["distance_to_spe"] == pytest.approx(0.0, abs=1e-9) for row in result["rows"] if row["trivial"])
+    assert hard and max(row["distance_to_spe_continuous"] for row in hard) > 0.05
+    assert all(
+        row["distance_to_spe_continuous"] == pytest.approx(0.0, abs=1e-9) for row in result["rows"] if row["trivial"]
+    )
 
 
 def test_one_game_is_not_a_distribution() -> None:
@@ -86,4 +88,4 @@ def test_the_suite_plays_a_trained_generalist_where_its_protocol_fits(tmp_path: 
     assert {row["task"] for row in result["rows"]} == {"sig_ultimatum_coin"}
     assert len(result["rows"]) == 6  # three games, both first proposers
     assert any("sig_fixed_role_5: no run given plays" in note for note in result["notes"])
-    assert all(np.isfinite(row["players"]["distance_to_spe"]) for row in result["rows"])
+    assert all(np.isfinite(row["players"]["distance_to_spe_continuous"]) for row in result["rows"])

@@ -12,7 +12,13 @@ import pytest
 from infobargain.cli import main
 from infobargain.evaluation.leaderboard import run_leaderboard, select_games
 from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
-from infobargain.training.algorithms import ALGORITHMS, TrainedPlayers, TrainingJob, register_algorithm
+from infobargain.training.algorithms import (
+    TrainedPlayers,
+    TrainingJob,
+    get_algorithm,
+    register_algorithm,
+    unregister_algorithm,
+)
 
 ULTIMATUM = "sig_ultimatum_sender:pure_math"
 calls: list[TrainingJob] = []
@@ -39,7 +45,7 @@ def example_algorithms() -> Iterator[None]:
     calls.clear()
     yield
     for name in ("example_spe", "example_obedient", "example_needs_extra"):
-        ALGORITHMS.pop(name, None)
+        unregister_algorithm(name)
 
 
 def test_user_algorithm_rows_appear_with_their_counts(tmp_path: Path) -> None:
@@ -74,7 +80,7 @@ def test_a_player_off_the_spe_is_scored_off_it(tmp_path: Path) -> None:
     try:
         document = run_leaderboard(["example_nash"], tasks=[ULTIMATUM], budget=10, seeds=[0], out=tmp_path, episodes=1)
     finally:
-        ALGORITHMS.pop("example_nash")
+        unregister_algorithm("example_nash")
     row = document["rows"][0]
     # The Nash proposer gives the receiver a share the SPE responder would accept for less: the sender can gain.
     assert row["distance_to_spe_played"]["mean"] > 0.05
@@ -171,8 +177,8 @@ def test_report_renders_spread_over_seeds(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["mappo", "ippo", "sb3_ibr", "rllib_ppo"])
 def test_built_in_algorithms_fill_their_rows(algorithm: str, tmp_path: Path) -> None:
-    if ALGORITHMS[algorithm].missing():
-        pytest.skip(ALGORITHMS[algorithm].missing() or "")
+    if get_algorithm(algorithm).missing():
+        pytest.skip(get_algorithm(algorithm).missing() or "")
     document = run_leaderboard([algorithm], tasks=[ULTIMATUM], budget=4096, seeds=[0], out=tmp_path, episodes=2)
     row = document["rows"][0]
     assert row["algorithm"] == algorithm and row["seeds"] == [0]

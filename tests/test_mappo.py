@@ -129,7 +129,8 @@ def test_self_play_learns_the_ultimatum_spe(tmp_path: Path) -> None:
     """Ultimatum on the paper's instance, both first proposers: (2/3, 0) sender first, (1/3, 1/3) receiver first."""
     config = small_config(60_000, protocol="ultimatum", grid_size=11)
     config.mappo.num_envs, config.mappo.hidden_size, config.mappo.learning_rate = 512, 64, 3e-3
-    paths = run_training(config, tmp_path / "run", show_progress=False)["players"]
+    summary, _ = run_training(config, tmp_path / "run", show_progress=False)
+    paths = summary["players"]
     networks = [
         load_torch_player(paths[role], information_bargaining_v0.raw_env(**config.env), role).module
         for role in ("sender", "receiver")
@@ -173,16 +174,19 @@ def test_an_unavailable_device_is_refused() -> None:
     assert common.training_device("auto") == torch.device("cpu")
 
 
-def test_a_centralised_critic_sees_both_observations_and_its_players_load(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("algorithm", "width"), [("mappo", 2), ("ippo", 1)])
+def test_mappo_has_a_centralised_critic_and_ippo_independent_ones(algorithm: str, width: int, tmp_path: Path) -> None:
     config = small_config(500)
-    config.mappo.critic = "centralised"
+    if algorithm != "mappo":
+        settings = config.to_dict()["mappo"]
+        config = RunConfig.from_dict({"run": {**config.to_dict()["run"], "algorithm": algorithm}, algorithm: settings})
     run_training(config, tmp_path / "run", show_progress=False)
     saved = torch.load(tmp_path / "run" / "players" / "sender.pt", weights_only=False)
-    assert saved["critic_size"] == 2 * saved["observation_size"]
-    assert saved["state_dict"]["critic.0.weight"].shape[1] == 2 * saved["observation_size"]
+    assert saved["critic_size"] == width * saved["observation_size"]
+    assert saved["state_dict"]["critic.0.weight"].shape[1] == width * saved["observation_size"]
     play_saved_players(tmp_path / "run", config)
 
 
-def test_an_unknown_critic_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"mappo\.critic"):
-        small_config(100).override(["mappo.critic=shared"])
+def test_the_critic_is_the_algorithms_not_a_setting() -> None:
+    with pytest.raises(ValueError, match=r"mappo\.critic: unknown key"):
+        small_config(100).override(["mappo.critic=independent"])

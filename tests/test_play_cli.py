@@ -70,7 +70,7 @@ def test_analytic_players_match_the_spe(capsys: pytest.CaptureFixture[str], tmp_
     assert "=== episode 2/2: sender spe, receiver spe" in out and "mean over 2 episodes (2 deals)" in out
     records = [json.loads(line) for line in (run_dir / "episodes.jsonl").read_text().splitlines()]
     assert [r["seed"] for r in records] == [3, 4] and all(r["deal"] for r in records)
-    np.testing.assert_allclose(records[0]["payoffs"], records[0]["spe"]["payoffs"])
+    np.testing.assert_allclose(records[0]["payoffs"], records[0]["spe_played"]["payoffs"])
     assert records[0]["transcript"][0] == "prosecutor: fixed_role, sender proposes first"
 
 

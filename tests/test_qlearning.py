@@ -117,7 +117,7 @@ def test_self_play_learns_the_alternating_offers_spe_as_played(tmp_path: Path) -
     pair = exact_exploitability(players / "sender.pt", players / "receiver.pt", config.env)
     bench = benchmarks(config.env)
     for first in ("sender", "receiver"):
-        np.testing.assert_allclose(pair.by_first[first].value, bench.spe[first].payoffs, atol=1e-9)
+        np.testing.assert_allclose(pair.by_first[first].value, bench.spe_played[first].payoffs, atol=1e-9)
 
 
 def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -72,7 +72,8 @@ def _distances(probabilities: np.ndarray, env_kwargs: dict) -> tuple[float, floa
     exploit = exact_exploitability(*pair, env_kwargs)
     bench = benchmarks(env_kwargs)
     distance = max(
-        float(np.linalg.norm(f.value - np.array(bench.spe[first].payoffs))) for first, f in exploit.by_first.items()
+        float(np.linalg.norm(f.value - np.array(bench.spe_played[first].payoffs)))
+        for first, f in exploit.by_first.items()
     )
     return distance, exploit.nash_conv
 

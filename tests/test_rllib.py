@@ -38,11 +38,11 @@ def local_ray() -> Iterator[None]:
 
 def tiny_config(total_steps: int) -> RunConfig:
     config = RunConfig()
-    config.run.algorithm = "rllib"
+    config.run.algorithm = "rllib_ppo"
     config.run.total_steps = total_steps
     config.run.checkpoint_every = 1
     config.env.update(protocol="alternating", max_rounds=3, grid_size=5, first_proposer="coin_flip")
-    settings = config.rllib
+    settings = config.rllib_ppo
     settings.num_env_runners = 2
     settings.num_envs_per_env_runner = 2
     settings.train_batch_size = 100
@@ -82,11 +82,11 @@ def test_observation_adapter_renames_and_casts() -> None:
 
 def test_train_resume_and_play(local_ray: None, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    summary = run_training(tiny_config(200), run_dir, show_progress=False)
+    summary, _ = run_training(tiny_config(200), run_dir, show_progress=False)
 
     # The run directory contract.
     assert (run_dir / "config.toml").exists() and (run_dir / "checkpoints" / "latest.pt").exists()
-    assert RunConfig.load(run_dir / "config.toml").run.algorithm == "rllib"
+    assert RunConfig.load(run_dir / "config.toml").run.algorithm == "rllib_ppo"
     assert any((run_dir / "tensorboard").iterdir())
     with open(run_dir / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

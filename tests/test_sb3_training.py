@@ -20,15 +20,16 @@ import infobargain  # noqa: F401  (registers the Gymnasium views)
 from infobargain.agents import load_policy, make_policy
 from infobargain.agents.analytic import TargetPolicy, game_problem
 from infobargain.agents.learned import load_learned
+from infobargain.agents.pool import PolicyPool
 from infobargain.agents.sb3 import METADATA_ENTRY, SB3Policy, load_sb3_model, save_sb3_player, saved_algorithm
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.game.scenarios import scenario
 from infobargain.theory.spe import subgame_perfect
 from infobargain.training.api import train_best_response
-from infobargain.training.config import SB3Section
-from infobargain.training.players import PolicyPool, expected_outcome
+from infobargain.training.players import expected_outcome
 from infobargain.training.runner import run_training
 from infobargain.training.sb3 import TrainingView, make_vec_env, silent_logger
+from infobargain.training.settings import SB3Section
 
 BP_VALUE = 2 / 3
 
@@ -92,7 +93,7 @@ def test_best_response_takes_instances_and_policy_objects() -> None:
 def test_sb3_run_directory_is_complete_and_players_reload(tmp_path: Path) -> None:
     config = sb3_config(total_steps=1024, protocol="ultimatum", first_proposer="coin_flip", grid_size=5)
     config.sb3.opponent = "threshold:0.2"
-    summary = run_training(config, tmp_path, show_progress=False)
+    summary, _ = run_training(config, tmp_path, show_progress=False)
     assert summary["players"] == {
         "sender": str(tmp_path / "players" / "sender.zip"),
         "receiver": str(tmp_path / "players" / "receiver.json"),
@@ -146,7 +147,7 @@ def test_a_killed_run_resumes_and_completes(tmp_path: Path) -> None:
     config.run.checkpoint_every = 2
     killed_at = train_and_kill(config, run_dir, after_checkpoints=2)
     assert killed_at >= 2
-    summary = run_training(config, run_dir, resume=True, show_progress=False)
+    summary, _ = run_training(config, run_dir, resume=True, show_progress=False)
     steps = metric_steps(run_dir)
     assert steps == list(range(256, 6144 + 1, 256))  # every rollout once, in order
     assert load_sb3_model(Path(summary["players"]["sender"])).num_timesteps == 6144

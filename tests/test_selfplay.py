@@ -28,9 +28,9 @@ def test_phases_alternate_and_split_the_budget() -> None:
 
 @pytest.mark.parametrize("pool", [False, True], ids=["latest", "pool"])
 def test_ibr_smoke_run_directory_is_complete(tmp_path: Path, pool: bool) -> None:
-    config = sb3_config("ibr", total_steps=2048, protocol="alternating", first_proposer="coin_flip", grid_size=5)
-    config.ibr.rounds, config.ibr.pool = 2, pool
-    summary = run_training(config, tmp_path, show_progress=False)
+    config = sb3_config("sb3_ibr", total_steps=2048, protocol="alternating", first_proposer="coin_flip", grid_size=5)
+    config.sb3_ibr.rounds, config.sb3_ibr.pool = 2, pool
+    summary, _ = run_training(config, tmp_path, show_progress=False)
     assert summary["players"] == {role: str(tmp_path / "players" / f"{role}.zip") for role in ("sender", "receiver")}
     for name in ("config.toml", "metrics.csv", "checkpoints/latest.pt", "tensorboard"):
         assert (tmp_path / name).exists(), name
@@ -52,8 +52,8 @@ def test_ibr_smoke_run_directory_is_complete(tmp_path: Path, pool: bool) -> None
 
 def test_ibr_resume_after_a_finished_phase_does_not_repeat_it(tmp_path: Path) -> None:
     """A run stopped after its last checkpoint resumes into the same directory and finishes the schedule once."""
-    config = sb3_config("ibr", total_steps=1024, protocol="ultimatum", first_proposer="coin_flip", grid_size=5)
-    config.ibr.rounds = 1
+    config = sb3_config("sb3_ibr", total_steps=1024, protocol="ultimatum", first_proposer="coin_flip", grid_size=5)
+    config.sb3_ibr.rounds = 1
     run_training(config, tmp_path, show_progress=False)
     before = rows(tmp_path)
     run_training(config, tmp_path, resume=True, show_progress=False)  # nothing left to do
@@ -63,8 +63,8 @@ def test_ibr_resume_after_a_finished_phase_does_not_repeat_it(tmp_path: Path) ->
 @pytest.mark.slow
 def test_a_killed_ibr_run_resumes_and_completes(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    config = sb3_config("ibr", total_steps=6144, protocol="alternating", first_proposer="coin_flip", grid_size=5)
-    config.ibr.rounds, config.ibr.pool = 2, True
+    config = sb3_config("sb3_ibr", total_steps=6144, protocol="alternating", first_proposer="coin_flip", grid_size=5)
+    config.sb3_ibr.rounds, config.sb3_ibr.pool = 2, True
     train_and_kill(config, run_dir, after_checkpoints=3)
     run_training(config, run_dir, resume=True, show_progress=False)
     assert metric_steps(run_dir) == list(range(256, 6144 + 1, 256))  # every rollout once, in order

@@ -104,8 +104,8 @@ ENV = dict(RunConfig().env)
 
 @pytest.fixture(scope="module")
 def sb3_zip() -> bytes:
-    from infobargain.training.config import SB3Section
     from infobargain.training.sb3 import build_model, make_vec_env
+    from infobargain.training.settings import SB3Section
 
     env = make_vec_env(ENV, "sender", "spe", 1)
     model = build_model("MaskablePPO", env, SB3Section(n_steps=8, batch_size=8, hidden_size=8), 0)

@@ -1,12 +1,18 @@
-"""Players by short name: ``spe``, ``bp``, ``nash``, ``obedient``, ``ignore``, ``threshold:0.2``, ``random``,
-``human`` (the terminal), ``llm:MODEL`` (a chat model, configured by environment variables), or a path to a
-saved player (an analytic player's ``.json``, or a trained model)."""
+"""Players by name: one registry of player kinds that every command and library call reads.
+
+Built in: ``spe``, ``bp``, ``nash``, ``obedient``, ``ignore``, ``threshold:0.2``, ``random``, ``human`` (the
+terminal), ``llm:MODEL`` (a chat model, configured by environment variables). Also: a path to a saved player (an
+analytic player's ``.json``, or a trained model), a user's ``MODULE:Class`` or ``path/to/file.py:Class`` (called
+as ``Class(env, role)``), and the players that :func:`register_player` or an installed package's entry point
+(group ``infobargain.players``) adds.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +21,12 @@ import numpy as np
 from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy, best_offer_for, conceding_down_to
 from infobargain.agents.base import Policy
 from infobargain.game.protocol import ROLE_INDEX, Role
+from infobargain.plugins import PLAYER_GROUP, PluginError, entry_points, load_object
 from infobargain.theory.solutions import nash
 
 PlayerSpec = str | Path | Policy | Sequence["PlayerSpec"]
-"""A player: a name :func:`make_policy` knows, a saved player's path, a ``Policy`` object, or (in training only)
-a list of those, a pool that plays one member per episode. The one definition: evaluation and training use it."""
-
-POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
+"""A player: a name :func:`make_policy` knows, a saved player's path, a ``Policy`` object, or a list of those, a
+pool that plays one member per episode. The one definition: evaluation and training use it."""
 
 
 def _threshold(spec: str) -> float:
@@ -50,51 +55,160 @@ def check_reachable_threshold(spec: str, env: Any, role: Role) -> None:
         )
 
 
-BUILT_IN = ("spe", "bp", "nash", "obedient", "ignore", "random", "human")
-"""The players named by a word alone (``threshold:T``, ``llm:MODEL`` and paths take an argument)."""
+PlayerFactory = Callable[[Any, Role, str], Policy]
+"""Builds a player for ``(env, role, argument)``; ``argument`` is what follows ``NAME:`` (empty if nothing)."""
+
+
+@dataclass(frozen=True)
+class PlayerKind:
+    """A player name and how to build it."""
+
+    name: str
+    build: PlayerFactory
+    description: str = ""
+    argument: str | None = None
+    """The argument's placeholder (``T`` in ``threshold:T``) for players that need one; ``None``: a bare name."""
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name}:{self.argument}" if self.argument else self.name
+
+
+_PLAYERS: dict[str, PlayerKind] = {}
+_entry_points_loaded = False
+
+
+def register_player(name: str, build: PlayerFactory, description: str = "", argument: str | None = None) -> None:
+    """Make ``name`` (``name:ARGUMENT`` when ``argument`` names a placeholder) a player every command knows."""
+    if not name.isidentifier():
+        raise ValueError(f"player name: must be a Python identifier, got {name!r}")
+    _PLAYERS[name] = PlayerKind(name, build, description, argument)
+
+
+def players() -> dict[str, PlayerKind]:
+    """Every player name, installed packages' entry points included (group ``infobargain.players``: a module
+    that registers players, or a factory or ``Policy`` class registered under the entry point's name)."""
+    global _entry_points_loaded
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        for name, loaded in entry_points(PLAYER_GROUP):
+            if callable(loaded) and name not in _PLAYERS:
+                register_player(name, _plugin_factory(loaded, name), getattr(loaded, "__doc__", "") or "")
+    return _PLAYERS
+
+
+def _plugin_factory(target: Any, label: str) -> PlayerFactory:
+    """A factory for a user's ``Policy`` class or function ``target(env, role)``; checks what it returns."""
+
+    def build(env: Any, role: Role, argument: str) -> Policy:
+        try:
+            player = target(env, role)
+        except Exception as error:
+            raise PluginError(f"player {label!r}: building it raised {type(error).__name__}: {error}") from None
+        if not callable(getattr(player, "act", None)):
+            raise PluginError(f"player {label!r}: built {type(player).__name__}, which has no act(observation)")
+        return player  # type: ignore[no-any-return]
+
+    return build
+
+
+def known_players() -> str:
+    """The player names a user may give, for error messages and ``--help``."""
+    return ", ".join([*(kind.usage for kind in players().values()), "MODULE:Class", "PATH"])
+
+
+POLICY_NAMES = ("spe", "bp", "nash", "obedient", "ignore", "threshold:T", "random", "human", "llm:MODEL", "PATH")
+"""The built-in player names (``MODULE:Class`` and registered plug-ins add to them)."""
+
+
+def _resolve(spec: str, flag: str) -> tuple[PlayerKind | None, str]:
+    """The kind ``spec`` names and its argument; ``(None, "")`` for a saved player's path. ``ValueError`` naming
+    ``flag`` for anything else. A ``MODULE:Class`` spec is imported here."""
+    name, colon, argument = spec.partition(":")
+    known = players()
+    if name in known and bool(colon) == (known[name].argument is not None):
+        return known[name], argument
+    if Path(spec).exists():
+        return None, ""
+    if name in known:
+        usage = known[name].usage
+        raise ValueError(f"{flag}: {spec!r} is not of the form {usage}")
+    if colon and argument.isidentifier() and ("." in name or name.isidentifier() or name.endswith(".py")):
+        target = load_object(spec, flag)
+        return PlayerKind(spec, _plugin_factory(target, spec)), ""
+    raise ValueError(f"{flag}: unknown player {spec!r} (known: {known_players()})")
 
 
 def check_player_spec(spec: str, flag: str = "policy") -> None:
-    """Raise ``ValueError`` (naming ``flag``) unless ``spec`` is a name :func:`make_policy` knows or an existing
-    path: a cheap check before any work starts, without building the player."""
-    if spec in BUILT_IN or spec.startswith(("threshold:", "llm:")) or Path(spec).exists():
-        return
-    raise ValueError(f"{flag}: unknown player {spec!r} (known: {', '.join(POLICY_NAMES)})")
+    """Raise ``ValueError`` (naming ``flag``) unless ``spec`` is a known player name, a plug-in ``MODULE:Class``
+    or an existing path: a cheap check before any work starts, without building the player."""
+    _resolve(spec, flag)
 
 
 def make_policy(spec: str, env: Any, role: Role) -> Policy:
     """Build the player named ``spec`` for ``role`` in ``env``."""
-    if spec == "spe":
-        return SPEPolicy(env, role)
-    if spec == "random":
-        return RandomPolicy(env, role)
-    if spec == "bp":
-        if role != "sender":
-            raise ValueError("policy: 'bp' (the Bayesian-persuasion sender) plays the sender only")
-        return TargetPolicy(env, role, spec, best_offer_for(0), lambda problem, me: problem.disagreement[me])
-    if spec == "nash":
-        return TargetPolicy(
-            env, role, spec, lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me])
-        )
-    if spec == "obedient":
-        return TargetPolicy(env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf)
-    if spec == "ignore":
-        return TargetPolicy(env, role, spec, best_offer_for(ROLE_INDEX[role]), lambda problem, me: np.inf)
-    if spec == "human":
-        from infobargain.agents.human import HumanPolicy
+    kind, argument = _resolve(spec, "policy")
+    if kind is None:
+        return load_policy(Path(spec), env, role)
+    return kind.build(env, role, argument)
 
-        return HumanPolicy(env, role)
-    if spec.startswith("llm:"):
-        from infobargain.agents.llm import LLMPolicy
 
-        return LLMPolicy.from_spec(spec, env, role)
-    if spec.startswith("threshold"):
-        level = _threshold(spec)
-        return TargetPolicy(env, role, spec, conceding_down_to(level), lambda problem, me: level)
-    path = Path(spec)
-    if path.exists():
-        return load_policy(path, env, role)
-    raise ValueError(f"policy: unknown player {spec!r} (known: {', '.join(POLICY_NAMES)})")
+def _bp(env: Any, role: Role, argument: str) -> Policy:
+    if role != "sender":
+        raise ValueError("policy: 'bp' (the Bayesian-persuasion sender) plays the sender only")
+    return TargetPolicy(env, role, "bp", best_offer_for(0), lambda problem, me: problem.disagreement[me])
+
+
+def _threshold_player(env: Any, role: Role, argument: str) -> Policy:
+    level = _threshold(f"threshold:{argument}")
+    return TargetPolicy(env, role, f"threshold:{argument}", conceding_down_to(level), lambda problem, me: level)
+
+
+def _human(env: Any, role: Role, argument: str) -> Policy:
+    from infobargain.agents.human import HumanPolicy
+
+    return HumanPolicy(env, role)
+
+
+def _llm(env: Any, role: Role, argument: str) -> Policy:
+    from infobargain.agents.llm import LLMPolicy
+
+    return LLMPolicy.from_spec(f"llm:{argument}", env, role)
+
+
+for _name, _build, _description, _argument in (
+    ("spe", lambda env, role, argument: SPEPolicy(env, role), "plays the exact SPE of the game as played", None),
+    ("bp", _bp, "the Bayesian-persuasion sender: offers its best scheme, takes nothing less", None),
+    (
+        "nash",
+        lambda env, role, argument: TargetPolicy(
+            env, role, "nash", lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me])
+        ),
+        "offers and accepts the Nash bargaining solution",
+        None,
+    ),
+    (
+        "obedient",
+        lambda env, role, argument: TargetPolicy(
+            env, role, "obedient", best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf
+        ),
+        "offers its best deal, accepts anything",
+        None,
+    ),
+    (
+        "ignore",
+        lambda env, role, argument: TargetPolicy(
+            env, role, "ignore", best_offer_for(ROLE_INDEX[role]), lambda problem, me: np.inf
+        ),
+        "offers its best deal, accepts nothing",
+        None,
+    ),
+    ("random", lambda env, role, argument: RandomPolicy(env, role), "uniform over the legal actions", None),
+    ("human", _human, "you, at the terminal", None),
+    ("threshold", _threshold_player, "concedes down to payoff T, accepts anything worth at least T", "T"),
+    ("llm", _llm, "a chat model (configured by environment variables)", "MODEL"),
+):
+    register_player(_name, _build, _description, _argument)
 
 
 def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
@@ -115,7 +229,8 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
 
 
 def bind_policy(spec: PlayerSpec, env: Any, role: Role) -> Policy:
-    """The player ``spec`` (a name, a saved player's path, or a ``Policy``) playing ``role`` in ``env``.
+    """The player ``spec`` (a name, a saved player's path, a ``Policy``, or a list of those: a pool that plays one
+    member per episode) playing ``role`` in ``env``.
 
     A ``Policy`` object is used as it is, whichever env it was built for: players that read the game get the
     env's public view at every decision (:func:`~infobargain.envs.view.act`).
@@ -125,9 +240,24 @@ def bind_policy(spec: PlayerSpec, env: Any, role: Role) -> Policy:
     if isinstance(spec, str):
         return make_policy(spec, env, role)
     if isinstance(spec, Sequence):
-        raise ValueError(f"player: a list of players (a pool) plays in training only, got {spec!r}")
+        from infobargain.agents.pool import PolicyPool
+
+        if not spec:
+            raise ValueError("player: an empty list of players")
+        return PolicyPool([bind_policy(member, env, role) for member in spec], role)  # type: ignore[return-value]
     if getattr(spec, "role", role) != role:
         raise ValueError(f"player: {spec!r} plays the {spec.role}, not the {role}")
-    if isinstance(spec, Policy):
+    if callable(getattr(spec, "act", None)):
         return spec
     raise ValueError(f"player: expected a name, a path or a Policy, got {spec!r}")
+
+
+def player_label(spec: PlayerSpec) -> str:
+    """A short label for configs and reports (``run/sender.pt`` for a run's saved player)."""
+    if isinstance(spec, Path):
+        return f"{spec.parent.parent.name}/{spec.name}" if spec.parent.name == "players" else str(spec)
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, Sequence):
+        return "pool[" + ", ".join(player_label(member) for member in spec) + "]"
+    return str(getattr(spec, "spec", "") or type(spec).__name__)

@@ -1,7 +1,9 @@
 """The ``infobargain`` command.
 
 Every subcommand takes the game and protocol with the parameter names of contract 2 in docs/design.md (dashes
-for underscores). Bad arguments or files end the command with one line on stderr and exit code 2. Each
+for underscores). Bad arguments or files end the command with one line on stderr and exit code 2; anything
+unexpected (a bug, here or in a plug-in) with one line saying so and exit code 1, and ``--debug`` (or
+``INFOBARGAIN_DEBUG=1``) shows its traceback. Each
 subcommand lives in its own module and imports its heavy dependencies only when it runs, so ``--help`` stays
 fast.
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from infobargain.cli import benchmark, evaluate, play, solve, suite, train
@@ -40,6 +44,9 @@ __all__ = [
 ]
 
 COMMANDS = (solve, train, play, evaluate, suite, benchmark)
+EXIT_BUG = 1
+DEBUG_VARIABLE = "INFOBARGAIN_DEBUG"
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def build_parser() -> Parser:
@@ -47,6 +54,9 @@ def build_parser() -> Parser:
 
     parser = Parser(prog="infobargain", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"infobargain {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help=f"show the traceback of an unexpected error (or set {DEBUG_VARIABLE}=1)"
+    )
     subcommands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.register(subcommands)
@@ -65,12 +75,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as shell tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (UsageError, InstanceError, ValueError, OSError, ImportError) as error:
-        print(f"infobargain: error: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"infobargain: interrupted; {continue_hint(args, argv)}", file=sys.stderr)
         return 130
-    return EXIT_USAGE
+    except Exception as error:
+        if is_input_error(error):
+            print(f"infobargain: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        if getattr(args, "debug", False) or os.environ.get(DEBUG_VARIABLE):
+            traceback.print_exc()
+        print(f"infobargain: {describe_bug(error)}", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _origin(error: BaseException) -> Path:
+    """The file of the innermost frame of ``error``'s traceback: where it was raised."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return Path(frame.tb_frame.f_code.co_filename).resolve() if frame is not None else PACKAGE
+
+
+def is_input_error(error: BaseException) -> bool:
+    """An error that says what is wrong with the user's input: the library's own (a ``ValueError`` it raised on
+    purpose, a file it could not read, a missing optional dependency), not a bug surfacing as one."""
+    if isinstance(error, (UsageError, InstanceError, OSError, ImportError)):
+        return True
+    return isinstance(error, ValueError) and _origin(error).is_relative_to(PACKAGE)
+
+
+def describe_bug(error: BaseException) -> str:
+    """One line for an unexpected error: what it was, where it came from, how to see more."""
+    origin = _origin(error)
+    where = "in infobargain" if origin.is_relative_to(PACKAGE) else f"in {origin.name} (not infobargain's code)"
+    message = str(error).splitlines()[0][:300] if str(error) else ""
+    return (
+        f"unexpected error {where}: {type(error).__name__}: {message}; this is a bug: rerun with --debug "
+        f"(or {DEBUG_VARIABLE}=1) for the traceback"
+    )
 
 
 def continue_hint(args: Any, argv: Sequence[str] | None) -> str:

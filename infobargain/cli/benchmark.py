@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,16 @@ def _seeds(text: str) -> list[int]:
 def command_benchmark(args: argparse.Namespace) -> int:
     from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
     from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
-    from infobargain.training.algorithms import ALGORITHMS
+    from infobargain.plugins import import_plugin
+    from infobargain.training.algorithms import algorithms
 
-    for module in args.imports or ():
-        try:
-            importlib.import_module(module)
-        except ImportError as error:
-            raise UsageError(f"--import: cannot import {module!r} ({error})") from None
+    for plugin in args.imports or ():
+        import_plugin(plugin)
     if args.list:
-        for name, algorithm in ALGORITHMS.items():
+        for name, algorithm in algorithms().items():
             missing = algorithm.missing()
-            print(f"{name:12s} {algorithm.description}" + (f"  [unavailable: {missing}]" if missing else ""))
+            role = "" if algorithm.self_play else "  [train only: not self-play]"
+            print(f"{name:12s} {algorithm.description}{role}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
     named = args.algorithms is not None
     document = run_leaderboard(
@@ -98,8 +96,8 @@ def register(commands: Any) -> None:
         "--import",
         dest="imports",
         action="append",
-        metavar="MODULE",
-        help="import MODULE first (to register your own algorithms); repeatable",
+        metavar="MODULE|FILE.py",
+        help="import a plug-in first (registers its algorithms or players); repeatable",
     )
     parser.add_argument("--list", action="store_true", help="list the registered algorithms and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -100,7 +100,7 @@ def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: boo
         "deal": raw.deal is not None,
         "agreement_round": raw.end_round if raw.deal is not None else None,
         "payoffs": payoffs.tolist(),
-        "spe": {"payoffs": [spe.payoffs.sender, spe.payoffs.receiver], "agreement_round": spe.agreement_round},
+        "spe_played": {"payoffs": [spe.payoffs.sender, spe.payoffs.receiver], "agreement_round": spe.agreement_round},
     }
     rules = raw.rules
     label = f"{rules.protocol}, {raw.first} first, T={rules.rounds}, p={rules.break_off:g}, δ={rules.discount:g}"
@@ -152,7 +152,7 @@ def command_play(args: argparse.Namespace) -> int:
         raise ValueError("play: the input ended before the human player decided") from None
     if len(records) > 1:
         mean = np.mean([r["payoffs"] for r in records], axis=0)
-        spe_mean = np.mean([r["spe"]["payoffs"] for r in records], axis=0)
+        spe_mean = np.mean([r["spe_played"]["payoffs"] for r in records], axis=0)
         deals = sum(r["deal"] for r in records)
         print(f"\nmean over {len(records)} episodes ({deals} deals): {_pair(mean)}; exact SPE {_pair(spe_mean)}")
     for role, player in players.items():

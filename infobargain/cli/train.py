@@ -10,12 +10,14 @@ import argparse
 import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infobargain.cli.arguments import add_size_argument, instance_file
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
 from infobargain.game.schemes import TIE_BREAKS
-from infobargain.training.config import ALGORITHMS, RunConfig
+
+if TYPE_CHECKING:
+    from infobargain.training.config import RunConfig
 
 # Flags that override [env] keys; absent flags leave the config alone.
 ENV_FLAGS: dict[str, dict[str, Any]] = {
@@ -40,7 +42,7 @@ ENV_FLAGS: dict[str, dict[str, Any]] = {
     "--grid-size": {"type": int},
 }
 
-# Flags that override [rllib] keys (cluster and resources).
+# Flags that override [rllib_ppo] keys (cluster and resources).
 RLLIB_FLAGS: dict[str, dict[str, Any]] = {
     "--address": {
         "metavar": "HOST:PORT",
@@ -55,9 +57,16 @@ RLLIB_FLAGS: dict[str, dict[str, Any]] = {
 
 
 def register(commands: Any) -> None:
+    from infobargain.training.algorithms import algorithms
+
     parser = commands.add_parser(
         "train",
-        help="train players (self-play PPO, SB3, iterated best response, RLlib) and evaluate them against theory",
+        help="train players with any registered algorithm and evaluate them against theory",
+        description="Train the two players with a registered algorithm ("
+        + ", ".join(algorithms())
+        + "; `infobargain benchmark --list` describes each) into a run directory, then evaluate them against the "
+        "exact SPE. The run config's [run] algorithm picks the algorithm; its own section, named like it, holds "
+        "its settings.",
     )
     parser.add_argument("--config", metavar="FILE", help="run config (TOML); defaults apply to what it omits")
     parser.add_argument(
@@ -67,11 +76,18 @@ def register(commands: Any) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any field")
     parser.add_argument(
         "--algorithm",
-        "--backend",
         dest="run.algorithm",
-        choices=ALGORITHMS,
+        metavar="NAME",
         default=argparse.SUPPRESS,
-        help="training backend",
+        help="a registered algorithm (default: the config's, else mappo)",
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE|FILE.py",
+        help="import a plug-in first (registers its algorithms or players); repeatable",
     )
     parser.add_argument("--seed", dest="run.seed", type=int, default=argparse.SUPPRESS)
     parser.add_argument("--total-steps", dest="run.total_steps", type=int, default=argparse.SUPPRESS)
@@ -83,13 +99,18 @@ def register(commands: Any) -> None:
         options = dict(spec)
         dest = options.pop("dest", "env." + flag[2:].replace("-", "_"))
         group.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **options)
-    resources = parser.add_argument_group("Ray RLlib backend (override the config's [rllib] table)")
+    resources = parser.add_argument_group("Ray RLlib (override the config's [rllib_ppo] table)")
     for flag, spec in RLLIB_FLAGS.items():
-        resources.add_argument(flag, dest="rllib." + flag[2:].replace("-", "_"), default=argparse.SUPPRESS, **spec)
+        resources.add_argument(flag, dest="rllib_ppo." + flag[2:].replace("-", "_"), default=argparse.SUPPRESS, **spec)
     parser.set_defaults(handler=command_train)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
+    from infobargain.plugins import import_plugin
+    from infobargain.training.config import RunConfig
+
+    for plugin in args.imports:
+        import_plugin(plugin)
     saved = Path(args.run_dir or "", "config.toml")
     if args.config:
         config = RunConfig.load(args.config)
@@ -124,7 +145,7 @@ def command_train(args: argparse.Namespace) -> int:
         raise ValueError("--resume: give the run to continue with --run-dir DIR")
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(config.run.name, config.run.algorithm)
     args.resume_command = lambda: resume_command(run_dir)
-    summary = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
+    summary, _ = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
     result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
     print(format_result(result))
     print(f"full report: {Path(summary['run_dir']) / 'report.md'} (run written to {summary['run_dir']})")

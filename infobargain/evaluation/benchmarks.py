@@ -41,6 +41,17 @@ def spe_proposer_payoff(outcome: SPEOutcome, protocol: Protocol) -> float:
     return float(outcome.deal_probability * protocol.discount**plan.round * plan.offer[position])
 
 
+def spe_json(outcome: SPEOutcome, protocol: Protocol) -> dict[str, Any]:
+    """An SPE as reports write it: its payoffs, its agreement round, its deal probability and its proposer's
+    payoff (the paper's metric for pies)."""
+    return {
+        **(point_json(outcome.payoffs) or {}),
+        "agreement_round": outcome.agreement_round,
+        "deal_probability": outcome.deal_probability,
+        "proposer_payoff": spe_proposer_payoff(outcome, protocol),
+    }
+
+
 @dataclass(frozen=True)
 class Benchmarks:
     """Exact benchmarks of one game under one protocol (each first proposer)."""
@@ -51,9 +62,10 @@ class Benchmarks:
     """The problem with the offers the env's encoding allows (the continuous one for ``"scheme"``)."""
     protocol: Protocol
     discrete: bool
-    spe: dict[Role, SPEOutcome]
-    """SPE of the game as played, for each first proposer."""
+    spe_played: dict[Role, SPEOutcome]
+    """SPE of the game as played (the offers the encoding allows), for each first proposer."""
     spe_continuous: dict[Role, SPEOutcome]
+    """SPE of the continuous game (every frontier offer), for each first proposer."""
     nash: NDArray[np.float64]
     kalai_smorodinsky: NDArray[np.float64]
     bp_optimum: NDArray[np.float64]
@@ -74,7 +86,7 @@ class Benchmarks:
     def targets(self, first: Role) -> dict[str, NDArray[np.float64]]:
         """The points an outcome with ``first`` proposing is measured against."""
         return {
-            "spe": np.array(self.spe[first].payoffs),
+            "spe_played": np.array(self.spe_played[first].payoffs),
             "spe_continuous": np.array(self.spe_continuous[first].payoffs),
             "nash": self.nash,
             "kalai_smorodinsky": self.kalai_smorodinsky,
@@ -83,15 +95,7 @@ class Benchmarks:
 
     def to_json(self) -> dict[str, Any]:
         def spe(outcomes: Mapping[Role, SPEOutcome]) -> dict[str, Any]:
-            return {
-                f"{first}_first": {
-                    **(point_json(outcome.payoffs) or {}),
-                    "agreement_round": outcome.agreement_round,
-                    "deal_probability": outcome.deal_probability,
-                    "proposer_payoff": spe_proposer_payoff(outcome, self.protocol),
-                }
-                for first, outcome in outcomes.items()
-            }
+            return {f"{first}_first": spe_json(outcome, self.protocol) for first, outcome in outcomes.items()}
 
         return {
             "game": self.problem.name,
@@ -101,7 +105,7 @@ class Benchmarks:
             "receiver_optimum": point_json(self.receiver_optimum),
             "nash": point_json(self.nash),
             "kalai_smorodinsky": point_json(self.kalai_smorodinsky),
-            "spe": spe(self.spe),
+            "spe_played": spe(self.spe_played),
             "spe_continuous": spe(self.spe_continuous),
             "infinite_horizon": {
                 **{f"{first}_first": point_json(point) for first, point in self.limit.items()},
@@ -125,7 +129,7 @@ def env_benchmarks(env: raw_env) -> Benchmarks:
         played=played,
         protocol=protocol,
         discrete=view.discrete,
-        spe={first: subgame_perfect(played, protocol, first) for first in ROLES},
+        spe_played={first: subgame_perfect(played, protocol, first) for first in ROLES},
         spe_continuous={first: subgame_perfect(problem, protocol, first) for first in ROLES},
         nash=nash(problem),
         kalai_smorodinsky=kalai_smorodinsky(problem),

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from infobargain.agents import bind_policy, player_label
 from infobargain.envs.information_bargaining_v0 import raw_env
-from infobargain.evaluation.players import PlayerSpec, bind_player, player_name
+from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import Episode, rollout
 from infobargain.evaluation.stats import mean_ci
 from infobargain.game.protocol import ROLES, Role
@@ -129,7 +130,7 @@ class CrossPlay:
 
 def _can_play(spec: PlayerSpec, env: Any, role: Role) -> bool:
     try:
-        bind_player(spec, env, role)
+        bind_policy(spec, env, role)
     except ValueError:
         return False
     return True
@@ -156,4 +157,4 @@ def cross_play(
         for j, receiver in enumerate(seats):
             if sender_ok[i] and receiver_ok[j]:
                 cells[(i, j)] = rollout(sender, receiver, kwargs, episodes=episodes, seed=seed, workers=workers)
-    return CrossPlay([player_name(p) for p in players], [player_name(p) for p in seats], cells)
+    return CrossPlay([player_label(p) for p in players], [player_label(p) for p in seats], cells)

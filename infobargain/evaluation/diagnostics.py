@@ -109,7 +109,7 @@ def compare_first(
                 "accepts_spe_offer": None if spe_offer is None else bool(accepts[t][spe_offer]),
                 "spe_accepts_spe_offer": None if spe_offer is None else bool(spe_accepts[t][spe_offer]),
                 "lowest_accepted": float(accepted.min()) if len(accepted) else None,
-                "spe_rejection_value": float(bench.spe[first].plan[t].rejection_value[me]),
+                "spe_rejection_value": float(bench.spe_played[first].plan[t].rejection_value[me]),
                 "disagreements": int((accepts[t] != spe_accepts[t]).sum()),
                 "offers": len(table),
                 "on_path": t in path,

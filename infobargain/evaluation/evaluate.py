@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from infobargain.agents import player_label
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks
 from infobargain.evaluation.diagnostics import round_diagnostics
 from infobargain.evaluation.exploitability import exact_exploitability, rl_exploitability
 from infobargain.evaluation.metrics import score
-from infobargain.evaluation.players import PlayerSpec, player_name
+from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import Episode, rollout
 from infobargain.evaluation.verdict import verdict
 from infobargain.game.instance import Instance
@@ -71,7 +72,7 @@ def _exploitability(
 ) -> dict[str, Any] | None:
     if mode == "none":
         return None
-    interactive = [name for name in map(player_name, (sender, receiver)) if name == "human" or name.startswith("llm:")]
+    interactive = [name for name in map(player_label, (sender, receiver)) if name == "human" or name.startswith("llm:")]
     if mode == "auto" and interactive:
         return {
             "method": "not computed",
@@ -136,7 +137,7 @@ def evaluate_players(
 
     document: dict[str, Any] = {
         "infobargain_version": __version__,
-        "players": {"sender": player_name(sender), "receiver": player_name(receiver)},
+        "players": {"sender": player_label(sender), "receiver": player_label(receiver)},
         "env": jsonable_env(kwargs),
         "realization": kwargs.get("realization", "expected"),
         "episodes": len(played),

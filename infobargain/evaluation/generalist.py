@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from infobargain.agents import player_label
 from infobargain.evaluation.benchmarks import benchmarks, point_json
 from infobargain.evaluation.exploitability import exact_exploitability
-from infobargain.evaluation.players import PlayerSpec, player_name
+from infobargain.evaluation.metrics import distance
+from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.distributions import InstanceDistribution, InstanceSet, resolve_game
 from infobargain.game.instance import Instance
@@ -51,16 +53,16 @@ def score_instance(
     rows = []
     for first, result in exploit.by_first.items():
         outcome = np.asarray(result.value, dtype=np.float64)
-        played, continuous = np.array(bench.spe[first].payoffs), np.array(bench.spe_continuous[first].payoffs)
+        played, continuous = bench.spe_played[first].payoffs, bench.spe_continuous[first].payoffs
         rows.append(
             {
                 "first_proposer": first,
                 "trivial": trivial,
                 "outcome": point_json(outcome),
                 "spe_played": point_json(played),
-                "spe": point_json(continuous),
-                "distance_to_spe": float(np.linalg.norm(outcome - continuous)),
-                "distance_to_spe_played": float(np.linalg.norm(outcome - played)),
+                "spe_continuous": point_json(continuous),
+                "distance_to_spe_continuous": distance(outcome, continuous),
+                "distance_to_spe_played": distance(outcome, played),
                 "nash_conv": result.nash_conv,
             }
         )
@@ -78,7 +80,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 "instances": len(chosen),
                 **{
                     key: _stats([row[key] for row in chosen])
-                    for key in ("distance_to_spe", "distance_to_spe_played", "nash_conv")
+                    for key in ("distance_to_spe_continuous", "distance_to_spe_played", "nash_conv")
                 },
             }
             for group, chosen in groups.items()
@@ -116,7 +118,7 @@ def evaluate_across(
                 rows.append({"instance": index, **row, "game": instance.to_dict()})
             bar.update(1)
     return {
-        "players": {"sender": player_name(sender), "receiver": player_name(receiver)},
+        "players": {"sender": player_label(sender), "receiver": player_label(receiver)},
         "distribution": distribution.describe(),
         "held_out": {
             "instances": instances,
@@ -138,10 +140,10 @@ def format_summary(result: Mapping[str, Any]) -> str:
     ]
     for first, groups in result["summary"].items():
         every, hard = groups["all"], groups["non_trivial"]
-        mean = hard["distance_to_spe"]["mean"]
+        mean = hard["distance_to_spe_continuous"]["mean"]
         lines.append(
-            f"  {first} first: mean distance to the exact SPE {every['distance_to_spe']['mean']:.4f} "
-            f"(max {every['distance_to_spe']['max']:.4f}); non-trivial instances ({hard['instances']}): "
+            f"  {first} first: mean distance to the exact SPE {every['distance_to_spe_continuous']['mean']:.4f} "
+            f"(max {every['distance_to_spe_continuous']['max']:.4f}); non-trivial instances ({hard['instances']}): "
             + ("-" if mean is None else f"{mean:.4f}")
         )
     return "\n".join(lines)
@@ -171,7 +173,11 @@ def write_across(result: Mapping[str, Any], target: Path, *, figures: bool = Tru
         for group, stats in groups.items():
             if not stats["instances"]:
                 continue
-            distance, played, conv = stats["distance_to_spe"], stats["distance_to_spe_played"], stats["nash_conv"]
+            distance, played, conv = (
+                stats["distance_to_spe_continuous"],
+                stats["distance_to_spe_played"],
+                stats["nash_conv"],
+            )
             lines.append(
                 f"| {first} ({group.replace('_', '-')}) | {stats['instances']} | {distance['mean']:.4f} | "
                 f"{distance['median']:.4f} | {distance['max']:.4f} | {played['mean']:.4f} | {conv['mean']:.4f} |"
@@ -190,7 +196,7 @@ def _plot_histograms(result: Mapping[str, Any], path: Path) -> bool:
         return False
     figure, ax = plt.subplots(figsize=(6, 3.5))
     for first in result["summary"]:
-        distances = [row["distance_to_spe"] for row in result["rows"] if row["first_proposer"] == first]
+        distances = [row["distance_to_spe_continuous"] for row in result["rows"] if row["first_proposer"] == first]
         ax.hist(distances, bins=30, alpha=0.6, label=f"{first} first")
     ax.set_xlabel("distance of the players' outcome to the exact SPE")
     ax.set_ylabel("held-out instances")

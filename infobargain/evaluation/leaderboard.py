@@ -7,7 +7,7 @@ allows (one **row** each):
 - ``outcome``: the pair's exact expected payoffs (backward induction over its recorded decisions,
   :func:`~infobargain.evaluation.exploitability.exact_exploitability`; the rollouts' mean if the figure is not
   exact), and its ``distance_to_spe_played``: to the exact SPE of the offer space played (discrete offers),
-  the target a learner can reach; ``distance_to_spe`` to the continuous game's SPE;
+  the target a learner can reach; ``distance_to_spe_continuous`` to the continuous game's SPE;
 - ``nash_conv`` and each side's ``gain`` (exact best response);
 - ``deal_rate``, ``agreement_round`` (rollouts, expected mode) beside the SPE's agreement round;
 - the training's wall time and the decisions it used, with the options it reports.
@@ -37,21 +37,23 @@ from typing import Any
 import numpy as np
 
 from infobargain.evaluation import paper
-from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_proposer_payoff
+from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
 from infobargain.evaluation.exploitability import exact_exploitability
-from infobargain.evaluation.metrics import score_group
+from infobargain.evaluation.metrics import REACHED, distance, score_group
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.progress import Progress
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.suite import DEFAULT_GRID, TASKS, Task
-from infobargain.game.protocol import ROLES, Role
+from infobargain.game.protocol import ROLES
 
 DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
-REACHED = 0.02
-"""A row reaches the SPE when its outcome is this close to the SPE as played (Euclidean, payoff units)."""
+"""The default grid's algorithms: every built-in self-play algorithm of the registry."""
+CELL_SETTINGS: dict[str, dict[str, Any]] = {"rllib_ppo": {"num_env_runners": 0}}
+"""Where a cell departs from an algorithm's defaults: RLlib samples in the driver, since env-runner processes
+only contend for the few cores a cell has."""
 ROW_METRICS = (
     "distance_to_spe_played",
-    "distance_to_spe",
+    "distance_to_spe_continuous",
     "nash_conv",
     "gain_sender",
     "gain_receiver",
@@ -105,6 +107,11 @@ def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) ->
         raise ValueError("algorithms: name at least one")
     chosen, skipped = [], []
     for algorithm in [get_algorithm(name) for name in names]:
+        if not algorithm.self_play:
+            raise ValueError(
+                f"algorithm {algorithm.name!r} does not train both players by self-play ({algorithm.description}); "
+                "the leaderboard compares self-play algorithms"
+            )
         missing = algorithm.missing()
         if missing and not skip_unavailable:
             raise ValueError(missing)
@@ -122,17 +129,6 @@ def _write_json(path: Path, data: Any) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
     os.replace(temporary, path)
-
-
-def _paper_error(row: Mapping[str, Any], bench: Benchmarks, first: Role, signaling: bool) -> float:
-    """The row's error on the paper's metric: mean |ΔU| over (U_S, U_R) for signaling tasks, |Δ accepted proposer's
-    payoff| for pies, against the exact (continuous) SPE."""
-    spe = bench.spe_continuous[first]
-    if signaling:
-        target = np.array(spe.payoffs)
-        outcome = np.array([row["outcome"]["sender"], row["outcome"]["receiver"]])
-        return float(np.mean(np.abs(outcome - target)))
-    return abs(row["proposer_payoff"] - spe_proposer_payoff(spe, bench.protocol))
 
 
 def score_players(
@@ -158,26 +154,28 @@ def score_players(
             outcome = {"sender": float(value[0]), "receiver": float(value[1])}
         else:
             outcome = group["mean_outcome"]
-        point = np.array([outcome["sender"], outcome["receiver"]])
+        point = (outcome["sender"], outcome["receiver"])
+        spe_played, spe_continuous = bench.spe_played[first], bench.spe_continuous[first]
         row: dict[str, Any] = {
             "task": pair.task.name,
             "game": pair.game,
             "first_proposer": first,
             "outcome": outcome,
             "outcome_source": "exact expected payoffs of the pair" if exact else "rollout mean",
-            "spe_played": point_json(bench.spe[first].payoffs),
-            "spe": point_json(bench.spe_continuous[first].payoffs),
-            "distance_to_spe_played": float(np.linalg.norm(point - np.array(bench.spe[first].payoffs))),
-            "distance_to_spe": float(np.linalg.norm(point - np.array(bench.spe_continuous[first].payoffs))),
+            "spe_played": point_json(spe_played.payoffs),
+            "spe_continuous": point_json(spe_continuous.payoffs),
+            "distance_to_spe_played": distance(point, spe_played.payoffs),
+            "distance_to_spe_continuous": distance(point, spe_continuous.payoffs),
             "nash_conv": None if exploit is None else exploit.by_first[first].nash_conv,
             "gain_sender": None if exploit is None else exploit.by_first[first].gains["sender"],
             "gain_receiver": None if exploit is None else exploit.by_first[first].gains["receiver"],
             "deal_rate": group["deal_rate"]["mean"],
             "agreement_round": group["agreement_round"]["mean"],
-            "spe_agreement_round": bench.spe[first].agreement_round,
+            "spe_agreement_round": spe_played.agreement_round,
             "proposer_payoff": group["proposer_payoff"]["mean"],
         }
-        row["paper_metric_error"] = _paper_error(row, bench, first, pair.task.signaling)
+        figure = row["outcome"] if pair.task.signaling else {"proposer_payoff": row["proposer_payoff"]}
+        row["paper_metric_error"] = paper.metric_error(figure, spe_json(spe_continuous, bench.protocol))
         rows.append(row)
     return rows
 
@@ -194,9 +192,11 @@ def run_cell(
     out: Path,
     *,
     episodes: int,
+    keep_history: bool = False,
 ) -> dict[str, Any]:
-    """Train and score one cell, or read it back when it is already on disk with the same ``settings``."""
-    from infobargain.training.algorithms import TrainingJob
+    """Train and score one cell, or read it back when it is already on disk with the same ``settings``.
+    ``keep_history`` keeps every checkpoint of its run (learning-speed curves score them)."""
+    from infobargain.training.runner import run_config, run_training
 
     path = _cell_path(out, algorithm.name, pair, seed)
     if path.exists():
@@ -207,13 +207,23 @@ def run_cell(
     run_dir = out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an interrupted training: start the cell again
-    run_dir.mkdir(parents=True)
     env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
     bench = benchmarks(env_kwargs)
+    config = run_config(
+        algorithm.name,
+        env_kwargs,
+        budget=settings["budget"],
+        seed=seed,
+        run_dir=run_dir,
+        settings=CELL_SETTINGS.get(algorithm.name),
+        keep_history=keep_history,
+        name=f"leaderboard-{algorithm.name}",
+    )
     started = time.perf_counter()
-    trained = algorithm.train(TrainingJob(env_kwargs, settings["budget"], seed, run_dir))
+    summary, trained = run_training(config, run_dir, show_progress=False)
     wall = time.perf_counter() - started
-    rows = score_players(pair, env_kwargs, bench, trained.sender, trained.receiver, episodes=episodes, seed=seed)
+    players = summary["players"]
+    rows = score_players(pair, env_kwargs, bench, players["sender"], players["receiver"], episodes=episodes, seed=seed)
     for row in rows:
         row.update(algorithm=algorithm.name, seed=seed, wall_s=wall, decisions=trained.decisions)
     cell = {
@@ -256,7 +266,7 @@ def aggregate_rows(cells: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "first_proposer": first,
             "seeds": sorted(row["seed"] for row in rows),
             "spe_played": rows[0]["spe_played"],
-            "spe": rows[0]["spe"],
+            "spe_continuous": rows[0]["spe_continuous"],
             "spe_agreement_round": rows[0]["spe_agreement_round"],
             "reached_all_seeds": all(row["distance_to_spe_played"] <= REACHED for row in rows),
             "outcome": {side: _spread([row["outcome"][side] for row in rows]) for side in ROLES},
@@ -312,14 +322,9 @@ def paper_reference(
         families = pair.task.families[pair.game]
         for first in pair.task.firsts():
             models = paper.pooled(rows_paper, families, first, pair.task.signaling)
-            spe = bench.spe_continuous[first]
+            spe = spe_json(bench.spe_continuous[first], bench.protocol)
             for model, entry in models.items():
-                if pair.task.signaling:
-                    error = float(
-                        np.mean(np.abs(np.array([entry["sender"], entry["receiver"]]) - np.array(spe.payoffs)))
-                    )
-                else:
-                    error = abs(entry["proposer_payoff"] - spe_proposer_payoff(spe, bench.protocol))
+                error = paper.metric_error(entry, spe)
                 errors.setdefault(model, []).append(error)
                 rows.append(
                     {

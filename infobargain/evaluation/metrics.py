@@ -45,6 +45,14 @@ from infobargain.evaluation.stats import mean_ci
 from infobargain.game.protocol import ROLES, Role
 from infobargain.theory.problem import BargainingProblem
 
+REACHED = 0.02
+"""An outcome reaches a target (the SPE as played, in verdicts and leaderboards) within this distance."""
+
+
+def distance(outcome: ArrayLike, target: ArrayLike) -> float:
+    """The Euclidean distance between two payoff points ``(U_S, U_R)``: how far an outcome is from a benchmark."""
+    return float(np.linalg.norm(np.asarray(outcome, dtype=np.float64) - np.asarray(target, dtype=np.float64)))
+
 
 def frontier_distance(problem: BargainingProblem, point: ArrayLike) -> float:
     """Euclidean distance from ``point`` to the Pareto-frontier polyline of ``problem``."""
@@ -87,7 +95,7 @@ def score_group(episodes: Sequence[Episode], bench: Benchmarks, first: Role) -> 
     """Every statistic of the episodes in which ``first`` proposed first."""
     played = [e for e in episodes if not e.truncated]
     sender, receiver = mean_ci(e.sender_payoff for e in played), mean_ci(e.receiver_payoff for e in played)
-    spe = bench.spe[first]
+    spe = bench.spe_played[first]
     result: dict[str, Any] = {
         "first_proposer": first,
         "episodes": len(episodes),
@@ -96,7 +104,7 @@ def score_group(episodes: Sequence[Episode], bench: Benchmarks, first: Role) -> 
         "agreement_round": mean_ci(e.agreement_round for e in played if e.deal).to_json(),
         "payoff": {"sender": sender.to_json(), "receiver": receiver.to_json()},
         "proposer_payoff": mean_ci(e.proposer_payoff for e in played).to_json(),
-        "spe": {
+        "spe_played": {
             "sender": spe.payoffs.sender,
             "receiver": spe.payoffs.receiver,
             "agreement_round": spe.agreement_round,
@@ -107,9 +115,7 @@ def score_group(episodes: Sequence[Episode], bench: Benchmarks, first: Role) -> 
         return result
     outcome = np.array([sender.mean, receiver.mean])
     result["mean_outcome"] = {"sender": float(outcome[0]), "receiver": float(outcome[1])}
-    result["distance"] = {
-        name: float(np.linalg.norm(outcome - target)) for name, target in bench.targets(first).items()
-    }
+    result["distance"] = {name: distance(outcome, target) for name, target in bench.targets(first).items()}
     result["deviation_from_spe"] = {
         "sender": float(outcome[0] - spe.payoffs.sender),
         "receiver": float(outcome[1] - spe.payoffs.receiver),
@@ -127,9 +133,9 @@ def score_group(episodes: Sequence[Episode], bench: Benchmarks, first: Role) -> 
 def advantage_split(groups: dict[Role, dict[str, Any]], bench: Benchmarks) -> dict[str, Any]:
     """The realized split of the sender's advantage, beside the SPE's split and the ultimatum (paper) split."""
     d_sender = float(bench.disagreement[0])
-    spe = {first: bench.spe[first].payoffs.sender for first in ROLES}
+    spe = {first: bench.spe_played[first].payoffs.sender for first in ROLES}
     split: dict[str, Any] = {
-        "spe": {"informational": spe["receiver"] - d_sender, "first_proposer": spe["sender"] - spe["receiver"]},
+        "spe_played": {"informational": spe["receiver"] - d_sender, "first_proposer": spe["sender"] - spe["receiver"]},
         "ultimatum": {
             "informational": float(bench.receiver_optimum[0]) - d_sender,
             "first_proposer": float(bench.bp_optimum[0] - bench.receiver_optimum[0]),

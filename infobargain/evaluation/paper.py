@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -144,3 +144,18 @@ def authors_reference(rows: Sequence[PaperRow], families: Sequence[str]) -> tupl
         if row.family in families and row.authors_reference is not None:
             return row.authors_reference, row.authors_reference_text
     return None, ""
+
+
+def metric_errors(figure: Mapping[str, float], spe: Mapping[str, float]) -> list[float]:
+    """The absolute errors of one figure on the paper's metric (docs/theory.md §5) against an SPE
+    (``{"sender", "receiver", "proposer_payoff"}``): ``|ΔU_S|`` and ``|ΔU_R|`` for a signaling figure,
+    ``|Δ proposer payoff|`` for a pie figure (one that carries ``proposer_payoff``)."""
+    if "proposer_payoff" in figure:
+        return [abs(figure["proposer_payoff"] - spe["proposer_payoff"])]
+    return [abs(figure["sender"] - spe["sender"]), abs(figure["receiver"] - spe["receiver"])]
+
+
+def metric_error(figure: Mapping[str, float], spe: Mapping[str, float]) -> float:
+    """The mean of :func:`metric_errors`: one figure's error on the paper's metric."""
+    errors = metric_errors(figure, spe)
+    return sum(errors) / len(errors)

@@ -14,22 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infobargain.agents import PlayerSpec, bind_policy
+from infobargain.agents import PlayerSpec
 
-__all__ = ["PlayerSpec", "bind_player", "picklable", "player_name"]
-
-
-bind_player = bind_policy
-"""The player ``spec`` playing ``role`` in ``env`` (see :func:`~infobargain.agents.bind_policy`)."""
-
-
-def player_name(spec: PlayerSpec) -> str:
-    """A short label for reports."""
-    if isinstance(spec, Path):
-        return f"{spec.parent.parent.name}/{spec.name}" if spec.parent.name == "players" else str(spec)
-    if isinstance(spec, str):
-        return spec
-    return str(getattr(spec, "spec", "") or type(spec).__name__)
+__all__ = ["PlayerSpec", "picklable"]
 
 
 def picklable(spec: PlayerSpec) -> bool:

@@ -32,7 +32,7 @@ def plot_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], pa
     for proposer in ROLES:
         points[f"SPE, {proposer} first"] = np.array(bench.spe_continuous[proposer].payoffs)
         if bench.discrete:
-            points[f"SPE as played, {proposer} first"] = np.array(bench.spe[proposer].payoffs)
+            points[f"SPE as played, {proposer} first"] = np.array(bench.spe_played[proposer].payoffs)
     figure = draw_bargaining_set(bench.problem, points, title=title)
     ax = figure.axes[0]
     for first, group in groups.items():

@@ -81,8 +81,8 @@ def _verdict_section(summary: Mapping[str, Any]) -> list[str]:
         [
             f"{first} first",
             _pair(row["outcome"]),
-            _pair(row["spe"]),
-            _number(row["distance"], 6),
+            _pair(row["spe_played"]),
+            _number(row["distance_to_spe_played"], 6),
             _number(row["nash_conv"], 6),
             _number(row["deal_rate"], 2),
             _number(row["agreement_round"], 2),
@@ -114,7 +114,7 @@ def _benchmarks_section(bench: Mapping[str, Any]) -> list[str]:
         )
     ]
     for first in ROLES:
-        spe, continuous = bench["spe"][f"{first}_first"], bench["spe_continuous"][f"{first}_first"]
+        spe, continuous = bench["spe_played"][f"{first}_first"], bench["spe_continuous"][f"{first}_first"]
         rows.append([f"SPE as played, {first} first (deal round {spe['agreement_round']})", _pair(spe)])
         rows.append([f"SPE continuous game, {first} first", _pair(continuous)])
         limit = bench["infinite_horizon"].get(f"{first}_first")
@@ -138,8 +138,8 @@ def _outcomes_section(groups: Mapping[str, Any]) -> list[str]:
         row("sender payoff U_S", lambda g: _estimate(g["payoff"]["sender"])),
         row("receiver payoff U_R", lambda g: _estimate(g["payoff"]["receiver"])),
         row("accepted proposer's payoff", lambda g: _estimate(g["proposer_payoff"])),
-        row("SPE as played (U_S, U_R)", lambda g: _pair(g["spe"])),
-        row("distance to SPE as played", lambda g: _number(g.get("distance", {}).get("spe"), 6)),
+        row("SPE as played (U_S, U_R)", lambda g: _pair(g["spe_played"])),
+        row("distance to SPE as played", lambda g: _number(g.get("distance", {}).get("spe_played"), 6)),
         row("distance to SPE (continuous)", lambda g: _number(g.get("distance", {}).get("spe_continuous"), 6)),
         row("distance to Nash", lambda g: _number(g.get("distance", {}).get("nash"))),
         row("distance to Kalai–Smorodinsky", lambda g: _number(g.get("distance", {}).get("kalai_smorodinsky"))),
@@ -169,7 +169,7 @@ def _advantages_section(advantages: Mapping[str, Any]) -> list[str]:
         [label, _number(split["informational"]), _number(split["first_proposer"])]
         for label, split in (
             ("realized (these players)", advantages["realized"]),
-            ("SPE of this protocol", advantages["spe"]),
+            ("SPE of this protocol", advantages["spe_played"]),
             ("ultimatum (paper's definition)", advantages["ultimatum"]),
         )
         if split is not None
@@ -213,7 +213,7 @@ def learning_curve_references(result: Mapping[str, Any]) -> dict[str, dict[str, 
     SPE as played for that first proposer and the Nash bargaining point."""
     nash = result["benchmarks"]["nash"]
     return {
-        f"{first}_first/{role}_payoff": {"SPE": group["spe"][role], "Nash": nash[role]}
+        f"{first}_first/{role}_payoff": {"SPE": group["spe_played"][role], "Nash": nash[role]}
         for first, group in result["by_first_proposer"].items()
         for role in ROLES
     }

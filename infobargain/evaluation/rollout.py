@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from infobargain.agents import Policy
+from infobargain.agents import Policy, bind_policy
 from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, raw_env
 from infobargain.envs.offers import ACCEPT, SchemeOffers
 from infobargain.envs.view import act
-from infobargain.evaluation.players import PlayerSpec, bind_player, picklable
+from infobargain.evaluation.players import PlayerSpec, picklable
 from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.protocol import ROLE_INDEX, Role
 
@@ -146,8 +146,8 @@ def _play_chunk(
 ) -> list[Episode]:
     env = raw_env(**env_kwargs)
     players: dict[Role, Policy] = {
-        "sender": bind_player(sender, env, "sender"),
-        "receiver": bind_player(receiver, env, "receiver"),
+        "sender": bind_policy(sender, env, "sender"),
+        "receiver": bind_policy(receiver, env, "receiver"),
     }
     return [play_episode(env, players, seed, index) for index in indices]
 
@@ -191,8 +191,8 @@ def rollout(
         if not parallel:
             env = raw_env(**kwargs)
             players: dict[Role, Policy] = {
-                "sender": bind_player(sender, env, "sender"),
-                "receiver": bind_player(receiver, env, "receiver"),
+                "sender": bind_policy(sender, env, "sender"),
+                "receiver": bind_policy(receiver, env, "receiver"),
             }
             played = []
             for index in indices:

@@ -24,7 +24,6 @@ The summary gives each column's mean absolute error against the exact SPE.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,11 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from infobargain.agents import player_label
 from infobargain.evaluation import paper
-from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_proposer_payoff
+from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
-from infobargain.evaluation.players import PlayerSpec, player_name
+from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.progress import Progress, wanted
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.runs import read_run
@@ -340,12 +340,6 @@ def _limit(task: Task, bench: Benchmarks, first: Role) -> np.ndarray | None:
     return bench.bp_optimum if first == "sender" else bench.receiver_optimum
 
 
-def _distance(a: Mapping[str, float] | None, b: Mapping[str, float]) -> float | None:
-    if a is None:
-        return None
-    return float(math.hypot(a["sender"] - b["sender"], a["receiver"] - b["receiver"]))
-
-
 def _row(
     task: Task,
     game: str,
@@ -361,22 +355,14 @@ def _row(
     exploitability: bool,
 ) -> dict[str, Any]:
     kwargs = {**env_kwargs, "first_proposer": first}
-    spe, played = bench.spe_continuous[first], bench.spe[first]
     row: dict[str, Any] = {
         "task": task.name,
         "title": task.title,
         "game": game,
         "first_proposer": first,
         "offer_space": kwargs["offer_space"],
-        "spe": {
-            **(point_json(spe.payoffs) or {}),
-            "proposer_payoff": spe_proposer_payoff(spe, bench.protocol),
-            "agreement_round": spe.agreement_round,
-        },
-        "spe_played": {
-            **(point_json(played.payoffs) or {}),
-            "proposer_payoff": spe_proposer_payoff(played, bench.protocol),
-        },
+        "spe_continuous": spe_json(bench.spe_continuous[first], bench.protocol),
+        "spe_played": spe_json(bench.spe_played[first], bench.protocol),
         "limit": point_json(_limit(task, bench, first)),
         "nash": point_json(bench.nash),
     }
@@ -392,8 +378,8 @@ def _row(
         "proposer_payoff": group["proposer_payoff"],
         "deal_rate": group["deal_rate"],
         "mean_outcome": outcome,
-        "distance_to_spe_played": group.get("distance", {}).get("spe"),
-        "distance_to_spe": group.get("distance", {}).get("spe_continuous"),
+        "distance_to_spe_played": group.get("distance", {}).get("spe_played"),
+        "distance_to_spe_continuous": group.get("distance", {}).get("spe_continuous"),
     }
     row["nash_conv"] = exact_exploitability(*players, kwargs).nash_conv if exploitability and bench.discrete else None
     models = paper.pooled(rows_paper, families, first, task.signaling)
@@ -405,14 +391,6 @@ def _row(
         "models": models,
     }
     return row
-
-
-def _paper_errors(row: Mapping[str, Any], entry: Mapping[str, Any]) -> list[float]:
-    """Absolute errors of one model's figures in one row against the exact SPE."""
-    spe = row["spe"]
-    if "proposer_payoff" in entry:
-        return [abs(entry["proposer_payoff"] - spe["proposer_payoff"])]
-    return [abs(entry["sender"] - spe["sender"]), abs(entry["receiver"] - spe["receiver"])]
 
 
 def _mae(errors: Sequence[float]) -> float | None:
@@ -428,17 +406,17 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for row in rows:
             point = get(row)
             if point is not None and point.get("sender") is not None:
-                errors += [abs(point["sender"] - row["spe"]["sender"]), abs(point["receiver"] - row["spe"]["receiver"])]
+                errors += paper.metric_errors(point, row["spe_continuous"])
         return _mae(errors)
 
     model_errors: dict[str, list[float]] = {}
     for row in rows:
         for model, entry in row["paper"]["models"].items():
-            model_errors.setdefault(model, []).extend(_paper_errors(row, entry))
+            model_errors.setdefault(model, []).extend(paper.metric_errors(entry, row["spe_continuous"]))
     per_model = {model: _mae(errors) for model, errors in model_errors.items()}
     best = min(per_model, key=lambda m: per_model[m]) if per_model else None  # type: ignore[arg-type,return-value]
     reference_errors = [
-        abs(row["authors_reference"]["value"] - row["spe"]["proposer_payoff"])
+        abs(row["authors_reference"]["value"] - row["spe_continuous"]["proposer_payoff"])
         for row in rows
         if row["authors_reference"]["value"] is not None
     ]
@@ -494,7 +472,7 @@ def run_suite(
         )
     elif isinstance(players, tuple):
         source = fixed_players(*players)
-        described = f"sender {player_name(players[0])}, receiver {player_name(players[1])}"
+        described = f"sender {player_label(players[0])}, receiver {player_label(players[1])}"
     else:
         source = run_players(players)
         described = "the players of the runs " + ", ".join(str(path) for path in players)
@@ -536,7 +514,7 @@ def run_suite(
             "note": "LLM results (12 runs per task, pooled over the paper's scenarios)",
         },
         "rows": rows,
-        "mae_vs_spe": summarize(rows),
+        "mae_vs_spe_continuous": summarize(rows),
         "notes": notes,
         "elapsed_s": time.perf_counter() - started,
         "cpu_cores": os.cpu_count(),

@@ -49,7 +49,7 @@ def _training_budget(steps: Mapping[str, int] | int | None) -> str:
 
 def render_suite_markdown(result: Mapping[str, Any]) -> str:
     """The suite's table, the mean absolute errors against the exact SPE and the paper's per-model figures."""
-    summary = result["mae_vs_spe"]
+    summary = result["mae_vs_spe_continuous"]
     best = summary.get("paper_best_model")
     budget = result["budget"]
     paper = result["paper"]
@@ -93,8 +93,8 @@ def render_suite_markdown(result: Mapping[str, Any]) -> str:
             row["task"],
             row["game"],
             row["first_proposer"],
-            _pair(row["spe"]),
-            _number(row["spe"]["proposer_payoff"]),
+            _pair(row["spe_continuous"]),
+            _number(row["spe_continuous"]["proposer_payoff"]),
             _pair(row["spe_played"]),
             _pair(row["limit"]),
             _pair(row["nash"]),

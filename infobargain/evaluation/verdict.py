@@ -12,9 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from infobargain.evaluation.metrics import REACHED
 from infobargain.game.protocol import ROLES
 
-DEFAULT_TOLERANCE = 0.02
+DEFAULT_TOLERANCE = REACHED
 
 
 def verdict(result: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
@@ -23,16 +24,16 @@ def verdict(result: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANCE) -> 
     nash_conv_by_first = exploitability.get("by_first_proposer", {})
     rows: dict[str, Any] = {}
     for first, group in result["by_first_proposer"].items():
-        distance = group["distance"]["spe"]
+        distance = group["distance"]["spe_played"]
         nash_conv = nash_conv_by_first.get(first, {}).get("nash_conv")
         rows[first] = {
             "outcome": dict(group["mean_outcome"]),
-            "spe": {role: group["spe"][role] for role in ROLES},
-            "distance": distance,
-            "distance_continuous": group["distance"].get("spe_continuous"),
+            "spe_played": {role: group["spe_played"][role] for role in ROLES},
+            "distance_to_spe_played": distance,
+            "distance_to_spe_continuous": group["distance"].get("spe_continuous"),
             "deal_rate": group["deal_rate"]["mean"],
             "agreement_round": group["agreement_round"]["mean"],
-            "spe_agreement_round": group["spe"].get("agreement_round"),
+            "spe_agreement_round": group["spe_played"].get("agreement_round"),
             "nash_conv": nash_conv,
             "reached": not missing(distance) and distance <= tolerance,
         }
@@ -48,22 +49,24 @@ def missing(value: float | None) -> bool:
     return value is None or math.isnan(value)
 
 
+def number(value: float | None) -> str:
+    """Four decimals, or a dash for an estimate that could not be formed."""
+    return "—" if missing(value) else f"{value:.4f}"
+
+
+def pair(point: Mapping[str, float]) -> str:
+    return f"({number(point['sender'])}, {number(point['receiver'])})"
+
+
 def format_verdict(summary: Mapping[str, Any]) -> str:
     """A short block for the terminal (the full report stays in ``report.md``)."""
-
-    def pair(point: Mapping[str, float]) -> str:
-        return f"({point['sender']:.4f}, {point['receiver']:.4f})"
-
-    def number(value: float | None) -> str:
-        return "—" if missing(value) else f"{value:.4f}"
-
     lines = [f"Verdict: within {summary['tolerance']:g} of the exact SPE of the game as played?"]
     for first, row in summary["by_first_proposer"].items():
         state = "reached" if row["reached"] else "NOT reached"
         agreement = "" if missing(row["agreement_round"]) else f" in round {row['agreement_round']:.2f}"
         lines.append(
-            f"  {first + ' first':<15} {state:<12} outcome {pair(row['outcome'])}  SPE {pair(row['spe'])}  "
-            f"distance {number(row['distance'])}  NashConv {number(row['nash_conv'])}  "
+            f"  {first + ' first':<15} {state:<12} outcome {pair(row['outcome'])}  SPE {pair(row['spe_played'])}  "
+            f"distance {number(row['distance_to_spe_played'])}  NashConv {number(row['nash_conv'])}  "
             f"deals {row['deal_rate']:.2f}{agreement}"
         )
     return "\n".join(lines)
@@ -77,19 +80,19 @@ def suite_verdict(result: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANC
             "task": row["task"],
             "game": row["game"],
             "first_proposer": row["first_proposer"],
-            "distance": row["players"]["distance_to_spe_played"],
+            "distance_to_spe_played": row["players"]["distance_to_spe_played"],
         }
         for row in result["rows"]
         if missing(row["players"]["distance_to_spe_played"]) or row["players"]["distance_to_spe_played"] > tolerance
     ]
-    mae = result["mae_vs_spe"]
+    mae = result["mae_vs_spe_continuous"]
     return {
         "tolerance": tolerance,
         "rows": len(result["rows"]),
         "reached": len(result["rows"]) - len(missed),
         "missed": missed,
-        "mae_vs_spe": mae.get("players"),
-        "paper_best": {"model": mae.get("paper_best_model"), "mae_vs_spe": mae.get("paper_best")},
+        "mae_vs_spe_continuous": mae.get("players"),
+        "paper_best": {"model": mae.get("paper_best_model"), "mae_vs_spe_continuous": mae.get("paper_best")},
     }
 
 
@@ -98,11 +101,16 @@ def format_suite_verdict(summary: Mapping[str, Any]) -> str:
     best = summary["paper_best"]
     lines = [
         f"Verdict: {summary['reached']}/{summary['rows']} rows within {summary['tolerance']:g} of the exact SPE of "
-        f"the game as played; MAE against the exact SPE {summary['mae_vs_spe']:.4f}"
-        + ("" if best["model"] is None else f" (best LLM of the paper, {best['model']}: {best['mae_vs_spe']:.4f})")
+        f"the game as played; MAE against the exact SPE of the continuous game "
+        f"{number(summary['mae_vs_spe_continuous'])}"
+        + (
+            ""
+            if best["model"] is None
+            else f" (best LLM of the paper, {best['model']}: {number(best['mae_vs_spe_continuous'])})"
+        )
     ]
     lines += [
-        f"  not reached: {row['task']} {row['game']}, {row['first_proposer']} first, distance {row['distance']:.4f}"
+        f"  not reached: {row['task']} {row['game']}, {row['first_proposer']} first, distance {number(row['distance_to_spe_played'])}"
         for row in summary["missed"]
     ]
     return "\n".join(lines)

@@ -1,58 +1,95 @@
-"""Learning algorithms by name, behind one interface: what the leaderboard (``infobargain benchmark``) trains.
+"""The algorithm registry: every learning algorithm, built in or a user's, is one :class:`Algorithm` here.
 
-**The interface.** An algorithm is a function (or any callable object) taking a :class:`TrainingJob` and
-returning :class:`TrainedPlayers`::
+``infobargain train``, ``benchmark``, ``suite``, the run config (``[run] algorithm`` and the algorithm's own
+settings section) and ``--help`` all read this one registry, so a name means the same everywhere.
 
+**Writing one.** An algorithm is a function taking a :class:`TrainingJob` and returning
+:class:`TrainedPlayers`::
+
+    from dataclasses import dataclass
     from infobargain.training.algorithms import TrainedPlayers, TrainingJob, register_algorithm
+    from infobargain.training.settings import setting
 
-    @register_algorithm("always_spe", description="plays the exact SPE (a sanity row)")
-    def always_spe(job: TrainingJob) -> TrainedPlayers:
-        return TrainedPlayers(sender="spe", receiver="spe", decisions=0)
+    @dataclass
+    class MySettings:
+        step: float = setting(0.1, low=0, high=1)
 
-Registered, it is trained and scored like the built-in ones: ``run_leaderboard(["always_spe", "mappo"])``
-(:mod:`infobargain.evaluation.leaderboard`), or ``infobargain benchmark --algorithms always_spe,mappo`` once the
-module that registers it is imported (``--import MODULE``). A job gives the game (``env_kwargs``, the env's
-arguments), the **budget in decisions** (environment steps of either player; use at most that many), the
-seed and a folder of the algorithm's own (``run_dir``: checkpoints, saved players). The result names the two
-players (a player name, a saved player's path or a :class:`~infobargain.agents.Policy`), the decisions
-actually used, and ``options``: every setting that biases outcomes (e.g. a training-only acceptance nudge),
-reported in the leaderboard row. Training must learn from play: no exact solver, no exact best responses,
-no shaping from theory values (evaluation does that, afterwards).
+    @register_algorithm("my_algo", settings=MySettings, description="...")
+    def my_algo(job: TrainingJob) -> TrainedPlayers:
+        ...  # learn job.env_kwargs for at most job.budget decisions, seeded by job.seed, in job.run_dir
+        return TrainedPlayers(sender=path_or_name, receiver=path_or_name, decisions=used)
 
-Built in: ``mappo`` (the library's multi-agent PPO), ``ippo`` (the same PPO with independent critics),
-``qlearning`` (self-play Q-learning with subgame starts, :mod:`infobargain.training.qlearning`), ``sb3_ibr`` (Stable-Baselines3 iterated best response), ``rllib_ppo`` (Ray RLlib PPO; needs the ``rllib``
-extra) and ``regret`` (regret matching+ self-play, :mod:`infobargain.training.regret`).
+Then ``infobargain train --import my_algo --algorithm my_algo --set my_algo.step=0.2`` trains it into a run
+directory (checkpoints are the algorithm's own business in ``job.run_dir``: ``job.run`` offers the library's
+helpers, ``job.resume`` says whether to continue), and ``infobargain benchmark --import my_algo --algorithms
+my_algo`` puts it on the leaderboard. Plug-ins load by module, by file or by entry point
+(:mod:`infobargain.plugins`). Training must learn from play: no exact solver, no exact best responses, no
+shaping from theory values (evaluation does that, afterwards).
+
+Built in: ``mappo`` (the library's PPO with a centralised critic), ``ippo`` (the same PPO, independent
+critics), ``qlearning`` (self-play Q-learning with subgame starts, the main job's), ``regret`` (regret
+matching+ self-play), ``sb3_ibr`` (Stable-Baselines3 iterated best response), ``rllib_ppo`` (Ray RLlib PPO), and
+``sb3`` (one Stable-Baselines3 learner against a fixed opponent: a best response, not self-play, so it is not
+on the leaderboard).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
-from infobargain.agents import Policy
-from infobargain.game.protocol import ROLES
+from infobargain.plugins import ALGORITHM_GROUP, PluginError, entry_points
+from infobargain.training import settings as builtin_settings
 
-Player = str | Path | Policy
+if TYPE_CHECKING:
+    from infobargain.agents import Policy
+    from infobargain.training.config import RunConfig
+    from infobargain.training.rundir import RunDirectory
+
+Player = Union[str, Path, "Policy"]
 """A player name (:func:`~infobargain.agents.make_policy`), a saved player's path, or a ``Policy``."""
 
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """One training: a game, a budget, a seed and a folder."""
+    """One training: a run config (game, budget, seed, the algorithm's settings) and its run directory."""
 
-    env_kwargs: Mapping[str, Any]
-    """Arguments of :class:`~infobargain.envs.information_bargaining_v0.raw_env` (the game to learn)."""
-    budget: int
-    """Decisions (environment steps of either player) to train for; use at most about this many."""
-    seed: int
-    run_dir: Path
-    """A folder of the algorithm's own (created; empty on a fresh run)."""
+    config: RunConfig
+    run: RunDirectory
     show_progress: bool = False
-    keep_history: bool = False
-    """Keep every intermediate checkpoint (learning-speed benchmarks replay them); off: the backend's default."""
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """Arguments of :class:`~infobargain.envs.information_bargaining_v0.raw_env` (the game to learn)."""
+        return dict(self.config.env)
+
+    @property
+    def budget(self) -> int:
+        """Decisions (environment steps of either player) to train for; use at most about this many."""
+        return self.config.run.total_steps
+
+    @property
+    def seed(self) -> int:
+        return self.config.run.seed
+
+    @property
+    def run_dir(self) -> Path:
+        """The run's folder: the algorithm's own files go here (players under ``players/``)."""
+        return self.run.path
+
+    @property
+    def settings(self) -> Any:
+        """The algorithm's own settings section (``None`` for an algorithm without settings)."""
+        return self.config.settings
+
+    @property
+    def resume(self) -> bool:
+        """Whether this continues an earlier run in ``run_dir`` (the algorithm restores its own checkpoint)."""
+        return self.run.resumed
 
 
 @dataclass
@@ -71,17 +108,43 @@ class TrainedPlayers:
 Trainer = Callable[[TrainingJob], TrainedPlayers]
 
 
+def _resolve(target: Any) -> Any:
+    """A ``"module:name"`` string as the object it names; anything else as it is."""
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """A registered algorithm."""
 
     name: str
-    train: Trainer
+    trainer: Trainer | str
+    """The training function, or ``"module:function"`` (imported when it first trains)."""
     description: str = ""
+    settings: type | str | None = None
+    """The dataclass of its ``[NAME]`` settings section (or ``"module:Class"``); ``None``: no settings."""
+    reads: tuple[str, ...] = ()
+    """Other algorithms' settings sections it also reads (``sb3_ibr`` trains with ``[sb3]``'s learner)."""
     extra: str | None = None
     """The pip extra it needs (``pip install 'infobargain[EXTRA]'``), if any."""
     requires: tuple[str, ...] = ()
     """Modules that must be importable (checked before any training starts)."""
+    self_play: bool = True
+    """Trains both players from play alone, so it belongs on the leaderboard."""
+
+    def train(self, job: TrainingJob) -> TrainedPlayers:
+        return _resolve(self.trainer)(job)  # type: ignore[no-any-return]
+
+    def settings_class(self) -> type | None:
+        return _resolve(self.settings)  # type: ignore[no-any-return]
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The run-config sections it reads: its own (when it has settings), then :attr:`reads`."""
+        return ((self.name,) if self.settings is not None else ()) + self.reads
 
     def missing(self) -> str | None:
         """Why it cannot run here (a missing module), or ``None``."""
@@ -92,166 +155,146 @@ class Algorithm:
         return f"algorithm {self.name!r} needs {', '.join(absent)}, which is not installed ({install})"
 
 
-ALGORITHMS: dict[str, Algorithm] = {}
+_REGISTRY: dict[str, Algorithm] = {}
+_entry_points_loaded = False
+
+RENAMED = {"ibr": "sb3_ibr", "rllib": "rllib_ppo"}
+"""Names of earlier versions, for an error that says what to write instead."""
+
+
+def add_algorithm(algorithm: Algorithm) -> Algorithm:
+    """Register ``algorithm`` (a name already taken is replaced)."""
+    name = algorithm.name
+    if not name.isidentifier() or name in ("run", "env"):
+        raise ValueError(f"algorithm name: must be a Python identifier other than run and env, got {name!r}")
+    _REGISTRY[name] = algorithm
+    return algorithm
+
+
+def unregister_algorithm(name: str) -> None:
+    """Remove ``name`` from the registry (a plug-in's tests clean up with it); unknown names are ignored."""
+    _REGISTRY.pop(name, None)
 
 
 def register_algorithm(
-    name: str, *, description: str = "", extra: str | None = None, requires: tuple[str, ...] = ()
+    name: str,
+    *,
+    settings: type | str | None = None,
+    description: str = "",
+    extra: str | None = None,
+    requires: tuple[str, ...] = (),
+    reads: tuple[str, ...] = (),
+    self_play: bool = True,
 ) -> Callable[[Trainer], Trainer]:
-    """Decorator registering ``train`` under ``name`` (a name already taken is replaced)."""
-    if not name or any(c.isspace() or c == "," for c in name):
-        raise ValueError(f"algorithm name: must be non-empty without spaces or commas, got {name!r}")
+    """Decorator registering ``train`` under ``name`` (see the module docstring)."""
 
     def decorate(train: Trainer) -> Trainer:
-        ALGORITHMS[name] = Algorithm(name, train, description, extra, requires)
+        add_algorithm(Algorithm(name, train, description, settings, reads, extra, requires, self_play))
         return train
 
     return decorate
 
 
+def algorithms() -> dict[str, Algorithm]:
+    """Every registered algorithm, installed packages' entry points included, by name."""
+    global _entry_points_loaded
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        for name, loaded in entry_points(ALGORITHM_GROUP):
+            if isinstance(loaded, Algorithm):
+                add_algorithm(loaded)
+            elif callable(loaded) and name not in _REGISTRY:
+                add_algorithm(Algorithm(name, loaded, getattr(loaded, "__doc__", "") or ""))
+            elif name not in _REGISTRY:
+                raise PluginError(
+                    f"entry point {name!r} in group {ALGORITHM_GROUP!r}: expected an algorithm, a training "
+                    "function or a module that registers one"
+                )
+    return _REGISTRY
+
+
 def get_algorithm(name: str) -> Algorithm:
     """The algorithm registered as ``name``; ``ValueError`` naming the known ones otherwise."""
-    if name not in ALGORITHMS:
-        raise ValueError(f"algorithm: unknown {name!r} (known: {', '.join(ALGORITHMS)})")
-    return ALGORITHMS[name]
+    known = algorithms()
+    if name in known:
+        return known[name]
+    hint = f"; it is now called {RENAMED[name]!r}" if name in RENAMED else ""
+    raise ValueError(f"algorithm: unknown {name!r}{hint} (known: {', '.join(known)})")
 
 
-# Built-in algorithms. Each imports its backend when it runs, so the registry itself needs no extra.
+def section_class(section: str) -> type | None:
+    """The settings dataclass of the run-config section ``section`` (an algorithm's name); ``ValueError`` if none."""
+    known = algorithms()
+    if section in known and known[section].settings is not None:
+        return known[section].settings_class()
+    if section in RENAMED:
+        raise ValueError(f"[{section}]: this section is now [{RENAMED[section]}]")
+    sections = ", ".join(["run", "env", *(name for name, entry in known.items() if entry.settings is not None)])
+    raise ValueError(f"{section}: unknown section (known: {sections})")
 
 
-def _run_config(job: TrainingJob, algorithm: str) -> Any:
-    from infobargain.training.api import recorded_env
-    from infobargain.training.config import RunConfig
-
-    config = RunConfig()
-    config.run.name, config.run.algorithm = f"leaderboard-{algorithm}", algorithm
-    config.run.total_steps, config.run.seed = job.budget, job.seed
-    config.env.update(recorded_env(job.env_kwargs, job.run_dir))
-    if job.keep_history:
-        config.run.keep_checkpoints = 0  # 0 keeps all
-    return config
+def describe_all() -> Mapping[str, str]:
+    """One line per algorithm, for ``--help`` and ``benchmark --list``."""
+    return {name: entry.description for name, entry in algorithms().items()}
 
 
-def _train_backend(job: TrainingJob, config: Any, train: Callable[..., dict[str, Path]]) -> tuple[dict[str, Path], int]:
-    """Run a library backend in ``job.run_dir``; returns its players and the decisions its last checkpoint counts."""
-    from infobargain.training.rundir import RunDirectory
-
-    run = RunDirectory(job.run_dir, config)
-    try:
-        players = train(config, run, show_progress=job.show_progress)
-        steps = list(run.numbered_checkpoints())
-    finally:
-        run.close()
-    return players, max(steps, default=0)
-
-
-def _critic_option(config: Any, critic: str) -> str | None:
-    """Set ``[mappo] critic`` where the PPO has that option; returns a note when it does not."""
-    if "critic" in {f.name for f in fields(config.mappo)}:
-        config.mappo.critic = critic
-        return None
-    return (
-        f"this version of the library's PPO has no [mappo] critic option: ran with its per-player critics "
-        f"(each on its own, complete observation) instead of the {critic!r} critic"
-    )
-
-
-def _ppo(job: TrainingJob, critic: str) -> TrainedPlayers:
-    from infobargain.training import mappo
-
-    config = _run_config(job, "mappo")
-    note = _critic_option(config, critic)
-    players, used = _train_backend(job, config, mappo.train)
-    options = {"accept_bonus": config.mappo.accept_bonus, "subgame_starts": config.mappo.subgame_starts}
-    options["critic"] = getattr(config.mappo, "critic", "per-player")
-    return TrainedPlayers(players["sender"], players["receiver"], used, options, [note] if note else [])
-
-
-@register_algorithm(
-    "mappo",
-    description="the library's multi-agent PPO (centralised critic), self-play on the vector env",
-    extra="train",
-    requires=("torch",),
-)
-def train_mappo(job: TrainingJob) -> TrainedPlayers:
-    return _ppo(job, "centralised")
-
-
-@register_algorithm(
-    "ippo",
-    description="independent PPO: the library's PPO, each player's critic on its own observation",
-    extra="train",
-    requires=("torch",),
-)
-def train_ippo(job: TrainingJob) -> TrainedPlayers:
-    return _ppo(job, "independent")
-
-
-@register_algorithm(
-    "qlearning",
-    description="self-play Q-learning with subgame starts (the main job's algorithm), on the vector env",
-    extra="train",
-    requires=("torch",),
-)
-def train_qlearning(job: TrainingJob) -> TrainedPlayers:
-    from infobargain.training import qlearning
-
-    config = _run_config(job, "qlearning")
-    players, used = _train_backend(job, config, qlearning.train)
-    options = {"accept_bonus": config.qlearning.accept_bonus, "subgame_starts": config.qlearning.subgame_starts}
-    return TrainedPlayers(players["sender"], players["receiver"], used, options)
-
-
-@register_algorithm(
-    "sb3_ibr",
-    description="Stable-Baselines3 iterated best response (MaskablePPO, each side in turn against the other)",
-    extra="train",
-    requires=("stable_baselines3", "sb3_contrib"),
-)
-def train_sb3_ibr(job: TrainingJob) -> TrainedPlayers:
-    from infobargain.training import selfplay
-
-    config = _run_config(job, "ibr")
-    players, used = _train_backend(job, config, selfplay.train)
-    options = {"ibr_rounds": config.ibr.rounds, "pool": config.ibr.pool, "decisions_counted": "learner's only"}
-    return TrainedPlayers(players["sender"], players["receiver"], used, options)
-
-
-@register_algorithm(
-    "rllib_ppo",
-    description="Ray RLlib PPO, one policy per player, on the AEC env (local Ray, no env runners)",
-    extra="rllib",
-    requires=("ray",),
-)
-def train_rllib_ppo(job: TrainingJob) -> TrainedPlayers:
-    from infobargain.training import rllib
-
-    config = _run_config(job, "rllib")
-    config.rllib.num_env_runners = 0  # sample in the driver: worker processes only contend for a few cores
-    players, used = _train_backend(job, config, rllib.train)
-    options = {"train_batch_size": config.rllib.train_batch_size}
-    return TrainedPlayers(players["sender"], players["receiver"], used, options)
-
-
-@register_algorithm(
-    "regret",
-    description="regret matching+ self-play, tabular, values from sampled play with subgame starts",
-)
-def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
-    from infobargain.agents.tabular import TabularPolicy
-    from infobargain.envs.information_bargaining_v0 import raw_env
-    from infobargain.training.regret import RegretSettings, train_regret
-    from infobargain.training.rundir import progress
-
-    settings = RegretSettings()
-    with progress(job.budget, 0, "regret matching+", job.show_progress) as bar:
-        result = train_regret(
-            job.env_kwargs, budget=job.budget, seed=job.seed, settings=settings, on_progress=bar.update
-        )
-    env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})
-    paths = {}
-    for role in ROLES:
-        paths[role] = job.run_dir / f"{role}.npz"
-        TabularPolicy(result.probabilities, env, role, spec=f"regret {role}").save(paths[role])
-    options = {"accept_ties": settings.accept_ties, "games": settings.games, "value_step": settings.value_step}
-    return TrainedPlayers(paths["sender"], paths["receiver"], result.decisions, options)
+# Built-in algorithms: their trainers are imported when they train, so the registry needs no extra.
+for _builtin in (
+    Algorithm(
+        "qlearning",
+        "infobargain.training.builtin:train_qlearning",
+        "self-play Q-learning with subgame starts (the main job's algorithm), on the vector env",
+        builtin_settings.QLearningSection,
+        extra="train",
+        requires=("torch",),
+    ),
+    Algorithm(
+        "mappo",
+        "infobargain.training.builtin:train_ppo",
+        "the library's multi-agent PPO (centralised critic), self-play on the vector env",
+        builtin_settings.PPOSection,
+        extra="train",
+        requires=("torch",),
+    ),
+    Algorithm(
+        "ippo",
+        "infobargain.training.builtin:train_ppo",
+        "independent PPO: the library's PPO, each player's critic on its own observation",
+        builtin_settings.PPOSection,
+        extra="train",
+        requires=("torch",),
+    ),
+    Algorithm(
+        "regret",
+        "infobargain.training.builtin:train_regret_matching",
+        "regret matching+ self-play, tabular, values from sampled play with subgame starts",
+        "infobargain.training.regret:RegretSettings",
+    ),
+    Algorithm(
+        "sb3_ibr",
+        "infobargain.training.builtin:train_sb3_ibr",
+        "Stable-Baselines3 iterated best response (MaskablePPO, each side in turn against the other)",
+        builtin_settings.IBRSection,
+        reads=("sb3",),
+        extra="train",
+        requires=("stable_baselines3", "sb3_contrib"),
+    ),
+    Algorithm(
+        "rllib_ppo",
+        "infobargain.training.builtin:train_rllib_ppo",
+        "Ray RLlib PPO, one policy per player, on the AEC env",
+        builtin_settings.RLlibSection,
+        extra="rllib",
+        requires=("ray",),
+    ),
+    Algorithm(
+        "sb3",
+        "infobargain.training.builtin:train_sb3",
+        "one Stable-Baselines3 learner ([sb3] learner) against a fixed opponent ([sb3] opponent): a best response",
+        builtin_settings.SB3Section,
+        extra="train",
+        requires=("stable_baselines3", "sb3_contrib"),
+        self_play=False,
+    ),
+):
+    add_algorithm(_builtin)

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infobargain.agents import Policy
+from infobargain.agents import Policy, player_label
 from infobargain.agents.sb3 import SB3Policy
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import Role
-from infobargain.training.config import RunConfig, SB3Section
-from infobargain.training.players import describe
+from infobargain.training.config import RunConfig
 from infobargain.training.rundir import RunDirectory
+from infobargain.training.settings import SB3Section
 
 
 def recorded_env(env_kwargs: Mapping[str, Any], folder: Path) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def _sb3_config(
     config = RunConfig()
     config.run.name, config.run.algorithm = f"{role}-best-response", "sb3"
     config.run.total_steps, config.run.seed = total_steps, seed
-    config.sb3 = SB3Section(**vars(settings)) if settings is not None else SB3Section()
+    config.sections["sb3"] = SB3Section(**vars(settings)) if settings is not None else SB3Section()
     config.sb3.learner, config.sb3.opponent = role, opponent
     config.env = recorded_env(env_kwargs, folder)
     return config
@@ -87,7 +87,7 @@ def train_best_response(
             ``Policy`` (bound to each training env; analytic players are re-bound, others used as they are).
         total_steps: the learner's decisions to train for.
         seed: seeds the model and the training envs.
-        settings: SB3 hyper-parameters (default: :class:`~infobargain.training.config.SB3Section`).
+        settings: SB3 hyper-parameters (default: :class:`~infobargain.training.settings.SB3Section`).
         run_dir: keep the run directory here (checkpoints, metrics, players) instead of a temporary one.
     """
     from infobargain.training.sb3 import train_model
@@ -95,14 +95,14 @@ def train_best_response(
     with tempfile.TemporaryDirectory(prefix="infobargain-best-response-") as scratch:
         folder = Path(run_dir) if run_dir is not None else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        config = _sb3_config(env_kwargs, folder, role, describe(opponent), total_steps, seed, settings)
+        config = _sb3_config(env_kwargs, folder, role, player_label(opponent), total_steps, seed, settings)
         run = RunDirectory(folder, config)
         try:
             trained = train_model(config, run, env_kwargs=env_kwargs, opponent=opponent, show_progress=show_progress)
         finally:
             run.close()
     kwargs = {key: value for key, value in env_kwargs.items() if key != "render_mode"}
-    return SB3Policy(trained.model, raw_env(**kwargs), role, spec=f"best response to {describe(opponent)}")
+    return SB3Policy(trained.model, raw_env(**kwargs), role, spec=f"best response to {player_label(opponent)}")
 
 
 SELF_PLAY = ("auto", "qlearning", "mappo")
@@ -138,19 +138,12 @@ def train_players(
     players' paths per role, loadable with :func:`~infobargain.agents.load_policy`; they live in ``run_dir``
     (a fresh temporary directory that the caller may delete when done, if ``run_dir`` is not given).
     """
-    from infobargain.training.runner import backend
+    from infobargain.training.runner import run_config, run_training
 
     chosen = self_play_algorithm(env_kwargs, algorithm)
     folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="infobargain-self-play-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    config = RunConfig()
-    config.run.name, config.run.algorithm = "self-play", chosen
-    config.run.total_steps, config.run.seed = total_steps, seed
-    config.env.update(recorded_env(env_kwargs, folder))
-    for key, value in (settings or {}).items():
-        config.set(f"{chosen}.{key}", value)
-    run = RunDirectory(folder, config)
-    try:
-        return backend(chosen)(config, run, show_progress=show_progress)
-    finally:
-        run.close()
+    config = run_config(
+        chosen, env_kwargs, budget=total_steps, seed=seed, run_dir=folder, settings=settings, name="self-play"
+    )
+    summary, _ = run_training(config, folder, show_progress=show_progress)
+    return {role: Path(path) for role, path in summary["players"].items()}

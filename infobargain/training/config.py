@@ -2,22 +2,21 @@
 
 A config has a ``[run]`` table (name, seed, algorithm, budget, checkpointing), an ``[env]`` table whose
 keys are the environment's parameters (docs/design.md contract 2, e.g. ``protocol = "alternating"``), and
-one table per algorithm (``[mappo]``, ``[qlearning]``, ``[sb3]``, ``[ibr]``, ``[rllib]``) holding its hyper-parameters.
-Unknown keys are errors, so a typo never silently falls back to a default.
+the settings table of the algorithm it runs (``[qlearning]``, ``[mappo]``, ...: the algorithm's name, its fields
+declared in :mod:`infobargain.training.settings` or by a plug-in). The sections come from the algorithm registry
+(:mod:`infobargain.training.algorithms`), the one list of algorithms. Unknown keys, and settings of an algorithm
+the run does not use, are errors, so a typo never silently falls back to a default.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from infobargain.game.protocol import ROLES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,8 +24,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from infobargain.game.config import GAME_PARAMETERS, EnvConfig
+from infobargain.training.algorithms import Algorithm, algorithms, get_algorithm, section_class
+from infobargain.training.settings import SettingsError, check_settings, field_types, setting
 
-ALGORITHMS = ("mappo", "qlearning", "sb3", "ibr", "rllib")
 RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 """A run name is one folder under ``runs/``: no separator, no ``..``, no hidden folder."""
 
@@ -35,7 +35,7 @@ TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_s
 learn both seats (coin-flip first proposer) on a finer frontier grid (with 11 points the discretised pie's
 SPE is far from the continuous one)."""
 
-ENV_DEFAULTS: dict[str, Any] = {
+RUN_ENV_DEFAULTS: dict[str, Any] = {
     **{name: getattr(EnvConfig(), name) for name in GAME_PARAMETERS},
     **TRAINING_ENV_OVERRIDES,
 }
@@ -47,233 +47,23 @@ class RunSection:
     name: str = "run"
     """The run's folder under ``runs/``: letters, digits, ``.``, ``_`` and ``-``, not starting with ``.`` (so it
     cannot name a path outside ``runs/``)."""
-    seed: int = 0
+    seed: int = setting(0, low=0, high=2**63 - 1)
     algorithm: str = "mappo"
-    total_steps: int = 300_000
+    """A registered algorithm (:func:`infobargain.training.algorithms.algorithms`)."""
+    total_steps: int = setting(300_000, low=1, high=10**12)
     """Decisions (environment steps) to train for, summed over both players."""
-    checkpoint_every: int = 10
+    checkpoint_every: int = setting(10, low=1, high=10**9)
     """Checkpoint every this many updates (iterations)."""
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = setting(3, low=0, high=10**6)
     """Numbered checkpoints kept: the latest this many (0 keeps all), plus the best by ``best_metric``."""
     best_metric: str = "learner_payoff"
     """The metrics column whose highest value marks the best checkpoint (``-NAME``: the lowest; empty: none).
     Backends that do not log the column (self-play logs no single learner's payoff) keep only the latest."""
-    eval_episodes: int = 200
-    threads: int = 1
+    eval_episodes: int = setting(200, low=1, high=10**7)
+    threads: int = setting(1, low=1, high=1024)
     """Torch threads: 1 avoids the collapse of batched ops on a shared 2-core machine."""
     device: str = "cpu"
     """Where the networks of the library's PPO live: ``cpu``, ``cuda`` or ``auto`` (a GPU if torch sees one)."""
-
-
-@dataclass
-class MappoSection:
-    num_envs: int = 1024
-    learning_rate: float = 1e-3
-    update_epochs: int = 2
-    minibatches: int = 1
-    """Two epochs over each rollout, in one batch: on the main job's game (seeds 0–2) and the ultimatum the same
-    outcomes, at the same steps, as four epochs of four minibatches, in half the time (``bench_learning.py``,
-    ``bench_training.py``; 2026-11-26)."""
-    clip_coef: float = 0.2
-    entropy_coef: float = 0.02
-    entropy_final: float = 0.002
-    """Entropy bonus at the end of training; the coefficient decays linearly to it."""
-    value_coef: float = 0.5
-    max_grad_norm: float = 0.5
-    hidden_size: int = 128
-    subgame_starts: float = 0.9
-    """Fraction of training episodes that start in a uniformly drawn round of the protocol (a subgame).
-    Training every subgame directly is what lets self-play find subgame-perfect play, not just some
-    equilibrium outcome; evaluation always starts in round 0."""
-    critic: str = "independent"
-    """``"independent"``: each player's value network sees its own observation (independent PPO, the behaviour
-    before this option existed); ``"centralised"``: both players' observations of the game (MAPPO's centralised
-    critic). Policies always act on their own observation. In this fully observed game both see the same state."""
-    accept_bonus: float = 0.0
-    """Training only, off by default: added to a responder's return when it accepts, so that learning breaks
-    indifference towards acceptance as the exact SPE does (responders accept when indifferent). It biases
-    outcomes; keep it well below the payoff differences that matter (e.g. 1e-3)."""
-    subgame_curriculum: float = 0.0
-    """Fraction of training over which subgame starts reach back from the last round to round 0 (0: off)."""
-
-
-@dataclass
-class QLearningSection:
-    """Self-play Q-learning (:mod:`infobargain.training.qlearning`); discrete offer spaces only."""
-
-    num_envs: int = 512
-    """Games per update; fewer games mean more updates for the same decisions (values back up one round per
-    few updates)."""
-    learning_rate: float = 1e-3
-    """Adam's step size; it decays linearly to 0 over the run."""
-    update_epochs: int = 4
-    minibatches: int = 2
-    hidden_size: int = 128
-    activation: str = "relu"
-    """Hidden-layer activation (``"relu"`` or ``"tanh"``)."""
-    exploration: float = 0.2
-    """Probability of a uniformly random legal action at every decision (epsilon-greedy)."""
-    first_exploration: float = 0.5
-    """The same probability for the first decision of an episode (an exploring start)."""
-    subgame_starts: float = 0.9
-    """Fraction of episodes that start in a uniformly drawn round, half of them with a random offer on the table."""
-    target_rate: float = 0.1
-    """Polyak rate of the averaged network that acts and supplies bootstrap targets (1: no averaging)."""
-    accept_bonus: float = 0.002
-    """The tie-break of subgame perfection (responders accept when indifferent), which a learner cannot read off
-    estimates that are never exactly equal: a responder accepts when accepting is estimated within this much of
-    its best alternative (values themselves stay unbiased). Keep it below the smallest payoff difference a
-    responder should act on (0: off; see the README)."""
-
-
-@dataclass
-class SB3Section:
-    learner: str = "sender"
-    opponent: str = "spe"
-    algorithm: str = "auto"
-    """``auto``: MaskablePPO for discrete offers, PPO for ``scheme``; or ``MaskablePPO``, ``PPO``, ``SAC``."""
-    n_envs: int = 4
-    learning_rate: float = 3e-4
-    n_steps: int = 256
-    batch_size: int = 256
-    ent_coef: float = 0.01
-    n_epochs: int = 10
-    gamma: float = 1.0
-    """Payoffs already carry the game's own break-off and discount; 1 adds no discounting of its own."""
-    gae_lambda: float = 0.95
-    hidden_size: int = 64
-    """Two hidden layers of this width, for the actor and the critic."""
-    vec_env: str = "dummy"
-    """``dummy`` (one process: the game is cheap, so this is the fastest) or ``subproc`` (one process per env)."""
-    log_greedy: bool = True
-    """Log the greedy players' exact expected outcome (one expected-mode episode per first proposer) in each row."""
-
-
-@dataclass
-class IBRSection:
-    rounds: int = 4
-    """Alternations: each trains the sender, then the receiver, against the other's frozen copy."""
-    pool: bool = False
-    """Train against a uniform pool of all past opponents instead of the latest one."""
-    start: str = "random"
-    """The opponent of the first learner in the first round (any player name or saved-player path)."""
-    first_learner: str = "sender"
-    """Which side trains first in every round."""
-
-
-@dataclass
-class RLlibSection:
-    address: str = ""
-    """Ray cluster address (``HOST:6379``, ``auto``, ``ray://host:10001``); empty: ``RAY_ADDRESS`` if set, else a
-    local Ray."""
-    num_env_runners: int = 2
-    """Sampling actors (0: sample in the driver process)."""
-    num_envs_per_env_runner: int = 16
-    """Games each env runner plays in lockstep, so that its module acts on batches (5-10x faster than 1 here)."""
-    num_cpus_per_env_runner: int = 1
-    num_learners: int = 0
-    """Learner actors (0: learn in the driver process)."""
-    num_gpus_per_learner: float = 0.0
-    train_batch_size: int = 4000
-    """Environment steps (decisions of both players) per training iteration."""
-    minibatch_size: int = 1000
-    num_epochs: int = 4
-    learning_rate: float = 3e-4
-    entropy_coef: float = 0.02
-    gamma: float = 1.0
-    gae_lambda: float = 1.0
-    """With ``gamma`` 1: each decision's return is its player's episode reward, as in ``[mappo]``."""
-    hidden_size: int = 64
-    """Two tanh layers of this width for the policy and (separately) the value network of each player."""
-    iterations: int = 0
-    """Stop after this many training iterations in all (0: only ``run.total_steps`` stops the run)."""
-
-
-RANGES: dict[str, tuple[float, float]] = {
-    "run.seed": (0, 2**63 - 1),
-    "run.total_steps": (1, 10**12),
-    "run.checkpoint_every": (1, 10**9),
-    "run.keep_checkpoints": (0, 10**6),
-    "run.eval_episodes": (1, 10**7),
-    "run.threads": (1, 1024),
-    "mappo.num_envs": (1, 10**6),
-    "mappo.learning_rate": (0, 10),
-    "mappo.update_epochs": (1, 10**4),
-    "mappo.minibatches": (1, 10**6),
-    "mappo.clip_coef": (0, 10),
-    "mappo.entropy_coef": (0, 10),
-    "mappo.entropy_final": (0, 10),
-    "mappo.value_coef": (0, 100),
-    "mappo.max_grad_norm": (0, 10**6),
-    "mappo.hidden_size": (1, 16384),
-    "mappo.subgame_starts": (0, 1),
-    "mappo.accept_bonus": (0, 1),
-    "mappo.subgame_curriculum": (0, 1),
-    "qlearning.num_envs": (1, 10**6),
-    "qlearning.learning_rate": (0, 10),
-    "qlearning.update_epochs": (1, 10**4),
-    "qlearning.minibatches": (1, 10**6),
-    "qlearning.hidden_size": (1, 16384),
-    "qlearning.exploration": (0, 1),
-    "qlearning.first_exploration": (0, 1),
-    "qlearning.subgame_starts": (0, 1),
-    "qlearning.target_rate": (0, 1),
-    "qlearning.accept_bonus": (0, 1),
-    "sb3.n_envs": (1, 4096),
-    "sb3.learning_rate": (0, 10),
-    "sb3.n_steps": (1, 10**7),
-    "sb3.batch_size": (2, 10**7),
-    "sb3.ent_coef": (0, 10),
-    "sb3.n_epochs": (1, 10**4),
-    "sb3.gamma": (0, 1),
-    "sb3.gae_lambda": (0, 1),
-    "sb3.hidden_size": (1, 16384),
-    "ibr.rounds": (1, 10**4),
-    "rllib.num_env_runners": (0, 10**4),
-    "rllib.num_envs_per_env_runner": (1, 10**5),
-    "rllib.num_cpus_per_env_runner": (0, 1024),
-    "rllib.num_learners": (0, 10**4),
-    "rllib.num_gpus_per_learner": (0, 1024),
-    "rllib.train_batch_size": (1, 10**9),
-    "rllib.minibatch_size": (1, 10**9),
-    "rllib.num_epochs": (1, 10**4),
-    "rllib.learning_rate": (0, 10),
-    "rllib.entropy_coef": (0, 10),
-    "rllib.gamma": (0, 1),
-    "rllib.gae_lambda": (0, 1),
-    "rllib.hidden_size": (1, 16384),
-    "rllib.iterations": (0, 10**9),
-}
-"""Inclusive ``(low, high)`` of every numeric hyper-parameter, checked when a config is loaded or changed (plus
-finiteness; learning rates, ``clip_coef``, ``max_grad_norm`` and ``qlearning.target_rate`` must also be above 0)."""
-POSITIVE = frozenset(
-    {
-        "mappo.learning_rate",
-        "mappo.clip_coef",
-        "mappo.max_grad_norm",
-        "qlearning.learning_rate",
-        "qlearning.target_rate",
-        "sb3.learning_rate",
-        "rllib.learning_rate",
-    }
-)
-CHOICES: dict[str, tuple[str, ...]] = {
-    "mappo.critic": ("independent", "centralised"),
-    "qlearning.activation": ("relu", "tanh"),
-    "sb3.learner": ROLES,
-    "sb3.vec_env": ("dummy", "subproc"),
-    "sb3.algorithm": ("auto", "MaskablePPO", "PPO", "SAC"),
-    "ibr.first_learner": ROLES,
-}
-
-SECTIONS: dict[str, type] = {
-    "run": RunSection,
-    "mappo": MappoSection,
-    "qlearning": QLearningSection,
-    "sb3": SB3Section,
-    "ibr": IBRSection,
-    "rllib": RLlibSection,
-}
 
 
 class ConfigError(ValueError):
@@ -283,12 +73,44 @@ class ConfigError(ValueError):
 @dataclass
 class RunConfig:
     run: RunSection = field(default_factory=RunSection)
-    env: dict[str, Any] = field(default_factory=lambda: dict(ENV_DEFAULTS))
-    mappo: MappoSection = field(default_factory=MappoSection)
-    qlearning: QLearningSection = field(default_factory=QLearningSection)
-    sb3: SB3Section = field(default_factory=SB3Section)
-    ibr: IBRSection = field(default_factory=IBRSection)
-    rllib: RLlibSection = field(default_factory=RLlibSection)
+    env: dict[str, Any] = field(default_factory=lambda: dict(RUN_ENV_DEFAULTS))
+    sections: dict[str, Any] = field(default_factory=dict)
+    """Settings by section name (an algorithm's name); a section is made with its defaults when first read."""
+    assigned: set[str] = field(default_factory=set, repr=False, compare=False)
+    """Sections given a value by :meth:`set` (a config file or ``--set``): each must be one the algorithm reads."""
+
+    def section(self, name: str) -> Any:
+        """The settings of section ``name`` (its defaults until set); ``ConfigError`` for an unknown section."""
+        if name not in self.sections:
+            try:
+                kind = section_class(name)
+            except ValueError as error:
+                raise ConfigError(str(error)) from None
+            self.sections[name] = kind() if kind is not None else None
+        return self.sections[name]
+
+    def __getattr__(self, name: str) -> Any:
+        # ``config.qlearning`` reads a section; only called for names that are not fields.
+        if name.startswith("_") or name in ("run", "env", "sections", "assigned"):
+            raise AttributeError(name)
+        try:
+            return self.section(name)
+        except ConfigError:
+            raise AttributeError(f"RunConfig has no section {name!r}") from None
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """The registered algorithm the run trains."""
+        try:
+            return get_algorithm(self.run.algorithm)
+        except ValueError as error:
+            raise ConfigError(f"run.{error}") from None
+
+    @property
+    def settings(self) -> Any:
+        """The run's algorithm's own settings section (``None`` for an algorithm without settings)."""
+        algorithm = self.algorithm
+        return self.section(algorithm.name) if algorithm.settings is not None else None
 
     # building
 
@@ -319,16 +141,17 @@ class RunConfig:
         """Set ``section.key`` (values from the command line arrive as strings and are converted)."""
         section, _, key = dotted.partition(".")
         if not key:
-            raise ConfigError(f"{dotted}: expected SECTION.KEY (sections: env, {', '.join(SECTIONS)})")
+            raise ConfigError(f"{dotted}: expected SECTION.KEY (sections: {', '.join(self.known_sections())})")
         if section == "env":
-            if key not in ENV_DEFAULTS:
-                raise ConfigError(f"env.{key}: unknown environment parameter (known: {', '.join(ENV_DEFAULTS)})")
-            self.env[key] = _convert(value, type(ENV_DEFAULTS[key]), dotted)
+            if key not in RUN_ENV_DEFAULTS:
+                raise ConfigError(f"env.{key}: unknown environment parameter (known: {', '.join(RUN_ENV_DEFAULTS)})")
+            self.env[key] = _convert(value, type(RUN_ENV_DEFAULTS[key]), dotted)
             return
-        if section not in SECTIONS:
-            raise ConfigError(f"{section}: unknown section (known: env, {', '.join(SECTIONS)})")
-        target = getattr(self, section)
-        types = {f.name: type(getattr(target, f.name)) for f in fields(target)}
+        target = self.run if section == "run" else self.section(section)
+        self.assigned.add(section)
+        if target is None:
+            raise ConfigError(f"{section}: algorithm {section!r} has no settings")
+        types = field_types(target)
         if key not in types:
             raise ConfigError(f"{dotted}: unknown key (known: {', '.join(types)})")
         setattr(target, key, _convert(value, types[key], dotted))
@@ -338,32 +161,35 @@ class RunConfig:
         for assignment in assignments:
             dotted, sep, value = assignment.partition("=")
             if not sep:
-                raise ConfigError(f"--set {assignment}: expected SECTION.KEY=VALUE")
+                raise ConfigError(f"--set {_prefix(assignment)}: expected SECTION.KEY=VALUE")
             self.set(dotted.strip(), value.strip())
         self.validate()
+
+    @staticmethod
+    def known_sections() -> list[str]:
+        return ["run", "env", *(name for name, entry in algorithms().items() if entry.settings is not None)]
 
     def validate(self) -> None:
         if not RUN_NAME.fullmatch(self.run.name):
             raise ConfigError(
                 f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {self.run.name!r}"
             )
-        if self.run.algorithm not in ALGORITHMS:
-            raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
+        algorithm = self.algorithm
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
             raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
-        for dotted, (low, high) in RANGES.items():
-            section, _, key = dotted.partition(".")
-            value = getattr(getattr(self, section), key)
-            above = value > low if dotted in POSITIVE else value >= low
-            if not (math.isfinite(value) and above and value <= high):
-                bound = f"> {low:g}" if dotted in POSITIVE else f">= {low:g}"
-                raise ConfigError(f"{dotted}: must be a finite number {bound} and <= {high:g}, got {value!r}")
-        for dotted, allowed in CHOICES.items():
-            section, _, key = dotted.partition(".")
-            if getattr(getattr(self, section), key) not in allowed:
-                raise ConfigError(
-                    f"{dotted}: must be one of {', '.join(allowed)}, got {getattr(getattr(self, section), key)!r}"
-                )
+        unread = [name for name in sorted(self.assigned - {"run"}) if name not in algorithm.sections]
+        if unread:
+            reads = ", ".join(f"[{name}]" for name in algorithm.sections) or "no settings section"
+            raise ConfigError(
+                f"[{unread[0]}]: algorithm {algorithm.name!r} does not read these settings (it reads {reads}); "
+                f"set run.algorithm = {unread[0]!r} to train with them"
+            )
+        try:
+            check_settings("run", self.run)
+            for name in algorithm.sections:
+                check_settings(name, self.section(name))
+        except SettingsError as error:
+            raise ConfigError(str(error)) from None
         from infobargain.envs.information_bargaining_v0 import raw_env, resolve_game
         from infobargain.game.limits import check_env_size
 
@@ -376,11 +202,10 @@ class RunConfig:
     # writing
 
     def to_dict(self) -> dict[str, Any]:
+        """``[run]``, ``[env]`` and the sections the run's algorithm reads."""
         data: dict[str, Any] = {"run": vars(self.run).copy(), "env": dict(self.env)}
-        for name in SECTIONS:
-            if name == "run":
-                continue
-            data[name] = vars(getattr(self, name)).copy()
+        for name in self.algorithm.sections:
+            data[name] = vars(self.section(name)).copy()
         return data
 
     def to_toml(self) -> str:
@@ -388,6 +213,11 @@ class RunConfig:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_toml())
+
+
+def _prefix(text: str, limit: int = 60) -> str:
+    """At most ``limit`` characters of a user's value, for an error message."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _convert(value: Any, kind: type, name: str) -> Any:

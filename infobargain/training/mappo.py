@@ -1,7 +1,7 @@
 """Multi-agent PPO: the sender and the receiver learn at once, each with its own network, on the vector env.
 
 Read top to bottom, in the spirit of CleanRL's ``ppo.py``. The settings are
-:class:`~infobargain.training.config.MappoSection` (the ``[mappo]`` table of a run config).
+:class:`~infobargain.training.settings.PPOSection` (the ``[mappo]`` or ``[ippo]`` table of a run config).
 
 1. **Rollout.** Every update plays ``num_envs`` whole episodes in lockstep on
    :class:`~infobargain.envs.vector.VectorBargainingEnv`; most start in a random subgame
@@ -11,8 +11,8 @@ Read top to bottom, in the spirit of CleanRL's ``ppo.py``. The settings are
    the env pays, so each decision's return is its player's episode reward (Monte Carlo, γ = 1, λ = 1) and its
    advantage is that return minus the critic's value, normalised over the player's batch.
 3. **Update.** Each player's network takes clipped-PPO steps on its own decisions. The critic sees the
-   player's observation (``critic = "independent"``: independent PPO) or both players' observations of the
-   same game (``"centralised"``: MAPPO's centralised critic); the policy always acts on its own observation.
+   player's observation (algorithm ``ippo``: independent PPO) or both players' observations of the same game
+   (``mappo``: MAPPO's centralised critic); the policy always acts on its own observation.
 4. **Logging.** Losses, outcomes of whole games per first proposer and wall time go to the run directory.
 
 Reproducibility: update ``k`` seeds the env, the sampling generator and the minibatch shuffle from
@@ -34,8 +34,9 @@ from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
-from infobargain.training.config import MappoSection, RunConfig
+from infobargain.training.config import RunConfig
 from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.settings import PPOSection
 
 ADVANTAGE_EPS = 1e-8
 """Keeps advantage normalisation finite when every decision of a batch has the same advantage."""
@@ -48,8 +49,10 @@ def critic_inputs(observations: list[NDArray[np.float32]], role: int, centralise
     return np.concatenate([own, observations[1 - role]], axis=1) if centralised else own
 
 
-def build_networks(envs: VectorBargainingEnv, settings: MappoSection, device: torch.device) -> list[ActorCritic]:
-    critic_size = envs.observation_size * (2 if settings.critic == "centralised" else 1)
+def build_networks(
+    envs: VectorBargainingEnv, settings: PPOSection, device: torch.device, *, centralised: bool
+) -> list[ActorCritic]:
+    critic_size = envs.observation_size * (2 if centralised else 1)
     return [
         ActorCritic(
             envs.observation_size, envs.n_actions, envs.discrete, settings.hidden_size, critic_size=critic_size
@@ -158,7 +161,7 @@ def training_batch(
     """The player's decisions as tensors, with Monte Carlo returns and normalised advantages.
 
     ``accept_bonus`` (off by default) adds to a responder's return when it accepts: a training-only nudge
-    towards the SPE's tie-break (see :class:`~infobargain.training.config.MappoSection`).
+    towards the SPE's tie-break (see :class:`~infobargain.training.settings.PPOSection`).
     """
     games = np.concatenate(decisions.games)
     values = np.concatenate(decisions.values)
@@ -184,7 +187,7 @@ def ppo_update(
     network: ActorCritic,
     optimizer: torch.optim.Optimizer,
     batch: dict[str, torch.Tensor],
-    settings: MappoSection,
+    settings: PPOSection,
     entropy_coef: float,
     shuffle: np.random.Generator,
 ) -> dict[str, float]:
@@ -223,7 +226,7 @@ def ppo_update(
     return {key: total / max(1, steps) for key, total in sums.items()}
 
 
-def entropy_coefficient(settings: MappoSection, fraction: float) -> float:
+def entropy_coefficient(settings: PPOSection, fraction: float) -> float:
     """The entropy bonus after ``fraction`` of training: linear from ``entropy_coef`` to ``entropy_final``."""
     return settings.entropy_coef + min(1.0, fraction) * (settings.entropy_final - settings.entropy_coef)
 
@@ -234,17 +237,17 @@ def entropy_coefficient(settings: MappoSection, fraction: float) -> float:
 def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -> dict[str, Path]:
     """Train both players by self-play; returns the saved players' paths."""
     torch.set_num_threads(config.run.threads)
-    settings, seed, total = config.mappo, config.run.seed, config.run.total_steps
+    settings, seed, total = config.settings, config.run.seed, config.run.total_steps
     device = training_device(config.run.device)
     envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
     torch.manual_seed(seed)
-    networks = build_networks(envs, settings, device)
+    networks = build_networks(envs, settings, device, centralised=config.run.algorithm == "mappo")
     optimizers: list[torch.optim.Optimizer] = [
         torch.optim.Adam(net.parameters(), lr=settings.learning_rate, eps=1e-5, foreach=True) for net in networks
     ]
     update, step, elapsed = resume(run, networks, optimizers)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
-    with progress(total, step, "mappo self-play", show_progress) as bar:
+    with progress(total, step, f"{config.run.algorithm} self-play", show_progress) as bar:
         while step < total:
             metrics, played = train_one_update(envs, networks, optimizers, settings, seed, update, step / total)
             run.ensure_finite({"networks": [net.state_dict() for net in networks]}, step)
@@ -289,7 +292,7 @@ def train_one_update(
     envs: VectorBargainingEnv,
     networks: list[ActorCritic],
     optimizers: list[torch.optim.Optimizer],
-    settings: MappoSection,
+    settings: PPOSection,
     seed: int,
     update: int,
     fraction: float,

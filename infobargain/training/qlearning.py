@@ -20,7 +20,7 @@ on :class:`~infobargain.envs.vector.VectorBargainingEnv`. Read top to bottom:
 Training uses only the rules and the rewards, never the exact solver. The one option that selects among outcomes
 is ``accept_bonus``, the tie-break of subgame perfection: greedy choices accept when accepting is estimated within
 ``accept_bonus`` of the best alternative, while values stay unbiased (see
-:class:`~infobargain.training.config.QLearningSection`). The saved players are the averaged networks as
+:class:`~infobargain.training.settings.QLearningSection`). The saved players are the averaged networks as
 :class:`~infobargain.agents.networks.ActorCritic` modules whose policy head outputs the Q-values (the accept output
 shifted by the tie-break), so they load and play greedily like the PPO players.
 
@@ -45,8 +45,9 @@ from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
-from infobargain.training.config import QLearningSection, RunConfig
+from infobargain.training.config import RunConfig
 from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.settings import QLearningSection
 
 MASKED = -1e9
 """Q-value given to illegal actions before taking a maximum."""
@@ -212,7 +213,7 @@ def polyak(averaged: ActorCritic, network: ActorCritic, rate: float) -> None:
 def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -> dict[str, Path]:
     """Train both players by self-play Q-learning; returns the saved players' paths (the averaged networks)."""
     torch.set_num_threads(config.run.threads)
-    settings, seed, total = config.qlearning, config.run.seed, config.run.total_steps
+    settings, seed, total = config.settings, config.run.seed, config.run.total_steps
     envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
     if not envs.discrete:
         raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")

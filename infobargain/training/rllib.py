@@ -41,8 +41,9 @@ from infobargain.envs import information_bargaining_v0
 from infobargain.envs.information_bargaining_v0 import ROLE_OF
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import ROLES
-from infobargain.training.config import ConfigError, RLlibSection, RunConfig
+from infobargain.training.config import ConfigError, RunConfig
 from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.settings import RLlibSection
 
 FORMAT = "infobargain-rllib"
 LEARNER_MODULES = Path("learner_group", "learner", "rl_module")
@@ -121,17 +122,17 @@ def env_config(config: RunConfig) -> dict[str, Any]:
 def check_settings(settings: RLlibSection) -> None:
     for key in ("train_batch_size", "minibatch_size", "num_epochs", "hidden_size", "num_envs_per_env_runner"):
         if getattr(settings, key) < 1:
-            raise ConfigError(f"rllib.{key}: must be >= 1")
+            raise ConfigError(f"rllib_ppo.{key}: must be >= 1")
     for key in ("num_env_runners", "num_learners", "num_cpus_per_env_runner", "num_gpus_per_learner", "iterations"):
         if getattr(settings, key) < 0:
-            raise ConfigError(f"rllib.{key}: must be >= 0")
+            raise ConfigError(f"rllib_ppo.{key}: must be >= 0")
     if settings.minibatch_size > settings.train_batch_size:
-        raise ConfigError("rllib.minibatch_size: must be <= rllib.train_batch_size")
+        raise ConfigError("rllib_ppo.minibatch_size: must be <= rllib_ppo.train_batch_size")
 
 
 def algorithm_config(config: RunConfig) -> PPOConfig:
     """The RLlib PPO configuration of a run."""
-    settings = config.rllib
+    settings = config.settings
     check_settings(settings)
     model_config = {
         "fcnet_hiddens": [settings.hidden_size, settings.hidden_size],
@@ -258,7 +259,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     import ray
     import torch
 
-    settings = config.rllib
+    settings = config.settings
     check_settings(settings)
     torch.set_num_threads(config.run.threads)  # the learner (and, with 0 env runners, sampling) runs here
     started_ray = connect(settings.address)
@@ -286,7 +287,7 @@ def _train(algorithm: Any, config: RunConfig, run: RunDirectory, show_progress: 
         state = {key: checkpoint[key] for key in state}
         run.truncate_metrics(state["step"])
 
-    settings, total = config.rllib, config.run.total_steps
+    settings, total = config.settings, config.run.total_steps
     started = time.perf_counter() - state["wall_time"]
     saved_at = state["iteration"]
     with progress(total, state["step"], "rllib ppo", show_progress) as bar:

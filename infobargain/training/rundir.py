@@ -130,6 +130,8 @@ class RunDirectory:
         self._restored: dict[str, Any] | None = None
         self.restored_step = 0
         """The step of the checkpoint this run continues from (0 for a fresh start)."""
+        self.resumed = resume
+        """Whether this continues an earlier run in the same folder."""
         try:
             if resume:
                 self._resume()

@@ -40,15 +40,17 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
+from infobargain.agents import PlayerSpec, bind_policy
 from infobargain.agents.base import Observation
 from infobargain.agents.sb3 import SB3Policy, algorithm_class, load_sb3_model, model_bytes, save_sb3_player
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.registration import RECEIVER_ID, SENDER_ID, register_envs
 from infobargain.envs.single_agent import SingleAgentView
 from infobargain.game.protocol import ROLES, Role, other
-from infobargain.training.config import RunConfig, SB3Section
-from infobargain.training.players import OutcomeProbe, PlayerSpec, bind_player, first_proposers
+from infobargain.training.config import RunConfig
+from infobargain.training.players import OutcomeProbe, first_proposers
 from infobargain.training.rundir import Progress, RunDirectory, progress
+from infobargain.training.settings import SB3Section
 
 VIEW_IDS: dict[Role, str] = {"sender": SENDER_ID, "receiver": RECEIVER_ID}
 TRAINED_ALGORITHMS = ("MaskablePPO", "PPO", "SAC")
@@ -84,7 +86,7 @@ class TrainingView(gymnasium.Wrapper):
 
     The view itself resets its opponent only when reset with a seed; this wrapper also resets it on the
     unseeded resets of SB3's auto-reset, with seeds drawn from a generator seeded by the last seeded reset,
-    so a :class:`~infobargain.training.players.PolicyPool` draws a new member every episode, reproducibly.
+    so a :class:`~infobargain.agents.pool.PolicyPool` draws a new member every episode, reproducibly.
     """
 
     def __init__(self, role: Role, opponent: PlayerSpec, env_kwargs: Mapping[str, Any]) -> None:
@@ -92,7 +94,7 @@ class TrainingView(gymnasium.Wrapper):
         view = gymnasium.make(VIEW_IDS[role], opponent=_not_bound, **env_kwargs)
         super().__init__(view)
         core: SingleAgentView = view.unwrapped  # type: ignore[assignment]
-        self.opponent = bind_player(opponent, core.game, other(role))
+        self.opponent = bind_policy(opponent, core.game, other(role))
         core.opponent, core.opponent_policy = self.opponent.act, self.opponent
         self._seeds = np.random.default_rng()
 

@@ -2,12 +2,12 @@
 
 Read top to bottom:
 
-1. The run is a sequence of **phases**: ``ibr.rounds`` rounds, each training ``ibr.first_learner`` and then
+1. The run is a sequence of **phases**: ``sb3_ibr.rounds`` rounds, each training ``sb3_ibr.first_learner`` and then
    the other side. ``run.total_steps`` (learner decisions) is split evenly across the phases.
 2. In a phase the learner trains with :mod:`infobargain.training.sb3`'s machinery against a **frozen** copy of
-   the other side: its latest snapshot (``ibr.pool = false``) or, with ``ibr.pool = true``, a uniform pool
-   of all its snapshots so far (a :class:`~infobargain.training.players.PolicyPool` draws one per
-   episode). The first learner of the first round, with no snapshot to face, meets ``ibr.start``
+   the other side: its latest snapshot (``sb3_ibr.pool = false``) or, with ``sb3_ibr.pool = true``, a uniform pool
+   of all its snapshots so far (a :class:`~infobargain.agents.pool.PolicyPool` draws one per
+   episode). The first learner of the first round, with no snapshot to face, meets ``sb3_ibr.start``
    (``"random"`` by default), which also stays in its pool.
 3. Each side keeps one model for the whole run (warm start): a phase continues the side's previous
    training rather than starting afresh. At the end of a phase the learner is frozen into
@@ -29,10 +29,11 @@ from typing import Any
 import gymnasium
 import torch
 
+from infobargain.agents import PlayerSpec
 from infobargain.agents.sb3 import load_sb3_model, model_bytes, save_sb3_player
 from infobargain.game.protocol import ROLES, Role, other
 from infobargain.training.config import RunConfig
-from infobargain.training.players import OutcomeProbe, PlayerSpec, first_proposers
+from infobargain.training.players import OutcomeProbe, first_proposers
 from infobargain.training.rundir import RunDirectory, progress
 from infobargain.training.sb3 import (
     RunCallback,
@@ -72,14 +73,14 @@ class SelfPlayState:
 
     def opponent(self, learner: Role, pool: bool) -> PlayerSpec:
         """What ``learner`` trains against now: the other side's latest snapshot, or the pool of all of them
-        (``ibr.start`` included for the side that met it first)."""
+        (``sb3_ibr.start`` included for the side that met it first)."""
         frozen: list[PlayerSpec] = [str(self.run.path / name) for name in self.snapshots[other(learner)]]
         if not pool:
             return frozen[-1] if frozen else self.start
         return [self.start, *frozen] if learner == self.first_learner else frozen
 
     def current(self, role: Role, env_kwargs: Mapping[str, Any]) -> PlayerSpec:
-        """The latest version of ``role`` (its live model, or ``ibr.start`` before it has one)."""
+        """The latest version of ``role`` (its live model, or ``sb3_ibr.start`` before it has one)."""
         model = self.models.get(role)
         return self.start if model is None else live_player(model, env_kwargs, role)
 
@@ -110,12 +111,12 @@ class SelfPlayState:
 
 
 def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -> dict[str, Path]:
-    """The ``ibr`` backend: iterated best response; returns the saved players' paths (both sides' last models)."""
+    """The ``sb3_ibr`` algorithm: iterated best response; returns the saved players' paths (both sides' last models)."""
     torch.set_num_threads(config.run.threads)
-    settings, ibr, seed = config.sb3, config.ibr, config.run.seed
+    settings, ibr, seed = config.sb3, config.settings, config.run.seed
     if ibr.rounds < 1:
-        raise ValueError(f"ibr.rounds: must be >= 1, got {ibr.rounds}")
-    first_learner = check_role(ibr.first_learner, "ibr.first_learner")
+        raise ValueError(f"sb3_ibr.rounds: must be >= 1, got {ibr.rounds}")
+    first_learner = check_role(ibr.first_learner, "sb3_ibr.first_learner")
     schedule = phases(ibr.rounds, first_learner)
     env_kwargs = dict(config.env)
     state = SelfPlayState(run, ibr.start, first_learner)

@@ -343,6 +343,31 @@ def paper_reference(
     }
 
 
+def random_play_distances(games: Sequence[TaskGame], grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per row, the distance of uniform random play (both players uniform over their legal actions; its exact
+    expected payoffs where the offer space is discrete, else a rollout mean) to the SPE as played: the zero of the
+    normalised score (:mod:`~infobargain.evaluation.leaderboard_stats`)."""
+    rows = []
+    for pair in games:
+        env_kwargs = pair.task.env_kwargs(pair.game, grid["offer_space"], grid["grid_size"])
+        bench = benchmarks(env_kwargs)
+        for row in score_players(pair, env_kwargs, bench, "random", "random", episodes=grid["episodes"], seed=0):
+            rows.append({key: row[key] for key in ("task", "game", "first_proposer", "distance_to_spe_played")})
+    return rows
+
+
+def leaderboard_statistics(
+    cells: Sequence[Mapping[str, Any]], random_rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The rliable statistics of the cells, or a note saying why there are none."""
+    try:
+        from infobargain.evaluation.leaderboard_stats import aggregate
+    except ImportError as error:
+        return {"notes": [f"statistics: need rliable ({error}); pip install 'infobargain[train]'"]}
+    baseline = {(r["task"], r["game"], r["first_proposer"]): r["distance_to_spe_played"] for r in random_rows}
+    return aggregate(cells, baseline)
+
+
 def run_leaderboard(
     algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
     *,
@@ -382,6 +407,7 @@ def run_leaderboard(
                     bar.update()
     path = paper.default_path()
     rows_paper = paper.load(path) if path.exists() else []
+    random_rows = random_play_distances(games, settings)
     document = {
         "leaderboard": "learning algorithms against the exact SPE on the paper's task grid",
         "settings": {**settings, "seeds": list(seeds), "tasks": [pair.name for pair in games]},
@@ -390,6 +416,8 @@ def run_leaderboard(
         },
         "summary": summarize_algorithms(cells),
         "rows": aggregate_rows(cells),
+        "random_play": random_rows,
+        "statistics": leaderboard_statistics(cells, random_rows),
         "paper": {
             "citation": paper.CITATION,
             "source_commit": paper.source_commit(path) if rows_paper else None,

@@ -1,5 +1,6 @@
-"""The leaderboard as Markdown (a summary per algorithm with the paper's LLMs as reference rows, then every row)
-and as a plot (each row's distance to the SPE as played, per algorithm)."""
+"""The leaderboard as Markdown (the aggregate statistics, a summary per algorithm with the paper's LLMs as
+reference rows, then every row) and as plots (each row's distance to the SPE as played, per algorithm; the
+statistics' intervals and performance profiles)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,7 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         covered = reference["rows_covered"][model]
         body.append([f"{model} (LLM, paper)", "–", "–", "–", "–", "–", _number(mae), "–", "–", f"{covered} rows"])
     lines += _table(header, body)
+    lines += _statistics_section(document.get("statistics", {}))
     notes = [f"- {name}: {note}" for name, entry in document["summary"].items() for note in entry["notes"]]
     notes += [f"- {note}" for note in document.get("notes", [])]
     if notes:
@@ -145,6 +147,42 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _interval(entry: Mapping[str, float]) -> str:
+    return f"{entry['estimate']:.3f} [{entry['low']:.3f}, {entry['high']:.3f}]"
+
+
+def _statistics_section(statistics: Mapping[str, Any]) -> list[str]:
+    """IQM score and fraction reached with 95 % intervals, and the probability of improvement, as tables."""
+    lines = ["", "## Aggregate statistics", ""]
+    if "algorithms" not in statistics:
+        return [*lines, *(f"- {note}" for note in statistics.get("notes", ["statistics: none computed"]))]
+    lines += [
+        f"Over {statistics['rows']} rows and every seed (rliable, stratified bootstrap, 95 % intervals). *Score*: "
+        f"{statistics['score']}. *IQM*: the interquartile mean, the mean of the middle 50 % of runs × rows. "
+        f"*Reached*: distance to the SPE as played ≤ {statistics['reached_threshold']}. *P(A > B)*: the "
+        "probability that a run of A scores above a run of B on a random row (0.5: no difference).",
+        "",
+    ]
+    ranked = sorted(statistics["algorithms"].items(), key=lambda item: -item[1]["iqm_score"]["estimate"])
+    lines += _table(
+        ["algorithm", "runs", "IQM score", "fraction of rows reached"],
+        [
+            [name, str(entry["runs"]), _interval(entry["iqm_score"]), _interval(entry["fraction_reached"])]
+            for name, entry in ranked
+        ],
+    )
+    improvement = statistics.get("probability_of_improvement", {})
+    if improvement:
+        names = [name for name, _ in ranked]
+        lines += ["", "P(row algorithm > column algorithm):", ""]
+        lines += _table(
+            ["", *names],
+            [[a, *("–" if a == b else _interval(improvement[f"{a},{b}"]) for b in names)] for a in names],
+        )
+    lines += [f"- {note}" for note in statistics.get("notes", [])]
+    return lines
+
+
 def _best_models(rows: list[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, float]]:
     """Per (task, first proposer): the model with the smallest error (the paper pools its figures over games)."""
     best: dict[tuple[str, str], tuple[str, float]] = {}
@@ -178,16 +216,18 @@ def plot_leaderboard(document: Mapping[str, Any], path: str | Path) -> None:
             distance = row["distance_to_spe_played"] if row else {"mean": np.nan, "sd": 0.0}
             means.append(np.nan if distance["mean"] is None else distance["mean"])
             sds.append(distance["sd"] or 0.0)
-        axes.barh(positions + index * height, means, height, xerr=sds, label=algorithm)
+        # A distance is never negative: the lower whisker stops at zero.
+        lower = np.minimum(np.nan_to_num(means), sds)
+        axes.barh(positions + index * height, means, height, xerr=[lower, sds], label=algorithm)
     axes.axvline(document["reached_threshold"], color="black", linestyle="--", linewidth=1, label="reached")
     axes.set_yticks(positions + height * (len(algorithms) - 1) / 2)
     axes.set_yticklabels([f"{task} {game} ({first[0]})" for task, game, first in keys], fontsize=7)
     axes.invert_yaxis()
-    axes.set_xlabel("distance to the SPE as played (mean over seeds)")
+    axes.set_xlim(left=0)
+    axes.set_xlabel("distance to the SPE as played (mean ± sd over seeds; s: sender first, r: receiver first)")
     axes.set_title("Leaderboard: distance to the exact SPE")
-    axes.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
 
 
@@ -201,6 +241,11 @@ def write_leaderboard(document: Mapping[str, Any], out: str | Path) -> dict[str,
     try:
         plot_leaderboard(document, folder / "leaderboard.png")
         written["plot"] = folder / "leaderboard.png"
+        if "algorithms" in document.get("statistics", {}):
+            from infobargain.evaluation.leaderboard_stats import plot_statistics
+
+            plot_statistics(document["statistics"], folder / "leaderboard_statistics.png")
+            written["statistics_plot"] = folder / "leaderboard_statistics.png"
     except ImportError:
         pass
     return written

@@ -1,7 +1,8 @@
 """The ``infobargain`` command.
 
 Every subcommand takes the game and protocol with the parameter names of contract 2 in docs/design.md (dashes
-for underscores). Bad arguments or files end the command with one line on stderr and exit code 2. Each
+for underscores). Bad arguments or files end the command with one line on stderr and exit code 2. SIGTERM
+stops a command as Ctrl-C does (what it kept is kept, its workers stop, exit code 130). Each
 subcommand lives in its own module and imports its heavy dependencies only when it runs, so ``--help`` stays
 fast.
 """
@@ -28,6 +29,7 @@ from infobargain.cli.arguments import (
 )
 from infobargain.game.instance import InstanceError
 from infobargain.game.limits import SIZE_VARIABLE
+from infobargain.processes import sigterm_as_interrupt
 
 __all__ = [
     "add_env_arguments",
@@ -59,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if getattr(args, "max_size", None) is not None:  # read by the size guards, here and in worker processes
             os.environ[SIZE_VARIABLE] = str(args.max_size)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), sigterm_as_interrupt():
             warnings.simplefilter("default")
             return int(args.handler(args))
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as shell tools do

@@ -28,9 +28,8 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from infobargain.game.distributions import InstanceDistribution, resolve_game, s
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS
+from infobargain.processes import worker_pool
 
 PIES = ("split_pie", "split_pie_bounded")
 
@@ -263,7 +263,7 @@ def trained_players(
                 trained[key] = _train_pair(*arguments)
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+            with worker_pool(count) as pool:
                 # Longest first, so that no long training starts last while the other processes sit idle.
                 longest_first = sorted(trainings.items(), key=lambda item: -item[1][1])
                 futures = {pool.submit(_train_pair, *arguments): key for key, arguments in longest_first}

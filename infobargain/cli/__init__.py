@@ -77,10 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def continue_hint(args: Any, argv: Sequence[str] | None) -> str:
     """What to run after an interrupt: the command's own resume command when it kept its work (a handler sets
-    ``args.resume_command``, a callable returning the command or None), else the same command again."""
+    ``args.resume_command``, a callable returning the command or None, or ``args.resumes_itself`` when the same
+    command continues), else the same command again."""
     resume = getattr(args, "resume_command", None)
     command = resume() if callable(resume) else None
     if command:
         return f"to continue, run: {command}"
     words = sys.argv[1:] if argv is None else list(argv)
+    if getattr(args, "resumes_itself", False):
+        return f"to continue, run: infobargain {shlex.join(words)}"
     return f"nothing was kept; to start again, run: infobargain {shlex.join(words)}"

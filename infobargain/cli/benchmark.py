@@ -25,9 +25,8 @@ def _seeds(text: str) -> list[int]:
 
 
 def command_benchmark(args: argparse.Namespace) -> int:
-    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
-    from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
     from infobargain.training.algorithms import ALGORITHMS
+    from infobargain.training.rundir import output_folder
 
     for module in args.imports or ():
         try:
@@ -39,6 +38,14 @@ def command_benchmark(args: argparse.Namespace) -> int:
             missing = algorithm.missing()
             print(f"{name:12s} {algorithm.description}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
+    with output_folder(args.out, "benchmark"):
+        return _benchmark(args)
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
+    from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
+
     named = args.algorithms is not None
     document = run_leaderboard(
         name_list(args.algorithms) if named else DEFAULT_ALGORITHMS,

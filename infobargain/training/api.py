@@ -128,6 +128,7 @@ def train_players(
     show_progress: bool = False,
     algorithm: str = "auto",
     settings: Mapping[str, Any] | None = None,
+    resume: bool = False,
 ) -> dict[str, Path]:
     """Both players trained together by self-play.
 
@@ -137,8 +138,10 @@ def train_players(
     ``first_proposer`` is trained as given (``"coin_flip"`` trains both orders at once). Returns the saved
     players' paths per role, loadable with :func:`~infobargain.agents.load_policy`; they live in ``run_dir``
     (a fresh temporary directory that the caller may delete when done, if ``run_dir`` is not given).
+    With ``resume``, a ``run_dir`` that already holds this same training continues it (or, finished, gives its
+    players back); one holding a different run is refused, naming what differs.
     """
-    from infobargain.training.runner import backend
+    from infobargain.training.runner import backend, resumable_config
 
     chosen = self_play_algorithm(env_kwargs, algorithm)
     folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="infobargain-self-play-"))
@@ -149,7 +152,10 @@ def train_players(
     config.env.update(recorded_env(env_kwargs, folder))
     for key, value in (settings or {}).items():
         config.set(f"{chosen}.{key}", value)
-    run = RunDirectory(folder, config)
+    resume = resume and (folder / "config.toml").exists()
+    if resume:
+        config = resumable_config(config, folder)
+    run = RunDirectory(folder, config, resume=resume)
     try:
         return backend(chosen)(config, run, show_progress=show_progress)
     finally:

@@ -38,7 +38,7 @@ def backend(algorithm: str) -> Backend:
     return getattr(module, function)  # type: ignore[no-any-return]
 
 
-def _resumable(config: RunConfig, run_dir: Path) -> RunConfig:
+def resumable_config(config: RunConfig, run_dir: Path) -> RunConfig:
     """The saved configuration of a run to resume; only ``run.total_steps`` may change (to extend it)."""
     path = run_dir / "config.toml"
     if not path.exists():
@@ -70,7 +70,7 @@ def run_training(
     Evaluation is a later layer: ``infobargain train`` runs :func:`infobargain.evaluation.evaluate_run` on the
     directory afterwards."""
     if resume:
-        config = _resumable(config, Path(run_dir))
+        config = resumable_config(config, Path(run_dir))
     run = RunDirectory(run_dir, config, resume=resume)
     try:
         players = backend(config.run.algorithm)(config, run, show_progress=show_progress)

@@ -38,6 +38,7 @@ import numpy as np
 
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_proposer_payoff
+from infobargain.evaluation.cells import payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec
@@ -199,16 +200,17 @@ def run_cell(
     from infobargain.training.algorithms import TrainingJob
 
     path = _cell_path(out, algorithm.name, pair, seed)
+    env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
     if path.exists():
-        saved = json.loads(path.read_text())
-        if saved.get("settings") == dict(settings):
+        identity = {"algorithm": algorithm.name, "task": pair.task.name, "game": pair.game, "seed": seed}
+        saved = read_cell(path, identity, settings, payoff_box(env_kwargs))
+        if saved is not None:
             saved["resumed"] = True
-            return saved  # type: ignore[no-any-return]
+            return saved
     run_dir = out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an interrupted training: start the cell again
     run_dir.mkdir(parents=True)
-    env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
     bench = benchmarks(env_kwargs)
     started = time.perf_counter()
     trained = algorithm.train(TrainingJob(env_kwargs, settings["budget"], seed, run_dir))

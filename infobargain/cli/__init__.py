@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 COMMANDS = (solve, train, play, evaluate, suite, benchmark)
+MESSAGE_CHARS = 1_000
+"""The longest error message printed: a bad value of millions of characters is never echoed in full."""
 
 
 def build_parser() -> Parser:
@@ -68,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (UsageError, InstanceError, ValueError, OSError, ImportError) as error:
-        print(f"infobargain: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # one line, whatever the error carried
+        if len(message) > MESSAGE_CHARS:
+            message = f"{message[:MESSAGE_CHARS]}… (message cut at {MESSAGE_CHARS} of {len(message):,} characters)"
+        print(f"infobargain: error: {message}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"infobargain: interrupted; {continue_hint(args, argv)}", file=sys.stderr)
         return 130

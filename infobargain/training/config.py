@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from infobargain.game.limits import shown
 from infobargain.game.protocol import ROLES
 
 if sys.version_info >= (3, 11):
@@ -345,24 +346,24 @@ class RunConfig:
     def validate(self) -> None:
         if not RUN_NAME.fullmatch(self.run.name):
             raise ConfigError(
-                f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {self.run.name!r}"
+                f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {shown(self.run.name)}"
             )
         if self.run.algorithm not in ALGORITHMS:
-            raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {self.run.algorithm!r}")
+            raise ConfigError(f"run.algorithm: must be one of {ALGORITHMS}, got {shown(self.run.algorithm)}")
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
-            raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
+            raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {shown(self.run.device)}")
         for dotted, (low, high) in RANGES.items():
             section, _, key = dotted.partition(".")
             value = getattr(getattr(self, section), key)
             above = value > low if dotted in POSITIVE else value >= low
             if not (math.isfinite(value) and above and value <= high):
                 bound = f"> {low:g}" if dotted in POSITIVE else f">= {low:g}"
-                raise ConfigError(f"{dotted}: must be a finite number {bound} and <= {high:g}, got {value!r}")
+                raise ConfigError(f"{dotted}: must be a finite number {bound} and <= {high:g}, got {shown(value)}")
         for dotted, allowed in CHOICES.items():
             section, _, key = dotted.partition(".")
             if getattr(getattr(self, section), key) not in allowed:
                 raise ConfigError(
-                    f"{dotted}: must be one of {', '.join(allowed)}, got {getattr(getattr(self, section), key)!r}"
+                    f"{dotted}: must be one of {', '.join(allowed)}, got {shown(getattr(getattr(self, section), key))}"
                 )
         from infobargain.envs.information_bargaining_v0 import raw_env, resolve_game
         from infobargain.game.limits import check_env_size
@@ -371,7 +372,8 @@ class RunConfig:
             check_env_size(resolve_game(self.env["game"]), self.env)  # before the env allocates anything
             raw_env(**self.env)
         except (ValueError, TypeError) as error:
-            raise ConfigError(f"env: {error}") from None
+            message = str(error)
+            raise ConfigError(f"env: {message if len(message) <= 300 else message[:300] + '…'}") from None
 
     # writing
 
@@ -400,7 +402,7 @@ def _convert(value: Any, kind: type, name: str) -> Any:
             or (kind is not str and not isinstance(value, kind))
             or (kind is str and not isinstance(value, str))
         ):
-            raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}")
+            raise ConfigError(f"{name}: expected {kind.__name__}, got {shown(value)}")
         return value
     try:
         if kind is bool:
@@ -409,7 +411,7 @@ def _convert(value: Any, kind: type, name: str) -> Any:
             return value.lower() in ("true", "1", "yes")
         return kind(value)
     except ValueError:
-        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {shown(value)}") from None
 
 
 def dump_toml(data: Mapping[str, Mapping[str, Any]]) -> str:
@@ -432,4 +434,4 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise ConfigError(f"config: cannot write {value!r} to TOML")
+    raise ConfigError(f"config: cannot write {shown(value)} to TOML")

@@ -28,7 +28,7 @@ def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None,
     from infobargain.evaluation.suite import run_suite
     from infobargain.evaluation.suite_report import render_suite_markdown
     from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
-    from infobargain.training.rundir import atomic_write
+    from infobargain.files import atomic_write
 
     result = run_suite(
         players,

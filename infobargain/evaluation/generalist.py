@@ -23,10 +23,10 @@ import numpy as np
 from infobargain.evaluation.benchmarks import benchmarks, point_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.players import PlayerSpec, player_name
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.distributions import InstanceDistribution, InstanceSet, resolve_game
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import ROLES
+from infobargain.progress import Progress, wanted
 from infobargain.theory.plot import require_matplotlib, save_figure
 
 HELD_OUT_STREAM = 0x5EED_0E7A

@@ -42,10 +42,11 @@ from infobargain.evaluation.cells import payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec
-from infobargain.evaluation.progress import Progress
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.suite import DEFAULT_GRID, TASKS, Task
+from infobargain.files import atomic_write
 from infobargain.game.protocol import ROLES, Role
+from infobargain.progress import Progress
 
 DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
 REACHED = 0.02
@@ -120,9 +121,7 @@ def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) ->
 
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
 
 
 def _paper_error(row: Mapping[str, Any], bench: Benchmarks, first: Role, signaling: bool) -> float:

@@ -30,9 +30,9 @@ from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, raw_env
 from infobargain.envs.offers import ACCEPT, SchemeOffers
 from infobargain.envs.view import act
 from infobargain.evaluation.players import PlayerSpec, bind_player, picklable
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.processes import worker_pool
+from infobargain.progress import Progress, wanted
 
 PARALLEL_THRESHOLD = 5000
 """Below this many episodes a rollout stays serial: each worker process costs 1–2 s to start (spawn)."""

@@ -41,7 +41,6 @@ from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec, player_name
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.runs import read_run
 from infobargain.game.config import ENV_DEFAULTS
@@ -50,6 +49,7 @@ from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS
 from infobargain.processes import worker_pool
+from infobargain.progress import Progress, wanted
 
 PIES = ("split_pie", "split_pie_bounded")
 

@@ -240,11 +240,11 @@ def train_rllib_ppo(job: TrainingJob) -> TrainedPlayers:
 def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
     from infobargain.agents.tabular import TabularPolicy
     from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.progress import Progress
     from infobargain.training.regret import RegretSettings, train_regret
-    from infobargain.training.rundir import progress
 
     settings = RegretSettings()
-    with progress(job.budget, 0, "regret matching+", job.show_progress) as bar:
+    with Progress(job.budget, "regret matching+", job.show_progress, unit="step") as bar:
         result = train_regret(
             job.env_kwargs, budget=job.budget, seed=job.seed, settings=settings, on_progress=bar.update
         )

@@ -33,9 +33,10 @@ from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.progress import Progress
 from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
 from infobargain.training.config import MappoSection, RunConfig
-from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 
 ADVANTAGE_EPS = 1e-8
 """Keeps advantage normalisation finite when every decision of a batch has the same advantage."""
@@ -244,7 +245,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     ]
     update, step, elapsed = resume(run, networks, optimizers)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
-    with progress(total, step, "mappo self-play", show_progress) as bar:
+    with Progress(total, "mappo self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:
             metrics, played = train_one_update(envs, networks, optimizers, settings, seed, update, step / total)
             run.ensure_finite({"networks": [net.state_dict() for net in networks]}, step)

@@ -38,7 +38,6 @@ import os
 import re
 import socket
 import sys
-import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from infobargain.files import atomic_write
 from infobargain.training.config import RunConfig
 
 NUMBERED = re.compile(r"step_(\d+)\.pt")
@@ -58,24 +58,6 @@ class RunInUseError(ValueError):
 
 class TrainingDiverged(ValueError):
     """Training produced NaN or infinite values; nothing non-finite was saved."""
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, flushed and renamed over it: readers
-    see the old file or the new one, never a mix, and an error (a full disk) removes the temporary file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OSError(error.errno, f"cannot write {path} ({error.strerror or error})") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 class RunLock:
@@ -441,53 +423,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-class Progress:
-    """A progress bar with rate and ETA (tqdm when installed, a plain line on stderr otherwise)."""
-
-    def __init__(self, total: int, initial: int = 0, description: str = "training", enabled: bool = True) -> None:
-        self.total, self.count, self.enabled = total, initial, enabled
-        self.started = time.perf_counter()
-        self._bar: Any = None
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                pass
-            else:
-                self._bar = tqdm(
-                    total=total, initial=initial, desc=description, unit="step", unit_scale=True, dynamic_ncols=True
-                )
-
-    def update(self, count: int, **postfix: float) -> None:
-        self.count += count
-        if self._bar is not None:
-            self._bar.update(count)
-            if postfix:
-                self._bar.set_postfix({k: f"{v:.3f}" for k, v in postfix.items()}, refresh=False)
-        elif self.enabled:
-            elapsed = time.perf_counter() - self.started
-            rate = self.count / elapsed if elapsed > 0 else 0.0
-            eta = (self.total - self.count) / rate if rate > 0 else float("inf")
-            print(
-                f"\r{self.count}/{self.total} steps, {rate:,.0f}/s, ETA {eta:,.0f}s",
-                end="",
-                flush=True,
-                file=sys.stderr,
-            )
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-        elif self.enabled:
-            print(file=sys.stderr)
-
-
-@contextmanager
-def progress(total: int, initial: int = 0, description: str = "training", enabled: bool = True) -> Iterator[Progress]:
-    bar = Progress(total, initial, description, enabled)
-    try:
-        yield bar
-    finally:
-        bar.close()

@@ -46,9 +46,10 @@ from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.registration import RECEIVER_ID, SENDER_ID, register_envs
 from infobargain.envs.single_agent import SingleAgentView
 from infobargain.game.protocol import ROLES, Role, other
+from infobargain.progress import Progress
 from infobargain.training.config import RunConfig, SB3Section
 from infobargain.training.players import OutcomeProbe, PlayerSpec, bind_player, first_proposers
-from infobargain.training.rundir import Progress, RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 
 VIEW_IDS: dict[Role, str] = {"sender": SENDER_ID, "receiver": RECEIVER_ID}
 TRAINED_ALGORITHMS = ("MaskablePPO", "PPO", "SAC")
@@ -391,7 +392,9 @@ def train_model(
         probe = OutcomeProbe(env_kwargs, pair["sender"], pair["receiver"])
 
     total = config.run.total_steps
-    with progress(total, min(model.num_timesteps, total), f"sb3 {name} {learner}", show_progress) as bar:
+    with Progress(
+        total, f"sb3 {name} {learner}", show_progress, initial=min(model.num_timesteps, total), unit="step"
+    ) as bar:
         callback = RunCallback(
             run,
             bar,

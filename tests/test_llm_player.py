@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,6 @@ from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 KEY = "sk-test-SECRET-0123456789"
 BP_OFFER = FIRST_OFFER + 10  # frontier, grid_size 11: the sender's best point is the last offer
-
-
-@pytest.fixture
-def server() -> Iterator[FakeChatServer]:
-    fake = FakeChatServer().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +91,6 @@ def test_bad_arguments_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) 
     )
     assert main(["play", "--sender", "spe", "--receiver", "llm:x"]) == 2  # no endpoint configured
     assert "INFOBARGAIN_LLM_BASE_URL" in capsys.readouterr().err
-
-
-@pytest.fixture
-def server() -> Iterator[FakeChatServer]:
-    fake = FakeChatServer().start()
-    yield fake
-    fake.stop()
 
 
 def test_chat_model_plays_through_the_cli(

@@ -134,3 +134,17 @@ def test_suite_training_jobs_end_with_the_command(tmp_path: Path, how: signal.Si
     assert_workers_end_with(process, workers, how)
     if how == signal.SIGTERM:
         assert process.returncode == 130
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_training_like_ctrl_c(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    flags = ["--total-steps", "400000", "--set", "mappo.num_envs=32", "--set", "mappo.hidden_size=16"]
+    flags += ["--set", "run.checkpoint_every=1", "--no-progress"]
+    process = start([sys.executable, "-m", "infobargain.cli", "train", "--run-dir", str(run), *flags], tmp_path)
+    assert wait_until(lambda: list((run / "checkpoints").glob("step_*.pt")), timeout=120), "no checkpoint written"
+    process.send_signal(signal.SIGTERM)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130, error
+    assert error.strip().splitlines()[-1].startswith("infobargain: interrupted; to continue, run: infobargain train")
+    assert "Traceback" not in error

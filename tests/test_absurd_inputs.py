@@ -49,6 +49,13 @@ def test_a_huge_config_value_is_quoted_short(tmp_path: Path, capsys: pytest.Capt
     assert "run.seed: expected int" in err and len(err) < 400 and len(err.splitlines()) == 1
 
 
+def test_a_binary_config_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(bytes(range(128, 256)) * 8)
+    assert main(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")]) == 2
+    assert f"config: {config} is not a text file" in capsys.readouterr().err
+
+
 def test_any_error_message_is_cut_to_one_short_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--run-dir", str(tmp_path / "run"), "--set", "env.game=" + "x" * 100_000]) == 2
     err = capsys.readouterr().err.strip()

@@ -310,6 +310,8 @@ class RunConfig:
             data = tomllib.loads(Path(path).read_text())
         except OSError as error:
             raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config: {path} is not a text file (TOML is UTF-8 text)") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config: {path} is not valid TOML ({error})") from None
         except RecursionError:

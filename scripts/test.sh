@@ -11,5 +11,5 @@ bash scripts/setup.sh train,plot,dev,rllib,clients .venv-rllib
 .venv/bin/ruff check infobargain tests benchmarks
 for venv in .venv .venv-rllib; do
   echo "== tests on $venv: $("$venv/bin/python" -c 'import gymnasium, pettingzoo; print("gymnasium", gymnasium.__version__, "pettingzoo", pettingzoo.__version__)')"
-  "$venv/bin/python" -m pytest -n 2 "$@"
+  "$venv/bin/python" -m pytest -n 2 -m "" "$@"  # -m "": the slow tests too (pytest alone leaves them out)
 done

@@ -1,7 +1,7 @@
 """A scripted OpenAI-compatible chat-completions server on 127.0.0.1, for the chat-model player's tests.
 
-Each request takes the next step of the script: a reply, an HTTP error, a delay, or a raw body. Every request
-is recorded (path, headers, JSON body). Nothing here reaches beyond the loopback interface.
+Each request takes the next step of the script: a reply, an HTTP error, a redirect, a raw body, or an answer
+trickled one byte at a time. Every request is recorded (path, headers, JSON body). Nothing here reaches beyond the loopback interface.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ class Reply:
 
 @dataclass(frozen=True)
 class Status:
-    """An HTTP error ``code`` with a text body."""
+    """An HTTP status ``code`` with a text body and extra headers (a ``Location``, a ``Retry-After``)."""
 
     code: int
     body: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,17 @@ class Raw:
     body: bytes
 
 
-Step = Reply | Status | Raw
+@dataclass(frozen=True)
+class Drip:
+    """A valid completion sent one byte every ``interval`` seconds: from its status line on, or (``body_only``)
+    with the headers at once and the body trickled."""
+
+    content: str
+    interval: float
+    body_only: bool = False
+
+
+Step = Reply | Status | Raw | Drip
 
 
 def completion(content: str | None) -> dict[str, Any]:
@@ -64,6 +75,11 @@ class FakeChatServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
 
+            def do_GET(self) -> None:  # recorded too: a redirected POST may arrive as a GET
+                with server.lock:
+                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+                self.send_error(405)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
@@ -76,8 +92,12 @@ class FakeChatServer:
             def _answer(self, step: Step) -> None:
                 if isinstance(step, Reply) and step.delay:
                     time.sleep(step.delay)
+                if isinstance(step, Drip):
+                    self._drip(step)
+                    return
+                headers: tuple[tuple[str, str], ...] = ()
                 if isinstance(step, Status):
-                    body, code = step.body.encode(), step.code
+                    body, code, headers = step.body.encode(), step.code, step.headers
                 elif isinstance(step, Raw):
                     body, code = step.body, 200
                 else:
@@ -85,8 +105,24 @@ class FakeChatServer:
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _drip(self, step: Drip) -> None:
+                body = json.dumps(completion(step.content)).encode()
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                if step.body_only:
+                    self.wfile.write(head.encode())
+                    self.wfile.flush()
+                    trickled = body
+                else:
+                    trickled = head.encode() + body
+                for index in range(len(trickled)):
+                    self.wfile.write(trickled[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(step.interval)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -57,16 +56,6 @@ def test_supersuit_sb3_ppo_trains_on_the_parallel_env() -> None:
     example = load_example("supersuit_sb3_ppo", "supersuit", "stable_baselines3")
     model = example.main(total_steps=1024)
     assert model.num_timesteps >= 1024
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'infobargain[rllib]')")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    try:
-        yield
-    finally:
-        ray.shutdown()
 
 
 @pytest.mark.slow

@@ -130,3 +130,18 @@ def test_a_run_config_checks_its_distribution_before_training(tmp_path: Path) ->
     assert isinstance(resolve_game(config.env["game"]), InstanceDistribution)
     random_instance(2, 2, 0).save(tmp_path / "a.json")
     assert json.loads(json.dumps(RunConfig.from_dict(base).to_dict()))["env"]["game"] == str(tmp_path)
+
+
+def test_an_obedience_margin_a_drawn_game_may_miss_is_refused_up_front() -> None:
+    # random:2x2 at margin 0.01 used to raise InfeasibleError at about 1 reset in 300 (reset(seed=150) among them)
+    with pytest.raises(ValueError, match=r"obedience_margin: 0.01 cannot be guaranteed for random:2x2"):
+        ib.env(game="random:2x2", obedience_margin=0.01)
+    with pytest.raises(ValueError, match=r"obedience_margin: 0\.05 cannot be guaranteed"):
+        RunConfig.from_dict({"env": {"game": "random:2x2", "obedience_margin": 0.05}})
+    drawn = ib.env(game="random:2x2", obedience_margin=0.0)  # no margin: every draw is feasible
+    for seed in range(150, 160):
+        drawn.reset(seed=seed)
+    members = [scenario("pure_math"), scenario("grading_students")]
+    assert ib.env(game=members, obedience_margin=0.01).unwrapped.distribution is not None  # each member checked
+    with pytest.raises(ValueError, match=r"1000 is more than the game .pure_math. of list of 2 games"):
+        ib.env(game=members, obedience_margin=1000.0)

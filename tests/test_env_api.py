@@ -7,20 +7,18 @@ through PettingZoo's own checkers.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import itertools
 import subprocess
 import sys
 import types
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium
 import numpy as np
 import pytest
+from conftest import Quiet
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.test import (
     api_test,
@@ -81,14 +79,6 @@ def module_for(kwargs: dict[str, Any]) -> types.SimpleNamespace:
         parallel_env=functools.partial(ib.parallel_env, **kwargs),
         raw_env=functools.partial(ib.raw_env, **kwargs),
     )
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """PettingZoo's checkers print progress and warn about unbounded Box observations; keep the log clean."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def is_discrete(kwargs: dict[str, Any]) -> bool:
@@ -183,31 +173,31 @@ def sampling_parallel(kwargs: dict[str, Any]) -> Callable[..., ParallelEnv]:
 
 
 @combo
-def test_api_test(kwargs: dict[str, Any]) -> None:
+def test_api_test(kwargs: dict[str, Any], quiet: Quiet) -> None:
     with quiet():
         api_test(ib.env(**kwargs), num_cycles=150)
 
 
 @combo
-def test_parallel_api_test(kwargs: dict[str, Any]) -> None:
+def test_parallel_api_test(kwargs: dict[str, Any], quiet: Quiet) -> None:
     with quiet():
         parallel_api_test(ib.parallel_env(**kwargs), num_cycles=150)
 
 
 @combo
-def test_seed_test(kwargs: dict[str, Any]) -> None:
+def test_seed_test(kwargs: dict[str, Any], quiet: Quiet) -> None:
     with quiet():
         seed_test(module_for(kwargs).env, num_cycles=150)
 
 
 @combo
-def test_parallel_seed_test(kwargs: dict[str, Any]) -> None:
+def test_parallel_seed_test(kwargs: dict[str, Any], quiet: Quiet) -> None:
     with quiet():
         parallel_seed_test(sampling_parallel(kwargs), num_cycles=150)
 
 
 @combo
-def test_state_test(kwargs: dict[str, Any]) -> None:
+def test_state_test(kwargs: dict[str, Any], quiet: Quiet) -> None:
     with quiet():
         state_test(sampling_aec(kwargs)(), ib.parallel_env(**kwargs), num_cycles=30)
 
@@ -222,7 +212,7 @@ def _render_params() -> list[Any]:
 
 
 @pytest.mark.parametrize("kwargs", _render_params())
-def test_render_test(kwargs: dict[str, Any]) -> None:
+def test_render_test(kwargs: dict[str, Any], quiet: Quiet) -> None:
     with quiet():
         render_test(functools.partial(ib.env, **kwargs))
 
@@ -241,7 +231,7 @@ def test_render_test(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("first_proposer", ["sender", "receiver"])
-def test_pettingzoo_max_cycles_test(protocol: str, first_proposer: str) -> None:
+def test_pettingzoo_max_cycles_test(protocol: str, first_proposer: str, quiet: Quiet) -> None:
     kwargs = {
         "protocol": protocol,
         "first_proposer": first_proposer,

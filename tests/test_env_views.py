@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import gymnasium
 import numpy as np
 import pytest
+from conftest import Quiet
 from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
@@ -23,21 +20,13 @@ IDS = {"sender": "infobargain/Sender-v0", "receiver": "infobargain/Receiver-v0"}
 SPACES = ("scheme", "grid", "frontier")
 
 
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """The checkers warn about the unbounded observation Box and float64 actions, and render to stdout."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
-
-
 def view_kwargs(space: str) -> dict[str, Any]:
     return {"offer_space": space, "grid_size": 3 if space == "grid" else 7}
 
 
 @pytest.mark.parametrize("role", ["sender", "receiver"])
 @pytest.mark.parametrize("space", SPACES)
-def test_gymnasium_check_env(role: str, space: str) -> None:
+def test_gymnasium_check_env(role: str, space: str, quiet: Quiet) -> None:
     environment = gymnasium.make(IDS[role], **view_kwargs(space))
     with quiet():
         gymnasium_check_env(environment.unwrapped)
@@ -46,7 +35,7 @@ def test_gymnasium_check_env(role: str, space: str) -> None:
 @pytest.mark.parametrize("role", ["sender", "receiver"])
 @pytest.mark.parametrize("space", SPACES)
 @pytest.mark.parametrize("realization", ["expected", "sampled"])
-def test_sb3_check_env(role: str, space: str, realization: str) -> None:
+def test_sb3_check_env(role: str, space: str, realization: str, quiet: Quiet) -> None:
     environment = gymnasium.make(IDS[role], realization=realization, **view_kwargs(space))
     with quiet():
         sb3_check_env(environment.unwrapped, warn=True)

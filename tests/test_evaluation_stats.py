@@ -7,8 +7,8 @@ import math
 import pytest
 from scipy import stats
 
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.evaluation.stats import Estimate, mean_ci
+from infobargain.progress import Progress, wanted
 
 
 def test_identical_values_give_a_zero_width_interval() -> None:

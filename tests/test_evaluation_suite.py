@@ -78,8 +78,10 @@ def test_default_players_come_from_the_training_layer(monkeypatch: pytest.Monkey
 
     calls: list[dict[str, Any]] = []
 
-    def train_players(env_kwargs: dict, *, total_steps: int, seed: int, run_dir: Path | None = None) -> dict:
-        calls.append({"env": env_kwargs, "steps": total_steps, "run_dir": run_dir})
+    def train_players(
+        env_kwargs: dict, *, total_steps: int, seed: int, run_dir: Path | None = None, resume: bool = False
+    ) -> dict:
+        calls.append({"env": env_kwargs, "steps": total_steps, "run_dir": run_dir, "resume": resume})
         folder = tmp_path / f"players{len(calls)}"
         folder.mkdir()
         for role in ("sender", "receiver"):
@@ -92,7 +94,7 @@ def test_default_players_come_from_the_training_layer(monkeypatch: pytest.Monkey
     result = run_suite(tasks=["sig_alternating_10"], episodes=1, total_steps=123, run_dir=tmp_path / "runs", jobs=1)
     assert len(calls) == 3  # once per game, each first proposer played by the same trained pair
     assert calls[0]["steps"] == 123 and calls[0]["env"]["first_proposer"] == "coin_flip"
-    assert calls[0]["run_dir"] == tmp_path / "runs" / "sig_alternating_10-pure_math"
+    assert calls[0]["run_dir"] == tmp_path / "runs" / "sig_alternating_10-pure_math" and calls[0]["resume"]
     assert "123 steps" in result["players"]
     assert all(row["players"]["distance_to_spe_played"] <= 1e-9 for row in result["rows"])
 

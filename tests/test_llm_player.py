@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from fake_chat_server import FakeChatServer, Raw, Reply, Status
+from fake_chat_server import Drip, FakeChatServer, Raw, Reply, Status
 
 from infobargain.agents import make_policy
 from infobargain.agents.llm import (
+    ECHOED_REPLY_CHARS,
     ChatClient,
     EndpointRefused,
+    FallbackRefused,
     LLMPolicy,
     Secret,
     completions_url,
@@ -27,13 +29,6 @@ from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 KEY = "sk-test-SECRET-0123456789"
 BP_OFFER = FIRST_OFFER + 10  # frontier, grid_size 11: the sender's best point is the last offer
-
-
-@pytest.fixture
-def server() -> Iterator[FakeChatServer]:
-    fake = FakeChatServer().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -298,3 +293,76 @@ def test_whole_episode_on_the_scheme_space(server: FakeChatServer, tmp_path: Pat
     assert len(server.requests) == 4
     assert "counter-offer" in server.requests[2]["body"]["messages"][3]["content"]
     assert players["receiver_0"].stats.invalid_replies == 1
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_a_redirect_never_carries_the_key_elsewhere(server: FakeChatServer, tmp_path: Path, code: int) -> None:
+    elsewhere = FakeChatServer().start()
+    try:
+        env = make_env()
+        policy = player(env, server, tmp_path)
+        server.push(Status(code, headers=(("Location", elsewhere.url + "/chat/completions"),)))
+        elsewhere.replies('{"action": 2}')
+        with pytest.raises(EndpointRefused) as caught:
+            policy.act(observe(env))
+        assert elsewhere.requests == []  # nothing at all reached the other origin, least of all the key
+        port = elsewhere.httpd.server_address[1]
+        assert f"HTTP {code}, redirecting to http://127.0.0.1:{port}" in str(caught.value)
+        assert len(server.requests) == 1  # a redirect is not retried
+    finally:
+        elsewhere.stop()
+
+
+@pytest.mark.parametrize("body_only", [False, True], ids=["trickled-head", "trickled-body"])
+def test_the_timeout_bounds_a_whole_request(server: FakeChatServer, tmp_path: Path, body_only: bool) -> None:
+    """A server that sends one byte every 0.1 s would take about 30 s per answer: each attempt ends at 1 s."""
+    env = make_env()
+    policy = player(env, server, tmp_path, timeout=1.0, http_retries=2, fallback="bp")
+    server.push(*(Drip('{"action": 2}', 0.1, body_only) for _ in range(3)))
+    started = time.monotonic()
+    assert policy.act(observe(env)) == BP_OFFER  # every attempt timed out: the fallback decided
+    assert time.monotonic() - started < 3 * 1.0 + 1.5
+    assert len(server.requests) == 3
+    assert "timed out after 1 s" in events(policy)[-1]["reason"]
+
+
+def test_an_oversized_reply_is_neither_kept_nor_resent(server: FakeChatServer, tmp_path: Path) -> None:
+    env = make_env()
+    policy = player(env, server, tmp_path, http_retries=1, max_reply_bytes=10_000, fallback="bp")
+    huge = json.dumps({"choices": [{"message": {"content": "x" * 1_000_000}}]}).encode()
+    server.push(Raw(huge), Raw(huge))
+    assert policy.act(observe(env)) == BP_OFFER
+    assert "over the 10000-byte cap" in events(policy)[-1]["reason"]
+    assert policy.transcript_path.stat().st_size < 20_000
+
+
+def test_an_unusable_long_reply_is_echoed_and_logged_cut(server: FakeChatServer, tmp_path: Path) -> None:
+    env = make_env()
+    policy = player(env, server, tmp_path, reply_retries=2, fallback="bp")
+    server.replies(*("no " * 60_000 for _ in range(3)))  # 180 kB each, under the cap, never an action
+    assert policy.act(observe(env)) == BP_OFFER
+    echoed = [m["content"] for m in server.requests[2]["body"]["messages"] if m["role"] == "assistant"]
+    assert len(echoed) == 2 and all(len(text) < ECHOED_REPLY_CHARS + 100 for text in echoed)
+    assert policy.transcript_path.stat().st_size < 100_000  # three 180 kB replies, three requests
+
+
+def test_rate_limits_back_off_then_the_fallback_is_named(
+    server: FakeChatServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = make_env()
+    waits = Waits()
+    policy = player(env, server, tmp_path, http_retries=2, sleep=waits, fallback="bp")
+    server.push(*(Status(429, "slow down", (("Retry-After", "7"),)) for _ in range(3)))
+    assert policy.act(observe(env)) == BP_OFFER
+    assert waits.waits == [7.0, 7.0] and len(server.requests) == 3  # bounded: 1 + 2 retries
+    err = capsys.readouterr().err
+    assert "sender llm:test-model fell back to bp" in err and "HTTP 429: slow down" in err
+
+
+def test_fallback_none_stops_with_the_reason(server: FakeChatServer, tmp_path: Path) -> None:
+    env = make_env()
+    policy = player(env, server, tmp_path, http_retries=0, fallback="none")
+    server.push(Status(500, "down"))
+    with pytest.raises(FallbackRefused, match="HTTP 500: down"):
+        policy.act(observe(env))
+    assert events(policy)[-1]["event"] == "fallback_refused"

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pexpect
 import pytest
-from fake_chat_server import FakeChatServer
+from fake_chat_server import FakeChatServer, Status
 
 from infobargain.agents import make_policy
 from infobargain.agents.human import HumanPolicy
@@ -94,13 +93,6 @@ def test_bad_arguments_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) 
     assert "INFOBARGAIN_LLM_BASE_URL" in capsys.readouterr().err
 
 
-@pytest.fixture
-def server() -> Iterator[FakeChatServer]:
-    fake = FakeChatServer().start()
-    yield fake
-    fake.stop()
-
-
 def test_chat_model_plays_through_the_cli(
     server: FakeChatServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -119,6 +111,23 @@ def test_chat_model_plays_through_the_cli(
     assert (tmp_path / "episodes.jsonl").exists()
     for text in (captured.out, captured.err, *(p.read_text() for p in tmp_path.iterdir())):
         assert KEY not in text
+
+
+def test_a_fallback_is_named_and_no_fallback_exits_non_zero(
+    server: FakeChatServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFOBARGAIN_LLM_BASE_URL", server.url)
+    monkeypatch.setenv("INFOBARGAIN_LLM_RETRIES", "0")
+    argv = ["play", "--sender", "llm:m", "--receiver", "spe", "--grid-size", "5", "--run-dir", str(tmp_path)]
+    server.push(Status(429, "rate limited"))
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "fell back to random" in captured.err and "HTTP 429: rate limited" in captured.err
+    assert "1 fallback(s): endpoint:" in captured.out and "HTTP 429: rate limited" in captured.out
+    server.push(Status(500, "down"))
+    assert main([*argv, "--no-fallback"]) != 0
+    err = capsys.readouterr().err
+    assert "HTTP 500: down" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_env_flags_helpers() -> None:

@@ -6,7 +6,6 @@ Skipped only when Ray is not installed (the ``rllib`` extra). Kept small: a tiny
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 
 pytest.importorskip("ray.rllib", reason="the RLlib backend needs Ray RLlib: pip install 'infobargain[rllib]'")
 
-import ray
 
 from infobargain.agents import load_policy
 from infobargain.agents.rllib import RLlibPolicy, rllib_observation, rllib_observation_space
@@ -25,15 +23,6 @@ from infobargain.training.runner import run_training
 
 pytestmark = pytest.mark.slow
 ROLES = ("sender", "receiver")
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    try:
-        yield
-    finally:
-        ray.shutdown()
 
 
 def tiny_config(total_steps: int) -> RunConfig:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from infobargain.agents.llm import ChatClient, Secret
 
 SECRET = "sk-SECRET-crlf-0123456789"
 BAD_KEYS = [SECRET + "\r\n", SECRET + "\r", SECRET + "\n", "sk-SECRET\x00x", "sk-SECRET with space", "sk-SECRET-é"]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeChatServer]:
-    fake = FakeChatServer().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)

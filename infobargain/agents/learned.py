@@ -14,13 +14,13 @@ with theory; pass ``greedy=False`` to sample.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from infobargain.agents.base import BoundPolicy, Observation
+from infobargain.files import atomic_path
 from infobargain.game.protocol import Role
 
 PLAYER_FORMAT = "infobargain-actor-critic"
@@ -81,12 +81,9 @@ class TorchPolicy(BoundPolicy):
 
 
 def save_torch_player(module: Any, path: str | Path) -> None:
-    """Save an :class:`ActorCritic` with what is needed to rebuild it, atomically (a temporary file renamed over
-    ``path``; removed again if writing fails)."""
+    """Save an :class:`ActorCritic` with what is needed to rebuild it, atomically (:mod:`infobargain.files`)."""
     import torch
 
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     saved = {
         "format": PLAYER_FORMAT,
         "observation_size": module.observation_size,
@@ -97,12 +94,8 @@ def save_torch_player(module: Any, path: str | Path) -> None:
         "critic_size": getattr(module, "critic_size", module.observation_size),
         "state_dict": module.state_dict(),
     }
-    try:
+    with atomic_path(path) as temporary:
         torch.save(saved, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def read_torch_file(path: str | Path, what: str) -> Any:

@@ -10,14 +10,21 @@ take precedence; the model name may contain colons, e.g. ``llm:llama3:8b``):
 - ``INFOBARGAIN_LLM_API_KEY`` (else ``OPENAI_API_KEY``): the bearer token, optional (local servers often need
   none). It is only ever sent in the ``Authorization`` header: never logged, printed, saved or put in an
   exception message (texts that echo it are scrubbed to ``***``).
-- ``INFOBARGAIN_LLM_TIMEOUT``: seconds per HTTP request (default 120).
+- ``INFOBARGAIN_LLM_TIMEOUT``: the total deadline of one HTTP request in seconds, connecting, sending and
+  every read of the answer together (default 120): a server that trickles its answer is cut off there.
+- ``INFOBARGAIN_LLM_MAX_REPLY_BYTES``: the largest answer body read (default 262144); a larger one counts as
+  a failed attempt and is not kept.
 - ``INFOBARGAIN_LLM_RETRIES``: extra HTTP attempts after a timeout, a connection error, a 408, 425 or 429,
   a 5xx or a body that is not a chat completion (default 4), after waits of 1, 2, 4, … s (at most 60 s,
   or the server's ``Retry-After``). Other 4xx answers (bad key, unknown model) raise
   :class:`EndpointRefused` at once.
 - ``INFOBARGAIN_LLM_REPLY_RETRIES``: extra replies asked for after a malformed or illegal one (default 2).
 - ``INFOBARGAIN_LLM_FALLBACK``: the player that decides when those run out or the endpoint stays down
-  (default ``random``; any ``make_policy`` name that decides by itself).
+  (default ``random``; any ``make_policy`` name that decides by itself), each time with its reason on stderr;
+  ``none`` raises :class:`FallbackRefused` instead, so the command stops with that reason and a non-zero exit.
+
+Redirects are never followed: the key is only ever sent to the configured origin, and a redirect raises
+:class:`EndpointRefused` naming where it pointed (set the base URL to the final address).
 - ``INFOBARGAIN_LLM_TEMPERATURE``, ``INFOBARGAIN_LLM_MAX_TOKENS``: sent when set.
 - ``INFOBARGAIN_LLM_RUN_DIR``: where the transcript goes (default ``runs/llm``; ``infobargain play
   --run-dir`` sets it).
@@ -25,17 +32,23 @@ take precedence; the model name may contain colons, e.g. ``llm:llama3:8b``):
 Each decision is one fresh conversation (the prompt holds the whole history): the system and user messages
 of :func:`infobargain.agents.text_protocol.build_prompt`; after an unusable reply the model's reply and the
 parser's feedback are appended and it is asked again. Every request, reply, failure, retry, fallback and
-decision is one line of ``llm-<role>-<model>.jsonl`` in the run directory. Passing (nothing to decide)
-costs no request. Only the standard library is used.
+decision is one line of ``llm-<role>-<model>.jsonl`` in the run directory; the request body is logged once per
+reply asked for, and every text in a line is cut at :data:`TRANSCRIPT_TEXT_CHARS`, so a line stays small
+whatever the server sends. A reply echoed back to the model after an unusable one is cut at
+:data:`ECHOED_REPLY_CHARS`. Passing (nothing to decide) costs no request. Only the standard library is used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
 import os
 import re
+import socket
+import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -58,7 +71,16 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_HTTP_RETRIES = 4
 DEFAULT_REPLY_RETRIES = 2
 DEFAULT_RUN_DIR = Path("runs") / "llm"
+DEFAULT_MAX_REPLY_BYTES = 1 << 18
 ERROR_BODY_CHARS = 300
+ECHOED_REPLY_CHARS = 2_000
+"""The longest unusable reply sent back to the model with the parser's feedback."""
+TRANSCRIPT_TEXT_CHARS = 8_000
+"""The longest text kept in one transcript field (prompts are well below it)."""
+NO_FALLBACK = "none"
+"""The fallback setting that stops the command instead of letting another player decide."""
+SHOWN_FALLBACKS = 5
+"""Fallbacks announced on stderr per player; later ones are counted and logged only."""
 
 
 class LLMError(OSError):
@@ -71,6 +93,10 @@ class EndpointRefused(LLMError):
 
 class EndpointUnavailable(LLMError):
     """Timeouts, connection errors or 5xx answers outlasted every retry."""
+
+
+class FallbackRefused(LLMError):
+    """The model could not decide and the fallback setting is ``none``: the command stops with the reason."""
 
 
 class Secret:
@@ -151,6 +177,7 @@ class LLMSettings:
     timeout: float = DEFAULT_TIMEOUT
     http_retries: int = DEFAULT_HTTP_RETRIES
     reply_retries: int = DEFAULT_REPLY_RETRIES
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     fallback: str | Policy = "random"
     temperature: float | None = None
     max_tokens: int | None = None
@@ -175,6 +202,7 @@ class LLMSettings:
             "timeout": _env_number(environ, "INFOBARGAIN_LLM_TIMEOUT", float, DEFAULT_TIMEOUT),
             "http_retries": _env_number(environ, "INFOBARGAIN_LLM_RETRIES", int, DEFAULT_HTTP_RETRIES),
             "reply_retries": _env_number(environ, "INFOBARGAIN_LLM_REPLY_RETRIES", int, DEFAULT_REPLY_RETRIES),
+            "max_reply_bytes": _env_number(environ, "INFOBARGAIN_LLM_MAX_REPLY_BYTES", int, DEFAULT_MAX_REPLY_BYTES),
             "fallback": environ.get("INFOBARGAIN_LLM_FALLBACK") or "random",
             "temperature": _env_number(environ, "INFOBARGAIN_LLM_TEMPERATURE", float, None),
             "max_tokens": _env_number(environ, "INFOBARGAIN_LLM_MAX_TOKENS", int, None),
@@ -200,6 +228,7 @@ class LLMSettings:
             self.api_key,
             timeout=self.timeout,
             retries=self.http_retries,
+            max_reply_bytes=self.max_reply_bytes,
             backoff=backoff,
             sleep=sleep,
             temperature=self.temperature,
@@ -252,9 +281,112 @@ class ChatReply:
 Logger = Callable[[dict[str, Any]], None]
 
 
+class _Deadline:
+    """One request's total deadline: at ``seconds`` after creation every socket it watches is shut down, so a
+    blocked connect, send or read returns at once however the server trickles its bytes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        """Seconds left; raises ``TimeoutError`` when none are."""
+        left = self.end - time.monotonic()
+        if self.expired or left <= 0:
+            raise TimeoutError(f"timed out after {self.seconds:g} s")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down at the deadline (a duplicate handle is kept: TLS wrapping detaches the original)."""
+        with self._lock:
+            watched = sock.dup()
+            self._watched.append(watched)
+            if self.expired:
+                self._shut(watched)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._watched:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._watched:
+                sock.close()
+            self._watched.clear()
+
+
+class _DeadlineConnection:
+    """Mixed into ``http.client`` connections: each socket connects within the time left and is watched."""
+
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        create = self._create_connection  # type: ignore[has-type]
+
+        def connect_and_watch(address: Any, timeout: Any = None, source_address: Any = None) -> socket.socket:
+            sock = create(address, deadline.remaining(), source_address)
+            deadline.watch(sock)
+            return sock
+
+        self._create_connection = connect_and_watch
+
+
+class _DeadlineHTTPConnection(_DeadlineConnection, http.client.HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
+    pass
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_DeadlineHTTPConnection, req, deadline=self.deadline)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_DeadlineHTTPSConnection, req, deadline=self.deadline)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Turns every redirect into the ``HTTPError`` it answers with: the key is never sent to another address."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+
+
 class ChatClient:
     """A minimal OpenAI-compatible chat-completions client (``urllib``), with retries and exponential backoff.
 
+    Each HTTP request has a total deadline of ``timeout`` seconds (connect, send and every read together) and
+    reads at most ``max_reply_bytes`` of the answer; redirects are refused, so the key stays with its origin.
     ``backoff(k)`` gives the wait before retry ``k`` and ``sleep`` does the waiting: both are injectable so
     tests need not wait. ``log`` receives one record per request, reply and failure (never the key).
     """
@@ -267,6 +399,7 @@ class ChatClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_HTTP_RETRIES,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         backoff: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         temperature: float | None = None,
@@ -275,25 +408,25 @@ class ChatClient:
     ) -> None:
         if not model:
             raise ValueError("model: a chat model name is required")
-        if timeout <= 0:
-            raise ValueError(f"timeout: must be > 0 seconds, got {timeout!r}")
+        if not timeout > 0 or timeout == float("inf"):
+            raise ValueError(f"timeout: must be a finite number of seconds > 0, got {timeout!r}")
         if retries < 0:
             raise ValueError(f"retries: must be >= 0, got {retries!r}")
+        if max_reply_bytes < 1:
+            raise ValueError(f"max_reply_bytes: must be >= 1, got {max_reply_bytes!r}")
         self.url = completions_url(base_url)
         self.public_url = _public_url(self.url)
         self.model = model
         self.key = api_key if isinstance(api_key, Secret) else Secret(api_key)
         self.timeout = float(timeout)
         self.retries = int(retries)
+        self.max_reply_bytes = int(max_reply_bytes)
         self.backoff = backoff or exponential_backoff()
         self.sleep = sleep
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.log = log or (lambda record: None)
-        handlers: list[urllib.request.BaseHandler] = []
-        if _is_loopback(urllib.parse.urlsplit(self.url).hostname):
-            handlers.append(urllib.request.ProxyHandler({}))  # never send loopback traffic through a proxy
-        self._opener = urllib.request.build_opener(*handlers)
+        self._bypass_proxy = _is_loopback(urllib.parse.urlsplit(self.url).hostname)
 
     def __repr__(self) -> str:
         return f"ChatClient({self.public_url!r}, model={self.model!r}, api_key={self.key!r})"
@@ -305,6 +438,16 @@ class ChatClient:
             headers["Authorization"] = f"Bearer {key}"
         return urllib.request.Request(self.url, json.dumps(payload).encode(), headers, method="POST")
 
+    def _opener(self, deadline: _Deadline) -> urllib.request.OpenerDirector:
+        handlers: list[urllib.request.BaseHandler] = [
+            _DeadlineHTTPHandler(deadline),
+            _DeadlineHTTPSHandler(deadline),
+            _NoRedirects(),
+        ]
+        if self._bypass_proxy:
+            handlers.append(urllib.request.ProxyHandler({}))  # never send loopback traffic through a proxy
+        return urllib.request.build_opener(*handlers)
+
     def complete(self, messages: list[dict[str, str]]) -> ChatReply:
         """The model's reply to ``messages``; raises :class:`LLMError` once retries are spent or on a 4xx."""
         payload: dict[str, Any] = {"model": self.model, "messages": messages}
@@ -312,8 +455,8 @@ class ChatClient:
             payload["temperature"] = self.temperature
         if self.max_tokens is not None:
             payload["max_tokens"] = self.max_tokens
+        self.log({"event": "request", "url": self.public_url, "body": payload})
         for attempt in range(self.retries + 1):
-            self.log({"event": "request", "attempt": attempt, "url": self.public_url, "body": payload})
             started = time.monotonic()
             try:
                 reply = self._send(payload)
@@ -346,10 +489,32 @@ class ChatClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, payload: dict[str, Any]) -> ChatReply:
+        deadline = _Deadline(self.timeout)
         try:
-            with self._opener.open(self._request(payload), timeout=self.timeout) as response:
-                raw = response.read()
+            return self._exchange(payload, deadline)
+        except LLMError:  # a refusal (an OSError too) is not a connection failure
+            raise
+        except (http.client.HTTPException, OSError) as error:  # after a cut at the deadline, that is the reason
+            if deadline.expired:
+                raise _Retryable(f"timed out after {self.timeout:g} s") from None
+            raise _Retryable(f"connection failed: {type(error).__name__}: {error}") from None
+        finally:
+            deadline.close()
+
+    def _exchange(self, payload: dict[str, Any], deadline: _Deadline) -> ChatReply:
+        try:
+            with self._opener(deadline).open(self._request(payload), timeout=deadline.remaining()) as response:
+                raw = self._read_capped(response)
         except urllib.error.HTTPError as error:
+            if deadline.expired:
+                raise _Retryable(f"timed out after {self.timeout:g} s") from None
+            if 300 <= error.code < 400:
+                target = error.headers.get("Location", "") if error.headers is not None else ""
+                where = _origin(urllib.parse.urljoin(self.url, target)) if target else "an unnamed address"
+                raise EndpointRefused(
+                    f"llm: {self.public_url} answered HTTP {error.code}, redirecting to {where}; redirects are not "
+                    "followed, so the API key stays with its origin: set the base URL to the final address"
+                ) from None
             body = self.key.redact(_read_quietly(error))[:ERROR_BODY_CHARS]
             if error.code in RETRYABLE_STATUS or error.code >= 500:
                 raise _Retryable(f"HTTP {error.code}: {body}", _retry_after(error.headers)) from None
@@ -358,12 +523,22 @@ class ChatClient:
             raise _Retryable(f"timed out after {self.timeout:g} s") from None
         except urllib.error.URLError as error:
             reason = error.reason
-            if isinstance(reason, TimeoutError):
+            if isinstance(reason, TimeoutError) or deadline.expired:
                 raise _Retryable(f"timed out after {self.timeout:g} s") from None
             raise _Retryable(f"connection failed: {reason}") from None
-        except (http.client.HTTPException, ConnectionError, OSError) as error:
-            raise _Retryable(f"connection failed: {type(error).__name__}: {error}") from None
+        if deadline.expired:  # a read cut at the deadline may look like the end of the body
+            raise _Retryable(f"timed out after {self.timeout:g} s")
         return _parse_completion(raw)
+
+    def _read_capped(self, response: Any) -> bytes:
+        """The body, refused unread when its declared length is over the cap and cut off once it passes it."""
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_reply_bytes:
+            raise _Retryable(f"the reply declares {int(declared)} bytes, over the {self.max_reply_bytes}-byte cap")
+        raw = response.read(self.max_reply_bytes + 1)
+        if len(raw) > self.max_reply_bytes:
+            raise _Retryable(f"the reply is over the {self.max_reply_bytes}-byte cap")
+        return bytes(raw)
 
 
 class _Retryable(Exception):
@@ -374,7 +549,7 @@ class _Retryable(Exception):
 
 def _read_quietly(error: urllib.error.HTTPError) -> str:
     try:
-        return error.read().decode("utf-8", "replace")
+        return error.read(4 * ERROR_BODY_CHARS).decode("utf-8", "replace")
     except Exception:  # the body is only a hint for the message
         return ""
 
@@ -411,10 +586,27 @@ class Transcript:
 
     def __call__(self, record: dict[str, Any]) -> None:
         line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **self.context(), **record}
+        line = _bounded(line)
         text = self.secret.redact(json.dumps(line, default=_jsonable, ensure_ascii=False))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(text + "\n")
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and how many more there were."""
+    return text if len(text) <= limit else f"{text[:limit]}… [{len(text) - limit} more characters cut]"
+
+
+def _bounded(value: Any) -> Any:
+    """``value`` with every string in it cut at :data:`TRANSCRIPT_TEXT_CHARS`."""
+    if isinstance(value, str):
+        return _cut(value, TRANSCRIPT_TEXT_CHARS)
+    if isinstance(value, Mapping):
+        return {key: _bounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_bounded(item) for item in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -491,6 +683,7 @@ class LLMPolicy(ViewPolicy):
         self.client.log = self.transcript
         self._fallback_spec = settings.fallback
         self._fallback: Policy | None = None if isinstance(self._fallback_spec, str) else self._fallback_spec
+        self.refuses_fallback = settings.fallback == NO_FALLBACK
 
     @classmethod
     def from_spec(cls, spec: str, env: Any, role: Role) -> LLMPolicy:
@@ -510,6 +703,8 @@ class LLMPolicy(ViewPolicy):
 
     @property
     def fallback(self) -> Policy:
+        if self.refuses_fallback:
+            raise FallbackRefused(f"llm: {self.role} {self.spec} has no fallback player (the setting is 'none')")
         if self._fallback is None:
             from infobargain.agents.registry import make_policy
 
@@ -533,7 +728,8 @@ class LLMPolicy(ViewPolicy):
         super().reset(seed)
         self.episode += 1
         self.decision = 0
-        self.fallback.reset(seed)
+        if not self.refuses_fallback:
+            self.fallback.reset(seed)
 
     def decide(self, observation: Observation) -> Any:
         now = self.situation(observation)
@@ -561,7 +757,7 @@ class LLMPolicy(ViewPolicy):
                 )
                 messages = [
                     *messages,
-                    {"role": "assistant", "content": reply.content},
+                    {"role": "assistant", "content": _cut(reply.content, ECHOED_REPLY_CHARS)},
                     {"role": "user", "content": feedback},
                 ]
                 continue
@@ -581,8 +777,21 @@ class LLMPolicy(ViewPolicy):
     def _fall_back(self, observation: Observation, reason: str) -> Any:
         self.stats.fallbacks += 1
         self.stats.fallback_reasons.append(reason)
+        if self.refuses_fallback:
+            self.transcript({"event": "fallback_refused", "reason": reason})
+            raise FallbackRefused(
+                f"llm: {self.role} {self.spec} could not decide ({reason}); the fallback setting is 'none' "
+                f"(INFOBARGAIN_LLM_FALLBACK), so the command stops here"
+            )
         action = act(self.fallback, observation, self.env)
         spec = getattr(self.fallback, "spec", type(self.fallback).__name__)
+        if self.stats.fallbacks <= SHOWN_FALLBACKS:
+            later = "; later fallbacks are only counted" if self.stats.fallbacks == SHOWN_FALLBACKS else ""
+            print(
+                f"infobargain: {self.role} {self.spec} fell back to {spec} ({_cut(reason, ERROR_BODY_CHARS)}){later}",
+                file=sys.stderr,
+                flush=True,
+            )
         self.transcript(
             {
                 "event": "fallback",

@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 from infobargain.agents.base import BoundPolicy, Observation
 from infobargain.envs.information_bargaining_v0 import AGENTS
 from infobargain.envs.offers import ACCEPT
+from infobargain.files import atomic_write
 from infobargain.game.protocol import Role
 
 METADATA_ENTRY = "infobargain.json"
@@ -195,16 +196,7 @@ def save_sb3_player(model: Any, path: str | Path, *, role: Role | None = None) -
     path = Path(path)
     if path.suffix != ".zip":
         raise ValueError(f"policy: an SB3 player is saved as a .zip, got {path}")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(model_bytes(model, role))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:  # a full disk or an interrupt leaves no temporary file behind
-        temporary.unlink(missing_ok=True)
-        raise
+    atomic_write(path, model_bytes(model, role))
     return path
 
 

@@ -7,27 +7,69 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import UsageError, name_list
+from infobargain.cli.arguments import UsageError, add_size_argument, name_list
+from infobargain.game.limits import shown
+
+MAX_SEEDS = 1_000
+"""The most seeds one leaderboard trains (each is a full training per algorithm and game)."""
+SEED_LIMIT = 2**32
+"""Seeds are below this (what every engine, Torch and NumPy included, accepts)."""
+MAX_EPISODES = 1_000_000
+"""The most rollout episodes per row."""
+MAX_BUDGET = 10**12
+"""The largest training budget in decisions."""
 
 
 def _seeds(text: str) -> list[int]:
-    """``3`` → seeds 0, 1, 2; ``0,5,7`` → those seeds."""
+    """``3`` → seeds 0, 1, 2; ``0,5,7`` → those seeds (distinct, in [0, 2**32)); at most :data:`MAX_SEEDS`."""
+    parts = name_list(text)
     try:
-        values = [int(part) for part in name_list(text)]
+        values = [int(part) for part in parts]
     except ValueError:
-        raise UsageError(f"--seeds: expected a count or a list of integers, got {text!r}") from None
+        values = []
+    if not values:
+        raise UsageError(f"--seeds: expected a count or a list of whole numbers, got {shown(text)}")
     if "," not in text:
-        if values[0] < 1:
-            raise UsageError(f"--seeds: a count must be >= 1, got {values[0]}")
+        if not 1 <= values[0] <= MAX_SEEDS:
+            raise UsageError(f"--seeds: a count must be between 1 and {MAX_SEEDS}, got {shown(values[0])}")
         return list(range(values[0]))
+    if len(values) > MAX_SEEDS:
+        raise UsageError(f"--seeds: at most {MAX_SEEDS} seeds, got {len(values)}")
+    for value in values:
+        if not 0 <= value < SEED_LIMIT:
+            raise UsageError(f"--seeds: each seed must be in [0, 2**32), got {shown(value)}")
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise UsageError(f"--seeds: seed {repeated[0]} is listed twice (each seed counts once in the spread)")
     return values
 
 
+def _checked(args: argparse.Namespace) -> tuple[list[int], list[str] | None]:
+    """The seeds and task patterns, every input checked before anything is trained or written."""
+    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.evaluation.leaderboard import select_games
+    from infobargain.game.distributions import resolve_game
+    from infobargain.game.limits import check_env_size
+
+    seeds = _seeds(args.seeds)
+    if not 1 <= args.episodes <= MAX_EPISODES:
+        raise UsageError(f"--episodes: must be between 1 and {MAX_EPISODES:,}, got {args.episodes}")
+    if not 1 <= args.budget <= MAX_BUDGET:
+        raise UsageError(f"--budget: must be between 1 and {MAX_BUDGET:,} decisions, got {args.budget}")
+    tasks = name_list(args.tasks) if args.tasks is not None else None
+    if tasks == []:
+        raise UsageError(f"--tasks: name at least one task, got {shown(args.tasks)}")
+    for pair in select_games(tasks):
+        env_kwargs = pair.task.env_kwargs(pair.game, args.offer_space, args.grid_size)
+        check_env_size(resolve_game(env_kwargs["game"]), env_kwargs)
+        raw_env(**env_kwargs)  # the env's own checks (a grid too small, ...), before any training
+    return seeds, tasks
+
+
 def command_benchmark(args: argparse.Namespace) -> int:
-    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
-    from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
     from infobargain.plugins import import_plugin
     from infobargain.training.algorithms import algorithms
+    from infobargain.training.rundir import output_folder
 
     for plugin in args.imports or ():
         import_plugin(plugin)
@@ -37,12 +79,21 @@ def command_benchmark(args: argparse.Namespace) -> int:
             role = "" if algorithm.self_play else "  [train only: not self-play]"
             print(f"{name:12s} {algorithm.description}{role}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
+    seeds, tasks = _checked(args)
+    with output_folder(args.out, "benchmark"):
+        return _benchmark(args, seeds, tasks)
+
+
+def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | None) -> int:
+    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
+    from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
+
     named = args.algorithms is not None
     document = run_leaderboard(
         name_list(args.algorithms) if named else DEFAULT_ALGORITHMS,
-        tasks=name_list(args.tasks) or None,
+        tasks=tasks,
         budget=args.budget,
-        seeds=_seeds(args.seeds),
+        seeds=seeds,
         out=args.out,
         offer_space=args.offer_space,
         grid_size=args.grid_size,
@@ -99,6 +150,7 @@ def register(commands: Any) -> None:
         metavar="MODULE|FILE.py",
         help="import a plug-in first (registers its algorithms or players); repeatable",
     )
+    add_size_argument(parser)
     parser.add_argument("--list", action="store_true", help="list the registered algorithms and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=command_benchmark)

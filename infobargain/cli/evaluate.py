@@ -19,6 +19,16 @@ from infobargain.cli.arguments import (
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
+    from infobargain.training.rundir import output_folder
+
+    run_itself = args.run is not None and args.out is not None and Path(args.out).resolve() == Path(args.run).resolve()
+    if args.out is None or run_itself:  # a fresh dated folder, or the run's own evaluation
+        return _evaluate(args)
+    with output_folder(Path(args.out), "evaluate"):
+        return _evaluate(args)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     from infobargain.agents.registry import check_player_spec, check_reachable_threshold
     from infobargain.envs.information_bargaining_v0 import raw_env
     from infobargain.evaluation.crossplay import cross_play

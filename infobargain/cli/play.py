@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,12 @@ def register(commands: Any) -> None:
     parser.add_argument("--episodes", type=whole_number(1), default=1, help="episodes to play (default 1)")
     parser.add_argument("--seed", type=whole_number(0), default=None, help="seeds episode k's env with SEED + k")
     parser.add_argument("--run-dir", default=None, metavar="DIR", help="write episodes.jsonl and chat transcripts here")
+    parser.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="stop with a non-zero exit when a chat model cannot decide, instead of letting its fallback player "
+        "decide (the same as INFOBARGAIN_LLM_FALLBACK=none)",
+    )
     parser.set_defaults(handler=command_play)
 
 
@@ -126,6 +133,10 @@ def command_play(args: argparse.Namespace) -> int:
     for role, spec in specs.items():
         check_reachable_threshold(spec, env, role)
     players = {role: make_policy(spec, env, role) for role, spec in specs.items()}
+    if args.no_fallback:
+        for player in players.values():
+            if isinstance(player, LLMPolicy):
+                player.refuses_fallback = True
     run_dir = Path(args.run_dir) if args.run_dir else None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -162,4 +173,6 @@ def command_play(args: argparse.Namespace) -> int:
                 f"{role} {player.spec}: {stats.decisions} decisions, {stats.requests} replies asked, "
                 f"{stats.invalid_replies} unusable, {stats.fallbacks} fallbacks; transcript {player.transcript_path}"
             )
+            for reason, count in Counter(stats.fallback_reasons).most_common():
+                print(f"  {count} fallback(s): {reason}")
     return 0

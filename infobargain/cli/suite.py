@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -12,12 +13,23 @@ from infobargain.cli.arguments import name_list, player_pair, whole_number
 
 
 def command_suite(args: argparse.Namespace) -> int:
-    from infobargain.evaluation.suite import run_suite
-    from infobargain.evaluation.suite_report import render_suite_markdown
-    from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
+    from infobargain.training.rundir import output_folder
 
     players = suite_players(args.players) if args.players else None
     out = Path(args.out) if args.out else None
+    with contextlib.ExitStack() as held:
+        if out is not None:
+            held.enter_context(output_folder(out, "suite"))
+            args.resumes_itself = True  # its trainings are kept in OUT/players and resumed
+        return _run(args, players, out)
+
+
+def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None, out: Path | None) -> int:
+    from infobargain.evaluation.suite import run_suite
+    from infobargain.evaluation.suite_report import render_suite_markdown
+    from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
+    from infobargain.files import atomic_write
+
     result = run_suite(
         players,
         tasks=name_list(args.tasks) or None,
@@ -37,9 +49,8 @@ def command_suite(args: argparse.Namespace) -> int:
     for note in result["notes"]:
         print(f"note: {note}", file=sys.stderr)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "suite.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-        (out / "suite.md").write_text(markdown)
+        atomic_write(out / "suite.json", (json.dumps(result, indent=2, default=str) + "\n").encode())
+        atomic_write(out / "suite.md", markdown.encode())
         print(f"wrote {out / 'suite.json'} and {out / 'suite.md'}", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2, default=str))

@@ -182,7 +182,7 @@ from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
 from infobargain.game.schemes import check_tie_break, default_action, obey_actions
 from infobargain.game.state import BREAK_DOWN, CONTINUE, State
-from infobargain.theory.problem import BargainingProblem, bargaining_problem
+from infobargain.theory.problem import BargainingProblem, bargaining_problem, check_margin_for
 
 AGENTS: dict[Role, str] = {"sender": "sender_0", "receiver": "receiver_0"}
 ROLE_OF: dict[str, Role] = {name: role for role, name in AGENTS.items()}
@@ -410,6 +410,8 @@ class raw_env(AECEnv):
         self.decision_cap = None if max_cycles is None else 2 * max_cycles
 
         source = resolve_game(game)
+        if isinstance(source, InstanceDistribution):  # a margin no drawn game can meet fails now, not at a reset
+            check_margin_for(source, self.obedience_margin, self.tie_break)
         self.distribution = source if isinstance(source, InstanceDistribution) else None
         """The distribution a new game is drawn from at every reset (``None``: one fixed game)."""
         self.load_game(source.sample(np.random.default_rng(0)) if isinstance(source, InstanceDistribution) else source)

@@ -25,10 +25,10 @@ from infobargain.evaluation.benchmarks import benchmarks, point_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import distance
 from infobargain.evaluation.players import PlayerSpec
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.distributions import InstanceDistribution, InstanceSet, resolve_game
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import ROLES
+from infobargain.progress import Progress, wanted
 from infobargain.theory.plot import require_matplotlib, save_figure
 
 HELD_OUT_STREAM = 0x5EED_0E7A

@@ -38,13 +38,15 @@ import numpy as np
 
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
+from infobargain.evaluation.cells import payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import REACHED, distance, score_group
 from infobargain.evaluation.players import PlayerSpec
-from infobargain.evaluation.progress import Progress
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.suite import DEFAULT_GRID, TASKS, Task
+from infobargain.files import atomic_write
 from infobargain.game.protocol import ROLES
+from infobargain.progress import Progress
 
 DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
 """The default grid's algorithms: every built-in self-play algorithm of the registry."""
@@ -126,9 +128,7 @@ def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) ->
 
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
 
 
 def score_players(
@@ -199,15 +199,16 @@ def run_cell(
     from infobargain.training.runner import run_config, run_training
 
     path = _cell_path(out, algorithm.name, pair, seed)
+    env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
     if path.exists():
-        saved = json.loads(path.read_text())
-        if saved.get("settings") == dict(settings):
+        identity = {"algorithm": algorithm.name, "task": pair.task.name, "game": pair.game, "seed": seed}
+        saved = read_cell(path, identity, settings, payoff_box(env_kwargs))
+        if saved is not None:
             saved["resumed"] = True
-            return saved  # type: ignore[no-any-return]
+            return saved
     run_dir = out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an interrupted training: start the cell again
-    env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
     bench = benchmarks(env_kwargs)
     config = run_config(
         algorithm.name,

@@ -19,9 +19,8 @@ import math
 import os
 import pickle
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
@@ -31,8 +30,9 @@ from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, raw_env
 from infobargain.envs.offers import ACCEPT, SchemeOffers
 from infobargain.envs.view import act
 from infobargain.evaluation.players import PlayerSpec, picklable
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.game.protocol import ROLE_INDEX, Role
+from infobargain.processes import worker_pool
+from infobargain.progress import Progress, wanted
 
 PARALLEL_THRESHOLD = 5000
 """Below this many episodes a rollout stays serial: each worker process costs 1–2 s to start (spawn)."""
@@ -202,7 +202,7 @@ def rollout(
         size = max(1, math.ceil(episodes / (4 * count)))
         chunks = [indices[i : i + size] for i in range(0, episodes, size)]
         results: dict[int, list[Episode]] = {}
-        with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+        with worker_pool(count) as pool:
             futures = {
                 pool.submit(_play_chunk, sender, receiver, kwargs, seed, chunk): position
                 for position, chunk in enumerate(chunks)

@@ -25,11 +25,11 @@ The summary gives each column's mean absolute error against the exact SPE.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec
-from infobargain.evaluation.progress import Progress, wanted
 from infobargain.evaluation.rollout import rollout
 from infobargain.evaluation.runs import read_run
 from infobargain.game.config import ENV_DEFAULTS
@@ -49,6 +48,8 @@ from infobargain.game.distributions import InstanceDistribution, resolve_game, s
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS
+from infobargain.processes import worker_pool
+from infobargain.progress import Progress, wanted
 
 PIES = ("split_pie", "split_pie_bounded")
 
@@ -212,10 +213,11 @@ def task_steps(task: Task, total_steps: int | None) -> int:
 def _train_pair(
     env_kwargs: dict[str, Any], total_steps: int, seed: int, run_dir: Path | None
 ) -> tuple[PlayerSpec, PlayerSpec]:
-    """One self-play training (module level: a process pool ships it by name)."""
+    """One self-play training (module level: a process pool ships it by name); a folder that already holds it
+    (a suite run again into the same folder) is resumed, or its players reused when it is finished."""
     from infobargain.training.api import train_players
 
-    paths = train_players(env_kwargs, total_steps=total_steps, seed=seed, run_dir=run_dir)
+    paths = train_players(env_kwargs, total_steps=total_steps, seed=seed, run_dir=run_dir, resume=True)
     return Path(paths["sender"]), Path(paths["receiver"])
 
 
@@ -263,7 +265,7 @@ def trained_players(
                 trained[key] = _train_pair(*arguments)
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+            with worker_pool(count) as pool:
                 # Longest first, so that no long training starts last while the other processes sit idle.
                 longest_first = sorted(trainings.items(), key=lambda item: -item[1][1])
                 futures = {pool.submit(_train_pair, *arguments): key for key, arguments in longest_first}
@@ -445,6 +447,26 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def run_suite(
     players: tuple[PlayerSpec, PlayerSpec] | Sequence[Path] | None = None,
     *,
+    run_dir: Path | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Run the paper's tasks with ``players``: a (sender, receiver) pair, a list of training-run directories
+    (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
+    task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
+    (:func:`trained_players`). ``options``: ``tasks``, ``episodes``, ``seed``, ``offer_space``, ``grid_size``,
+    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``. Returns the suite document.
+
+    Trained players are kept in ``run_dir`` (run again with the same folder, the suite resumes their trainings);
+    without one they live in a temporary folder removed when the suite ends, however it ends."""
+    if players is not None or run_dir is not None:
+        return _play_suite(players, run_dir=run_dir, **options)
+    with tempfile.TemporaryDirectory(prefix="infobargain-suite-") as scratch:
+        return _play_suite(players, run_dir=Path(scratch), **options)
+
+
+def _play_suite(
+    players: tuple[PlayerSpec, PlayerSpec] | Sequence[Path] | None = None,
+    *,
     tasks: Sequence[str] | None = None,
     episodes: int = 8,
     seed: int = 0,
@@ -457,10 +479,7 @@ def run_suite(
     workers: int | None = None,
     jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Run the paper's tasks with ``players``: a (sender, receiver) pair, a list of training-run directories
-    (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
-    task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
-    (:func:`trained_players`). Returns the suite document."""
+    """:func:`run_suite`'s body, once the trained players have a folder."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
     if players is None:

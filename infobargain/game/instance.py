@@ -22,6 +22,8 @@ from numpy.typing import ArrayLike, NDArray
 
 PRIOR_TOLERANCE = 1e-9
 """How far the prior may sum from 1 (it is then renormalised exactly)."""
+MAX_UTILITY = 1e100
+"""The largest utility magnitude: the polygon geometry squares utilities, which must stay finite."""
 
 _FIELDS = ("name", "states", "actions", "prior", "sender_utility", "receiver_utility", "signals")
 
@@ -69,6 +71,11 @@ def _finite_matrix(field: str, value: ArrayLike) -> NDArray[np.float64]:
         raise InstanceError(f"{field}: needs at least one state and one action")
     if not np.all(np.isfinite(matrix)):
         raise InstanceError(f"{field}: contains NaN or infinity")
+    if np.abs(matrix).max() > MAX_UTILITY:
+        raise InstanceError(
+            f"{field}: utilities must lie within ±{MAX_UTILITY:g} (the geometry squares them), got "
+            f"{matrix.flat[np.abs(matrix).argmax()]:g}; rescale them"
+        )
     matrix.setflags(write=False)
     return matrix
 

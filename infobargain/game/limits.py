@@ -31,6 +31,17 @@ DEFAULT_LIMITS: dict[str, int] = {
 }
 
 
+SHOWN_CHARS = 80
+"""The longest part of a bad value an error message quotes."""
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` for an error message, cut to its first ``limit`` characters (with the full length) so that a
+    huge bad value never floods the terminal."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 class SizeLimitError(ValueError):
     """A request is larger than the size limit; the message names the estimate, the limit and the remedy."""
 

@@ -22,12 +22,13 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from infobargain.game.distributions import InstanceDistribution, InstanceSet
 from infobargain.game.instance import Instance
 from infobargain.game.limits import check_bargaining_set
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES
 from infobargain.game.schemes import Payoffs, TieBreak, check_tie_break, default_action, disagreement_payoffs
-from infobargain.theory.lp import ObedienceLP, scheme_from_joint
+from infobargain.theory.lp import InfeasibleError, ObedienceLP, scheme_from_joint
 from infobargain.theory.polygon import PointSet, Polygon, convex_hull_indices
 from infobargain.theory.shadow_vertex import WalkError, walk_polygon
 
@@ -252,3 +253,27 @@ def bargaining_problem(
     if isinstance(game, SplitPie):
         return from_pie(game)
     return from_instance(game, tie_break, obedience_margin)
+
+
+def check_margin_for(source: InstanceDistribution, obedience_margin: float, tie_break: TieBreak = "sender") -> None:
+    """Refuse, before any game is played, an obedience margin that a game of the distribution ``source`` may not
+    meet: every member of a finite set is checked (the message names the first that fails); a distribution that
+    draws fresh games (random instances, a sampler) is refused outright with a positive margin, since some
+    draws admit no scheme that makes the receiver obey by it."""
+    if not obedience_margin:
+        return
+    if isinstance(source, InstanceSet):
+        for member in source.members:
+            try:
+                bargaining_problem(member, tie_break, obedience_margin)
+            except InfeasibleError:
+                raise ValueError(
+                    f"obedience_margin: {obedience_margin:g} is more than the game {member.name!r} of {source.name} "
+                    "allows (no scheme makes its receiver obey by that margin); lower it or leave that game out"
+                ) from None
+        return
+    raise ValueError(
+        f"obedience_margin: {obedience_margin:g} cannot be guaranteed for {source.describe()}: some drawn games admit "
+        "no scheme that makes the receiver obey by a positive margin; use obedience_margin=0, or a fixed game or a "
+        "set of games (each checked when the env is built)"
+    )

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from infobargain.game.limits import shown
 from infobargain.plugins import ALGORITHM_GROUP, PluginError, entry_points
 from infobargain.training import settings as builtin_settings
 
@@ -219,7 +220,7 @@ def get_algorithm(name: str) -> Algorithm:
     if name in known:
         return known[name]
     hint = f"; it is now called {RENAMED[name]!r}" if name in RENAMED else ""
-    raise ValueError(f"algorithm: unknown {name!r}{hint} (known: {', '.join(known)})")
+    raise ValueError(f"algorithm: unknown {shown(name)}{hint} (known: {', '.join(known)})")
 
 
 def section_class(section: str) -> type | None:

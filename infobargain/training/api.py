@@ -128,6 +128,7 @@ def train_players(
     show_progress: bool = False,
     algorithm: str = "auto",
     settings: Mapping[str, Any] | None = None,
+    resume: bool = False,
 ) -> dict[str, Path]:
     """Both players trained together by self-play.
 
@@ -137,13 +138,16 @@ def train_players(
     ``first_proposer`` is trained as given (``"coin_flip"`` trains both orders at once). Returns the saved
     players' paths per role, loadable with :func:`~infobargain.agents.load_policy`; they live in ``run_dir``
     (a fresh temporary directory that the caller may delete when done, if ``run_dir`` is not given).
+    With ``resume``, a ``run_dir`` that already holds this same training continues it (or, finished, gives its
+    players back); one holding a different run is refused, naming what differs.
     """
     from infobargain.training.runner import run_config, run_training
 
     chosen = self_play_algorithm(env_kwargs, algorithm)
     folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="infobargain-self-play-"))
+    resume = resume and (folder / "config.toml").exists()
     config = run_config(
         chosen, env_kwargs, budget=total_steps, seed=seed, run_dir=folder, settings=settings, name="self-play"
     )
-    summary, _ = run_training(config, folder, show_progress=show_progress)
+    summary, _ = run_training(config, folder, resume=resume, show_progress=show_progress)
     return {role: Path(path) for role, path in summary["players"].items()}

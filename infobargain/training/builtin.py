@@ -70,8 +70,8 @@ def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
 
     from infobargain.agents.tabular import TabularPolicy
     from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.progress import Progress
     from infobargain.training.regret import RegretLearner
-    from infobargain.training.rundir import progress
 
     config, run, settings = job.config, job.run, job.settings
     learner = RegretLearner(job.env_kwargs, settings, job.seed)
@@ -84,7 +84,7 @@ def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
         learner.rng.bit_generator.state = json.loads(saved["rng"])
         used, iterations, elapsed = int(saved["step"]), int(saved["iterations"]), float(saved["wall_time"])
     started = time.perf_counter() - elapsed
-    with progress(job.budget, used, "regret matching+", job.show_progress) as bar:
+    with Progress(job.budget, "regret matching+", job.show_progress, initial=used, unit="step") as bar:
         while True:
             games = min(settings.games, (job.budget - used) // learner.max_decisions)
             if games < 1:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infobargain.game.limits import shown
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -131,6 +133,8 @@ class RunConfig:
             data = tomllib.loads(Path(path).read_text())
         except OSError as error:
             raise ConfigError(f"config: cannot read {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config: {path} is not a text file (TOML is UTF-8 text)") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config: {path} is not valid TOML ({error})") from None
         except RecursionError:
@@ -161,7 +165,7 @@ class RunConfig:
         for assignment in assignments:
             dotted, sep, value = assignment.partition("=")
             if not sep:
-                raise ConfigError(f"--set {_prefix(assignment)}: expected SECTION.KEY=VALUE")
+                raise ConfigError(f"--set {shown(assignment)}: expected SECTION.KEY=VALUE")
             self.set(dotted.strip(), value.strip())
         self.validate()
 
@@ -172,11 +176,11 @@ class RunConfig:
     def validate(self) -> None:
         if not RUN_NAME.fullmatch(self.run.name):
             raise ConfigError(
-                f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {self.run.name!r}"
+                f"run.name: must be letters, digits, '.', '_' or '-' and not start with '.', got {shown(self.run.name)}"
             )
         algorithm = self.algorithm
         if not (self.run.device in ("cpu", "auto") or self.run.device.startswith("cuda")):
-            raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.run.device!r}")
+            raise ConfigError(f"run.device: must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {shown(self.run.device)}")
         unread = [name for name in sorted(self.assigned - {"run"}) if name not in algorithm.sections]
         if unread:
             reads = ", ".join(f"[{name}]" for name in algorithm.sections) or "no settings section"
@@ -197,7 +201,8 @@ class RunConfig:
             check_env_size(resolve_game(self.env["game"]), self.env)  # before the env allocates anything
             raw_env(**self.env)
         except (ValueError, TypeError) as error:
-            raise ConfigError(f"env: {error}") from None
+            message = str(error)
+            raise ConfigError(f"env: {message if len(message) <= 300 else message[:300] + '…'}") from None
 
     # writing
 
@@ -215,11 +220,6 @@ class RunConfig:
         Path(path).write_text(self.to_toml())
 
 
-def _prefix(text: str, limit: int = 60) -> str:
-    """At most ``limit`` characters of a user's value, for an error message."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 def _convert(value: Any, kind: type, name: str) -> Any:
     if not isinstance(value, str) or kind is str:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -230,7 +230,7 @@ def _convert(value: Any, kind: type, name: str) -> Any:
             or (kind is not str and not isinstance(value, kind))
             or (kind is str and not isinstance(value, str))
         ):
-            raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}")
+            raise ConfigError(f"{name}: expected {kind.__name__}, got {shown(value)}")
         return value
     try:
         if kind is bool:
@@ -239,7 +239,7 @@ def _convert(value: Any, kind: type, name: str) -> Any:
             return value.lower() in ("true", "1", "yes")
         return kind(value)
     except ValueError:
-        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {shown(value)}") from None
 
 
 def dump_toml(data: Mapping[str, Mapping[str, Any]]) -> str:
@@ -262,4 +262,4 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise ConfigError(f"config: cannot write {value!r} to TOML")
+    raise ConfigError(f"config: cannot write {shown(value)} to TOML")

@@ -33,9 +33,10 @@ from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.progress import Progress
 from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
 from infobargain.training.config import RunConfig
-from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import PPOSection
 
 ADVANTAGE_EPS = 1e-8
@@ -247,7 +248,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     ]
     update, step, elapsed = resume(run, networks, optimizers)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
-    with progress(total, step, f"{config.run.algorithm} self-play", show_progress) as bar:
+    with Progress(total, f"{config.run.algorithm} self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:
             metrics, played = train_one_update(envs, networks, optimizers, settings, seed, update, step / total)
             run.ensure_finite({"networks": [net.state_dict() for net in networks]}, step)

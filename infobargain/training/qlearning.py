@@ -44,9 +44,10 @@ from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.progress import Progress
 from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
 from infobargain.training.config import RunConfig
-from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import QLearningSection
 
 MASKED = -1e9
@@ -236,7 +237,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         run.truncate_metrics(step)
 
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
-    with progress(total, step, "q-learning self-play", show_progress) as bar:
+    with Progress(total, "q-learning self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:
             current = update_seed(seed, update)
             rng = np.random.default_rng(current)

@@ -39,10 +39,12 @@ from infobargain.agents.rllib import rllib_observation, rllib_observation_space,
 from infobargain.agents.rllib_module import MaskedPPOModule
 from infobargain.envs import information_bargaining_v0
 from infobargain.envs.information_bargaining_v0 import ROLE_OF
+from infobargain.files import atomic_path
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import ROLES
+from infobargain.progress import Progress
 from infobargain.training.config import ConfigError, RunConfig
-from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import RLlibSection
 
 FORMAT = "infobargain-rllib"
@@ -232,11 +234,9 @@ def save_algorithm(algorithm: Any, run: RunDirectory, state: dict[str, Any]) -> 
     folder = run.checkpoints / "rllib"
     folder.mkdir(exist_ok=True)
     final = folder / f"step_{state['step']:09d}"
-    temporary = folder / f".{final.name}.{os.getpid()}.tmp"
-    shutil.rmtree(temporary, ignore_errors=True)
-    algorithm.save_to_path(str(temporary.resolve()))
-    shutil.rmtree(final, ignore_errors=True)  # left by a run killed between the rename and the pointer
-    os.replace(temporary, final)
+    with atomic_path(final) as temporary:
+        algorithm.save_to_path(str(temporary.resolve()))
+        shutil.rmtree(final, ignore_errors=True)  # left by a run killed between the rename and the pointer
     run.save_checkpoint(
         {**state, "format": FORMAT, "rllib_checkpoint": str(final.relative_to(run.checkpoints))}, state["step"]
     )
@@ -290,7 +290,7 @@ def _train(algorithm: Any, config: RunConfig, run: RunDirectory, show_progress: 
     settings, total = config.settings, config.run.total_steps
     started = time.perf_counter() - state["wall_time"]
     saved_at = state["iteration"]
-    with progress(total, state["step"], "rllib ppo", show_progress) as bar:
+    with Progress(total, "rllib ppo", show_progress, initial=state["step"], unit="step") as bar:
         while state["step"] < total and not (settings.iterations and state["iteration"] >= settings.iterations):
             began = time.perf_counter()
             result = algorithm.train()

@@ -38,7 +38,6 @@ import os
 import re
 import socket
 import sys
-import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from infobargain.files import atomic_write
 from infobargain.training.config import RunConfig
 
 NUMBERED = re.compile(r"step_(\d+)\.pt")
@@ -60,28 +60,11 @@ class TrainingDiverged(ValueError):
     """Training produced NaN or infinite values; nothing non-finite was saved."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, flushed and renamed over it: readers
-    see the old file or the new one, never a mix, and an error (a full disk) removes the temporary file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OSError(error.errno, f"cannot write {path} ({error.strerror or error})") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 class RunLock:
-    """An exclusive lock on a run directory, held until :meth:`release` or the process ends (however it ends)."""
+    """An exclusive lock on a run directory, held until :meth:`release` or the process ends (however it ends).
+    ``option`` is the command-line option that chose the folder, named in the message when it is taken."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, option: str = "--run-dir") -> None:
         import fcntl
 
         self.path = folder / ".lock"
@@ -93,7 +76,7 @@ class RunLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise RunInUseError(
-                f"run directory: {folder} is in use by {holder}; wait for it to finish, stop it, or choose another --run-dir"
+                f"{option}: {folder} is in use by {holder}; wait for it to finish, stop it, or choose another {option}"
             ) from None
         except OSError as error:  # a file system without locks: say so rather than run unprotected
             handle.close()
@@ -112,6 +95,61 @@ class RunLock:
             self._handle = None
 
 
+OUTPUT_MARK = ".infobargain-output"
+"""The file that names the command whose output a folder holds (``suite``, ``benchmark``, ``evaluate``)."""
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "suite": ("suite.json", "suite.md", "players"),
+    "benchmark": ("cells", "runs", "leaderboard.json", "leaderboard.md", "leaderboard.png"),
+    "evaluate": ("evaluation.json", "report.md", "*.png", "cross_play.*", "episodes.jsonl"),
+}
+"""What each command writes into its folder: an unmarked folder holding only these is taken as its own (written
+before folders were marked)."""
+
+
+def make_folder(folder: Path, option: str) -> None:
+    """Create ``folder`` (and its parents); a link to nothing, a link loop or a file there is refused in one line
+    naming ``option``."""
+    if folder.is_symlink() and not folder.exists():
+        raise ValueError(f"{option}: {folder} is a symbolic link to nothing (or a loop); remove it or choose another")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option}: {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a parent is a file or a broken link
+        raise ValueError(f"{option}: cannot create {folder}: a part of the path is a file or a broken link") from None
+
+
+@contextmanager
+def output_folder(path: str | Path, command: str, option: str = "--out") -> Iterator[Path]:
+    """Hold ``path`` for ``command`` while the block runs: create it, take its lock (a second process stops at once,
+    naming the first), refuse it when it holds another command's output or other files (naming them), and mark it
+    as ``command``'s, so that the same command run again resumes or rewrites it."""
+    import fnmatch
+
+    folder = Path(path)
+    make_folder(folder, option)
+    lock = RunLock(folder, option)
+    try:
+        mark = folder / OUTPUT_MARK
+        owner = mark.read_text(errors="replace").strip()[:40] if mark.is_file() else None
+        if owner is not None and owner != command:
+            raise ValueError(f"{option}: {folder} holds the output of `infobargain {owner}`; choose another {option}")
+        if owner is None:
+            own = OUTPUTS.get(command, ())
+            foreign = sorted(
+                entry.name
+                for entry in folder.iterdir()
+                if entry.name not in (".lock", OUTPUT_MARK) and not any(fnmatch.fnmatch(entry.name, p) for p in own)
+            )
+            if foreign:
+                what = "a training run" if "config.toml" in foreign else f"files it did not write ({foreign[0]}, …)"
+                raise ValueError(f"{option}: {folder} holds {what}; choose another {option} (an empty or new folder)")
+            atomic_write(mark, f"{command}\n".encode())
+        yield folder
+    finally:
+        lock.release()
+
+
 class RunDirectory:
     """One training run's directory, held exclusively while it is open (see the module docstring).
 
@@ -122,7 +160,7 @@ class RunDirectory:
     def __init__(self, path: str | Path, config: RunConfig, *, resume: bool = False) -> None:
         self.path = Path(path)
         self.config = config
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path, "--run-dir")
         self._lock = RunLock(self.path)
         self._tensorboard: Any = None
         self._fields: list[str] | None = None
@@ -387,53 +425,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-class Progress:
-    """A progress bar with rate and ETA (tqdm when installed, a plain line on stderr otherwise)."""
-
-    def __init__(self, total: int, initial: int = 0, description: str = "training", enabled: bool = True) -> None:
-        self.total, self.count, self.enabled = total, initial, enabled
-        self.started = time.perf_counter()
-        self._bar: Any = None
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                pass
-            else:
-                self._bar = tqdm(
-                    total=total, initial=initial, desc=description, unit="step", unit_scale=True, dynamic_ncols=True
-                )
-
-    def update(self, count: int, **postfix: float) -> None:
-        self.count += count
-        if self._bar is not None:
-            self._bar.update(count)
-            if postfix:
-                self._bar.set_postfix({k: f"{v:.3f}" for k, v in postfix.items()}, refresh=False)
-        elif self.enabled:
-            elapsed = time.perf_counter() - self.started
-            rate = self.count / elapsed if elapsed > 0 else 0.0
-            eta = (self.total - self.count) / rate if rate > 0 else float("inf")
-            print(
-                f"\r{self.count}/{self.total} steps, {rate:,.0f}/s, ETA {eta:,.0f}s",
-                end="",
-                flush=True,
-                file=sys.stderr,
-            )
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-        elif self.enabled:
-            print(file=sys.stderr)
-
-
-@contextmanager
-def progress(total: int, initial: int = 0, description: str = "training", enabled: bool = True) -> Iterator[Progress]:
-    bar = Progress(total, initial, description, enabled)
-    try:
-        yield bar
-    finally:
-        bar.close()

@@ -20,7 +20,7 @@ from infobargain.training.config import ConfigError, RunConfig
 from infobargain.training.rundir import RunDirectory
 
 
-def _resumable(config: RunConfig, run_dir: Path) -> RunConfig:
+def resumable_config(config: RunConfig, run_dir: Path) -> RunConfig:
     """The saved configuration of a run to resume; only ``run.total_steps`` may change (to extend it)."""
     path = run_dir / "config.toml"
     if not path.exists():
@@ -107,7 +107,7 @@ def run_training(
     Evaluation is a later layer: ``infobargain train`` runs :func:`infobargain.evaluation.evaluate_run` on the
     directory afterwards."""
     if resume:
-        config = _resumable(config, Path(run_dir))
+        config = resumable_config(config, Path(run_dir))
     algorithm = config.algorithm
     missing = algorithm.missing()
     if missing:

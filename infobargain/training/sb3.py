@@ -47,9 +47,10 @@ from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.registration import RECEIVER_ID, SENDER_ID, register_envs
 from infobargain.envs.single_agent import SingleAgentView
 from infobargain.game.protocol import ROLES, Role, other
+from infobargain.progress import Progress
 from infobargain.training.config import RunConfig
 from infobargain.training.players import OutcomeProbe, first_proposers
-from infobargain.training.rundir import Progress, RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import SB3Section
 
 VIEW_IDS: dict[Role, str] = {"sender": SENDER_ID, "receiver": RECEIVER_ID}
@@ -393,7 +394,9 @@ def train_model(
         probe = OutcomeProbe(env_kwargs, pair["sender"], pair["receiver"])
 
     total = config.run.total_steps
-    with progress(total, min(model.num_timesteps, total), f"sb3 {name} {learner}", show_progress) as bar:
+    with Progress(
+        total, f"sb3 {name} {learner}", show_progress, initial=min(model.num_timesteps, total), unit="step"
+    ) as bar:
         callback = RunCallback(
             run,
             bar,

@@ -32,9 +32,10 @@ import torch
 from infobargain.agents import PlayerSpec
 from infobargain.agents.sb3 import load_sb3_model, model_bytes, save_sb3_player
 from infobargain.game.protocol import ROLES, Role, other
+from infobargain.progress import Progress
 from infobargain.training.config import RunConfig
 from infobargain.training.players import OutcomeProbe, first_proposers
-from infobargain.training.rundir import RunDirectory, progress
+from infobargain.training.rundir import RunDirectory
 from infobargain.training.sb3 import (
     RunCallback,
     build_model,
@@ -126,7 +127,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         run.truncate_metrics(state.step)
 
     total = config.run.total_steps
-    with progress(total, min(state.step, total), "iterated best response", show_progress) as bar:
+    with Progress(total, "iterated best response", show_progress, initial=min(state.step, total), unit="step") as bar:
         while state.phase < len(schedule):
             round_index, learner = schedule[state.phase]
             end = phase_end(total, state.phase, len(schedule))

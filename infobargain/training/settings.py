@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
+from infobargain.game.limits import shown
 from infobargain.game.protocol import ROLES
 
 
@@ -42,7 +43,7 @@ def check_settings(section: str, settings: Any) -> None:
         value, meta, dotted = getattr(settings, spec.name), spec.metadata, f"{section}.{spec.name}"
         if meta.get("choices") is not None and value not in meta["choices"]:
             allowed = ", ".join(str(choice) for choice in meta["choices"])
-            raise SettingsError(f"{dotted}: must be one of {allowed}, got {value!r}")
+            raise SettingsError(f"{dotted}: must be one of {allowed}, got {shown(value)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         low, high, positive = meta.get("low"), meta.get("high"), meta.get("positive", False)
@@ -50,7 +51,7 @@ def check_settings(section: str, settings: Any) -> None:
         if not (math.isfinite(value) and above and (high is None or value <= high)):
             bounds = [f"> {low:g}" if positive else f">= {low:g}"] if low is not None else []
             bounds += [f"<= {high:g}"] if high is not None else []
-            raise SettingsError(f"{dotted}: must be a finite number {' and '.join(bounds)}, got {value!r}".rstrip())
+            raise SettingsError(f"{dotted}: must be a finite number {' and '.join(bounds)}, got {shown(value)}")
 
 
 def field_types(settings: Any) -> dict[str, type]:

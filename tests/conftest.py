@@ -1,0 +1,49 @@
+"""Fixtures shared by several test modules: a scripted chat server, a local Ray, and a quiet block for the
+PettingZoo and Gymnasium checkers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+from fake_chat_server import FakeChatServer
+
+Quiet = Callable[[], AbstractContextManager[None]]
+"""The type of the ``quiet`` fixture."""
+
+
+@pytest.fixture
+def server() -> Iterator[FakeChatServer]:
+    """A scripted OpenAI-compatible chat server on 127.0.0.1 (see ``fake_chat_server``)."""
+    fake = FakeChatServer().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """Ray on two local CPUs for the module's tests (skipped when Ray is not installed)."""
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'infobargain[rllib]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture
+def quiet() -> Quiet:
+    """``with quiet(): ...`` keeps the log clean around PettingZoo's and Gymnasium's checkers, which print
+    progress and warn about unbounded Box observations and float64 actions."""
+    return _quiet

@@ -353,6 +353,7 @@ def test_expected_accounting_pays_the_expectation_over_chance() -> None:
         banked, survival = bank_breakdown(protocol, banked, survival, round_index, D)
     unit = round_unit(protocol, survival, 2)
     payoff = settle(banked, unit, np.array([0.3, 0.5]))
+    assert settle(banked[0], unit, 0.3) == payoff[0]
     by_hand = 0.25 * D + 0.75 * 0.5 * (0.25 * D + 0.75 * 0.5 * np.array([0.3, 0.5]))
     assert payoff == pytest.approx(by_hand)
     assert unit == pytest.approx((0.75 * 0.5) ** 2)

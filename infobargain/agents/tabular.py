@@ -56,9 +56,13 @@ class SituationIndex:
         self.legal = np.zeros((self.count, self.n_actions), dtype=bool)
         self.reachable = np.zeros(self.count, dtype=bool)
         """Situations that play from round 0 can reach (offers on the table: their canonical offer's only)."""
+        self.max_decisions = 0
+        """The most decisions one episode from round 0 can take (no subgame start takes more)."""
         disagreement = np.asarray(game.problem.d, dtype=np.float64)
         for first_index, first in enumerate(ROLES):
             for now in situations(State(self.rules, encoding, disagreement, first)):
+                if now.path is not None:
+                    self.max_decisions = max(self.max_decisions, len(now.path) + 1)
                 row = self.situation(first_index, now.round, now.pending)
                 self.actor[row] = ROLE_INDEX[now.acting]
                 self.legal[row, list(now.legal)] = True

@@ -136,10 +136,10 @@ def bank_breakdown(
     return banked + np.asarray(mass)[..., None] * disagreement, survival * (1.0 - protocol.break_off)
 
 
-def settle(banked: Any, unit: Any, value: Any) -> NDArray[np.float64]:
-    """The episode's payoff when bargaining ends with ``value`` (in this round's units, a payoff pair):
-    what was banked plus ``value`` at the round's :func:`round_unit`."""
-    return banked + np.asarray(unit)[..., None] * value  # type: ignore[no-any-return]
+def settle(banked: Any, unit: Any, value: Any) -> Any:
+    """The episode's payoff when bargaining ends with ``value`` in this round's units: what was banked plus
+    ``value`` at the round's :func:`round_unit` (``unit`` broadcast against ``value``)."""
+    return banked + unit * value
 
 
 def in_round_units(payoff: Any, banked: Any, unit: Any) -> Any:

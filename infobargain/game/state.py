@@ -3,9 +3,11 @@
 Modelled on OpenSpiel's ``State``: :meth:`State.current_player`, :meth:`State.legal_actions`,
 :meth:`State.apply_action`, chance nodes with :meth:`State.chance_outcomes`, :meth:`State.is_terminal`,
 :meth:`State.returns` and a compact :meth:`State.clone`. The environments, the analytic players, the text
-protocol and the exact best responses all drive this class instead of re-deriving the rules
-(``docs/theory.md`` §3 states them; the batched :mod:`infobargain.envs.vector` re-implements them for speed
-and is pinned to this module by ``tests/test_vector_env.py``).
+protocol, the learners and the exact best responses all drive this class (or
+:func:`infobargain.game.situations.situations`, which lists a discrete game's situations by walking it)
+instead of re-deriving the rules (``docs/theory.md`` §3 states them). The batched
+:mod:`infobargain.envs.vector` asks it for its masks and accounting and re-implements only the stepping for
+speed, pinned to this module by ``tests/test_vector_rules.py`` and ``tests/test_vector_env.py``.
 
 **Rules.** Offers are numbered ``t = 0, 1, …``; the protocol's ``rounds`` counts them. The proposer of
 round ``t`` (:meth:`Protocol.proposer`) makes an offer; the responder accepts (a deal, paid
@@ -332,11 +334,7 @@ class State:
         if self.phase == "done":
             raise IllegalActionError(f"action: {_shown(action)} cannot be played, {self.describe()}")
         if self.phase == "break_off":
-            if _integer(action) not in (BREAK_DOWN, CONTINUE):
-                raise IllegalActionError(
-                    f"action: {_shown(action)} is not a chance outcome ({BREAK_DOWN} break down, {CONTINUE} "
-                    f"continue; {self.describe()})"
-                )
+            self._check_chance(action)
             return
         size = self._table_size()
         if size is None:
@@ -400,8 +398,7 @@ class State:
         next round (with the counter-offer on the table, if there was one)."""
         if self.phase != "break_off":
             raise IllegalActionError(f"apply_chance: not a chance node ({self.describe()})")
-        if _integer(outcome) not in (BREAK_DOWN, CONTINUE):
-            raise IllegalActionError(f"apply_chance: {_shown(outcome)} is not a chance outcome ({self.describe()})")
+        self._check_chance(outcome)
         if outcome == BREAK_DOWN:
             self.counter = None
             self._end(None)
@@ -410,6 +407,13 @@ class State:
         self.round += 1
         self.proposer = self.protocol.proposer(self.round, self.first)
         self.pending, self.counter = self.counter, None
+
+    def _check_chance(self, outcome: Any) -> None:
+        if _integer(outcome) not in (BREAK_DOWN, CONTINUE):
+            raise IllegalActionError(
+                f"action: {_shown(outcome)} is not a chance outcome ({BREAK_DOWN} break down, {CONTINUE} continue; "
+                f"{self.describe()})"
+            )
 
     def walk_away(self) -> None:
         """End bargaining now without a deal, in the current round (a player left the table)."""

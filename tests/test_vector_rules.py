@@ -22,7 +22,10 @@ GAMES = 3
 
 game_settings = st.fixed_dictionaries(
     {
-        "game": st.sampled_from(["pure_math", "prosecutor", "split_pie_bounded", "random:2x2:7"]),
+        "game": st.one_of(
+            st.sampled_from(["pure_math", "prosecutor", "split_pie_bounded"]),
+            st.builds("random:{}x{}:{}".format, st.integers(2, 3), st.integers(2, 3), st.integers(0, 10**6)),
+        ),
         "protocol": st.sampled_from(["ultimatum", "fixed_role", "alternating"]),
         "first_proposer": st.sampled_from(["sender", "receiver", "coin_flip"]),
         "max_rounds": st.integers(1, 5),

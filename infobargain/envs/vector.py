@@ -8,14 +8,14 @@ same observation layout and action masks, for training at scale.
 ``"scheme"`` actions (:func:`~infobargain.envs.offers.schemes_from_actions`) and the receiver's threshold
 demand (:func:`~infobargain.envs.offers.threshold_schemes`) come from the shared modules. The rules come from
 the game core :class:`infobargain.game.state.State`: the legal actions of every round (:meth:`action_masks`
-is a table asked of the core's states), who may counter-offer, and the
-expected-mode accounting of break-offs (:func:`~infobargain.game.state.bank_breakdown`,
-:func:`~infobargain.game.state.round_unit`, :func:`~infobargain.game.state.settle`). For speed it
-re-implements, as whole-array operations, the legality checks in :meth:`step`, what a rejection does
-(deadline, break-off chance node, counter-offers) and the realization stage. ``tests/test_vector_env.py``
-pins these to the core: seeded play on both envs gives the same observations, masks and rewards (expected
-mode, 44 configurations) and the same distributions (sampled mode), and random play on random protocols
-gives the core's legal actions and payoffs.
+is a table asked of the core's states), who may counter-offer, and the expected-mode accounting of
+break-offs (:func:`~infobargain.game.state.bank_breakdown`, :func:`~infobargain.game.state.round_unit`,
+:func:`~infobargain.game.state.settle`). For speed it re-implements, as whole-array operations, the
+legality checks in :meth:`step`, what a rejection does (deadline, break-off chance node, counter-offers) and
+the realization stage. Tests pin these to the core: ``tests/test_vector_env.py`` (seeded play on both envs
+gives the same observations, masks and rewards in expected mode, 44 configurations, and the same
+distributions in sampled mode) and ``tests/test_vector_rules.py`` (random play on random games and every
+protocol gives the core's legal actions, refusals and expected payoffs).
 
 Differences, all by design:
 

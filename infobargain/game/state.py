@@ -188,10 +188,8 @@ class OfferTable:
 
     def __init__(self, offers: dict[Role, Sequence[Offer]]) -> None:
         self.offers = offers
-
-    @property
-    def size(self) -> int:
-        return len(self.offers["sender"])
+        self.size = len(offers["sender"])
+        """Offers per proposer."""
 
     def decode(self, action: Any, proposer: Role) -> Offer:
         return self.offers[proposer][int(action) - FIRST_OFFER]
@@ -336,10 +334,10 @@ class State:
         if self.phase == "break_off":
             self._check_chance(action)
             return
-        size = self._table_size()
+        size = getattr(self.decoder, "size", None)
         if size is None:
             return
-        index = _integer(action)
+        index = action if type(action) is int else _integer(action)  # the common case first
         moves = self.moves()
         if index == ACCEPT:
             legal = moves.accept

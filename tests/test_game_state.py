@@ -7,23 +7,35 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from infobargain.envs import information_bargaining_v0 as ib
 from infobargain.game.protocol import Protocol
 from infobargain.game.state import (
     ACCEPT,
+    ACCEPT_OR_COUNTER,
+    ACCEPT_OR_REJECT,
     BREAK_DOWN,
     CHANCE,
     CONTINUE,
     FIRST_OFFER,
+    NO_MOVES,
+    PROPOSE,
     REJECT,
     TERMINAL,
     TOLERANCE,
+    IllegalActionError,
     Offer,
     OfferTable,
     State,
     at_least,
+    at_least_each,
+    bank_breakdown,
+    in_round_units,
     rejection_value,
+    round_unit,
+    settle,
 )
 from infobargain.theory.problem import bargaining_problem
 from infobargain.theory.spe import rejection_value as spe_rejection_value
@@ -261,3 +273,97 @@ def test_the_theory_layers_discrete_spe_is_the_cores_game(game: str, protocol: d
     walked = solve_values(probe, probe.table(), {"sender": "policy", "receiver": "policy"})
     theory = subgame_perfect(probe.view.offer_problem, probe.view.rules, first)  # type: ignore[arg-type]
     np.testing.assert_allclose(walked, np.array(theory.payoffs), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "prefix", "action", "why"),
+    [
+        ("ultimatum", [], ACCEPT, "sender must offer"),  # a proposer cannot accept: nothing is on the table
+        ("ultimatum", [], REJECT, "sender must offer"),
+        ("ultimatum", [FIRST_OFFER], FIRST_OFFER, "receiver responds"),  # an ultimatum responder cannot counter
+        ("fixed_role", [FIRST_OFFER], FIRST_OFFER + 1, "receiver responds"),
+        ("alternating", [FIRST_OFFER], REJECT, "receiver responds"),  # before the last round, rejecting is countering
+        ("alternating", [], 999, "sender must offer"),
+        ("alternating", [], -1, "sender must offer"),  # not Python's negative indexing into the offer table
+        ("alternating", [], -2, "sender must offer"),
+        ("alternating", [], FIRST_OFFER + 2, "sender must offer"),  # one past the table's two offers
+        ("alternating", [], 2.0, "sender must offer"),
+        ("alternating", [], True, "sender must offer"),
+        ("alternating", [FIRST_OFFER, FIRST_OFFER], 7, "chance decides"),  # at the break-off node
+        ("alternating", [FIRST_OFFER, FIRST_OFFER, CONTINUE, ACCEPT], ACCEPT, "bargaining is over"),
+    ],
+)
+def test_illegal_actions_are_refused_and_change_nothing(
+    protocol: str, prefix: list[int], action: object, why: str
+) -> None:
+    state = start(protocol)
+    for done in prefix:
+        state.apply_action(done)
+    before = state.key()
+    with pytest.raises(IllegalActionError, match=why) as error:
+        state.apply_action(action)
+    assert repr(action) in str(error.value)
+    assert state.key() == before
+
+
+def test_every_listed_action_is_legal_and_nothing_else_is() -> None:
+    for protocol in ("ultimatum", "fixed_role", "alternating"):
+        state = start(protocol)
+        for path in ([], [FIRST_OFFER + 1]):
+            now = state.clone()
+            for action in path:
+                now.apply_action(action)
+            legal = now.legal_actions()
+            for action in range(-3, FIRST_OFFER + 4):
+                child = now.clone()
+                if action in legal:
+                    child.apply_action(action)
+                else:
+                    with pytest.raises(IllegalActionError):
+                        child.apply_action(action)
+
+
+def test_moves_name_what_is_legal() -> None:
+    state = start("alternating", rounds=2)
+    assert state.moves() == PROPOSE
+    state.apply_action(FIRST_OFFER)
+    assert state.moves() == ACCEPT_OR_COUNTER
+    state.apply_action(FIRST_OFFER + 1)
+    assert state.moves() == NO_MOVES  # the break-off chance node
+    state.apply_chance(CONTINUE)
+    assert state.moves() == ACCEPT_OR_REJECT and state.last_round  # the counter-offer, in the last round
+    assert state.legal_actions() == [ACCEPT, REJECT]
+
+
+def test_a_subgame_starts_a_later_round_with_nothing_on_the_table() -> None:
+    state = start("alternating", rounds=4).subgame(3)
+    assert (state.round, state.proposer, state.pending, state.moves()) == (3, "receiver", None, PROPOSE)
+    state.apply_action(FIRST_OFFER)
+    state.apply_action(ACCEPT)
+    assert state.returns() == pytest.approx(0.5**3 * np.array([0.25, 0.6]))  # round 3 of δ = 0.5
+    with pytest.raises(ValueError, match="round_index"):
+        start("alternating", rounds=4).subgame(4)
+
+
+def test_expected_accounting_pays_the_expectation_over_chance() -> None:
+    """Banking each breakdown and settling the end value gives the same payoff as the core's chance tree."""
+    protocol = Protocol("alternating", "sender", 3, 0.25, 0.5)
+    banked, survival = np.zeros(2), 1.0
+    for round_index in range(2):  # two counter-offers survive, then the round-2 offer is accepted
+        banked, survival = bank_breakdown(protocol, banked, survival, round_index, D)
+    unit = round_unit(protocol, survival, 2)
+    payoff = settle(banked, unit, np.array([0.3, 0.5]))
+    assert settle(banked[0], unit, 0.3) == payoff[0]
+    by_hand = 0.25 * D + 0.75 * 0.5 * (0.25 * D + 0.75 * 0.5 * np.array([0.3, 0.5]))
+    assert payoff == pytest.approx(by_hand)
+    assert unit == pytest.approx((0.75 * 0.5) ** 2)
+    assert in_round_units(payoff, banked, unit) == pytest.approx([0.3, 0.5])
+
+
+@given(
+    value=st.floats(-1e6, 1e6),
+    threshold=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([np.inf, -np.inf])),
+    scale=st.floats(0.0, 10.0),
+)
+def test_the_batched_indifference_rule_is_the_cores(value: float, threshold: float, scale: float) -> None:
+    assert at_least_each(np.array([value]), np.array([threshold]), scale)[0] == at_least(value, threshold, scale)

@@ -15,7 +15,8 @@ from infobargain.envs import ACCEPT, FIRST_OFFER, REJECT  # noqa: E402
 from infobargain.envs.openspiel_game import load_game  # noqa: E402
 from infobargain.evaluation import exact_exploitability  # noqa: E402
 from infobargain.evaluation.openspiel import PlayersPolicy, game_for, openspiel_nash_conv  # noqa: E402
-from infobargain.game.state import BREAK_DOWN, CONTINUE  # noqa: E402
+from infobargain.game.limits import SizeLimitError  # noqa: E402
+from infobargain.game.state import BREAK_DOWN, CONTINUE, IllegalActionError  # noqa: E402
 
 CONFIGURATIONS = [
     {"protocol": "ultimatum", "first_proposer": "coin_flip", "grid_size": 6},
@@ -74,6 +75,44 @@ def test_discounting_and_no_chance_node_without_break_off() -> None:
     state.apply_action(FIRST_OFFER + 2)
     state.apply_action(ACCEPT)
     assert state.returns() == pytest.approx((0.5 * game.tables.offer_payoffs["sender"][2]).tolist())
+
+
+@pytest.mark.parametrize(
+    ("prefix", "action", "message"),
+    [
+        ([], ACCEPT, "sender must offer"),  # was played as offer −2 by negative indexing, then accepted
+        ([], REJECT, "sender must offer"),
+        ([], 999, "sender must offer"),  # was an IndexError
+        ([], -2, "sender must offer"),
+        ([FIRST_OFFER], FIRST_OFFER + 1, "receiver responds"),  # an ultimatum responder cannot counter-offer
+    ],
+)
+def test_illegal_actions_raise_the_librarys_error(prefix: list[int], action: int, message: str) -> None:
+    game = load_game(protocol="ultimatum", first_proposer="sender", grid_size=4)
+    state = game.new_initial_state()
+    for done in prefix:
+        state.apply_action(done)
+    with pytest.raises(IllegalActionError, match=message):
+        state.apply_action(action)
+    assert not state.is_terminal() and state.history() == prefix
+
+
+def test_the_coin_flip_takes_only_its_two_outcomes() -> None:
+    state = load_game(first_proposer="coin_flip", grid_size=4).new_initial_state()
+    with pytest.raises(IllegalActionError, match="coin flip"):
+        state.apply_action(5)
+    assert state.is_chance_node()
+
+
+def test_a_whole_number_discount_is_a_discount() -> None:
+    whole, real = load_game(discount=1, grid_size=4), load_game(discount=1.0, grid_size=4)
+    assert whole.get_parameters()["discount"] == 1.0
+    assert whole.get_parameters() == real.get_parameters()
+
+
+def test_an_oversized_grid_is_refused_before_anything_is_built() -> None:
+    with pytest.raises(SizeLimitError, match="bargaining tree"):
+        load_game(grid_size=10**7)
 
 
 def test_the_continuous_offer_space_is_refused() -> None:

@@ -42,6 +42,11 @@ def test_situation_index_numbers_every_decision_once() -> None:
     assert last[ACCEPT] and last[REJECT] and not last[FIRST_OFFER:].any()
     # alternating offers: only round 0 starts with nothing on the table
     assert not index.reachable[index.situation(0, 4, None)] and index.reachable[index.situation(0, 4, 3)]
+    # the longest episode: an offer, nine counter-offers, the last response
+    assert index.max_decisions == 11
+    fixed = SituationIndex(raw_env(**{**MAIN_GAME, "protocol": "fixed_role", "max_rounds": 4}))
+    assert fixed.max_decisions == 8  # an offer and a rejection per round
+    assert fixed.reachable[fixed.situation(0, 3, None)]  # fixed roles: every round opens with nothing on the table
 
 
 def test_tabular_player_round_trip_and_distribution(tmp_path: Path) -> None:

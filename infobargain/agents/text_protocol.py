@@ -39,6 +39,7 @@ from infobargain.envs.view import GameView
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Role
 from infobargain.game.schemes import default_action
+from infobargain.game.state import Moves
 
 Kind = Literal["accept", "reject", "offer"]
 DECISION_KEYS = ("action", "decision", "offer")
@@ -79,21 +80,26 @@ class Turn:
     rounds: int
     pending: Offer | None
     """The offer on the table when responding; ``None`` when proposing."""
-    can_counter: bool
-    """A responder rejects by counter-offering (alternating offers before the last round)."""
+    moves: Moves
+    """What the rules core allows now (:meth:`infobargain.game.state.State.moves`)."""
 
     @property
     def responding(self) -> bool:
         return self.pending is not None
 
     @property
+    def can_counter(self) -> bool:
+        """Whether a responder rejects by counter-offering (alternating offers before the last round)."""
+        return self.responding and self.moves.offer
+
+    @property
     def can_reject(self) -> bool:
         """Whether a plain REJECT (without a counter-offer) is legal."""
-        return self.responding and not self.can_counter
+        return self.moves.reject
 
     @property
     def can_offer(self) -> bool:
-        return not self.responding or self.can_counter
+        return self.moves.offer
 
 
 @dataclass(frozen=True)
@@ -277,7 +283,7 @@ def current_turn(env: GameView, role: Role) -> Turn:
     """The decision ``role`` faces now; raises ``ValueError`` when it has nothing to decide."""
     if env.phase != "bargaining" or env.acting_role != role:
         raise ValueError(f"{role}: has no bargaining decision to make now ({env.phase} stage, {env.acting_role} acts)")
-    return Turn(role, env.round, env.rules.rounds, env.pending, env.pending is not None and env.can_counter)
+    return Turn(role, env.round, env.rules.rounds, env.pending, game_view(env).state.moves())
 
 
 def _offer_text(env: GameView, offer: Offer) -> str:

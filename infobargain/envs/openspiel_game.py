@@ -34,8 +34,9 @@ from open_spiel.python.observation import IIGObserverForPublicInfoGame
 
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers
+from infobargain.game.limits import check_env_size
 from infobargain.game.protocol import Role
-from infobargain.game.state import BREAK_DOWN, CHANCE, TERMINAL, State
+from infobargain.game.state import BREAK_DOWN, CHANCE, TERMINAL, IllegalActionError, State
 
 SHORT_NAME = "python_infobargain"
 PLAYER: dict[Role, int] = {"sender": 0, "receiver": 1}
@@ -110,6 +111,7 @@ class InformationBargainingGame(pyspiel.Game):
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         settings = {**PARAMETERS, **(params or {})}
+        check_env_size(settings["game"], settings)  # before any offer table is built
         self.env = raw_env(**settings, realization="expected")
         if not isinstance(self.env.encoding, DiscreteOffers):
             raise ValueError(
@@ -196,6 +198,11 @@ class BargainingState(pyspiel.State):
 
     def _apply_action(self, action: int) -> None:
         if self.core is None:
+            if action not in PLAYER.values():
+                raise IllegalActionError(
+                    f"action: {action!r} is not an outcome of the coin flip for the first proposer "
+                    f"({PLAYER['sender']} the sender, {PLAYER['receiver']} the receiver)"
+                )
             self.core = _Core(self.tables.start("sender" if action == PLAYER["sender"] else "receiver"))
         else:
             self.core.state.apply_action(action)
@@ -230,5 +237,12 @@ pyspiel.register_game(_GAME_TYPE, InformationBargainingGame)
 
 
 def load_game(**parameters: Any) -> pyspiel.Game:
-    """``pyspiel.load_game("python_infobargain", parameters)``, with the env's argument names."""
-    return pyspiel.load_game(SHORT_NAME, parameters)
+    """``pyspiel.load_game("python_infobargain", parameters)``, with the env's argument names. OpenSpiel types
+    its parameters strictly, so a whole number given for a real one (``discount=1``) is passed as a float."""
+    typed = {
+        name: float(value)
+        if isinstance(PARAMETERS.get(name), float) and isinstance(value, int) and not isinstance(value, bool)
+        else value
+        for name, value in parameters.items()
+    }
+    return pyspiel.load_game(SHORT_NAME, typed)

@@ -6,13 +6,16 @@ same observation layout and action masks, for training at scale.
 **What it shares and what it re-implements.** The action constants, the protocol (who proposes,
 :meth:`~infobargain.game.protocol.Protocol.proposer_indices`), the offer tables, the decoding of
 ``"scheme"`` actions (:func:`~infobargain.envs.offers.schemes_from_actions`) and the receiver's threshold
-demand (:func:`~infobargain.envs.offers.threshold_schemes`) come from the shared modules. For speed it
-re-implements, as whole-array operations, the rules of the game core :class:`infobargain.game.state.State`:
-legality (:meth:`action_masks`, the checks in :meth:`step`), what a rejection does (deadline, break-off
-chance node, counter-offers, discounting by ``discount**t``), the expected-mode accounting of break-offs
-(as the AEC env does) and the realization stage. ``tests/test_vector_env.py`` pins these to the core:
-seeded play on both envs gives the same observations, masks and rewards (expected mode, 44 configurations)
-and the same distributions (sampled mode).
+demand (:func:`~infobargain.envs.offers.threshold_schemes`) come from the shared modules. The rules come from
+the game core :class:`infobargain.game.state.State`: the legal actions of every round (:meth:`action_masks`
+is a table asked of the core's states), who may counter-offer, and the expected-mode accounting of
+break-offs (:func:`~infobargain.game.state.bank_breakdown`, :func:`~infobargain.game.state.round_unit`,
+:func:`~infobargain.game.state.settle`). For speed it re-implements, as whole-array operations, the
+legality checks in :meth:`step`, what a rejection does (deadline, break-off chance node, counter-offers) and
+the realization stage. Tests pin these to the core: ``tests/test_vector_env.py`` (seeded play on both envs
+gives the same observations, masks and rewards in expected mode, 44 configurations, and the same
+distributions in sampled mode) and ``tests/test_vector_rules.py`` (random play on random games and every
+protocol gives the core's legal actions, refusals and expected payoffs).
 
 Differences, all by design:
 
@@ -71,7 +74,8 @@ from infobargain.envs.offers import (
 from infobargain.game.distributions import InstanceDistribution, InstanceSet, RandomInstances
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
-from infobargain.game.protocol import ROLE_INDEX
+from infobargain.game.protocol import ROLE_INDEX, ROLES
+from infobargain.game.state import State, bank_breakdown, round_unit, settle
 
 
 @dataclass
@@ -138,10 +142,31 @@ class VectorBargainingEnv:
         shape = self.action_space.shape or (1,)
         self.n_actions = int(self.action_space.n) if self.discrete else int(shape[0])  # type: ignore[attr-defined]
         self.is_pie = self.template.is_pie
+        self._counters, self._masks = self._rules_tables()
         self.rng = np.random.default_rng(seed)
         self._stream: TableStream | None = None
         self._prepare_tables()
         self.reset(seed)
+
+    def _rules_tables(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_] | None]:
+        """What the rules core says, as tables: whether a responder counter-offers in each round, and (discrete
+        encodings) the legal actions ``[first, round, offer on the table]``, asked of the core's state at the
+        start of each round and after its first offer (legality does not depend on which offer was made)."""
+        disagreement = np.asarray(self.problem.d, dtype=np.float64)
+        roots = [State(self.rules, self.encoding, disagreement, first) for first in ROLES]
+        rounds = self.rules.rounds
+        counters = np.array([roots[0].subgame(t).can_counter for t in range(rounds)], dtype=bool)
+        if not self.discrete:
+            return counters, None
+        masks = np.zeros((len(ROLES), rounds, 2, self.n_actions), dtype=bool)
+        for first, root in enumerate(roots):
+            for t in range(rounds):
+                fresh = root.subgame(t)
+                offered = fresh.clone()
+                offered.apply_action(FIRST_OFFER)
+                masks[first, t, 0, fresh.legal_actions()] = True
+                masks[first, t, 1, offered.legal_actions()] = True
+        return counters, masks
 
     # per-game tables
 
@@ -323,7 +348,14 @@ class VectorBargainingEnv:
 
     @property
     def can_counter(self) -> NDArray[np.bool_]:
-        return np.full(self.num_envs, self.rules.protocol == "alternating") & (self.round < self.rules.rounds - 1)
+        """Whether each game's responder rejects by counter-offering in its current round (the core's rule)."""
+        return self._counters[self.round]  # type: ignore[no-any-return]
+
+    @property
+    def round_unit(self) -> NDArray[np.float64]:
+        """What one unit of each game's current-round payoff is worth from where its episode started (expected
+        mode: the break-off survival times ``discount`` per round; :func:`~infobargain.game.state.round_unit`)."""
+        return round_unit(self.rules, self.survival, self.round - self.start_round)  # type: ignore[no-any-return]
 
     # observations and masks
 
@@ -346,15 +378,8 @@ class VectorBargainingEnv:
 
     def action_masks(self) -> NDArray[np.bool_]:
         """``(num_envs, n_actions)``: legal actions of the acting agent of each game (discrete encodings)."""
-        mask = np.zeros((self.num_envs, self.n_actions), dtype=bool)
-        proposing = ~self.pending
-        mask[proposing, FIRST_OFFER:] = True
-        responding = self.pending
-        mask[responding, ACCEPT] = True
-        counter = responding & self.can_counter
-        mask[counter, FIRST_OFFER:] = True
-        mask[responding & ~counter, REJECT] = True
-        return mask
+        assert self._masks is not None, "action_masks: the 'scheme' encoding has no discrete actions"
+        return self._masks[self.first, self.round, self.pending.astype(np.intp)]  # type: ignore[no-any-return]
 
     # stepping
 
@@ -402,6 +427,7 @@ class VectorBargainingEnv:
         first = self.first.copy()
         self._decode(actions, self.proposer, proposing)
 
+        countering = self.can_counter  # in the round of the rejection
         survivors, breakdown, factor = self._reject(rejects)
         done = accepts | (rejects & (self.round >= self.rules.rounds - 1)) | breakdown
         rewards, payoffs = self._pay(done, accepts, factor)
@@ -413,7 +439,7 @@ class VectorBargainingEnv:
         self.round += survivors
         self.proposer = np.where(survivors, self.rules.proposer_indices(self.round, self.first), self.proposer)
         self.pending &= ~survivors
-        self._decode(actions, self.proposer, survivors & self._counter_mask(actions))
+        self._decode(actions, self.proposer, survivors & countering)
         result = StepResult(rewards, done, payoffs, accepts & done, end_round, first)
 
         if self.autoreset and done.any():
@@ -445,9 +471,11 @@ class VectorBargainingEnv:
         survivors = rejects & (self.round < self.rules.rounds - 1)
         factor = np.power(self.rules.discount, self.round - self.start_round, dtype=np.float64)
         if self.template.realization == "expected":  # the breakdown branch stays as probability mass
-            mass = np.where(survivors, self.survival * self.rules.break_off * factor, 0.0)
-            self.breakdown_value += mass[:, None] * self.d
-            self.survival = np.where(survivors, self.survival * (1.0 - self.rules.break_off), self.survival)
+            banked, survival = bank_breakdown(
+                self.rules, self.breakdown_value, self.survival, self.round - self.start_round, self.d
+            )
+            self.breakdown_value = np.where(survivors[:, None], banked, self.breakdown_value)
+            self.survival = np.where(survivors, survival, self.survival)
             return survivors, np.zeros_like(survivors), factor
         breakdown = survivors & (self.rng.random(self.num_envs) < self.rules.break_off)
         return survivors & ~breakdown, breakdown, factor
@@ -462,19 +490,12 @@ class VectorBargainingEnv:
             return rewards, payoffs
         value = np.where(accepts[:, None], self.pending_payoffs, self.d)
         if self.template.realization == "expected":
-            episode = self.breakdown_value + (self.survival * factor)[:, None] * value
+            episode = settle(self.breakdown_value, self.round_unit[:, None], value)
             total = episode
         else:
             episode = self._realize(done, accepts, factor)
             total = episode * self.template.realization_rounds
         return np.where(done[:, None], total, 0.0), np.where(done[:, None], episode, np.nan)
-
-    def _counter_mask(self, actions: NDArray[Any]) -> NDArray[np.bool_]:
-        if self.rules.protocol != "alternating":
-            return np.zeros(self.num_envs, dtype=bool)
-        if self.discrete:
-            return actions >= FIRST_OFFER
-        return np.ones(self.num_envs, dtype=bool)
 
     def _realize(
         self, ending: NDArray[np.bool_], dealt: NDArray[np.bool_], factor: NDArray[np.float64]

@@ -3,9 +3,11 @@
 Modelled on OpenSpiel's ``State``: :meth:`State.current_player`, :meth:`State.legal_actions`,
 :meth:`State.apply_action`, chance nodes with :meth:`State.chance_outcomes`, :meth:`State.is_terminal`,
 :meth:`State.returns` and a compact :meth:`State.clone`. The environments, the analytic players, the text
-protocol and the exact best responses all drive this class instead of re-deriving the rules
-(``docs/theory.md`` §3 states them; the batched :mod:`infobargain.envs.vector` re-implements them for speed
-and is pinned to this module by ``tests/test_vector_env.py``).
+protocol, the learners and the exact best responses all drive this class (or
+:func:`infobargain.game.situations.situations`, which lists a discrete game's situations by walking it)
+instead of re-deriving the rules (``docs/theory.md`` §3 states them). The batched
+:mod:`infobargain.envs.vector` asks it for its masks and accounting and re-implements only the stepping for
+speed, pinned to this module by ``tests/test_vector_rules.py`` and ``tests/test_vector_env.py``.
 
 **Rules.** Offers are numbered ``t = 0, 1, …``; the protocol's ``rounds`` counts them. The proposer of
 round ``t`` (:meth:`Protocol.proposer`) makes an offer; the responder accepts (a deal, paid
@@ -22,7 +24,15 @@ tolerance (:data:`TOLERANCE`, :func:`at_least`): every layer uses that rule, the
 **Actions.** ``ACCEPT`` (0, also "pass" for an agent with nothing to decide), ``REJECT`` (1), offers from
 ``FIRST_OFFER`` (2) on; an :class:`ActionDecoder` turns offer actions into :class:`Offer` objects (the
 environments' offer encodings are decoders; continuous ``"scheme"`` actions are vectors whose entry 0 is
-the decision). Chance outcomes are :data:`BREAK_DOWN` and :data:`CONTINUE`.
+the decision). Chance outcomes are :data:`BREAK_DOWN` and :data:`CONTINUE`. :meth:`State.moves` says which
+kinds of decision are legal now (every other list of legal actions is built from it), and
+:meth:`State.apply_action` refuses anything else with :class:`IllegalActionError`.
+
+**Expected-mode accounting.** A learner or an environment that keeps the break-off branch as probability mass
+(instead of drawing it) carries two numbers per episode: the payoff already **banked** by breakdowns and the
+**unit**, what one unit of this round's payoff is worth from where the episode started (survival of the
+break-off draws × ``discount`` per round). :func:`bank_breakdown`, :func:`round_unit`, :func:`settle` and
+:func:`in_round_units` are that accounting, on scalars or arrays, for every layer that needs it.
 """
 
 from __future__ import annotations
@@ -58,12 +68,48 @@ in floating point, so a value equal to the threshold up to rounding must not fli
 Phase = Literal["bargaining", "break_off", "done"]
 
 
+class IllegalActionError(ValueError):
+    """An action that the rules do not allow in the current situation (the message names both)."""
+
+
+@dataclass(frozen=True)
+class Moves:
+    """The kinds of decision the acting player may make now; :meth:`State.legal_actions` lists them as actions."""
+
+    accept: bool
+    """Accept the offer on the table (:data:`ACCEPT`)."""
+    reject: bool
+    """Reject it without a counter-offer (:data:`REJECT`)."""
+    offer: bool
+    """Make an offer: a proposal, or (with ``accept``) a counter-offer that rejects the one on the table."""
+
+
+PROPOSE = Moves(accept=False, reject=False, offer=True)
+"""Nothing on the table: the proposer makes an offer."""
+ACCEPT_OR_COUNTER = Moves(accept=True, reject=False, offer=True)
+"""Alternating offers before the last round: the responder accepts or rejects by a counter-offer."""
+ACCEPT_OR_REJECT = Moves(accept=True, reject=True, offer=False)
+"""Every other response: accept, or reject and leave the next step to chance or the deadline."""
+NO_MOVES = Moves(accept=False, reject=False, offer=False)
+"""A chance node or the end of bargaining: no player decides."""
+
+
 def at_least(value: float, threshold: float, scale: float = 1.0) -> bool:
     """The one indifference rule: ``value`` meets ``threshold`` up to :data:`TOLERANCE`, relative to the
     larger of ``scale`` and ``|threshold|`` (an infinite threshold is met by nothing, ``-inf`` by everything)."""
     if not np.isfinite(threshold):
         return bool(threshold < 0)
     return bool(value >= threshold - TOLERANCE * max(scale, abs(threshold)))
+
+
+def at_least_each(
+    values: NDArray[np.float64], thresholds: NDArray[np.float64], scale: float = 1.0
+) -> NDArray[np.bool_]:
+    """:func:`at_least` elementwise over arrays (broadcast together), for the batched learners."""
+    values, thresholds = np.asarray(values, dtype=np.float64), np.asarray(thresholds, dtype=np.float64)
+    finite = np.isfinite(thresholds)
+    slack = TOLERANCE * np.maximum(scale, np.abs(np.where(finite, thresholds, 0.0)))
+    return np.where(finite, values >= thresholds - slack, thresholds < 0)
 
 
 def rejection_value(
@@ -74,6 +120,34 @@ def rejection_value(
     if following is None:
         return disagreement
     return protocol.break_off * disagreement + protocol.continuation * following
+
+
+def round_unit(protocol: Protocol, survival: Any, elapsed: Any) -> Any:
+    """What one unit of the current round's payoff is worth from where the episode started, in expected mode:
+    the survival of the break-off draws so far times ``discount**elapsed`` (``elapsed``: rounds since the start)."""
+    return survival * np.power(protocol.discount, elapsed, dtype=np.float64)
+
+
+def bank_breakdown(
+    protocol: Protocol, banked: Any, survival: Any, elapsed: Any, disagreement: Any
+) -> tuple[NDArray[np.float64], Any]:
+    """Expected-mode accounting of a rejection that reaches the break-off chance node: the breakdown branch
+    (probability ``break_off``, paying ``d`` in this round's units) is added to ``banked``; the rest survives.
+    Returns ``(banked, survival)`` after the node. ``banked`` and ``disagreement`` end in a payoff pair axis."""
+    mass = survival * protocol.break_off * np.power(protocol.discount, elapsed, dtype=np.float64)
+    return banked + np.asarray(mass)[..., None] * disagreement, survival * (1.0 - protocol.break_off)
+
+
+def settle(banked: Any, unit: Any, value: Any) -> Any:
+    """The episode's payoff when bargaining ends with ``value`` in this round's units: what was banked plus
+    ``value`` at the round's :func:`round_unit` (``unit`` broadcast against ``value``)."""
+    return banked + unit * value
+
+
+def in_round_units(payoff: Any, banked: Any, unit: Any) -> Any:
+    """The inverse of :func:`settle` for one player's payoff: what an episode ``payoff`` is worth in the units of a
+    round where ``banked`` had been banked and one unit was worth ``unit``."""
+    return (payoff - banked) / unit
 
 
 @dataclass(frozen=True)
@@ -114,10 +188,8 @@ class OfferTable:
 
     def __init__(self, offers: dict[Role, Sequence[Offer]]) -> None:
         self.offers = offers
-
-    @property
-    def size(self) -> int:
-        return len(self.offers["sender"])
+        self.size = len(offers["sender"])
+        """Offers per proposer."""
 
     def decode(self, action: Any, proposer: Role) -> Offer:
         return self.offers[proposer][int(action) - FIRST_OFFER]
@@ -183,6 +255,17 @@ class State:
         copy.deal, copy.end_round, copy.phase = self.deal, self.end_round, self.phase
         return copy
 
+    def subgame(self, round_index: int) -> State:
+        """A fresh state at the start of round ``round_index`` with nothing on the table, as if every earlier offer
+        had been rejected without a breakdown (the subgame starts of training; unreachable by play from round 0
+        where the previous rejection was a counter-offer). Its :meth:`returns` still count ``discount**t`` from 0."""
+        if not 0 <= round_index < self.protocol.rounds:
+            raise ValueError(f"round_index: must be in [0, {self.protocol.rounds - 1}], got {round_index!r}")
+        state = State(self.protocol, self.decoder, self.disagreement, self.first)
+        state.round = round_index
+        state.proposer = self.protocol.proposer(round_index, self.first)
+        return state
+
     # who acts, and what they may do
 
     @property
@@ -216,21 +299,59 @@ class State:
     def is_terminal(self) -> bool:
         return self.phase == "done"
 
+    def moves(self) -> Moves:
+        """The kinds of decision that are legal now: the one statement of what a player may do."""
+        if self.phase != "bargaining":
+            return NO_MOVES
+        if self.pending is None:
+            return PROPOSE
+        return ACCEPT_OR_COUNTER if self.can_counter else ACCEPT_OR_REJECT
+
     def legal_actions(self, offers: int | None = None) -> list[int]:
         """Legal discrete actions (chance outcomes at a chance node), with ``offers`` offers per proposer (default:
         the decoder's table size; continuous ``"scheme"`` offers cannot be listed)."""
         if self.phase == "break_off":
             return [BREAK_DOWN, CONTINUE]
-        if self.phase == "done":
-            return []
-        if offers is None:
-            offers = getattr(self.decoder, "size", None)
+        moves = self.moves()
+        if moves.offer and offers is None:
+            offers = self._table_size()
             if offers is None:
                 raise ValueError("legal_actions: continuous offers cannot be listed; pass the number of offers")
-        table = list(range(FIRST_OFFER, FIRST_OFFER + offers))
-        if self.pending is None:
-            return table
-        return [ACCEPT, *table] if self.can_counter else [ACCEPT, REJECT]
+        table = list(range(FIRST_OFFER, FIRST_OFFER + offers)) if moves.offer and offers is not None else []
+        return [ACCEPT] * moves.accept + [REJECT] * moves.reject + table
+
+    def _table_size(self) -> int | None:
+        """The number of offers per proposer of a discrete decoder; ``None`` for continuous offers."""
+        size = getattr(self.decoder, "size", None)
+        return None if size is None else int(size)
+
+    def check_action(self, action: Any) -> None:
+        """Raise :class:`IllegalActionError` unless ``action`` is legal now: a listed action of a discrete
+        decoder, one of the chance outcomes at a chance node, nothing once bargaining is over. A continuous
+        decoder's actions are checked by the decoder (their decision is read from entry 0)."""
+        if self.phase == "done":
+            raise IllegalActionError(f"action: {_shown(action)} cannot be played, {self.describe()}")
+        if self.phase == "break_off":
+            self._check_chance(action)
+            return
+        size = getattr(self.decoder, "size", None)
+        if size is None:
+            return
+        index = action if type(action) is int else _integer(action)  # the common case first
+        moves = self.moves()
+        if index == ACCEPT:
+            legal = moves.accept
+        elif index == REJECT:
+            legal = moves.reject
+        else:
+            legal = moves.offer and index is not None and FIRST_OFFER <= index < FIRST_OFFER + size
+        if not legal:
+            allowed = [name for name, ok in (("0 accept", moves.accept), ("1 reject", moves.reject)) if ok]
+            if moves.offer:
+                allowed.append(f"{FIRST_OFFER}..{FIRST_OFFER + size - 1} offers")
+            raise IllegalActionError(
+                f"action: {_shown(action)} is illegal ({self.describe()}); legal: {', '.join(allowed)}"
+            )
 
     def chance_outcomes(self) -> list[tuple[int, float]]:
         """``(outcome, probability)`` at a chance node."""
@@ -242,8 +363,9 @@ class State:
     # decisions
 
     def apply_action(self, action: Any) -> None:
-        """Apply the acting player's decision (or a chance outcome at a chance node); the caller has checked
-        that ``action`` is legal."""
+        """Apply the acting player's decision (or a chance outcome at a chance node); an action that is not
+        legal now raises :class:`IllegalActionError` (:meth:`check_action`) and changes nothing."""
+        self.check_action(action)
         if self.phase == "break_off":
             self.apply_chance(action)
         elif self.pending is None:
@@ -273,7 +395,8 @@ class State:
         """Resolve the break-off chance node: :data:`BREAK_DOWN` ends without a deal, :data:`CONTINUE` opens the
         next round (with the counter-offer on the table, if there was one)."""
         if self.phase != "break_off":
-            raise ValueError(f"apply_chance: not a chance node ({self.describe()})")
+            raise IllegalActionError(f"apply_chance: not a chance node ({self.describe()})")
+        self._check_chance(outcome)
         if outcome == BREAK_DOWN:
             self.counter = None
             self._end(None)
@@ -282,6 +405,13 @@ class State:
         self.round += 1
         self.proposer = self.protocol.proposer(self.round, self.first)
         self.pending, self.counter = self.counter, None
+
+    def _check_chance(self, outcome: Any) -> None:
+        if _integer(outcome) not in (BREAK_DOWN, CONTINUE):
+            raise IllegalActionError(
+                f"action: {_shown(outcome)} is not a chance outcome ({BREAK_DOWN} break down, {CONTINUE} continue; "
+                f"{self.describe()})"
+            )
 
     def walk_away(self) -> None:
         """End bargaining now without a deal, in the current round (a player left the table)."""
@@ -326,3 +456,16 @@ class State:
             return None if offer is None else (offer.proposer, offer.index)
 
         return (self.phase, self.round, self.proposer, ident(self.pending), ident(self.counter), ident(self.deal))
+
+
+def _integer(action: Any) -> int | None:
+    """``action`` as a Python int if it is an integer (Python or numpy, not a bool), else ``None``."""
+    if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+        return None
+    return int(action)
+
+
+def _shown(action: Any) -> str:
+    """A short form of an action for messages (a long vector is cut)."""
+    text = repr(action)
+    return text if len(text) <= 40 else text[:37] + "..."

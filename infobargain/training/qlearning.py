@@ -44,6 +44,7 @@ from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.game.state import in_round_units, settle
 from infobargain.progress import Progress
 from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
 from infobargain.training.config import RunConfig
@@ -65,9 +66,9 @@ class Step:
     actions: NDArray[np.int64]
     explored: NDArray[np.bool_]
     banked: NDArray[np.float64]
-    """The acting player's payoff already settled by break-offs in earlier rounds (expected mode)."""
+    """The acting player's payoff already banked by break-offs in earlier rounds (expected mode)."""
     scale: NDArray[np.float64]
-    """Survival probability times discounting since the start: what one unit of this round's payoff is worth."""
+    """What one unit of this round's payoff is worth (:attr:`VectorBargainingEnv.round_unit`, the core's rule)."""
 
 
 def greedy(
@@ -116,7 +117,6 @@ def play_episodes(
         explored = live & (rng.random(envs.num_envs) < rate)
         random_legal = (rng.random(masks.shape) * masks).argmax(axis=1)
         actions = np.where(explored, random_legal, actions)
-        discounting = np.power(envs.rules.discount, envs.round - envs.start_round, dtype=np.float64)
         steps.append(
             Step(
                 live,
@@ -126,7 +126,7 @@ def play_episodes(
                 actions,
                 explored,
                 envs.breakdown_value[games, acting].copy(),
-                envs.survival * discounting,
+                envs.round_unit,
             )
         )
         result = envs.step(actions)
@@ -154,14 +154,14 @@ def q_targets(
         valid = step.live.copy()
         if reply is not None:
             valid &= ~(reply.live & reply.explored)
-        target = (payoffs[games, step.acting] - step.banked) / step.scale  # the episode ended before it came back
+        target = in_round_units(payoffs[games, step.acting], step.banked, step.scale)  # ended before it came back
         if again is not None and again.live.any():
             later = np.zeros(len(games))
             for role, network in enumerate(averaged):
                 mine = np.flatnonzero(again.live & (again.acting == role))
                 if len(mine):
                     later[mine] = greedy(network, again.observations[mine], again.masks[mine], accept_bonus)[0]
-            bootstrapped = (again.banked - step.banked + again.scale * later) / step.scale
+            bootstrapped = in_round_units(settle(again.banked, again.scale, later), step.banked, step.scale)
             target = np.where(again.live, bootstrapped, target)
         for role in range(2):
             mine = valid & (step.acting == role)

@@ -15,8 +15,9 @@ Read top to bottom, one **iteration**:
 2. **Sampled play**: the first decision of each game is uniform over the legal actions (exploring starts);
    every later one is drawn from the players' current strategies. Every decision counts against the budget.
 3. **Values from play**: a decision's value is what its player got from that point on, read off the episode's
-   payoff: in expected mode the env pays ``breakdown + survival · discount · outcome``, so the value in the
-   situation's own units is ``(payoff − breakdown so far) / (survival · discount so far)``. Each
+   payoff: in expected mode the env pays ``banked + unit · outcome``, so the value in the situation's own units
+   is ``(payoff − banked so far) / unit`` (the core's :func:`~infobargain.game.state.in_round_units`, with
+   the unit :attr:`~infobargain.envs.vector.VectorBargainingEnv.round_unit`: survival × discount so far). Each
    ``(situation, action)`` keeps a running estimate ``Q`` (sample mean, then an exponential average with step
    ``value_step``, since the continuation keeps changing).
 4. **Regret matching+**: every situation adds ``Q(a) − Σ σ(a′) Q(a′)`` to its cumulative regrets, floors them
@@ -26,11 +27,12 @@ Nothing in training reads the exact solver: values come from the env's payoffs o
 the last iterate (:class:`~infobargain.agents.tabular.TabularPolicy`, stochastic where it still mixes).
 
 **Named option ``accept_ties``** (on by default): a responder's probability on actions whose estimated value
-equals accepting's to ``tie_margin`` (1e-9, float rounding) is moved to accepting, the convention of the exact SPE
-(THEORY.md: a responder indifferent between a deal and delay makes the deal). Moving mass between actions of equal
-value changes no expected payoff, and values that differ by more than 1e-9 are never compared differently;
-without it a responder at an exact tie keeps mixing and the proposer learns to offer one grid step more (an SPE of
-the discrete game, but not the one the library reports). It is reported in every leaderboard row.
+equals accepting's, by the rules core's indifference rule (:func:`~infobargain.game.state.at_least` both ways:
+equal up to its relative tolerance, float rounding), is moved to accepting, the convention of the exact SPE
+(``docs/theory.md``: a responder indifferent between a deal and delay makes the deal). Moving mass between actions
+of equal value changes no expected payoff, and values that differ by more than the tolerance are never compared
+differently; without it a responder at an exact tie keeps mixing and the proposer learns to offer one grid step
+more (an SPE of the discrete game, but not the one the library reports). It is reported in every leaderboard row.
 """
 
 from __future__ import annotations
@@ -47,17 +49,18 @@ from infobargain.agents.tabular import SituationIndex
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.protocol import ROLES
+from infobargain.training.settings import setting
+from infobargain.game.state import at_least_each, in_round_units
 
 
 @dataclass
 class RegretSettings:
-    games: int = 512
+    games: int = setting(512, low=1, high=10**6)
     """Games (episodes) per iteration."""
-    value_step: float = 0.5
+    value_step: float = setting(0.5, low=0, high=1, positive=True)
     """Floor of the step size of the value estimates: 1/n for the first 1/value_step samples, then constant."""
     accept_ties: bool = True
     """Resolve exact ties of a responder towards acceptance (see the module docstring)."""
-    tie_margin: float = 1e-9
 
 
 @dataclass
@@ -84,7 +87,6 @@ class RegretLearner:
         self.envs: dict[tuple[int, int], VectorBargainingEnv] = {}
         template = self._env(self.firsts[0], 1)
         self.index = SituationIndex(template.template)
-        self.discount = template.rules.discount
         self.settings = settings
         self.rng = np.random.default_rng(seed)
         index = self.index
@@ -94,8 +96,7 @@ class RegretLearner:
         self.regret = np.zeros_like(self.legal)
         self.values = np.zeros_like(self.legal)
         self.counts = np.zeros_like(self.legal)
-        alternating = template.rules.protocol == "alternating"
-        self.max_decisions = template.rules.rounds + 1 if alternating else 2 * template.rules.rounds
+        self.max_decisions = index.max_decisions
         """The most decisions one episode can take (bounds an iteration's cost before playing it)."""
         self.starts: dict[int, tuple[NDArray[np.intp], NDArray[np.float64]]] = {}
         per_first = index.count // 2
@@ -160,10 +161,8 @@ class RegretLearner:
             draws = self.rng.random(len(live)) * cumulative[:, -1]
             chosen = np.minimum((draws[:, None] >= cumulative).sum(axis=1), index.n_actions - 1)
             actor = index.actor[now]
-            spent = envs.breakdown_value[live, actor]
-            factor = self.discount ** (envs.round[live] - envs.start_round[live])
             record.append((live, now, chosen, actor))
-            scales.append((spent, envs.survival[live] * factor))
+            scales.append((envs.breakdown_value[live, actor], envs.round_unit[live]))
             actions = np.zeros(games, dtype=np.intp)
             actions[live] = chosen
             result = envs.step(actions)
@@ -175,7 +174,7 @@ class RegretLearner:
         spent = np.concatenate([s for s, _ in scales])
         scale = np.concatenate([s for _, s in scales])
         usable = scale > 1e-12
-        values = (payoffs[games_played, actor] - spent) / np.where(usable, scale, 1.0)
+        values = in_round_units(payoffs[games_played, actor], spent, np.where(usable, scale, 1.0))
         situations = np.concatenate([r[1] for r in record])[usable]
         actions = np.concatenate([r[2] for r in record])[usable]
         return decisions, (situations, actions, values[usable])
@@ -208,11 +207,12 @@ class RegretLearner:
         self.strategy = strategy
 
     def _accept_ties(self, strategy: NDArray[np.float64], known: NDArray[np.bool_]) -> NDArray[np.float64]:
-        """Move a responder's probability on actions whose value equals accepting's (within ``tie_margin``) to
-        accepting: the expected value is unchanged, so the regret guarantees are too."""
+        """Move a responder's probability on actions whose value equals accepting's (the core's indifference
+        rule, both ways) to accepting: the expected value is unchanged, so the regret guarantees are too."""
         responding = self.index.legal[:, ACCEPT] & known[:, ACCEPT]
         accept_value = self.values[:, ACCEPT : ACCEPT + 1]
-        tied = known & (np.abs(self.values - accept_value) <= self.settings.tie_margin) & responding[:, None]
+        equal = at_least_each(self.values, accept_value) & at_least_each(accept_value, self.values)
+        tied = known & equal & responding[:, None]
         moved = np.where(tied, strategy, 0.0)
         strategy = strategy - moved
         strategy[:, ACCEPT] += moved.sum(axis=1)

@@ -49,8 +49,8 @@ from infobargain.agents.tabular import SituationIndex
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.protocol import ROLES
-from infobargain.training.settings import setting
 from infobargain.game.state import at_least_each, in_round_units
+from infobargain.training.settings import setting
 
 
 @dataclass

@@ -27,9 +27,10 @@ with every option at its default no wrapper is added at all.
     ``infos[agent]["illegal_action"]`` says so. It keeps unmasked samplers (RLlib's env pre-check,
     SuperSuit + plain PPO) inside the game's own outcomes instead of an arbitrary penalty such as
     PettingZoo's ``TerminateIllegalWrapper``'s ``-1``, which has no meaning in a general-sum game whose
-    payoffs have their own scale. A malformed action (a wrongly shaped array, a ``"scheme"`` vector outside
-    ``[-1, 1]``) raises under both, as in the Gymnasium views. A waiting agent's action in the Parallel form
-    only has to lie in the action space.
+    payoffs have their own scale. A malformed action (:mod:`infobargain.envs.actions`: a wrong shape, values
+    that are not real numbers, a ``"scheme"`` vector outside ``[-1, 1]``) and a malformed Parallel action dict
+    raise under both, as in the Gymnasium views. A waiting agent's action in the Parallel form only has to lie
+    in the action space.
 """
 
 from __future__ import annotations

@@ -107,9 +107,13 @@ Discrete encodings: `0` ACCEPT (also "pass"), `1` REJECT, `2 …` offers; the `a
 ones (a proposer must offer; a waiting agent may only pass). `"scheme"`: `Box(-1, 1, (1 + S·Σ,))`, entry 0
 the decision (`>= 0` accepts), the rest the scheme, row-normalised after mapping `[-1, 1] → [0, 1]`; every
 vector is legal, so there is no mask. The scheme actually used is echoed in `infos[agent]["offer"]`.
-Anything else (NaN, infinity, `None`, integers outside the space, arrays of the wrong shape, a Discrete
-action wrapped in a 1-element array) raises `ActionError`, a `ValueError` naming the agent;
-`check_action(agent, action)` asks without playing.
+An action is a Python, NumPy or PyTorch number, a scalar (Discrete: an integer or a whole float) or an array
+of the space's shape; the AEC, Parallel and vector envs read it alike (`infobargain.envs.actions`). Anything
+else raises `ActionError`, a `ValueError` naming the agent: NaN, infinity, `None`, fractions and integers
+outside the space cannot be played; wrong shapes (a Discrete action in a list or a 1-element array), strings,
+booleans, complex numbers and masked arrays are malformed (`ActionError.malformed`). `check_action(agent,
+action)` asks without playing. The Parallel form refuses an action dict that misses a live agent or names
+another key.
 
 ### Observation space
 
@@ -162,17 +166,19 @@ from pettingzoo import AECEnv, ParallelEnv
 
 from infobargain.envs.actions import ActionError, box_actions, box_problem, decision_masks, discrete_action
 from infobargain.envs.conventions import with_conventions
+from infobargain.envs.infos import situation_info
 from infobargain.envs.observations import ObservationLayout, game_observation, observation_layout
 from infobargain.envs.offers import RECEIVER_OFFERS, DiscreteOffers, Offer, OfferEncoding, make_offer_encoding
 from infobargain.envs.order_enforcing import OrderEnforcingWrapper
 from infobargain.envs.parallel import ParallelGame
+from infobargain.envs.realization import RealizationStage
 from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
 from infobargain.game.distributions import InstanceDistribution, resolve_game
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
-from infobargain.game.schemes import check_tie_break, default_action, obey_actions
+from infobargain.game.schemes import check_tie_break
 from infobargain.game.state import BREAK_DOWN, CONTINUE, Phase, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem
 
@@ -278,7 +284,7 @@ class raw_env(AECEnv):
         self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
         self._action_space = self.encoding.action_space()
         if isinstance(self._action_space, gymnasium.spaces.Box):
-            from infobargain.envs.scheme_kernels import within_box  # compiled: numpy's min() and max() cost 1.7 µs
+            from infobargain.envs.scheme_kernels import within_box  # compiled: one pass, no numpy dispatch per call
 
             self._within_box = within_box
         observation: dict[str, gymnasium.Space] = {
@@ -333,14 +339,9 @@ class raw_env(AECEnv):
         self.survival = 1.0
         self.breakdown_value = np.zeros(2)
         self.payoffs: NDArray[np.float64] | None = None
-        self.realization_round = 0
-        self.realization_actor: Role = "sender"
-        self.realization_half = False
-        self.committed_actions: NDArray[np.intp] | None = None
+        self.stage: RealizationStage | None = None
+        """The realization stage, once bargaining has ended (sampled mode)."""
         self._printed = 0
-        self.realization_total = np.zeros(2)
-        self.world_state: int | None = None
-        self.signal: int | None = None
         self.decisions = 0
         self._log: list[str | Callable[[], str]] = []
         self.offer_trail: list[tuple[Role, NDArray[np.float64]]] = []
@@ -401,7 +402,8 @@ class raw_env(AECEnv):
     @property
     def acting_role(self) -> Role:
         if self.phase == Phase.REALIZATION:
-            return self.realization_actor
+            assert self.stage is not None
+            return self.stage.actor
         return self.game_state.acting
 
     @property
@@ -473,56 +475,27 @@ class raw_env(AECEnv):
                 vector[at["offer_by_me"]] = 1.0
         if state.deal is not None:
             vector[at["deal"]] = 1.0
-        if phase == Phase.REALIZATION and not self.is_pie:
-            if role in (None, "sender") and self.world_state is not None:
-                vector[at["state"] + self.world_state] = 1.0
-            if role in (None, "receiver") and self.signal is not None:
-                vector[at["signal"] + self.signal] = 1.0
+        stage = self.stage
+        if phase == Phase.REALIZATION and stage is not None and not self.is_pie:
+            if role in (None, "sender") and stage.world_state is not None:
+                vector[at["state"] + stage.world_state] = 1.0
+            if role in (None, "receiver") and stage.signal is not None:
+                vector[at["signal"] + stage.signal] = 1.0
         return vector
 
     def _infos(self) -> dict[str, dict[str, Any]]:
         """Every live agent's info: the shared description of the situation plus its own mask."""
-        state = self.game_state
-        shared: dict[str, Any] = {
-            "phase": self.phase.value,
-            "round": state.round,
-            "proposer": state.proposer,
-            "first_proposer": state.first,
-        }
-        if state.pending is not None and self.phase == Phase.BARGAINING:
-            shared["offer"] = self._describe(state.pending)
-        if self.phase != Phase.BARGAINING:
-            deal = state.deal
-            shared["outcome"] = {
-                "deal": deal is not None,
-                "agreement_round": state.end_round if deal is not None else None,
-                "end_round": state.end_round,
-                "offer": None if deal is None else self._describe(deal),
-                "payoffs": None if self.payoffs is None else self.payoffs.tolist(),
-                "survival": self.survival,
-            }
-        acting = AGENTS[self.acting_role] if self.phase != Phase.DONE else None
+        phase = self.phase
+        shared = situation_info(self.game_state, phase, self.payoffs, self.survival)
+        acting = AGENTS[self.acting_role] if phase != Phase.DONE else None
         discrete = isinstance(self.encoding, DiscreteOffers)
         infos = {}
         for agent in self.agents:
             info = {**shared, "acting": agent == acting}
-            if discrete:
-                info["action_mask"] = self.action_mask(agent)
+            if discrete:  # a waiting agent may only pass
+                info["action_mask"] = self.action_mask(agent) if agent == acting else self._masks["pass"]
             infos[agent] = info
         return infos
-
-    @staticmethod
-    def _describe(offer: Offer) -> dict[str, Any]:
-        described: dict[str, Any] = {"proposer": offer.proposer, "payoffs": offer.payoffs.tolist()}
-        if offer.scheme is not None:
-            described["scheme"] = offer.scheme.tolist()
-        if offer.demanded is not None:
-            described["demanded"] = offer.demanded.tolist()
-        if offer.keep is not None:
-            described["keep"] = offer.keep
-        if offer.index is not None:
-            described["index"] = offer.index
-        return described
 
     # the game
 
@@ -558,7 +531,7 @@ class raw_env(AECEnv):
         self.rewards = dict.fromkeys(self.agents, 0.0)
         role = ROLE_OF[agent]
         if self.phase == Phase.REALIZATION:
-            self._realization_step(role)
+            self._pass_realization(role)
         else:
             self._bargain(role, action)
         self.decisions += 1
@@ -624,56 +597,27 @@ class raw_env(AECEnv):
             self._finish(self.payoffs)
             return
         self.phase = Phase.REALIZATION
-        if not self.is_pie:
-            self.committed_actions = (
-                None if state.deal is None else obey_actions(self.instance, state.deal.scheme, self.tie_break)  # type: ignore[arg-type]
-            )
-        # The responder's decision ended bargaining, so the last proposer moves next: turns keep alternating.
-        self.realization_actor = state.proposer
-        self._draw_realization()
+        self.stage = RealizationStage(
+            self.game,
+            state.deal,
+            state.value,
+            factor=self.rules.discount ** (state.end_round or 0),
+            rounds=self.realization_rounds,
+            tie_break=self.tie_break,
+            first=state.proposer,  # the responder's decision ended bargaining: turns keep alternating
+            rng=self.np_random,
+        )
 
-    def _draw_realization(self) -> None:
-        if self.is_pie:
-            return
-        self.world_state = int(self.np_random.choice(self.instance.n_states, p=self.instance.prior))
-        if self.deal is None:  # nothing committed: no signal, the receiver plays a0
-            self.signal = None
-            return
-        scheme = self.deal.scheme
-        assert scheme is not None
-        self.signal = int(self.np_random.choice(self.instance.signals, p=scheme[self.world_state]))
-
-    def _realization_step(self, role: Role) -> None:
+    def _pass_realization(self, role: Role) -> None:
         """Both agents pass once per round; the round is paid when the second one passes."""
-        self.realization_actor = other(role)
-        if not self.realization_half:
-            self.realization_half = True
+        assert self.stage is not None
+        reward = self.stage.pass_turn(role)
+        if reward is None:
             return
-        self.realization_half = False
-        factor = self.rules.discount ** (self.end_round or 0)
-        if self.is_pie:
-            value = self.game_state.value
-        else:
-            assert self.world_state is not None
-            if self.committed_actions is None or self.signal is None:
-                action = default_action(self.instance, self.tie_break)
-            else:
-                action = int(self.committed_actions[self.signal])
-            value = np.array(
-                [
-                    self.instance.sender_utility[self.world_state, action],
-                    self.instance.receiver_utility[self.world_state, action],
-                ]
-            )
-        reward = factor * value
         self.rewards = {AGENTS["sender"]: float(reward[0]), AGENTS["receiver"]: float(reward[1])}
-        self.realization_total += reward
-        self.realization_round += 1
-        if self.realization_round >= self.realization_rounds:
-            self.payoffs = self.realization_total / self.realization_rounds
+        if self.stage.over:
+            self.payoffs = self.stage.payoffs
             self._finish(None)
-        else:
-            self._draw_realization()
 
     def _finish(self, rewards: NDArray[np.float64] | None) -> None:
         self.phase = Phase.DONE

@@ -235,7 +235,7 @@ def test_start_offers_outside_the_scheme_box_are_refused() -> None:
     envs = VectorBargainingEnv(GAMES, seed=0, offer_space="scheme")
     offers = np.zeros((GAMES, envs.n_actions))
     offers[2, 1] = np.nan
-    with pytest.raises(ActionError, match=r"start_offers: game 2's offer has NaN or infinity"):
+    with pytest.raises(ActionError, match=r"start_offers: NaN or infinity"):
         envs.reset(seed=1, start_offers=offers)
 
 
@@ -263,3 +263,15 @@ def test_the_parallel_env_refuses_malformed_action_dicts(illegal_action: str, ac
     with pytest.raises(ActionError, match=message):
         parallel.step(actions)
     assert parallel.agents == ["sender_0", "receiver_0"] and played_offer(parallel) is None
+
+
+@pytest.mark.parametrize("with_offer", [[True, False], np.ones(GAMES), "yes"], ids=["short", "floats", "string"])
+def test_with_offer_needs_one_boolean_per_game(with_offer: Any) -> None:
+    envs = VectorBargainingEnv(GAMES, seed=0, protocol="alternating")
+    with pytest.raises(ValueError, match=r"with_offer: need 4 booleans \(one per game\)"):
+        envs.reset(
+            seed=1,
+            start_rounds=np.ones(GAMES, dtype=np.intp),
+            start_offers=np.full(GAMES, OFFER),
+            with_offer=with_offer,
+        )

@@ -262,19 +262,17 @@ class VectorBargainingEnv:
         """``start_offers`` checked like :meth:`step`'s actions, each of the ``chosen`` games' an offer."""
         if not self.discrete:
             vectors = box_actions(offers, (self.num_envs, self.n_actions), "start_offers")
-            for game in np.flatnonzero(chosen):
-                problem = box_problem(vectors[game])
-                if problem is not None:
-                    raise ActionError(f"start_offers: game {game}'s offer has {problem}", malformed=True)
+            problem = box_problem(vectors[chosen])
+            if problem is not None:
+                raise ActionError(f"start_offers: {problem}", malformed=True)
             return vectors
         indices, valid = discrete_actions(offers, self.num_envs, self.n_actions, "start_offers")
         bad = np.flatnonzero(chosen & ~(valid & (indices >= FIRST_OFFER)))
         if len(bad):
             game = int(bad[0])
+            offer = numbers(offers, (self.num_envs,), "start_offers")[game].item()
             raise ActionError(
-                f"start_offers: {numbers(offers, (self.num_envs,), 'start_offers')[game].item()!r} in game {game} "
-                f"is not an offer (actions "
-                f"{FIRST_OFFER}..{self.n_actions - 1})"
+                f"start_offers: {offer!r} in game {game} is not an offer (actions {FIRST_OFFER}..{self.n_actions - 1})"
             )
         return indices
 

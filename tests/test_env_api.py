@@ -297,26 +297,33 @@ def parallel_episode(kwargs: dict[str, Any], seed: int, max_cycles: int | None) 
 
 
 @combo
-@pytest.mark.parametrize("cap", [1, 2, 3, 6])
-def test_max_cycles_masked(kwargs: dict[str, Any], cap: int) -> None:
+def test_max_cycles_masked(kwargs: dict[str, Any]) -> None:
+    """Caps below, at and above each free episode's length: a cap shorter than the episode truncates it at
+    ``2 · cap`` AEC steps (``cap`` Parallel steps); any other cap changes nothing."""
+    capped_runs = 0
     for seed in range(3):
         free = aec_episode(kwargs, seed, None)
         assert all(flags == (True, False) for flags in free["ended"].values())
-        capped = aec_episode(kwargs, seed, cap)
-        if free["steps"] > 2 * cap:
-            assert capped["steps"] == 2 * cap
-            assert capped["ended"] == {"sender_0": (False, True), "receiver_0": (False, True)}
-        else:
-            assert capped == free
-
         free_parallel = parallel_episode(kwargs, seed, None)
         assert free_parallel["steps"] == free["steps"]  # one decision per Parallel step
-        capped_parallel = parallel_episode(kwargs, seed, cap)
-        if free_parallel["steps"] > cap:
-            assert capped_parallel["steps"] == cap
-            assert capped_parallel["ended"] == {"sender_0": (False, True), "receiver_0": (False, True)}
-        else:
-            assert capped_parallel == free_parallel
+        cycles = -(-free["steps"] // 2)  # AEC cycles the free episode takes
+        for cap in sorted({1, 2, 3, 6, cycles - 1, cycles} - {0}):
+            capped = aec_episode(kwargs, seed, cap)
+            if free["steps"] > 2 * cap:
+                capped_runs += 1
+                assert capped["steps"] == 2 * cap
+                assert capped["ended"] == {"sender_0": (False, True), "receiver_0": (False, True)}
+            else:
+                assert capped == free
+
+            capped_parallel = parallel_episode(kwargs, seed, cap)
+            if free_parallel["steps"] > cap:
+                capped_runs += 1
+                assert capped_parallel["steps"] == cap
+                assert capped_parallel["ended"] == {"sender_0": (False, True), "receiver_0": (False, True)}
+            else:
+                assert capped_parallel == free_parallel
+    assert capped_runs > 0  # every configuration's episodes are long enough to cut (a Parallel cap of 1 cuts 2 steps)
 
 
 # ---------------------------------------------------------------------------------------------------------------

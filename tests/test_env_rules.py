@@ -612,9 +612,18 @@ def test_sampler_game_plays_through() -> None:
     rng = np.random.default_rng(0)
     for seed in range(3):
         environment.reset(seed=seed)
+        decisions = 0
         for _agent in environment.agent_iter():
             _, _, terminated, truncated, _ = environment.last()
-            environment.step(None if terminated or truncated else rng.uniform(-1, 1, 1 + 2 * 3))
+            if terminated or truncated:
+                environment.step(None)
+                continue
+            environment.step(rng.uniform(-1, 1, 1 + 2 * 3))
+            decisions += 1
+        assert decisions >= 2  # at least an offer and its answer
+        assert environment.agents == []
+        assert environment.unwrapped.phase == "done"
+        assert environment.unwrapped.payoffs is not None
 
 
 @pytest.mark.parametrize("as_path", [False, True])

@@ -1,12 +1,15 @@
-"""Layers import one way: game → theory → envs → agents → training → evaluation → cli.
+"""Layers import one way: game → theory → envs → agents → training → evaluation → cli, and no package imports
+itself in a circle.
 
-Two checks: a static one over every import statement (function-level imports included, since those hide
-cycles), and a dynamic one that imports each layer in a fresh interpreter with every higher layer blocked.
+Three checks: a static one over every import statement (function-level and ``TYPE_CHECKING`` imports
+included, since those hide cycles), the same statements searched for cycles among the modules of each layer,
+and a dynamic one that imports each layer in a fresh interpreter with every higher layer blocked.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -75,6 +78,90 @@ def test_the_static_check_sees_function_level_and_relative_imports(tmp_path: Pat
     assert (2, "infobargain.training.mappo") in found
     assert (3, "infobargain.cli") in found
     assert [layer_of(name) for _, name in found if name.startswith("infobargain.")] == [4, 4, 6]
+
+
+ALLOWED_CYCLES: set[frozenset[str]] = {
+    # The lead removes this one (issue 23); until then it is the only cycle allowed.
+    frozenset({"infobargain.agents.llm", "infobargain.agents.registry"}),
+}
+
+
+def module_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """Which modules of the package each module imports, among modules of its own layer (a package's
+    ``__init__`` counts as a module). ``from P import name`` points at the module ``P.name`` when there is one,
+    at ``P`` otherwise."""
+    paths = {module_name(path, root.parent): path for path in sorted(root.rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for own, path in paths.items():
+        package = own if path.name == "__init__.py" else own.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets |= {f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base for a in node.names}
+        graph[own] = {t for t in targets if t in paths and t != own and layer_of(t) == layer_of(own)}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[frozenset[str]] = []
+    counter = itertools.count()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(frozenset(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycle_inside_a_layer() -> None:
+    cycles = [sorted(cycle) for cycle in import_cycles(module_graph()) if cycle not in ALLOWED_CYCLES]
+    assert cycles == []
+
+
+def test_the_cycle_check_sees_function_level_and_type_checking_imports(tmp_path: Path) -> None:
+    envs = tmp_path / "infobargain" / "envs"
+    envs.mkdir(parents=True)
+    (tmp_path / "infobargain" / "__init__.py").write_text("")
+    (envs / "__init__.py").write_text("from infobargain.envs import first\n")
+    (envs / "first.py").write_text("def f():\n    from infobargain.envs.second import g\n")
+    (envs / "second.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from infobargain.envs import first\n"
+    )
+    (envs / "third.py").write_text("from infobargain.envs.first import f\n")
+    graph = module_graph(tmp_path / "infobargain")
+    assert graph["infobargain.envs"] == {"infobargain.envs.first"}  # importing a submodule is not a cycle
+    assert import_cycles(graph) == [frozenset({"infobargain.envs.first", "infobargain.envs.second"})]
 
 
 @pytest.mark.parametrize("layer", LAYERS)

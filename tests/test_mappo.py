@@ -44,9 +44,17 @@ def play_saved_players(run_dir: Path, config: RunConfig) -> None:
     players = {
         agent: load_policy(run_dir / "players" / f"{agent[:-2]}.pt", env, agent[:-2]) for agent in env.possible_agents
     }
+    decisions = 0
     for agent in env.agent_iter():
         observation, _, terminated, truncated, _ = env.last()
-        env.step(None if terminated or truncated else players[agent].act(observation))
+        if terminated or truncated:
+            env.step(None)
+            continue
+        env.step(players[agent].act(observation))
+        decisions += 1
+    assert decisions >= 2  # at least an offer and its answer
+    assert env.agents == []
+    assert env.unwrapped.payoffs is not None
 
 
 def metric_rows(run_dir: Path) -> list[dict[str, str]]:

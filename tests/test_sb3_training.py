@@ -19,7 +19,7 @@ from sb3_helpers import FAST_SB3, metric_steps, play_legal, sb3_config, train_an
 import infobargain  # noqa: F401  (registers the Gymnasium views)
 from infobargain.agents import load_policy, make_policy
 from infobargain.agents.analytic import TargetPolicy, game_problem
-from infobargain.agents.learned import load_learned
+from infobargain.agents.loading import load_learned
 from infobargain.agents.pool import PolicyPool
 from infobargain.agents.sb3 import METADATA_ENTRY, SB3Policy, load_sb3_model, save_sb3_player, saved_algorithm
 from infobargain.envs.information_bargaining_v0 import raw_env

@@ -16,7 +16,8 @@ import cloudpickle
 import pytest
 import torch
 
-from infobargain.agents.learned import load_learned, save_torch_player
+from infobargain.agents.learned import save_torch_player
+from infobargain.agents.loading import load_learned
 from infobargain.agents.networks import ActorCritic
 from infobargain.agents.sb3 import TRUST_VARIABLE, load_sb3_model, model_bytes
 from infobargain.cli import main

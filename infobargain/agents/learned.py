@@ -8,6 +8,8 @@
 - ``*.rllib/``: a Ray RLlib RLModule saved by the RLlib backend; see :mod:`infobargain.agents.rllib`.
 - ``*.npz``: a tabular player (one action distribution per situation); see :mod:`infobargain.agents.tabular`.
 
+:func:`infobargain.agents.loading.load_learned` loads any of them by its suffix.
+
 Learned players act greedily by default (the mode of their policy), which is what evaluation compares
 with theory; pass ``greedy=False`` to sample.
 """
@@ -161,29 +163,3 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
         reason = str(error).strip().splitlines()[0][:200]
         raise ValueError(f"policy: {path} holds weights that do not fit its network ({reason})") from None
     return TorchPolicy(network, env, role, spec=str(path))
-
-
-def load_learned(path: str | Path, env: Any, role: Role) -> BoundPolicy:
-    """Load a trained player from ``path`` by its suffix."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"policy: {path} does not exist")
-    if path.suffix == ".pt":
-        return load_torch_player(path, env, role)
-    if path.suffix == ".zip":
-        from infobargain.agents.sb3 import load_sb3_player
-
-        return load_sb3_player(path, env, role)
-    if path.suffix == ".rllib":
-        from infobargain.agents.rllib import load_rllib_player
-
-        return load_rllib_player(path, env, role)
-    if path.suffix == ".npz":
-        from infobargain.agents.tabular import load_tabular_player
-
-        return load_tabular_player(path, env, role)
-    if path.is_dir() and (path / "players").is_dir():
-        matches = sorted((path / "players").glob(f"{role}.*"))
-        if matches:
-            return load_learned(matches[0], env, role)
-    raise ValueError(f"policy: cannot load {path} (expected a .pt, .zip, .rllib or .npz player, or a run directory)")

@@ -223,7 +223,7 @@ def load_policy(path: str | Path, env: Any, role: Role) -> Policy:
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             raise ValueError(f'policy: {path} is not a saved player (expected {{"policy": NAME}})') from None
         return make_policy(spec, env, role)
-    from infobargain.agents.learned import load_learned
+    from infobargain.agents.loading import load_learned
 
     return load_learned(path, env, role)
 

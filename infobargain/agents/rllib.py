@@ -1,11 +1,11 @@
-"""Ray RLlib players: the one place where the env's observations are adapted to RLlib, and the adapter that
-plays a trained RLlib module as a :class:`~infobargain.agents.base.Policy`.
+"""Ray RLlib players: the adapter that plays a trained RLlib module as a :class:`~infobargain.agents.base.Policy`.
 
 RLlib's action-masking convention wants a dict observation ``{"observations": <vector>, "action_mask":
-<0/1 floats>}`` in float32; the env gives ``{"observation": float64 vector, "action_mask": int8 vector}``
-(no mask for ``offer_space="scheme"``). :func:`rllib_observation` and :func:`rllib_observation_space` do that
-renaming and casting, for training (:mod:`infobargain.training.rllib` wraps the env with them) and for play
-(:class:`RLlibPolicy` feeds the module the same dicts), so the two can never drift apart.
+<0/1 floats>}`` in float32. The env's conventions module adapts observations to it
+(:func:`~infobargain.envs.conventions.rllib_observation`, :func:`~infobargain.envs.conventions.
+rllib_observation_space`, also behind ``observation_format="rllib"``), for training
+(:mod:`infobargain.training.rllib` wraps the env with them) and for play (:class:`RLlibPolicy` feeds the module
+the same dicts), so the two can never drift apart.
 
 A saved RLlib player is a directory ``players/<role>.rllib/``: an RLModule checkpoint (RLlib's own format,
 restored with ``RLModule.from_checkpoint``; the module class is
@@ -16,43 +16,30 @@ and the observation size. Loading it needs the ``rllib`` extra (Ray) but no runn
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.agents.base import Observation
 from infobargain.agents.learned import TorchPolicy
+from infobargain.envs.conventions import ACTION_MASK, OBSERVATIONS, rllib_observation, rllib_observation_space
 from infobargain.envs.offers import ACCEPT
 from infobargain.game.protocol import Role
 
-OBSERVATIONS = "observations"
-"""RLlib's key for the observation vector inside a dict observation."""
-ACTION_MASK = "action_mask"
+__all__ = [
+    "ACTION_MASK",
+    "OBSERVATIONS",
+    "RLlibPolicy",
+    "load_rllib_player",
+    "rllib_observation",
+    "rllib_observation_space",
+    "save_rllib_player",
+]
 SUFFIX = ".rllib"
 PLAYER_FILE = "player.json"
 FORMAT = "infobargain-rllib-module"
-
-
-def rllib_observation(observation: Mapping[str, Any]) -> dict[str, NDArray[np.float32]]:
-    """The env's observation dict as RLlib wants it: ``observations`` and (discrete offers) ``action_mask``,
-    both float32."""
-    adapted = {OBSERVATIONS: np.asarray(observation["observation"], dtype=np.float32)}
-    if "action_mask" in observation:
-        adapted[ACTION_MASK] = np.asarray(observation["action_mask"], dtype=np.float32)
-    return adapted
-
-
-def rllib_observation_space(space: gymnasium.spaces.Dict) -> gymnasium.spaces.Dict:
-    """The observation space matching :func:`rllib_observation`."""
-    vector = space["observation"]
-    parts: dict[str, gymnasium.Space] = {OBSERVATIONS: gymnasium.spaces.Box(-np.inf, np.inf, vector.shape, np.float32)}
-    if "action_mask" in space.spaces:
-        parts[ACTION_MASK] = gymnasium.spaces.Box(0.0, 1.0, space["action_mask"].shape, np.float32)
-    return gymnasium.spaces.Dict(parts)
 
 
 class RLlibPolicy(TorchPolicy):

@@ -27,13 +27,15 @@ with every option at its default no wrapper is added at all.
     ``infos[agent]["illegal_action"]`` says so. It keeps unmasked samplers (RLlib's env pre-check,
     SuperSuit + plain PPO) inside the game's own outcomes instead of an arbitrary penalty such as
     PettingZoo's ``TerminateIllegalWrapper``'s ``-1``, which has no meaning in a general-sum game whose
-    payoffs have their own scale. A malformed action (a wrongly shaped array, a ``"scheme"`` vector outside
-    ``[-1, 1]``) raises under both, as in the Gymnasium views. A waiting agent's action in the Parallel form
-    only has to lie in the action space.
+    payoffs have their own scale. A malformed action (:mod:`infobargain.envs.actions`: a wrong shape, values
+    that are not real numbers, a ``"scheme"`` vector outside ``[-1, 1]``) and a malformed Parallel action dict
+    raise under both, as in the Gymnasium views. A waiting agent's action in the Parallel form only has to lie
+    in the action space.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium
@@ -42,8 +44,14 @@ from numpy.typing import NDArray
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 
+from infobargain.envs.actions import ActionError
+from infobargain.envs.parallel import check_action_dict
 from infobargain.game.protocol import ROLE_INDEX
 
+OBSERVATIONS = "observations"
+"""RLlib's key for the observation vector inside a dict observation."""
+ACTION_MASK = "action_mask"
+"""The action mask's key, in the env's observations and in RLlib's."""
 OBSERVATION_FORMATS = ("dict", "box", "rllib")
 INFO_FORMATS = ("full", "numeric")
 ILLEGAL_ACTIONS = ("raise", "disagree")
@@ -66,6 +74,24 @@ NUMERIC_INFO_KEYS: dict[str, str] = {
     "illegal_action": "1 if the episode ended because an agent sent an illegal action",
 }
 """The keys of ``info_format="numeric"`` infos, present on every step, all floats."""
+
+
+def rllib_observation(observation: Mapping[str, Any]) -> dict[str, NDArray[np.float32]]:
+    """The env's observation dict as RLlib's action-masking modules read it: ``observations`` and (discrete
+    offers) ``action_mask``, both float32."""
+    adapted = {OBSERVATIONS: np.asarray(observation["observation"], dtype=np.float32)}
+    if ACTION_MASK in observation:
+        adapted[ACTION_MASK] = np.asarray(observation[ACTION_MASK], dtype=np.float32)
+    return adapted
+
+
+def rllib_observation_space(space: gymnasium.spaces.Dict) -> gymnasium.spaces.Dict:
+    """The observation space matching :func:`rllib_observation`."""
+    vector = space["observation"]
+    parts: dict[str, gymnasium.Space] = {OBSERVATIONS: gymnasium.spaces.Box(-np.inf, np.inf, vector.shape, np.float32)}
+    if ACTION_MASK in space.spaces:
+        parts[ACTION_MASK] = gymnasium.spaces.Box(0.0, 1.0, space[ACTION_MASK].shape, np.float32)
+    return gymnasium.spaces.Dict(parts)
 
 
 def check_conventions(observation_format: str, info_format: str, illegal_action: str) -> None:
@@ -112,18 +138,15 @@ class _Conventions:
         self.illegal_action = illegal_action
         self.illegal = False
         base = game.observation_space(game.possible_agents[0])
-        vector = gymnasium.spaces.Box(-np.inf, np.inf, base["observation"].shape, np.float32)
-        masked = "action_mask" in base.spaces
-        if observation_format == "rllib" and not masked:
+        if observation_format == "rllib" and ACTION_MASK not in base.spaces:
             raise ValueError(
                 "observation_format: 'rllib' needs an action mask, and the continuous 'scheme' offer space has "
                 "none; use 'box'"
             )
         if observation_format == "box":
-            self.space: gymnasium.Space = vector
+            self.space: gymnasium.Space = gymnasium.spaces.Box(-np.inf, np.inf, base["observation"].shape, np.float32)
         elif observation_format == "rllib":
-            mask = gymnasium.spaces.Box(0.0, 1.0, base["action_mask"].shape, np.float32)
-            self.space = gymnasium.spaces.Dict({"observations": vector, "action_mask": mask})
+            self.space = rllib_observation_space(base)
         else:
             self.space = base
 
@@ -131,10 +154,7 @@ class _Conventions:
         if self.observation_format == "box":
             return raw["observation"].astype(np.float32)
         if self.observation_format == "rllib":
-            return {
-                "observations": raw["observation"].astype(np.float32),
-                "action_mask": raw["action_mask"].astype(np.float32),
-            }
+            return rllib_observation(raw)
         return raw
 
     def info(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -146,12 +166,10 @@ class _Conventions:
         """Whether the acting ``agent`` walks away with ``action`` (only asked under ``"disagree"``): a Discrete
         action the game cannot play. As in the Gymnasium views, a malformed action (a wrongly shaped array, a
         ``"scheme"`` vector outside ``[-1, 1]``) is a programming error and still raises."""
-        from infobargain.envs.information_bargaining_v0 import ActionError  # that module imports this one
-
         try:
             self.game.check_action(agent, action)
         except ActionError as error:
-            if error.shape or not isinstance(self.game.action_space(agent), gymnasium.spaces.Discrete):
+            if error.malformed or not isinstance(self.game.action_space(agent), gymnasium.spaces.Discrete):
                 raise
             return True
         return False
@@ -233,19 +251,14 @@ class ParallelConventionsWrapper(BaseParallelWrapper):  # type: ignore[type-arg]
         if conventions.illegal_action == "raise":
             observations, rewards, terminations, truncations, infos = self.env.step(actions)
         else:
-            agents = self.env.agents
-            if not agents:
+            if not self.env.agents:
                 raise RuntimeError("step() called after the episode ended (no live agents); call reset()")
-            acting = next(agent for agent in agents if game.infos[agent]["acting"])
-            if conventions.is_illegal(acting, actions.get(acting)):
+            check_action_dict(actions, self.env.agents)
+            acting = game.acting_agent
+            if conventions.is_illegal(acting, actions[acting]):
                 conventions.illegal = True
                 game.disagree(acting, "illegal action")
-                observations = {agent: game.observe(agent) for agent in agents}
-                rewards = {agent: game.rewards.get(agent, 0.0) for agent in agents}
-                terminations = {agent: game.terminations[agent] for agent in agents}
-                truncations = {agent: game.truncations[agent] for agent in agents}
-                infos = {agent: game.infos[agent] for agent in agents}
-                self.env.agents = [a for a in agents if not (terminations[a] or truncations[a])]
+                observations, rewards, terminations, truncations, infos = self.env.returns()
             else:
                 observations, rewards, terminations, truncations, infos = self.env.step(actions)
         self.agents = self.env.agents

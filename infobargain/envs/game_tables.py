@@ -9,8 +9,8 @@ its slot index.
 Rows come from the AEC env's own code (:meth:`raw_env.load_game`, the offer encodings), so the vector env
 shows and pays exactly what the AEC env does on the same instance. Fresh random 2×2 instances with frontier
 offers take a closed-form batched path instead (:mod:`infobargain.envs.small_games`, pinned to this one by
-its tests), since the per-instance path costs milliseconds and a vector env may need hundreds of thousands of
-new instances a second.
+its tests), since the per-instance path is far slower (``benchmarks/bench_offer_tables.py``) and a vector env
+may need hundreds of thousands of new instances a second.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import game_observations, raw_env
+from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.observations import game_observations
 from infobargain.envs.offers import DiscreteOffers
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie

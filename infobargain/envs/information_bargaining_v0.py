@@ -107,9 +107,13 @@ Discrete encodings: `0` ACCEPT (also "pass"), `1` REJECT, `2 …` offers; the `a
 ones (a proposer must offer; a waiting agent may only pass). `"scheme"`: `Box(-1, 1, (1 + S·Σ,))`, entry 0
 the decision (`>= 0` accepts), the rest the scheme, row-normalised after mapping `[-1, 1] → [0, 1]`; every
 vector is legal, so there is no mask. The scheme actually used is echoed in `infos[agent]["offer"]`.
-Anything else (NaN, infinity, `None`, integers outside the space, arrays of the wrong shape, a Discrete
-action wrapped in a 1-element array) raises `ActionError`, a `ValueError` naming the agent;
-`check_action(agent, action)` asks without playing.
+An action is a Python, NumPy or PyTorch number, a scalar (Discrete: an integer or a whole float) or an array
+of the space's shape; the AEC, Parallel and vector envs read it alike (`infobargain.envs.actions`). Anything
+else raises `ActionError`, a `ValueError` naming the agent: NaN, infinity, `None`, fractions and integers
+outside the space cannot be played; wrong shapes (a Discrete action in a list or a 1-element array), strings,
+booleans, complex numbers and masked arrays are malformed (`ActionError.malformed`). `check_action(agent,
+action)` asks without playing. The Parallel form refuses an action dict that misses a live agent or names
+another key.
 
 ### Observation space
 
@@ -159,36 +163,29 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 from pettingzoo import AECEnv, ParallelEnv
-from pettingzoo.utils import wrappers
-from pettingzoo.utils.env_logger import EnvLogger
-from pettingzoo.utils.wrappers.order_enforcing import AECOrderEnforcingIterable, AECOrderEnforcingIterator
 
+from infobargain.envs.actions import ActionError, box_actions, box_problem, decision_masks, discrete_action
 from infobargain.envs.conventions import with_conventions
-from infobargain.envs.offers import (
-    ACCEPT,
-    FIRST_OFFER,
-    RECEIVER_OFFERS,
-    REJECT,
-    DiscreteOffers,
-    Offer,
-    OfferEncoding,
-    make_offer_encoding,
-)
+from infobargain.envs.infos import situation_info
+from infobargain.envs.observations import ObservationLayout, game_observation, observation_layout
+from infobargain.envs.offers import RECEIVER_OFFERS, DiscreteOffers, Offer, OfferEncoding, make_offer_encoding
+from infobargain.envs.order_enforcing import OrderEnforcingWrapper
+from infobargain.envs.parallel import ParallelGame
+from infobargain.envs.realization import RealizationStage
 from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
 from infobargain.game.distributions import InstanceDistribution, resolve_game
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
-from infobargain.game.schemes import check_tie_break, default_action, obey_actions
-from infobargain.game.state import BREAK_DOWN, CONTINUE, State
+from infobargain.game.schemes import check_tie_break
+from infobargain.game.state import BREAK_DOWN, CONTINUE, Phase, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem, check_margin_for
 
 AGENTS: dict[Role, str] = {"sender": "sender_0", "receiver": "receiver_0"}
 ROLE_OF: dict[str, Role] = {name: role for role, name in AGENTS.items()}
 Realization = Literal["expected", "sampled"]
 REALIZATIONS: tuple[Realization, ...] = ("expected", "sampled")
-Phase = Literal["bargaining", "realization", "done"]
 __all__ = [
     "AGENTS",
     "ROLE_OF",
@@ -196,6 +193,8 @@ __all__ = [
     "GameSpec",
     "GameView",
     "ObservationLayout",
+    "ParallelGame",
+    "Phase",
     "act",
     "env",
     "parallel_env",
@@ -204,156 +203,23 @@ __all__ = [
 ]
 
 
-def game_observations(
-    layout: ObservationLayout,
-    d: NDArray[np.float64],
-    menu: NDArray[np.float64] | None,
-    *,
-    prior: NDArray[np.float64] | None = None,
-    utilities: NDArray[np.float64] | None = None,
-    pie: NDArray[np.float64] | None = None,
-) -> NDArray[np.float64]:
-    """``[games, observation]``: the game part of the observation of a batch of games (other entries 0), from
-    their ``d`` ``[games, 2]``, offer menus ``[games, 2, K, 2]`` (when the layout has one), and either priors and
-    utilities ``[games, 2 (sender, receiver), S, A]`` or a pie's description ``[games, 6]``. The AEC env and the
-    vector env both build their observations with it."""
-    vector = np.zeros((len(d), layout.size), dtype=np.float64)
-    if pie is not None:
-        vector[:, layout["pie"]] = pie
-    else:
-        assert prior is not None and utilities is not None
-        vector[:, layout["prior"]] = prior
-        vector[:, layout["sender_utility"]] = utilities[:, 0].reshape(len(d), -1)
-        vector[:, layout["receiver_utility"]] = utilities[:, 1].reshape(len(d), -1)
-    vector[:, layout["disagreement"]] = d
-    if "offer_menu" in layout.slices:
-        assert menu is not None
-        vector[:, layout["offer_menu"]] = menu.reshape(len(d), -1)
-    return vector
-
-
-class ActionError(ValueError):
-    """An action the env cannot play: not in the action space, or not legal now. ``shape`` marks a malformed
-    action (wrong shape), which the Gymnasium views raise even where they treat illegal actions as walking away."""
-
-    def __init__(self, message: str, *, shape: bool = False) -> None:
-        super().__init__(message)
-        self.shape = shape
-
-
-def _integer(action: Any) -> int | None:
-    """``action`` as a Discrete index, or ``None`` when it is not an integer (floats must be whole numbers;
-    arrays must be 0-dimensional)."""
-    if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
-        return int(action)
-    if isinstance(action, np.ndarray):
-        if action.ndim > 0 or action.dtype.kind not in "iuf":
-            return None
-        action = action.item()
-        if isinstance(action, int):
-            return action
-    if isinstance(action, (float, np.floating)) and np.isfinite(action) and float(action).is_integer():
-        return int(action)
-    return None
-
-
-class ObservationLayout:
-    """Named slices of the flat observation vector."""
-
-    def __init__(self, parts: list[tuple[str, int]]) -> None:
-        self.slices: dict[str, slice] = {}
-        start = 0
-        for name, size in parts:
-            self.slices[name] = slice(start, start + size)
-            start += size
-        self.size = start
-        self.starts = {name: part.start for name, part in self.slices.items()}
-        """Where each slice starts (what a one-hot entry is written at)."""
-
-    def __getitem__(self, name: str) -> slice:
-        return self.slices[name]
-
-
 def env(
     observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
 ) -> AECEnv:
     """The AEC environment with PettingZoo's order enforcement. (``raw_env`` checks every action against its
     space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.) The first three
     options adapt it to other libraries' conventions (:mod:`infobargain.envs.conventions`)."""
-    conventions = with_conventions(raw_env(**kwargs), observation_format, info_format, illegal_action)
-    return _OrderEnforcingWrapper(conventions)
+    return OrderEnforcingWrapper(with_conventions(raw_env(**kwargs), observation_format, info_format, illegal_action))
 
 
-class _AfterReset:
-    """An attribute of the wrapped env read through the order-enforcing wrapper, with PettingZoo's error before
-    reset. A class-level descriptor: the inherited ``__getattr__`` chain it replaces costs about 0.6 µs per read, and
-    ``agent_iter()`` and ``step()`` read ``agents`` and ``agent_selection`` on every step. Only reads are
-    intercepted (a non-data descriptor), so assigning on the wrapper behaves as before."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, wrapper: Any, owner: type | None = None) -> Any:
-        if wrapper is None:
-            return self
-        if not wrapper._has_reset:
-            raise AttributeError(f"{self.name} cannot be accessed before reset")
-        return getattr(wrapper.env, self.name)
-
-
-class _OrderEnforcingWrapper(wrappers.OrderEnforcingWrapper):
-    """PettingZoo's order enforcement, with ``last()`` answered by the env in one call (the inherited one forwards
-    half a dozen attributes through ``__getattr__`` on every step, a third of ``env()``'s time) and the attributes
-    it guards read through :class:`_AfterReset`."""
-
-    agents = _AfterReset()
-    agent_selection = _AfterReset()
-    rewards = _AfterReset()
-    terminations = _AfterReset()
-    truncations = _AfterReset()
-    infos = _AfterReset()
-    num_agents = _AfterReset()
-
-    def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        if not self._has_reset:
-            raise AttributeError("agent_selection cannot be accessed before reset")
-        return self.env.last(observe)  # type: ignore[no-any-return]
-
-    def step(self, action: Any) -> None:
-        """The inherited checks, reading the wrapped env directly (the inherited one reads ``agents`` through
-        the wrapper and steps through one more frame)."""
-        if not self._has_reset:
-            EnvLogger.error_step_before_reset()
-        self._has_updated = True
-        if self.env.agents:
-            self.env.step(action)
-        else:
-            EnvLogger.warn_step_after_terminated_truncated()
-
-    def agent_iter(self, max_iter: int = 2**63) -> AECOrderEnforcingIterable:
-        if not self._has_reset:
-            EnvLogger.error_agent_iter_before_reset()
-        return _AgentIterable(self, max_iter)
-
-
-class _AgentIterable(AECOrderEnforcingIterable):
-    def __iter__(self) -> _AgentIterator:
-        return _AgentIterator(self.env, self.max_iter)
-
-
-class _AgentIterator(AECOrderEnforcingIterator):
-    """PettingZoo's order-enforcing agent iterator, reading the wrapped env directly (the inherited one reads two
-    attributes through the wrapper and calls its parent's ``__next__``: a fifth of ``env()``'s own time)."""
-
-    def __next__(self) -> str:
-        wrapper = self.env
-        env = wrapper.env
-        if not env.agents or self.iters_til_term <= 0:
-            raise StopIteration
-        self.iters_til_term -= 1
-        assert wrapper._has_updated, "need to call step() or reset() in a loop over `agent_iter`"
-        wrapper._has_updated = False
-        return env.agent_selection  # type: ignore[no-any-return]
+def parallel_env(
+    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+) -> ParallelEnv:
+    """The Parallel form (:class:`~infobargain.envs.parallel.ParallelGame`: one decision per step), adapted to
+    other libraries' conventions by the first three options."""
+    max_cycles = kwargs.pop("max_cycles", ENV_DEFAULTS.max_cycles)
+    game = ParallelGame(raw_env(max_cycles=max_cycles, **kwargs), max_cycles)  # raw_env validates max_cycles
+    return with_conventions(game, observation_format, info_format, illegal_action)
 
 
 class raw_env(AECEnv):
@@ -417,10 +283,10 @@ class raw_env(AECEnv):
         self.load_game(source.sample(np.random.default_rng(0)) if isinstance(source, InstanceDistribution) else source)
         self.possible_agents = list(AGENTS.values())
         self.agents = self.possible_agents[:]
-        self.observation_layout = self._layout()
+        self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
         self._action_space = self.encoding.action_space()
         if isinstance(self._action_space, gymnasium.spaces.Box):
-            from infobargain.envs.scheme_kernels import within_box  # compiled: numpy's min() and max() cost 1.7 µs
+            from infobargain.envs.scheme_kernels import within_box  # compiled: one pass, no numpy dispatch per call
 
             self._within_box = within_box
         observation: dict[str, gymnasium.Space] = {
@@ -458,43 +324,8 @@ class raw_env(AECEnv):
             self.grid_size,  # type: ignore[arg-type]
         )
         self.is_pie = isinstance(game, SplitPie)
-        self._masks = self._build_masks()
+        self._masks = decision_masks(self.encoding.size if isinstance(self.encoding, DiscreteOffers) else 0)
         self._static: NDArray[np.float64] | None = None  # the game's part of the observation, built on first use
-
-    def _layout(self) -> ObservationLayout:
-        rounds = self.rules.rounds
-        if self.is_pie:
-            game_parts = [("pie", 6), ("disagreement", 2)]
-            offer_parts = [("offer_keep", 1)]
-            private: list[tuple[str, int]] = []
-        else:
-            game = self.instance
-            game_parts = [
-                ("prior", game.n_states),
-                ("sender_utility", game.n_states * game.n_actions),
-                ("receiver_utility", game.n_states * game.n_actions),
-                ("disagreement", 2),
-            ]
-            offer_parts = [("offer_scheme", game.n_states * game.signals)]
-            private = [("state", game.n_states), ("signal", game.signals)]
-        if self.encoding.name == "frontier":  # what each offer action means in this game (see the env card)
-            game_parts.append(("offer_menu", 2 * self.encoding.size * 2))  # type: ignore[attr-defined]
-        return ObservationLayout(
-            [
-                *game_parts,
-                ("role", 2),
-                ("my_turn", 1),
-                ("proposing", 1),
-                ("phase", 2),
-                ("round", rounds),
-                ("offer_on_table", 1),
-                *offer_parts,
-                ("offer_payoffs", 2),
-                ("offer_by_me", 1),
-                ("deal", 1),
-                *private,
-            ]
-        )
 
     @property
     def instance(self) -> Instance:
@@ -506,18 +337,13 @@ class raw_env(AECEnv):
         self.game_state = State(self.rules, self.encoding, self.problem.d, first)
         """The bargaining stage's state machine (the rules live there); the env adds the realization stage,
         the expectation over break-offs in expected mode, observations and the transcript."""
-        self.phase: Phase = "bargaining"
+        self.phase = Phase.BARGAINING
         self.survival = 1.0
         self.breakdown_value = np.zeros(2)
         self.payoffs: NDArray[np.float64] | None = None
-        self.realization_round = 0
-        self.realization_actor: Role = "sender"
-        self.realization_half = False
-        self.committed_actions: NDArray[np.intp] | None = None
+        self.stage: RealizationStage | None = None
+        """The realization stage, once bargaining has ended (sampled mode)."""
         self._printed = 0
-        self.realization_total = np.zeros(2)
-        self.world_state: int | None = None
-        self.signal: int | None = None
         self.decisions = 0
         self._log: list[str | Callable[[], str]] = []
         self.offer_trail: list[tuple[Role, NDArray[np.float64]]] = []
@@ -577,9 +403,15 @@ class raw_env(AECEnv):
 
     @property
     def acting_role(self) -> Role:
-        if self.phase == "realization":
-            return self.realization_actor
+        if self.phase == Phase.REALIZATION:
+            assert self.stage is not None
+            return self.stage.actor
         return self.game_state.acting
+
+    @property
+    def acting_agent(self) -> str:
+        """The agent whose step comes next (the one that decides or passes)."""
+        return AGENTS[self.acting_role]
 
     @property
     def can_counter(self) -> bool:
@@ -588,24 +420,11 @@ class raw_env(AECEnv):
     def action_mask(self, agent: str) -> NDArray[np.int8]:
         """Legal actions of ``agent`` now (discrete encodings); a read-only array shared between calls."""
         masks, state = self._masks, self.game_state
-        if self.phase != "bargaining" or ROLE_OF[agent] != state.acting:
+        if self.phase != Phase.BARGAINING or ROLE_OF[agent] != state.acting:
             return masks["pass"]
         if state.pending is None:
             return masks["offer"]
         return masks["accept_or_counter"] if state.can_counter else masks["accept_or_reject"]
-
-    def _build_masks(self) -> dict[str, NDArray[np.int8]]:
-        size = FIRST_OFFER + self.encoding.size if isinstance(self.encoding, DiscreteOffers) else FIRST_OFFER
-        masks = {
-            name: np.zeros(size, dtype=np.int8) for name in ("pass", "offer", "accept_or_counter", "accept_or_reject")
-        }
-        masks["pass"][ACCEPT] = 1
-        masks["offer"][FIRST_OFFER:] = 1
-        masks["accept_or_counter"][[ACCEPT, *range(FIRST_OFFER, size)]] = 1
-        masks["accept_or_reject"][[ACCEPT, REJECT]] = 1
-        for mask in masks.values():
-            mask.setflags(write=False)
-        return masks
 
     # observations
 
@@ -617,37 +436,13 @@ class raw_env(AECEnv):
 
     def state(self) -> NDArray[np.float64]:
         acting = np.zeros(2, dtype=np.float64)
-        if self.phase != "done":
+        if self.phase != Phase.DONE:
             acting[ROLE_INDEX[self.acting_role]] = 1.0
         return np.concatenate([self._vector(None), acting])
 
     def game_observation(self) -> NDArray[np.float64]:
         """The observation entries that describe the game itself (fixed until the game changes)."""
-        menu = self.encoding.menu()[None] if isinstance(self.encoding, DiscreteOffers) else None
-        if self.is_pie:
-            pie = self.game
-            assert isinstance(pie, SplitPie)
-            description = np.array(
-                [
-                    [
-                        pie.keep_min,
-                        pie.keep_max,
-                        pie.proposer_base,
-                        pie.proposer_slope,
-                        pie.responder_base,
-                        pie.responder_slope,
-                    ]
-                ]
-            )
-            return game_observations(self.observation_layout, self.problem.d[None], menu, pie=description)[0]
-        game = self.instance
-        return game_observations(
-            self.observation_layout,
-            self.problem.d[None],
-            menu,
-            prior=game.prior[None],
-            utilities=np.stack([game.sender_utility, game.receiver_utility])[None],
-        )[0]
+        return game_observation(self.observation_layout, self.game, self.problem, self.encoding)
 
     def _vector(self, role: Role | None) -> NDArray[np.float64]:
         """The observation of ``role`` (``None``: everything, for ``state()``): the game's part, then only the
@@ -661,10 +456,10 @@ class raw_env(AECEnv):
             self.game_state,
         )
         phase = self.phase
-        bargaining = phase == "bargaining"
+        bargaining = phase == Phase.BARGAINING
         if role is not None:
             vector[at["role"] + ROLE_INDEX[role]] = 1.0
-            if phase != "done" and self.acting_role == role:
+            if phase != Phase.DONE and self.acting_role == role:
                 vector[at["my_turn"]] = 1.0
             if bargaining and state.proposer == role:
                 vector[at["proposing"]] = 1.0
@@ -682,83 +477,43 @@ class raw_env(AECEnv):
                 vector[at["offer_by_me"]] = 1.0
         if state.deal is not None:
             vector[at["deal"]] = 1.0
-        if phase == "realization" and not self.is_pie:
-            if role in (None, "sender") and self.world_state is not None:
-                vector[at["state"] + self.world_state] = 1.0
-            if role in (None, "receiver") and self.signal is not None:
-                vector[at["signal"] + self.signal] = 1.0
+        stage = self.stage
+        if phase == Phase.REALIZATION and stage is not None and not self.is_pie:
+            if role in (None, "sender") and stage.world_state is not None:
+                vector[at["state"] + stage.world_state] = 1.0
+            if role in (None, "receiver") and stage.signal is not None:
+                vector[at["signal"] + stage.signal] = 1.0
         return vector
 
     def _infos(self) -> dict[str, dict[str, Any]]:
         """Every live agent's info: the shared description of the situation plus its own mask."""
-        state = self.game_state
-        shared: dict[str, Any] = {
-            "phase": self.phase,
-            "round": state.round,
-            "proposer": state.proposer,
-            "first_proposer": state.first,
-        }
-        if state.pending is not None and self.phase == "bargaining":
-            shared["offer"] = self._describe(state.pending)
-        if self.phase != "bargaining":
-            deal = state.deal
-            shared["outcome"] = {
-                "deal": deal is not None,
-                "agreement_round": state.end_round if deal is not None else None,
-                "end_round": state.end_round,
-                "offer": None if deal is None else self._describe(deal),
-                "payoffs": None if self.payoffs is None else self.payoffs.tolist(),
-                "survival": self.survival,
-            }
-        acting = AGENTS[self.acting_role] if self.phase != "done" else None
+        phase = self.phase
+        shared = situation_info(self.game_state, phase, self.payoffs, self.survival)
+        acting = AGENTS[self.acting_role] if phase != Phase.DONE else None
         discrete = isinstance(self.encoding, DiscreteOffers)
         infos = {}
         for agent in self.agents:
             info = {**shared, "acting": agent == acting}
-            if discrete:
-                info["action_mask"] = self.action_mask(agent)
+            if discrete:  # a waiting agent may only pass
+                info["action_mask"] = self.action_mask(agent) if agent == acting else self._masks["pass"]
             infos[agent] = info
         return infos
 
-    @staticmethod
-    def _describe(offer: Offer) -> dict[str, Any]:
-        described: dict[str, Any] = {"proposer": offer.proposer, "payoffs": offer.payoffs.tolist()}
-        if offer.scheme is not None:
-            described["scheme"] = offer.scheme.tolist()
-        if offer.demanded is not None:
-            described["demanded"] = offer.demanded.tolist()
-        if offer.keep is not None:
-            described["keep"] = offer.keep
-        if offer.index is not None:
-            described["index"] = offer.index
-        return described
-
     # the game
 
-    def check_action(self, agent: str, action: Any) -> Any:
-        """``action`` as the env would play it for ``agent`` now; raises :class:`ActionError` (a ``ValueError``)
-        for anything outside the action space or the agent's mask."""
-        return self._check_action(agent, action, enforce_mask=True)
-
-    def _check_action(self, agent: str, action: Any, *, enforce_mask: bool) -> Any:
-        """The action as the game plays it (an index, or a float vector for ``"scheme"``); raises
-        :class:`ActionError` for anything outside the action space, or masked out when ``enforce_mask``."""
-        space = self._action_space
+    def check_action(self, agent: str, action: Any, *, enforce_mask: bool = True) -> Any:
+        """``action`` as the env would play it for ``agent`` now: an index, or a float vector for ``"scheme"``
+        (:mod:`infobargain.envs.actions` decides what is accepted). Raises :class:`ActionError` (a
+        ``ValueError``) for anything outside the action space, or outside the agent's mask when
+        ``enforce_mask`` (``False``: a waiting agent's action in the Parallel form, which only has to be in the
+        space)."""
+        space, who = self._action_space, f"action: {agent}"
         if isinstance(space, gymnasium.spaces.Box):
-            return self._check_vector(agent, action, space)
-        index = _integer(action)
-        if index is None:
-            if isinstance(action, np.ndarray) and action.ndim > 0:
-                raise ActionError(
-                    f"action: {agent} sent an array of shape {action.shape}; a Discrete action is a single integer "
-                    f"(e.g. int(action[0]))",
-                    shape=True,
-                )
-            if isinstance(action, (float, np.floating)) and np.isfinite(action):
-                raise ActionError(f"action: {agent} sent {action!r}, outside the action space {space}")
-            raise ActionError(f"action: {agent} sent {action!r}, expected an integer in {space}")
-        if not 0 <= index < space.n:  # type: ignore[attr-defined]
-            raise ActionError(f"action: {agent} sent {action!r}, outside the action space {space}")
+            vector = box_actions(action, space.shape, who)
+            if self._within_box(vector, -1.0 - 1e-6, 1.0 + 1e-6):  # NaN is not within
+                return vector
+            raise ActionError(f"{who} sent {box_problem(vector)}", malformed=True)
+        index = discrete_action(action, int(space.n), who)  # type: ignore[attr-defined]
         if enforce_mask and not self.action_mask(agent)[index]:
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
             shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"
@@ -767,36 +522,22 @@ class raw_env(AECEnv):
             )
         return index
 
-    def _check_vector(self, agent: str, action: Any, space: gymnasium.spaces.Box) -> NDArray[np.float64]:
-        try:
-            vector = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):
-            raise ActionError(f"action: {agent} sent {action!r}, expected numbers of shape {space.shape}") from None
-        if vector.shape != space.shape:
-            raise ActionError(f"action: {agent} sent shape {vector.shape}, the action space is {space}", shape=True)
-        vector = np.ascontiguousarray(vector)  # one layout for the compiled code
-        if self._within_box(vector, -1.0 - 1e-6, 1.0 + 1e-6):  # NaN is not within
-            return vector
-        if not np.all(np.isfinite(vector)):
-            raise ActionError(f"action: {agent} sent NaN or infinity")
-        raise ActionError(f"action: {agent} sent values outside [-1, 1] (max |a| = {np.abs(vector).max():.4g})")
-
     def situation(self) -> str:
         """The decision at hand, in words (for messages)."""
-        if self.phase != "bargaining":
+        if self.phase != Phase.BARGAINING:
             return f"{self.phase} stage: only ACCEPT (0) passes"
         return self.game_state.describe()
 
-    def _act(self, agent: str, action: Any) -> None:
-        """Apply one decision of the acting agent and set ``self.rewards``."""
+    def decide(self, agent: str, action: Any) -> None:
+        """Play one checked decision (:meth:`check_action`) of the acting ``agent`` and set ``self.rewards``."""
         self.rewards = dict.fromkeys(self.agents, 0.0)
         role = ROLE_OF[agent]
-        if self.phase == "realization":
-            self._realization_step(role)
+        if self.phase == Phase.REALIZATION:
+            self._pass_realization(role)
         else:
             self._bargain(role, action)
         self.decisions += 1
-        if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != "done":
+        if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != Phase.DONE:
             self.truncations = dict.fromkeys(self.agents, True)
             self._log.append("  truncated (max_cycles)")
         self.infos = self._infos()
@@ -809,7 +550,7 @@ class raw_env(AECEnv):
             self._logged_offer(role)
             return
         state.apply_action(action)
-        if state.phase == "done":
+        if state.phase == Phase.DONE:
             self._log.append(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
             if state.deal is None:
                 self._log.append("  deadline: no deal")
@@ -817,9 +558,9 @@ class raw_env(AECEnv):
             countered = state.counter is not None
             self._log.append(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
             self._break_off()
-            if countered and state.phase == "bargaining":
+            if countered and state.phase == Phase.BARGAINING:
                 self._logged_offer(role)
-        if state.phase == "done":
+        if state.phase == Phase.DONE:
             self._end_bargaining()
 
     def _break_off(self) -> None:
@@ -857,60 +598,31 @@ class raw_env(AECEnv):
             self.payoffs = self.breakdown_value + self.survival * state.returns()
             self._finish(self.payoffs)
             return
-        self.phase = "realization"
-        if not self.is_pie:
-            self.committed_actions = (
-                None if state.deal is None else obey_actions(self.instance, state.deal.scheme, self.tie_break)  # type: ignore[arg-type]
-            )
-        # The responder's decision ended bargaining, so the last proposer moves next: turns keep alternating.
-        self.realization_actor = state.proposer
-        self._draw_realization()
+        self.phase = Phase.REALIZATION
+        self.stage = RealizationStage(
+            self.game,
+            state.deal,
+            state.value,
+            factor=self.rules.discount ** (state.end_round or 0),
+            rounds=self.realization_rounds,
+            tie_break=self.tie_break,
+            first=state.proposer,  # the responder's decision ended bargaining: turns keep alternating
+            rng=self.np_random,
+        )
 
-    def _draw_realization(self) -> None:
-        if self.is_pie:
-            return
-        self.world_state = int(self.np_random.choice(self.instance.n_states, p=self.instance.prior))
-        if self.deal is None:  # nothing committed: no signal, the receiver plays a0
-            self.signal = None
-            return
-        scheme = self.deal.scheme
-        assert scheme is not None
-        self.signal = int(self.np_random.choice(self.instance.signals, p=scheme[self.world_state]))
-
-    def _realization_step(self, role: Role) -> None:
+    def _pass_realization(self, role: Role) -> None:
         """Both agents pass once per round; the round is paid when the second one passes."""
-        self.realization_actor = other(role)
-        if not self.realization_half:
-            self.realization_half = True
+        assert self.stage is not None
+        reward = self.stage.pass_turn(role)
+        if reward is None:
             return
-        self.realization_half = False
-        factor = self.rules.discount ** (self.end_round or 0)
-        if self.is_pie:
-            value = self.game_state.value
-        else:
-            assert self.world_state is not None
-            if self.committed_actions is None or self.signal is None:
-                action = default_action(self.instance, self.tie_break)
-            else:
-                action = int(self.committed_actions[self.signal])
-            value = np.array(
-                [
-                    self.instance.sender_utility[self.world_state, action],
-                    self.instance.receiver_utility[self.world_state, action],
-                ]
-            )
-        reward = factor * value
         self.rewards = {AGENTS["sender"]: float(reward[0]), AGENTS["receiver"]: float(reward[1])}
-        self.realization_total += reward
-        self.realization_round += 1
-        if self.realization_round >= self.realization_rounds:
-            self.payoffs = self.realization_total / self.realization_rounds
+        if self.stage.over:
+            self.payoffs = self.stage.payoffs
             self._finish(None)
-        else:
-            self._draw_realization()
 
     def _finish(self, rewards: NDArray[np.float64] | None) -> None:
-        self.phase = "done"
+        self.phase = Phase.DONE
         if rewards is not None:
             self.rewards = {AGENTS["sender"]: float(rewards[0]), AGENTS["receiver"]: float(rewards[1])}
         self.terminations = dict.fromkeys(self.agents, True)
@@ -929,7 +641,7 @@ class raw_env(AECEnv):
         self._end_bargaining()
         self.infos = self._infos()
         self._accumulate_rewards()
-        self.agent_selection = AGENTS[self.acting_role] if self.phase != "done" else AGENTS[other(ROLE_OF[agent])]
+        self.agent_selection = AGENTS[self.acting_role] if self.phase != Phase.DONE else AGENTS[other(ROLE_OF[agent])]
 
     # AEC
 
@@ -938,11 +650,11 @@ class raw_env(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        action = self._check_action(agent, action, enforce_mask=True)
+        action = self.check_action(agent, action)
         self._cumulative_rewards[agent] = 0.0
-        self._act(agent, action)
+        self.decide(agent, action)
         self._accumulate_rewards()
-        self.agent_selection = AGENTS[self.acting_role] if self.phase != "done" else AGENTS[other(ROLE_OF[agent])]
+        self.agent_selection = AGENTS[self.acting_role] if self.phase != Phase.DONE else AGENTS[other(ROLE_OF[agent])]
         if self.render_mode == "human":
             self.render()
 
@@ -982,83 +694,3 @@ class raw_env(AECEnv):
 
     def close(self) -> None:
         pass
-
-
-def parallel_env(
-    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
-) -> ParallelEnv:
-    """The Parallel form (:class:`ParallelGame`), adapted to other libraries' conventions by the first three options."""
-    return with_conventions(ParallelGame(**kwargs), observation_format, info_format, illegal_action)
-
-
-class ParallelGame(ParallelEnv):
-    """The Parallel form: one decision per step. Every live agent sends an action; only the acting agent's is
-    played (its ``infos[agent]["acting"]`` is true), the waiting agent's must lie in the action space and is
-    otherwise ignored (its mask allows only ``ACCEPT``, so masked samplers send that)."""
-
-    metadata = raw_env.metadata
-
-    def __init__(self, max_cycles: int | None = None, **kwargs: Any) -> None:
-        self.aec = raw_env(max_cycles=max_cycles, **kwargs)  # validates max_cycles
-        self.aec.decision_cap = max_cycles  # one decision per Parallel step
-        self.possible_agents = self.aec.possible_agents
-        self.agents: list[str] = []
-        self.render_mode = self.aec.render_mode
-
-    def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
-        return self.aec.observation_space(agent)
-
-    def action_space(self, agent: str) -> gymnasium.Space:
-        return self.aec.action_space(agent)
-
-    @property
-    def unwrapped(self) -> raw_env:  # type: ignore[override]
-        return self.aec
-
-    @property
-    def view(self) -> GameView:
-        """The public, read-only view of the game and the situation (the AEC env's)."""
-        return self.aec.view
-
-    def state(self) -> NDArray[np.float64]:
-        return self.aec.state()
-
-    @property
-    def state_space(self) -> gymnasium.spaces.Box:  # type: ignore[override]
-        return self.aec.state_space
-
-    def reset(
-        self, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        self.aec.reset(seed=seed, options=options)
-        self.agents = self.aec.agents[:]
-        return {agent: self.aec.observe(agent) for agent in self.agents}, {a: self.aec.infos[a] for a in self.agents}
-
-    def step(
-        self, actions: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool], dict[str, Any]]:
-        if not self.agents:
-            raise RuntimeError("step() called after the episode ended (no live agents); call reset()")
-        acting = AGENTS[self.aec.acting_role]
-        missing = [agent for agent in self.agents if agent not in actions]
-        if missing:
-            raise ValueError(f"actions: missing an action for {', '.join(missing)} (every live agent sends one)")
-        for agent in self.agents:
-            self.aec._check_action(agent, actions[agent], enforce_mask=agent == acting)
-        self.aec._act(acting, self.aec._check_action(acting, actions[acting], enforce_mask=True))
-        agents = self.agents
-        observations = {agent: self.aec.observe(agent) for agent in agents}
-        rewards = {agent: self.aec.rewards.get(agent, 0.0) for agent in agents}
-        terminations = {agent: self.aec.terminations[agent] for agent in agents}
-        truncations = {agent: self.aec.truncations[agent] for agent in agents}
-        infos = {agent: self.aec.infos[agent] for agent in agents}
-        self.agents = [a for a in agents if not (terminations[a] or truncations[a])]
-        if self.render_mode == "human":
-            self.aec.render()
-        return observations, rewards, terminations, truncations, infos
-
-    def render(self) -> str | NDArray[np.uint8] | None:
-        return self.aec.render()
-
-    def close(self) -> None:
-        self.aec.close()

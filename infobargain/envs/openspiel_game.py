@@ -32,10 +32,11 @@ import pyspiel
 from numpy.typing import NDArray
 from open_spiel.python.observation import IIGObserverForPublicInfoGame
 
+from infobargain.envs.game_tables import tables_of
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers
 from infobargain.game.limits import check_env_size
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.game.state import BREAK_DOWN, CHANCE, TERMINAL, IllegalActionError, State
 
 SHORT_NAME = "python_infobargain"
@@ -56,21 +57,23 @@ PARAMETERS: dict[str, Any] = {
 """The game's parameters and their defaults: the environment's arguments that shape the bargaining stage."""
 
 
-class GameTables:
-    """What a state needs to know of its game; immutable, so copies of a state share it."""
+class SharedGame:
+    """What a state needs to know of its game: the rules, the offers and their payoffs (the vector env's
+    :class:`~infobargain.envs.game_tables.GameTables` row of the game). Immutable, so copies of a state share it."""
 
     def __init__(self, env: raw_env) -> None:
+        row = tables_of([env.game], env)  # reloads the game: read the encoding after
         encoding = env.encoding
-        assert isinstance(encoding, DiscreteOffers)
+        assert isinstance(encoding, DiscreteOffers) and row.payoffs is not None
         self.rules = env.rules
         self.decoder = encoding
-        self.disagreement: NDArray[np.float64] = np.asarray(env.problem.d, dtype=np.float64)
+        self.disagreement: NDArray[np.float64] = row.d[0]
         self.offer_payoffs: dict[Role, NDArray[np.float64]] = {
-            role: np.asarray(encoding.offer_points(role).vertices, dtype=np.float64) for role in PLAYER
+            role: row.payoffs[0, ROLE_INDEX[role]] for role in PLAYER
         }
         self.n_offers = encoding.size
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> GameTables:
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedGame:
         return self
 
     def start(self, first: Role) -> State:
@@ -119,7 +122,7 @@ class InformationBargainingGame(pyspiel.Game):
             )
         if self.env.distribution is not None:
             raise ValueError("game: the OpenSpiel game needs one fixed game, not a distribution of games")
-        self.tables = tables = GameTables(self.env)
+        self.tables = tables = SharedGame(self.env)
         values = np.concatenate([*tables.offer_payoffs.values(), tables.disagreement[None, :]]).ravel()
         rounds = tables.rules.rounds
         super().__init__(

@@ -112,7 +112,7 @@ class SingleAgentView(gymnasium.Env):
             return self.game.check_action(self.agent, action)
         except ActionError as error:
             discrete = isinstance(self.action_space, gymnasium.spaces.Discrete)
-            if self.illegal_action == "raise" or error.shape or not discrete:
+            if self.illegal_action == "raise" or error.malformed or not discrete:
                 raise
             return None
 

@@ -2,8 +2,9 @@
 
 The vector env plays a fresh random 2-state, 2-action, 2-signal game in every episode; each needs the
 tables of its ``"frontier"`` offers. The reference path (:func:`~infobargain.theory.problem.bargaining_problem`
-then :class:`~infobargain.envs.offers.FrontierOffers`) walks the obedience polytope and takes milliseconds per
-game; :func:`frontier_tables_2x2` gives the same tables for a whole batch in microseconds per game.
+then :class:`~infobargain.envs.offers.FrontierOffers`) walks the obedience polytope game by game;
+:func:`frontier_tables_2x2` gives the same tables for a whole batch with array operations
+(``benchmarks/bench_offer_tables.py`` compares the two).
 
 **The closed form.** With direct recommendations a scheme is ``(α, β) = (φ(signal 1 | state 0), φ(signal 1 |
 state 1))`` in the unit square, and both payoffs are affine in ``(α, β)``. Write ``Δ_s = u_R(s, 1) − u_R(s, 0)``,

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from infobargain.envs.actions import ActionError, box_actions, box_problem, discrete_actions, numbers
 from infobargain.envs.game_tables import (
     GameTables,
     TableStream,
@@ -270,8 +271,35 @@ class VectorBargainingEnv:
             self.start_round[:] = rounds
             self.proposer[:] = self.rules.proposer_indices(rounds, self.first)
         if start_offers is not None:
-            chosen = np.ones(self.num_envs, dtype=bool) if with_offer is None else np.asarray(with_offer, dtype=bool)
-            self._decode(np.asarray(start_offers), self.proposer, chosen)
+            chosen = np.ones(self.num_envs, dtype=bool) if with_offer is None else self._game_flags(with_offer)
+            self._decode(self._start_offers(start_offers, chosen), self.proposer, chosen)
+
+    def _game_flags(self, flags: Any) -> NDArray[np.bool_]:
+        """``with_offer`` checked: one boolean per game."""
+        array = np.asarray(flags)
+        if array.shape != (self.num_envs,) or array.dtype.kind != "b":
+            raise ValueError(
+                f"with_offer: need {self.num_envs} booleans (one per game), got {array.dtype} {array.shape}"
+            )
+        return array
+
+    def _start_offers(self, offers: Any, chosen: NDArray[np.bool_]) -> NDArray[Any]:
+        """``start_offers`` checked like :meth:`step`'s actions, each of the ``chosen`` games' an offer."""
+        if not self.discrete:
+            vectors = box_actions(offers, (self.num_envs, self.n_actions), "start_offers")
+            problem = box_problem(vectors[chosen])
+            if problem is not None:
+                raise ActionError(f"start_offers: {problem}", malformed=True)
+            return vectors
+        indices, valid = discrete_actions(offers, self.num_envs, self.n_actions, "start_offers")
+        bad = np.flatnonzero(chosen & ~(valid & (indices >= FIRST_OFFER)))
+        if len(bad):
+            game = int(bad[0])
+            offer = numbers(offers, (self.num_envs,), "start_offers")[game].item()
+            raise ActionError(
+                f"start_offers: {offer!r} in game {game} is not an offer (actions {FIRST_OFFER}..{self.n_actions - 1})"
+            )
+        return indices
 
     def _start(self, which: NDArray[np.bool_]) -> None:
         count = self.num_envs
@@ -386,7 +414,7 @@ class VectorBargainingEnv:
     def _decode(self, actions: NDArray[Any], proposer: NDArray[np.intp], which: NDArray[np.bool_]) -> None:
         """Put the offers made by ``actions`` on the table of games ``which``."""
         if self.discrete:  # whole-array selects: cheaper than masked assignment at large batch sizes
-            index = np.clip(actions.astype(np.intp) - FIRST_OFFER, 0, self.n_actions - FIRST_OFFER - 1)
+            index = np.clip(actions - FIRST_OFFER, 0, self.n_actions - FIRST_OFFER - 1)  # non-offers are not used
             self.pending_index = np.where(which, index, self.pending_index)
         elif which.any():
             self._decode_schemes(actions[which], proposer[which], which)
@@ -417,12 +445,14 @@ class VectorBargainingEnv:
         self._joints[which] = joints
 
     def step(self, actions: NDArray[Any]) -> StepResult:
-        """Apply each game's acting agent's action (whole-array operations: no per-game Python)."""
-        actions = np.asarray(actions)
+        """Apply each game's acting agent's action (whole-array operations: no per-game Python). ``actions`` has
+        one entry per game (:mod:`infobargain.envs.actions` decides what is accepted); finished games' entries
+        are ignored when ``autoreset=False``."""
         live = ~self.finished
         proposing = live & ~self.pending
         responding = live & self.pending
-        accepts = responding & self._check_and_accept(actions, live, proposing)
+        actions, accepts = self._check_and_accept(actions, live, proposing)
+        accepts &= responding
         rejects = responding & ~accepts
         first = self.first.copy()
         self._decode(actions, self.proposer, proposing)
@@ -447,23 +477,27 @@ class VectorBargainingEnv:
         return result
 
     def _check_and_accept(
-        self, actions: NDArray[Any], live: NDArray[np.bool_], proposing: NDArray[np.bool_]
-    ) -> NDArray[np.bool_]:
-        """Check every live game's action (the core's legality, batched); return which actions accept."""
+        self, actions: Any, live: NDArray[np.bool_], proposing: NDArray[np.bool_]
+    ) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+        """Check every live game's action (the core's legality, batched); return the actions as played (indices,
+        or float vectors for ``"scheme"``) and which of them accept."""
         if self.discrete:
-            offer = (actions >= FIRST_OFFER) & (actions < self.n_actions)
-            legal = np.where(
-                proposing, offer, (actions == ACCEPT) | np.where(self.can_counter, offer, actions == REJECT)
+            indices, valid = discrete_actions(actions, self.num_envs, self.n_actions, "actions")
+            offer = indices >= FIRST_OFFER
+            legal = valid & np.where(
+                proposing, offer, (indices == ACCEPT) | np.where(self.can_counter, offer, indices == REJECT)
             )
             if not legal[live].all():
                 game = int(np.flatnonzero(live & ~legal)[0])
-                raise ValueError(f"actions: illegal action {actions[game]!r} in game {game} (see action_masks())")
-            return actions == ACCEPT  # type: ignore[no-any-return]
-        if actions.ndim != 2 or actions.shape[1] != self.n_actions:
-            raise ValueError(f"actions: expected shape ({self.num_envs}, {self.n_actions}), got {actions.shape}")
-        if not np.all(np.isfinite(actions[live])) or np.any(np.abs(actions[live]) > 1.0 + 1e-6):
-            raise ValueError("actions: NaN or values outside [-1, 1]")
-        return actions[:, 0] >= 0  # type: ignore[no-any-return]
+                action = numbers(actions, (self.num_envs,), "actions")[game].item()
+                reason = "see action_masks()" if valid[game] else f"not an action of Discrete({self.n_actions})"
+                raise ActionError(f"actions: illegal action {action!r} in game {game} ({reason})")
+            return indices, indices == ACCEPT
+        vectors = box_actions(actions, (self.num_envs, self.n_actions), "actions")
+        problem = box_problem(vectors[live])
+        if problem is not None:
+            raise ActionError(f"actions: {problem}", malformed=True)
+        return vectors, vectors[:, 0] >= 0
 
     def _reject(self, rejects: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
         """The break-off chance node after each rejection before the last round: games that go on, games that

@@ -7,22 +7,20 @@ tools) read a :class:`GameView`, never the env's attributes; :func:`act` passes 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
+from infobargain.envs.observations import ObservationLayout
 from infobargain.envs.offers import DiscreteOffers, Offer, OfferEncoding
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import Protocol, Role
 from infobargain.game.schemes import TieBreak
-from infobargain.game.state import State
+from infobargain.game.state import Phase, State
 from infobargain.theory.problem import BargainingProblem
-
-if TYPE_CHECKING:
-    from infobargain.envs.information_bargaining_v0 import ObservationLayout, Phase, raw_env
 
 __all__ = ["GameView", "act"]
 
@@ -45,7 +43,9 @@ class GameView:
 
     __slots__ = ("_env",)
 
-    def __init__(self, environment: raw_env) -> None:
+    def __init__(self, environment: Any) -> None:
+        """``environment``: the ``raw_env`` (AEC env) whose game and situation this view shows. Typed loosely
+        because that env's module imports this one."""
         self._env = environment
 
     # the game (fixed for the episode)

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import Enum
+from typing import Any
 from typing import Protocol as TypingProtocol
 
 import numpy as np
@@ -65,7 +66,19 @@ TOLERANCE = 1e-9
 """Relative slack within which a responder counts as indifferent (and then accepts): offers are computed
 in floating point, so a value equal to the threshold up to rounding must not flip a decision."""
 
-Phase = Literal["bargaining", "break_off", "done"]
+
+class Phase(str, Enum):
+    """Where an episode stands. The core's :class:`State` moves between ``BARGAINING``, ``BREAK_OFF`` (the chance
+    node after a rejection) and ``DONE``; the environments add ``REALIZATION``, the stage after bargaining where
+    nature draws states and signals. Members compare equal to their values (``Phase.DONE == "done"``)."""
+
+    BARGAINING = "bargaining"
+    BREAK_OFF = "break_off"
+    REALIZATION = "realization"
+    DONE = "done"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class IllegalActionError(ValueError):
@@ -240,7 +253,7 @@ class State:
         """A counter-offer waiting at the break-off chance node to open the next round."""
         self.deal: Offer | None = None
         self.end_round: int | None = None
-        self.phase: Phase = "bargaining"
+        self.phase = Phase.BARGAINING
 
     def clone(self) -> State:
         """A copy that shares the immutable parts (protocol, decoder, offers)."""
@@ -389,7 +402,7 @@ class State:
             return
         self.counter = counter if self.can_counter else None
         self.pending = None
-        self.phase = "break_off"
+        self.phase = Phase.BREAK_OFF
 
     def apply_chance(self, outcome: int) -> None:
         """Resolve the break-off chance node: :data:`BREAK_DOWN` ends without a deal, :data:`CONTINUE` opens the
@@ -401,7 +414,7 @@ class State:
             self.counter = None
             self._end(None)
             return
-        self.phase = "bargaining"
+        self.phase = Phase.BARGAINING
         self.round += 1
         self.proposer = self.protocol.proposer(self.round, self.first)
         self.pending, self.counter = self.counter, None
@@ -419,7 +432,7 @@ class State:
         self._end(None)
 
     def _end(self, deal: Offer | None) -> None:
-        self.deal, self.end_round, self.pending, self.phase = deal, self.round, None, "done"
+        self.deal, self.end_round, self.pending, self.phase = deal, self.round, None, Phase.DONE
 
     # outcome
 

@@ -80,10 +80,6 @@ def test_the_static_check_sees_function_level_and_relative_imports(tmp_path: Pat
     assert [layer_of(name) for _, name in found if name.startswith("infobargain.")] == [4, 4, 6]
 
 
-ALLOWED_CYCLES: set[frozenset[str]] = {
-    # The lead removes this one (issue 23); until then it is the only cycle allowed.
-    frozenset({"infobargain.agents.llm", "infobargain.agents.registry"}),
-}
 
 
 def module_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
@@ -145,7 +141,7 @@ def import_cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
 
 
 def test_no_import_cycle_inside_a_layer() -> None:
-    cycles = [sorted(cycle) for cycle in import_cycles(module_graph()) if cycle not in ALLOWED_CYCLES]
+    cycles = [sorted(cycle) for cycle in import_cycles(module_graph())]
     assert cycles == []
 
 

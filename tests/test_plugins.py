@@ -14,7 +14,7 @@ import pytest
 
 from infobargain.agents import registry as player_registry
 from infobargain.cli import main
-from infobargain.training import algorithms as algorithm_registry
+from infobargain.training import registry as algorithm_registry
 from infobargain.training.config import ConfigError, RunConfig
 
 ALGORITHM_PLUGIN = """

@@ -7,6 +7,7 @@ core's one indifference rule, :func:`infobargain.game.state.at_least`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -16,9 +17,10 @@ from numpy.typing import NDArray
 
 from infobargain.agents.base import Observation, ViewPolicy
 from infobargain.envs.view import GameView
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.game.state import TOLERANCE, at_least
 from infobargain.theory.problem import BargainingProblem
+from infobargain.theory.solutions import nash
 from infobargain.theory.spe import SPEOutcome, best_offer, subgame_perfect
 
 
@@ -162,3 +164,68 @@ class RandomPolicy(ViewPolicy):
         if not (now.my_turn and now.bargaining):
             return self.passing
         return self.random_legal(observation)
+
+
+def threshold_level(spec: str) -> float:
+    """The level of ``threshold:T``: a finite number."""
+    try:
+        level = float(spec.split(":", 1)[1])
+    except (IndexError, ValueError):
+        level = math.nan
+    if not math.isfinite(level):
+        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)")
+    return level
+
+
+AnalyticFactory = Callable[[Any, Role, str], ViewPolicy]
+"""Builds an analytic player for ``(env, role, argument)`` (``argument``: what follows ``NAME:``)."""
+
+
+def _bp(env: Any, role: Role, argument: str) -> ViewPolicy:
+    if role != "sender":
+        raise ValueError("policy: 'bp' (the Bayesian-persuasion sender) plays the sender only")
+    return TargetPolicy(env, role, "bp", best_offer_for(0), lambda problem, me: problem.disagreement[me])
+
+
+def _threshold(env: Any, role: Role, argument: str) -> ViewPolicy:
+    level = threshold_level(f"threshold:{argument}")
+    return TargetPolicy(env, role, f"threshold:{argument}", conceding_down_to(level), lambda problem, me: level)
+
+
+ANALYTIC_PLAYERS: dict[str, tuple[AnalyticFactory, str, str | None]] = {
+    "spe": (lambda env, role, argument: SPEPolicy(env, role), "plays the exact SPE of the game as played", None),
+    "bp": (_bp, "the Bayesian-persuasion sender: offers its best scheme, takes nothing less", None),
+    "nash": (
+        lambda env, role, argument: TargetPolicy(
+            env, role, "nash", lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me])
+        ),
+        "offers and accepts the Nash bargaining solution",
+        None,
+    ),
+    "obedient": (
+        lambda env, role, argument: TargetPolicy(
+            env, role, "obedient", best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf
+        ),
+        "offers its best deal, accepts anything",
+        None,
+    ),
+    "ignore": (
+        lambda env, role, argument: TargetPolicy(
+            env, role, "ignore", best_offer_for(ROLE_INDEX[role]), lambda problem, me: np.inf
+        ),
+        "offers its best deal, accepts nothing",
+        None,
+    ),
+    "random": (lambda env, role, argument: RandomPolicy(env, role), "uniform over the legal actions", None),
+    "threshold": (_threshold, "concedes down to payoff T, accepts anything worth at least T", "T"),
+}
+"""The analytic players by name, with what they do and the placeholder of their argument (if any). The player
+registry (:mod:`infobargain.agents.registry`) registers each; a chat model's fallback is one of them."""
+
+
+def analytic_player(spec: str, env: Any, role: Role) -> ViewPolicy:
+    """The analytic player ``spec`` names (``"spe"``, ``"threshold:0.2"``, ...) for ``role`` in ``env``."""
+    name, colon, argument = spec.partition(":")
+    if name not in ANALYTIC_PLAYERS or bool(colon) != (ANALYTIC_PLAYERS[name][2] is not None):
+        raise ValueError(f"policy: {spec!r} is not an analytic player (known: {', '.join(ANALYTIC_PLAYERS)})")
+    return ANALYTIC_PLAYERS[name][0](env, role, argument)

@@ -60,6 +60,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from infobargain.agents.analytic import analytic_player
 from infobargain.agents.base import Observation, Policy, ViewPolicy
 from infobargain.agents.text_protocol import ReplyError, build_prompt, parse_reply, retry_message
 from infobargain.envs.view import act
@@ -706,10 +707,8 @@ class LLMPolicy(ViewPolicy):
         if self.refuses_fallback:
             raise FallbackRefused(f"llm: {self.role} {self.spec} has no fallback player (the setting is 'none')")
         if self._fallback is None:
-            from infobargain.agents.registry import make_policy
-
             assert isinstance(self._fallback_spec, str)
-            self._fallback = make_policy(self._fallback_spec, self.env, self.role)
+            self._fallback = analytic_player(self._fallback_spec, self.env, self.role)
         return self._fallback
 
     def _context(self) -> dict[str, Any]:

@@ -10,34 +10,19 @@ as ``Class(env, role)``), and the players that :func:`register_player` or an ins
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from infobargain.agents.analytic import RandomPolicy, SPEPolicy, TargetPolicy, best_offer_for, conceding_down_to
+from infobargain.agents.analytic import ANALYTIC_PLAYERS, threshold_level
 from infobargain.agents.base import Policy
 from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.plugins import PLAYER_GROUP, PluginError, entry_points, load_object
-from infobargain.theory.solutions import nash
 
 PlayerSpec = str | Path | Policy | Sequence["PlayerSpec"]
 """A player: a name :func:`make_policy` knows, a saved player's path, a ``Policy`` object, or a list of those, a
 pool that plays one member per episode. The one definition: evaluation and training use it."""
-
-
-def _threshold(spec: str) -> float:
-    """The level of ``threshold:T``: a finite number."""
-    try:
-        level = float(spec.split(":", 1)[1])
-    except (IndexError, ValueError):
-        level = math.nan
-    if not math.isfinite(level):
-        raise ValueError(f"policy: {spec!r} is not of the form threshold:NUMBER (e.g. threshold:0.2)")
-    return level
 
 
 def check_reachable_threshold(spec: str, env: Any, role: Role) -> None:
@@ -46,7 +31,7 @@ def check_reachable_threshold(spec: str, env: Any, role: Role) -> None:
     it (a fixed threshold may play many games); the command line calls this first."""
     if not spec.startswith("threshold"):
         return
-    level = _threshold(spec)
+    level = threshold_level(spec)
     best = float(env.unwrapped.problem.feasible.vertices[:, ROLE_INDEX[role]].max())
     if level > best + 1e-9:
         raise ValueError(
@@ -153,17 +138,6 @@ def make_policy(spec: str, env: Any, role: Role) -> Policy:
     return kind.build(env, role, argument)
 
 
-def _bp(env: Any, role: Role, argument: str) -> Policy:
-    if role != "sender":
-        raise ValueError("policy: 'bp' (the Bayesian-persuasion sender) plays the sender only")
-    return TargetPolicy(env, role, "bp", best_offer_for(0), lambda problem, me: problem.disagreement[me])
-
-
-def _threshold_player(env: Any, role: Role, argument: str) -> Policy:
-    level = _threshold(f"threshold:{argument}")
-    return TargetPolicy(env, role, f"threshold:{argument}", conceding_down_to(level), lambda problem, me: level)
-
-
 def _human(env: Any, role: Role, argument: str) -> Policy:
     from infobargain.agents.human import HumanPolicy
 
@@ -176,39 +150,10 @@ def _llm(env: Any, role: Role, argument: str) -> Policy:
     return LLMPolicy.from_spec(f"llm:{argument}", env, role)
 
 
-for _name, _build, _description, _argument in (
-    ("spe", lambda env, role, argument: SPEPolicy(env, role), "plays the exact SPE of the game as played", None),
-    ("bp", _bp, "the Bayesian-persuasion sender: offers its best scheme, takes nothing less", None),
-    (
-        "nash",
-        lambda env, role, argument: TargetPolicy(
-            env, role, "nash", lambda problem, me: nash(problem), lambda problem, me: float(nash(problem)[me])
-        ),
-        "offers and accepts the Nash bargaining solution",
-        None,
-    ),
-    (
-        "obedient",
-        lambda env, role, argument: TargetPolicy(
-            env, role, "obedient", best_offer_for(ROLE_INDEX[role]), lambda problem, me: -np.inf
-        ),
-        "offers its best deal, accepts anything",
-        None,
-    ),
-    (
-        "ignore",
-        lambda env, role, argument: TargetPolicy(
-            env, role, "ignore", best_offer_for(ROLE_INDEX[role]), lambda problem, me: np.inf
-        ),
-        "offers its best deal, accepts nothing",
-        None,
-    ),
-    ("random", lambda env, role, argument: RandomPolicy(env, role), "uniform over the legal actions", None),
-    ("human", _human, "you, at the terminal", None),
-    ("threshold", _threshold_player, "concedes down to payoff T, accepts anything worth at least T", "T"),
-    ("llm", _llm, "a chat model (configured by environment variables)", "MODEL"),
-):
+for _name, (_build, _description, _argument) in ANALYTIC_PLAYERS.items():
     register_player(_name, _build, _description, _argument)
+register_player("human", _human, "you, at the terminal")
+register_player("llm", _llm, "a chat model (configured by environment variables)", "MODEL")
 
 
 def load_policy(path: str | Path, env: Any, role: Role) -> Policy:

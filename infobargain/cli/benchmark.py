@@ -68,7 +68,7 @@ def _checked(args: argparse.Namespace) -> tuple[list[int], list[str] | None]:
 
 def command_benchmark(args: argparse.Namespace) -> int:
     from infobargain.plugins import import_plugin
-    from infobargain.training.algorithms import algorithms
+    from infobargain.training.registry import algorithms
     from infobargain.training.rundir import output_folder
 
     for plugin in args.imports or ():

@@ -57,7 +57,7 @@ RLLIB_FLAGS: dict[str, dict[str, Any]] = {
 
 
 def register(commands: Any) -> None:
-    from infobargain.training.algorithms import algorithms
+    from infobargain.training.registry import algorithms
 
     parser = commands.add_parser(
         "train",

@@ -103,7 +103,7 @@ def select_games(patterns: Sequence[str] | None = None) -> list[TaskGame]:
 def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) -> tuple[list[Any], list[str]]:
     """The registered algorithms named that can run here, and why the others cannot. ``ValueError`` (before
     anything trains) for an unknown name, and for a missing extra unless ``skip_unavailable``."""
-    from infobargain.training.algorithms import get_algorithm
+    from infobargain.training.registry import get_algorithm
 
     if not names:
         raise ValueError("algorithms: name at least one")

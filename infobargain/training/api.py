@@ -16,31 +16,11 @@ from typing import Any
 from infobargain.agents import Policy, player_label
 from infobargain.agents.sb3 import SB3Policy
 from infobargain.envs.information_bargaining_v0 import raw_env
-from infobargain.game.instance import Instance
 from infobargain.game.protocol import Role
 from infobargain.training.config import RunConfig
 from infobargain.training.rundir import RunDirectory
+from infobargain.training.runner import recorded_env
 from infobargain.training.settings import SB3Section
-
-
-def recorded_env(env_kwargs: Mapping[str, Any], folder: Path) -> dict[str, Any]:
-    """The env arguments as the run's ``config.toml`` records them: an ``Instance`` is written to
-    ``folder/instance.json`` and recorded by path, other objects by their ``repr`` (the training itself uses
-    the objects)."""
-    recorded: dict[str, Any] = {}
-    for key, value in env_kwargs.items():
-        if isinstance(value, Instance):
-            path = folder / "instance.json"
-            value.save(path)
-            recorded[key] = str(path)
-        elif isinstance(value, Path):
-            recorded[key] = str(value)
-        elif value is None or isinstance(value, (str, int, float, bool)):
-            if value is not None:
-                recorded[key] = value
-        else:
-            recorded[key] = repr(value)
-    return recorded
 
 
 def _sb3_config(

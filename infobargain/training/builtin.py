@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from infobargain.game.protocol import ROLES
-from infobargain.training.algorithms import TrainedPlayers, TrainingJob
+from infobargain.training.job import TrainedPlayers, TrainingJob
 
 
 def _decisions(job: TrainingJob) -> int:

@@ -26,7 +26,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from infobargain.game.config import GAME_PARAMETERS, EnvConfig
-from infobargain.training.algorithms import Algorithm, algorithms, get_algorithm, section_class
+from infobargain.training.registry import Algorithm, algorithms, get_algorithm, section_class
 from infobargain.training.settings import SettingsError, check_settings, field_types, setting
 
 RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from infobargain.game.instance import Instance
 from infobargain.game.protocol import ROLES, Role
-from infobargain.training.algorithms import Player, TrainedPlayers, TrainingJob
 from infobargain.training.config import ConfigError, RunConfig
+from infobargain.training.job import Player, TrainedPlayers, TrainingJob
 from infobargain.training.rundir import RunDirectory
 
 
@@ -40,6 +41,26 @@ def resumable_config(config: RunConfig, run_dir: Path) -> RunConfig:
     return saved
 
 
+def recorded_env(env_kwargs: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """The env arguments as the run's ``config.toml`` records them: an ``Instance`` is written to
+    ``folder/instance.json`` and recorded by path, other objects by their ``repr`` (the training itself uses
+    the objects)."""
+    recorded: dict[str, Any] = {}
+    for key, value in env_kwargs.items():
+        if isinstance(value, Instance):
+            path = folder / "instance.json"
+            value.save(path)
+            recorded[key] = str(path)
+        elif isinstance(value, Path):
+            recorded[key] = str(value)
+        elif value is None or isinstance(value, (str, int, float, bool)):
+            if value is not None:
+                recorded[key] = value
+        else:
+            recorded[key] = repr(value)
+    return recorded
+
+
 def run_config(
     algorithm: str,
     env_kwargs: Mapping[str, Any],
@@ -53,8 +74,6 @@ def run_config(
 ) -> RunConfig:
     """The run config of one training from library arguments (``env_kwargs`` may hold ``Instance`` objects,
     which are written into ``run_dir``); ``settings`` overrides keys of the algorithm's own section."""
-    from infobargain.training.api import recorded_env
-
     run_dir.mkdir(parents=True, exist_ok=True)
     config = RunConfig()
     config.run.name, config.run.algorithm = name, algorithm

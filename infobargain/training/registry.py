@@ -1,0 +1,214 @@
+"""The algorithm registry: every learning algorithm, built in or a user's, is one :class:`Algorithm` here.
+
+``infobargain train``, ``benchmark``, ``suite``, the run config (``[run] algorithm`` and the algorithm's own
+settings section) and ``--help`` all read this one registry, so a name means the same everywhere. Plug-ins write
+against :mod:`infobargain.training.algorithms`, which documents the interface.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infobargain.game.limits import shown
+from infobargain.plugins import ALGORITHM_GROUP, PluginError, entry_points
+from infobargain.training import settings as builtin_settings
+
+Trainer = Callable[[Any], Any]
+"""A training function: :class:`~infobargain.training.job.TrainingJob` in, ``TrainedPlayers`` out."""
+
+
+def _resolve(target: Any) -> Any:
+    """A ``"module:name"`` string as the object it names; anything else as it is."""
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """A registered algorithm."""
+
+    name: str
+    trainer: Trainer | str
+    """The training function, or ``"module:function"`` (imported when it first trains)."""
+    description: str = ""
+    settings: type | str | None = None
+    """The dataclass of its ``[NAME]`` settings section (or ``"module:Class"``); ``None``: no settings."""
+    reads: tuple[str, ...] = ()
+    """Other algorithms' settings sections it also reads (``sb3_ibr`` trains with ``[sb3]``'s learner)."""
+    extra: str | None = None
+    """The pip extra it needs (``pip install 'infobargain[EXTRA]'``), if any."""
+    requires: tuple[str, ...] = ()
+    """Modules that must be importable (checked before any training starts)."""
+    self_play: bool = True
+    """Trains both players from play alone, so it belongs on the leaderboard."""
+
+    def train(self, job: Any) -> Any:
+        """Run the trainer on a :class:`~infobargain.training.job.TrainingJob`; returns its ``TrainedPlayers``."""
+        return _resolve(self.trainer)(job)
+
+    def settings_class(self) -> type | None:
+        return _resolve(self.settings)  # type: ignore[no-any-return]
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The run-config sections it reads: its own (when it has settings), then :attr:`reads`."""
+        return ((self.name,) if self.settings is not None else ()) + self.reads
+
+    def missing(self) -> str | None:
+        """Why it cannot run here (a missing module), or ``None``."""
+        absent = [module for module in self.requires if importlib.util.find_spec(module) is None]
+        if not absent:
+            return None
+        install = f"pip install 'infobargain[{self.extra}]'" if self.extra else f"install {', '.join(absent)}"
+        return f"algorithm {self.name!r} needs {', '.join(absent)}, which is not installed ({install})"
+
+
+_REGISTRY: dict[str, Algorithm] = {}
+_entry_points_loaded = False
+
+RENAMED = {"ibr": "sb3_ibr", "rllib": "rllib_ppo"}
+"""Names of earlier versions, for an error that says what to write instead."""
+
+
+def add_algorithm(algorithm: Algorithm) -> Algorithm:
+    """Register ``algorithm`` (a name already taken is replaced)."""
+    name = algorithm.name
+    if not name.isidentifier() or name in ("run", "env"):
+        raise ValueError(f"algorithm name: must be a Python identifier other than run and env, got {name!r}")
+    _REGISTRY[name] = algorithm
+    return algorithm
+
+
+def unregister_algorithm(name: str) -> None:
+    """Remove ``name`` from the registry (a plug-in's tests clean up with it); unknown names are ignored."""
+    _REGISTRY.pop(name, None)
+
+
+def register_algorithm(
+    name: str,
+    *,
+    settings: type | str | None = None,
+    description: str = "",
+    extra: str | None = None,
+    requires: tuple[str, ...] = (),
+    reads: tuple[str, ...] = (),
+    self_play: bool = True,
+) -> Callable[[Trainer], Trainer]:
+    """Decorator registering ``train`` under ``name`` (see the module docstring)."""
+
+    def decorate(train: Trainer) -> Trainer:
+        add_algorithm(Algorithm(name, train, description, settings, reads, extra, requires, self_play))
+        return train
+
+    return decorate
+
+
+def algorithms() -> dict[str, Algorithm]:
+    """Every registered algorithm, installed packages' entry points included, by name."""
+    global _entry_points_loaded
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        for name, loaded in entry_points(ALGORITHM_GROUP):
+            if isinstance(loaded, Algorithm):
+                add_algorithm(loaded)
+            elif callable(loaded) and name not in _REGISTRY:
+                add_algorithm(Algorithm(name, loaded, getattr(loaded, "__doc__", "") or ""))
+            elif name not in _REGISTRY:
+                raise PluginError(
+                    f"entry point {name!r} in group {ALGORITHM_GROUP!r}: expected an algorithm, a training "
+                    "function or a module that registers one"
+                )
+    return _REGISTRY
+
+
+def get_algorithm(name: str) -> Algorithm:
+    """The algorithm registered as ``name``; ``ValueError`` naming the known ones otherwise."""
+    known = algorithms()
+    if name in known:
+        return known[name]
+    hint = f"; it is now called {RENAMED[name]!r}" if name in RENAMED else ""
+    raise ValueError(f"algorithm: unknown {shown(name)}{hint} (known: {', '.join(known)})")
+
+
+def section_class(section: str) -> type | None:
+    """The settings dataclass of the run-config section ``section`` (an algorithm's name); ``ValueError`` if none."""
+    known = algorithms()
+    if section in known and known[section].settings is not None:
+        return known[section].settings_class()
+    if section in RENAMED:
+        raise ValueError(f"[{section}]: this section is now [{RENAMED[section]}]")
+    sections = ", ".join(["run", "env", *(name for name, entry in known.items() if entry.settings is not None)])
+    raise ValueError(f"{section}: unknown section (known: {sections})")
+
+
+def describe_all() -> Mapping[str, str]:
+    """One line per algorithm, for ``--help`` and ``benchmark --list``."""
+    return {name: entry.description for name, entry in algorithms().items()}
+
+
+# Built-in algorithms: their trainers are imported when they train, so the registry needs no extra.
+for _builtin in (
+    Algorithm(
+        "qlearning",
+        "infobargain.training.builtin:train_qlearning",
+        "self-play Q-learning with subgame starts (the main job's algorithm), on the vector env",
+        builtin_settings.QLearningSection,
+        extra="train",
+        requires=("torch",),
+    ),
+    Algorithm(
+        "mappo",
+        "infobargain.training.builtin:train_ppo",
+        "the library's multi-agent PPO (centralised critic), self-play on the vector env",
+        builtin_settings.PPOSection,
+        extra="train",
+        requires=("torch",),
+    ),
+    Algorithm(
+        "ippo",
+        "infobargain.training.builtin:train_ppo",
+        "independent PPO: the library's PPO, each player's critic on its own observation",
+        builtin_settings.PPOSection,
+        extra="train",
+        requires=("torch",),
+    ),
+    Algorithm(
+        "regret",
+        "infobargain.training.builtin:train_regret_matching",
+        "regret matching+ self-play, tabular, values from sampled play with subgame starts",
+        "infobargain.training.regret:RegretSettings",
+    ),
+    Algorithm(
+        "sb3_ibr",
+        "infobargain.training.builtin:train_sb3_ibr",
+        "Stable-Baselines3 iterated best response (MaskablePPO, each side in turn against the other)",
+        builtin_settings.IBRSection,
+        reads=("sb3",),
+        extra="train",
+        requires=("stable_baselines3", "sb3_contrib"),
+    ),
+    Algorithm(
+        "rllib_ppo",
+        "infobargain.training.builtin:train_rllib_ppo",
+        "Ray RLlib PPO, one policy per player, on the AEC env",
+        builtin_settings.RLlibSection,
+        extra="rllib",
+        requires=("ray",),
+    ),
+    Algorithm(
+        "sb3",
+        "infobargain.training.builtin:train_sb3",
+        "one Stable-Baselines3 learner ([sb3] learner) against a fixed opponent ([sb3] opponent): a best response",
+        builtin_settings.SB3Section,
+        extra="train",
+        requires=("stable_baselines3", "sb3_contrib"),
+        self_play=False,
+    ),
+):
+    add_algorithm(_builtin)

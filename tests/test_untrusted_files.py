@@ -178,12 +178,31 @@ def _torch_bytes(value: object) -> bytes:
 def test_saving_a_player_on_a_full_disk_leaves_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import infobargain.agents.learned as learned
+    import infobargain.files as files
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(learned.os, "replace", full)
+    monkeypatch.setattr(files.os, "replace", full)
     with pytest.raises(OSError, match="No space"):
         save_torch_player(ActorCritic(4, 3, True, 8), tmp_path / "sender.pt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_binary_metrics_file_is_set_aside_on_resume_and_skipped_by_the_curves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infobargain.evaluation.plots import read_metrics
+    from infobargain.training.config import RunConfig
+    from infobargain.training.rundir import RunDirectory
+
+    run = tmp_path / "run"
+    RunDirectory(run, RunConfig()).close()
+    garbage = bytes(range(128, 256)) * 4
+    (run / "metrics.csv").write_bytes(garbage)
+    assert read_metrics(run / "metrics.csv") == {}
+    assert "is not CSV text" in capsys.readouterr().err
+    RunDirectory(run, RunConfig(), resume=True).close()
+    (aside,) = run.glob("metrics.unreadable-*.csv")
+    assert aside.read_bytes() == garbage  # nothing deleted
+    assert "moved to metrics.unreadable-" in capsys.readouterr().err

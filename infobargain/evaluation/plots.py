@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,18 +63,23 @@ REFERENCE_STYLES: tuple[dict[str, Any], ...] = (
 
 
 def read_metrics(path: str | Path) -> dict[str, list[float]]:
-    """Numeric columns of a training run's ``metrics.csv`` (non-numeric cells become NaN)."""
+    """Numeric columns of a training run's ``metrics.csv`` (non-numeric and non-finite cells become NaN); a file
+    that is not CSV text gives no columns, said in one line on stderr."""
     columns: dict[str, list[float]] = {}
-    with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            for key, cell in row.items():
-                if key is None:
-                    continue
-                try:
-                    value = float(cell) if cell not in (None, "") else math.nan
-                except ValueError:
-                    value = math.nan
-                columns.setdefault(key, []).append(value)
+    try:
+        with open(path, newline="") as handle:
+            for row in csv.DictReader(handle):
+                for key, cell in row.items():
+                    if key is None:
+                        continue
+                    try:
+                        value = float(cell) if cell not in (None, "") else math.nan
+                    except (TypeError, ValueError):
+                        value = math.nan
+                    columns.setdefault(key, []).append(value if math.isfinite(value) else math.nan)
+    except (UnicodeDecodeError, csv.Error) as error:
+        print(f"metrics: {path} is not CSV text ({type(error).__name__}); no learning curves drawn", file=sys.stderr)
+        return {}
     return {key: values for key, values in columns.items() if not all(math.isnan(v) for v in values)}
 
 

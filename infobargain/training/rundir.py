@@ -38,6 +38,7 @@ import os
 import re
 import socket
 import sys
+import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -313,9 +314,15 @@ class RunDirectory:
         (``after_step`` 0 with nothing restored) drops every row."""
         if not self.metrics_path.exists():
             return
-        with open(self.metrics_path, newline="") as handle:
-            reader = csv.DictReader(handle)
-            fieldnames, rows = list(reader.fieldnames or []), list(reader)
+        try:
+            with open(self.metrics_path, newline="") as handle:
+                reader = csv.DictReader(handle)
+                fieldnames, rows = list(reader.fieldnames or []), list(reader)
+        except (UnicodeDecodeError, csv.Error):  # kept aside, never deleted: the rows are logged again from here
+            aside = self.metrics_path.with_name(f"metrics.unreadable-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+            os.replace(self.metrics_path, aside)
+            print(f"run directory: {self.metrics_path} is not CSV text; moved to {aside.name}", file=sys.stderr)
+            fieldnames, rows = [], []
         # A row cut short by a kill has missing fields: it was written after the checkpoint anyway.
         complete = [row for row in rows if None not in row.values() and row.get("step")]
         kept = [row for row in complete if _is_number(row["step"]) and int(float(row["step"])) <= after_step]

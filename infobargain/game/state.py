@@ -71,6 +71,10 @@ class Phase(str, Enum):
         return self.value
 
 
+BARGAINING, BREAK_OFF, REALIZATION, DONE = Phase
+"""The phases as module constants, for per-step code (a module global is cheaper to read than an enum member)."""
+
+
 def at_least(value: float, threshold: float, scale: float = 1.0) -> bool:
     """The one indifference rule: ``value`` meets ``threshold`` up to :data:`TOLERANCE`, relative to the
     larger of ``scale`` and ``|threshold|`` (an infinite threshold is met by nothing, ``-inf`` by everything)."""

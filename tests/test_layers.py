@@ -80,8 +80,6 @@ def test_the_static_check_sees_function_level_and_relative_imports(tmp_path: Pat
     assert [layer_of(name) for _, name in found if name.startswith("infobargain.")] == [4, 4, 6]
 
 
-
-
 def module_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     """Which modules of the package each module imports, among modules of its own layer (a package's
     ``__init__`` counts as a module). ``from P import name`` points at the module ``P.name`` when there is one,

@@ -179,7 +179,7 @@ from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
 from infobargain.game.schemes import check_tie_break
-from infobargain.game.state import BREAK_DOWN, CONTINUE, Phase, State
+from infobargain.game.state import BARGAINING, BREAK_DOWN, CONTINUE, DONE, REALIZATION, Phase, State
 from infobargain.theory.problem import BargainingProblem, bargaining_problem, check_margin_for
 
 AGENTS: dict[Role, str] = {"sender": "sender_0", "receiver": "receiver_0"}
@@ -337,7 +337,7 @@ class raw_env(AECEnv):
         self.game_state = State(self.rules, self.encoding, self.problem.d, first)
         """The bargaining stage's state machine (the rules live there); the env adds the realization stage,
         the expectation over break-offs in expected mode, observations and the transcript."""
-        self.phase = Phase.BARGAINING
+        self.phase = BARGAINING
         self.survival = 1.0
         self.breakdown_value = np.zeros(2)
         self.payoffs: NDArray[np.float64] | None = None
@@ -403,7 +403,7 @@ class raw_env(AECEnv):
 
     @property
     def acting_role(self) -> Role:
-        if self.phase == Phase.REALIZATION:
+        if self.phase == REALIZATION:
             assert self.stage is not None
             return self.stage.actor
         return self.game_state.acting
@@ -420,7 +420,7 @@ class raw_env(AECEnv):
     def action_mask(self, agent: str) -> NDArray[np.int8]:
         """Legal actions of ``agent`` now (discrete encodings); a read-only array shared between calls."""
         masks, state = self._masks, self.game_state
-        if self.phase != Phase.BARGAINING or ROLE_OF[agent] != state.acting:
+        if self.phase != BARGAINING or ROLE_OF[agent] != state.acting:
             return masks["pass"]
         if state.pending is None:
             return masks["offer"]
@@ -436,7 +436,7 @@ class raw_env(AECEnv):
 
     def state(self) -> NDArray[np.float64]:
         acting = np.zeros(2, dtype=np.float64)
-        if self.phase != Phase.DONE:
+        if self.phase != DONE:
             acting[ROLE_INDEX[self.acting_role]] = 1.0
         return np.concatenate([self._vector(None), acting])
 
@@ -456,10 +456,10 @@ class raw_env(AECEnv):
             self.game_state,
         )
         phase = self.phase
-        bargaining = phase == Phase.BARGAINING
+        bargaining = phase == BARGAINING
         if role is not None:
             vector[at["role"] + ROLE_INDEX[role]] = 1.0
-            if phase != Phase.DONE and self.acting_role == role:
+            if phase != DONE and self.acting_role == role:
                 vector[at["my_turn"]] = 1.0
             if bargaining and state.proposer == role:
                 vector[at["proposing"]] = 1.0
@@ -478,7 +478,7 @@ class raw_env(AECEnv):
         if state.deal is not None:
             vector[at["deal"]] = 1.0
         stage = self.stage
-        if phase == Phase.REALIZATION and stage is not None and not self.is_pie:
+        if phase == REALIZATION and stage is not None and not self.is_pie:
             if role in (None, "sender") and stage.world_state is not None:
                 vector[at["state"] + stage.world_state] = 1.0
             if role in (None, "receiver") and stage.signal is not None:
@@ -489,7 +489,7 @@ class raw_env(AECEnv):
         """Every live agent's info: the shared description of the situation plus its own mask."""
         phase = self.phase
         shared = situation_info(self.game_state, phase, self.payoffs, self.survival)
-        acting = AGENTS[self.acting_role] if phase != Phase.DONE else None
+        acting = AGENTS[self.acting_role] if phase != DONE else None
         discrete = isinstance(self.encoding, DiscreteOffers)
         infos = {}
         for agent in self.agents:
@@ -524,7 +524,7 @@ class raw_env(AECEnv):
 
     def situation(self) -> str:
         """The decision at hand, in words (for messages)."""
-        if self.phase != Phase.BARGAINING:
+        if self.phase != BARGAINING:
             return f"{self.phase} stage: only ACCEPT (0) passes"
         return self.game_state.describe()
 
@@ -532,12 +532,12 @@ class raw_env(AECEnv):
         """Play one checked decision (:meth:`check_action`) of the acting ``agent`` and set ``self.rewards``."""
         self.rewards = dict.fromkeys(self.agents, 0.0)
         role = ROLE_OF[agent]
-        if self.phase == Phase.REALIZATION:
+        if self.phase == REALIZATION:
             self._pass_realization(role)
         else:
             self._bargain(role, action)
         self.decisions += 1
-        if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != Phase.DONE:
+        if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != DONE:
             self.truncations = dict.fromkeys(self.agents, True)
             self._log.append("  truncated (max_cycles)")
         self.infos = self._infos()
@@ -550,7 +550,7 @@ class raw_env(AECEnv):
             self._logged_offer(role)
             return
         state.apply_action(action)
-        if state.phase == Phase.DONE:
+        if state.phase == DONE:
             self._log.append(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
             if state.deal is None:
                 self._log.append("  deadline: no deal")
@@ -558,9 +558,9 @@ class raw_env(AECEnv):
             countered = state.counter is not None
             self._log.append(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
             self._break_off()
-            if countered and state.phase == Phase.BARGAINING:
+            if countered and state.phase == BARGAINING:
                 self._logged_offer(role)
-        if state.phase == Phase.DONE:
+        if state.phase == DONE:
             self._end_bargaining()
 
     def _break_off(self) -> None:
@@ -598,7 +598,7 @@ class raw_env(AECEnv):
             self.payoffs = self.breakdown_value + self.survival * state.returns()
             self._finish(self.payoffs)
             return
-        self.phase = Phase.REALIZATION
+        self.phase = REALIZATION
         self.stage = RealizationStage(
             self.game,
             state.deal,
@@ -622,7 +622,7 @@ class raw_env(AECEnv):
             self._finish(None)
 
     def _finish(self, rewards: NDArray[np.float64] | None) -> None:
-        self.phase = Phase.DONE
+        self.phase = DONE
         if rewards is not None:
             self.rewards = {AGENTS["sender"]: float(rewards[0]), AGENTS["receiver"]: float(rewards[1])}
         self.terminations = dict.fromkeys(self.agents, True)
@@ -641,7 +641,7 @@ class raw_env(AECEnv):
         self._end_bargaining()
         self.infos = self._infos()
         self._accumulate_rewards()
-        self.agent_selection = AGENTS[self.acting_role] if self.phase != Phase.DONE else AGENTS[other(ROLE_OF[agent])]
+        self.agent_selection = AGENTS[self.acting_role] if self.phase != DONE else AGENTS[other(ROLE_OF[agent])]
 
     # AEC
 
@@ -654,7 +654,7 @@ class raw_env(AECEnv):
         self._cumulative_rewards[agent] = 0.0
         self.decide(agent, action)
         self._accumulate_rewards()
-        self.agent_selection = AGENTS[self.acting_role] if self.phase != Phase.DONE else AGENTS[other(ROLE_OF[agent])]
+        self.agent_selection = AGENTS[self.acting_role] if self.phase != DONE else AGENTS[other(ROLE_OF[agent])]
         if self.render_mode == "human":
             self.render()
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.state import Offer, Phase, State
+from infobargain.game.state import BARGAINING, Offer, Phase, State
 
 
 def describe_offer(offer: Offer) -> dict[str, Any]:
@@ -35,14 +35,14 @@ def situation_info(state: State, phase: Phase, payoffs: NDArray[np.float64] | No
     and the outcome once bargaining is over (``payoffs``: the episode payoff once known; ``survival``: the
     probability that bargaining did not break down, in expected mode)."""
     shared: dict[str, Any] = {
-        "phase": phase.value,
+        "phase": phase,
         "round": state.round,
         "proposer": state.proposer,
         "first_proposer": state.first,
     }
-    if state.pending is not None and phase == Phase.BARGAINING:
+    if state.pending is not None and phase == BARGAINING:
         shared["offer"] = describe_offer(state.pending)
-    if phase != Phase.BARGAINING:
+    if phase != BARGAINING:
         deal = state.deal
         shared["outcome"] = {
             "deal": deal is not None,

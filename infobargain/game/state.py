@@ -105,6 +105,8 @@ ACCEPT_OR_REJECT = Moves(accept=True, reject=True, offer=False)
 """Every other response: accept, or reject and leave the next step to chance or the deadline."""
 NO_MOVES = Moves(accept=False, reject=False, offer=False)
 """A chance node or the end of bargaining: no player decides."""
+BARGAINING, BREAK_OFF, REALIZATION, DONE = Phase
+"""The phases as module constants, for per-step code (a module global is cheaper to read than an enum member)."""
 
 
 def at_least(value: float, threshold: float, scale: float = 1.0) -> bool:

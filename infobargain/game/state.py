@@ -344,11 +344,11 @@ class State:
         """Raise :class:`IllegalActionError` unless ``action`` is legal now: a listed action of a discrete
         decoder, one of the chance outcomes at a chance node, nothing once bargaining is over. A continuous
         decoder's actions are checked by the decoder (their decision is read from entry 0)."""
-        if self.phase == "done":
+        if self.phase != "bargaining":
+            if self.phase == "break_off":
+                self._check_chance(action)
+                return
             raise IllegalActionError(f"action: {_shown(action)} cannot be played, {self.describe()}")
-        if self.phase == "break_off":
-            self._check_chance(action)
-            return
         size = getattr(self.decoder, "size", None)
         if size is None:
             return
@@ -380,10 +380,11 @@ class State:
     def apply_action(self, action: Any) -> None:
         """Apply the acting player's decision (or a chance outcome at a chance node); an action that is not
         legal now raises :class:`IllegalActionError` (:meth:`check_action`) and changes nothing."""
-        self.check_action(action)
         if self.phase == "break_off":
-            self.apply_chance(action)
-        elif self.pending is None:
+            self.apply_chance(action)  # which checks the outcome
+            return
+        self.check_action(action)
+        if self.pending is None:
             self.propose(self.decoder.decode(action, self.proposer))
         elif self.decoder.accepts(action):
             self.accept()
@@ -422,7 +423,8 @@ class State:
         self.pending, self.counter = self.counter, None
 
     def _check_chance(self, outcome: Any) -> None:
-        if _integer(outcome) not in (BREAK_DOWN, CONTINUE):
+        index = outcome if type(outcome) is int else _integer(outcome)  # the common case first
+        if index not in (BREAK_DOWN, CONTINUE):
             raise IllegalActionError(
                 f"action: {_shown(outcome)} is not a chance outcome ({BREAK_DOWN} break down, {CONTINUE} continue; "
                 f"{self.describe()})"

@@ -13,7 +13,7 @@ allows (one **row** each):
 - the training's wall time and the decisions it used, with the options it reports.
 
 Rows aggregate over seeds (mean and sample standard deviation). The summary per algorithm scores the same
-rows as the paper's LLM results (reference rows), on the paper's own metric per row (THEORY.md §5,
+rows as the paper's LLM results (reference rows), on the paper's own metric per row (docs/theory.md §5,
 :mod:`~infobargain.evaluation.paper`): mean absolute error against the exact SPE.
 
 **Resuming.** Each finished cell is written to ``OUT/cells/ALGORITHM/TASK-GAME/seedN.json`` (atomically); a

@@ -4,9 +4,9 @@ Three estimates, each with a default limit (at most about a minute of work on a 
 limits):
 
 - **bargaining set**: ``states × actions`` of a persuasion instance, up to 50×50 by default. The exact polygon
-  and everything on it grow much faster than this product: at 50×50 ``solve`` takes about a second, but its
-  JSON (a scheme for each of ~2,500 vertices) is 121 MB and ``infobargain solve --json`` takes 4.5 s and 1.2 GB
-  (measured 2026-11-26); a 1000×1000 instance ran out of 24 GB;
+  and everything on it grow much faster than this product: at 50×50 ``solve --json`` writes a scheme for each of
+  thousands of vertices, over a hundred megabytes (``benchmarks/bench_size_guards.py`` and
+  ``bench_theory.py`` print the costs), and a 1000×1000 instance exhausts a workstation's memory;
 - **bargaining tree**: ``rounds × width``, the backward induction over the rounds of a protocol, where the
   width is the number of offers per round (the polygon's vertices for exact solving, ``grid_size`` for the
   discretised env);

@@ -72,9 +72,8 @@ class PPOSection:
     learning_rate: float = setting(1e-3, low=0, high=10, positive=True)
     update_epochs: int = setting(2, low=1, high=10**4)
     minibatches: int = setting(1, low=1, high=10**6)
-    """Two epochs over each rollout, in one batch: on the main job's game (seeds 0–2) and the ultimatum the same
-    outcomes, at the same steps, as four epochs of four minibatches, in half the time (``bench_learning.py``,
-    ``bench_training.py``; 2026-11-26)."""
+    """Two epochs over each rollout, in one batch: the same outcomes as four epochs of four minibatches at about
+    half the cost (``benchmarks/bench_learning.py`` and ``bench_training.py`` compare them)."""
     clip_coef: float = setting(0.2, low=0, high=10, positive=True)
     entropy_coef: float = setting(0.02, low=0, high=10)
     entropy_final: float = setting(0.002, low=0, high=10)

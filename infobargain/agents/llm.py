@@ -58,7 +58,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from infobargain.agents.analytic import analytic_player
 from infobargain.agents.base import Observation, Policy, ViewPolicy
@@ -359,7 +359,7 @@ class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
         self.deadline = deadline
 
     def http_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(_DeadlineHTTPConnection, req, deadline=self.deadline)
+        return self.do_open(cast(Any, _DeadlineHTTPConnection), req, deadline=self.deadline)  # takes the deadline too
 
 
 class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
@@ -368,7 +368,7 @@ class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
         self.deadline = deadline
 
     def https_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(_DeadlineHTTPSConnection, req, deadline=self.deadline)
+        return self.do_open(cast(Any, _DeadlineHTTPSConnection), req, deadline=self.deadline)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

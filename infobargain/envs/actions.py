@@ -43,28 +43,38 @@ def numbers(action: Any, shape: tuple[int, ...], who: str, expected: str | None 
     PyTorch tensors (on any device); raises a malformed :class:`ActionError` for anything else. ``who`` starts
     the message (``"action: sender_0"``, ``"actions"``), ``expected`` says what was expected (default: numbers
     of ``shape``)."""
-    expected = expected or ("a single number" if shape == () else f"numbers of shape {shape}")
-    if action is None:
-        raise ActionError(f"{who} sent None, expected {expected}")
-    if isinstance(action, np.ma.MaskedArray):
-        raise ActionError(f"{who} sent a masked array; send plain values (e.g. array.filled())", malformed=True)
-    if isinstance(action, (str, bytes)):
-        raise ActionError(f"{who} sent {_short(action)}, expected {expected}", malformed=True)
-    if hasattr(action, "detach") and hasattr(action, "cpu"):  # a PyTorch tensor, wherever it lives
-        action = action.detach().cpu().numpy()
-    try:
-        array = np.asarray(action)
-    except (TypeError, ValueError, OverflowError):
-        raise ActionError(f"{who} sent {_short(action)}, expected {expected}", malformed=True) from None
+    array = action if type(action) is np.ndarray else _as_array(action, shape, who, expected)
     if array.dtype.kind not in REAL_KINDS:
         kind = {"b": "booleans", "c": "complex numbers"}.get(array.dtype.kind, f"values of type {array.dtype}")
-        raise ActionError(f"{who} sent {kind} ({_short(action)}), expected {expected}", malformed=True)
+        raise ActionError(
+            f"{who} sent {kind} ({_short(action)}), expected {_expected(shape, expected)}", malformed=True
+        )
     if array.shape != shape:
         hint = (
             "; a Discrete action is a single integer (e.g. int(action[0]))" if shape == () and array.size == 1 else ""
         )
-        raise ActionError(f"{who} sent an array of shape {array.shape}, expected {expected}{hint}", malformed=True)
+        raise ActionError(
+            f"{who} sent an array of shape {array.shape}, expected {_expected(shape, expected)}{hint}", malformed=True
+        )
     return array
+
+
+def _as_array(action: Any, shape: tuple[int, ...], who: str, expected: str | None) -> NDArray[Any]:
+    """Anything but a plain NumPy array, as one (the type checks of :func:`numbers`)."""
+    if action is None:
+        raise ActionError(f"{who} sent None, expected {_expected(shape, expected)}")
+    if isinstance(action, np.ma.MaskedArray):
+        raise ActionError(f"{who} sent a masked array; send plain values (e.g. array.filled())", malformed=True)
+    if isinstance(action, (str, bytes)):
+        raise ActionError(f"{who} sent {_short(action)}, expected {_expected(shape, expected)}", malformed=True)
+    if hasattr(action, "detach") and hasattr(action, "cpu"):  # a PyTorch tensor, wherever it lives
+        action = action.detach().cpu().numpy()
+    try:
+        return np.asarray(action)
+    except (TypeError, ValueError, OverflowError):
+        raise ActionError(
+            f"{who} sent {_short(action)}, expected {_expected(shape, expected)}", malformed=True
+        ) from None
 
 
 def discrete_action(action: Any, size: int, who: str) -> int:
@@ -126,6 +136,12 @@ def decision_masks(offers: int) -> dict[str, NDArray[np.int8]]:
 
 def _fraction_reason(value: float) -> str:
     return "not a whole number" if np.isfinite(value) else "not a finite number"
+
+
+def _expected(shape: tuple[int, ...], expected: str | None) -> str:
+    if expected is not None:
+        return expected
+    return "a single number" if shape == () else f"numbers of shape {shape}"
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -134,3 +134,12 @@ def test_dropped_envs_are_collected(game: str, count: int) -> None:
         del environment
     gc.collect()
     assert sum(ref() is not None for ref in alive) == 0
+
+
+def test_one_exception_type_catches_what_the_env_and_the_core_refuse() -> None:
+    from infobargain.game.state import IllegalActionError
+
+    env = ib.raw_env(protocol="ultimatum", first_proposer="sender")
+    env.reset(seed=0)
+    with pytest.raises(IllegalActionError):
+        env.step(10**6)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT
+from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT, IllegalActionError
 
 REAL_KINDS = "iuf"
 """NumPy dtype kinds that hold real numbers (signed and unsigned integers, floats)."""
@@ -28,10 +28,11 @@ BOX_SLACK = 1e-6
 """How far outside ``[-1, 1]`` a ``"scheme"`` entry may stray (float rounding of a value at the bound)."""
 
 
-class ActionError(ValueError):
+class ActionError(IllegalActionError):
     """An action the env cannot play: not in the action space, or not legal now. ``malformed`` marks one that is
     no action of the space at all (wrong shape, not real numbers), which every env raises, also where illegal
-    actions walk away."""
+    actions walk away. A kind of the core's :class:`~infobargain.game.state.IllegalActionError`, so one ``except``
+    catches what the env and the rules core refuse."""
 
     def __init__(self, message: str, *, malformed: bool = False) -> None:
         super().__init__(message)

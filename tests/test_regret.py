@@ -13,7 +13,9 @@ from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.evaluation.benchmarks import benchmarks
 from infobargain.evaluation.exploitability import exact_exploitability
-from infobargain.training.regret import RegretSettings, train_regret
+from infobargain.training.config import RunConfig
+from infobargain.training.regret import RegretLearner, RegretSettings, train_regret
+from infobargain.training.runner import run_training
 
 MAIN_GAME = {  # configs/paper_selfplay.toml's game
     "game": "pure_math",
@@ -95,3 +97,40 @@ def test_main_game_reaches_the_spe_in_the_main_jobs_budget(seed: int) -> None:
     result = train_regret(MAIN_GAME, budget=1_200_000, seed=seed)
     distance, nash_conv = _distances(result.probabilities, MAIN_GAME)
     assert distance <= 0.02 and nash_conv <= 0.02
+
+
+def _regret_config(total_steps: int) -> RunConfig:
+    return RunConfig.from_dict(
+        {
+            "run": {"algorithm": "regret", "total_steps": total_steps, "checkpoint_every": 3},
+            "env": {"protocol": "alternating", "max_rounds": 3, "grid_size": 7},
+            "regret": {"games": 64},
+        }
+    )
+
+
+def test_a_killed_regret_run_resumes_exactly_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables and the generator are checkpointed: kill after 7 iterations, resume from the 6th, end as a run that
+    was never stopped, table for table."""
+    run_training(_regret_config(20_000), tmp_path / "straight", show_progress=False)
+    original, calls = RegretLearner.iterate, []
+
+    def dies_at_the_eighth(self: RegretLearner, games: int) -> int:
+        calls.append(games)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return original(self, games)
+
+    monkeypatch.setattr(RegretLearner, "iterate", dies_at_the_eighth)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(_regret_config(20_000), tmp_path / "killed", show_progress=False)
+    monkeypatch.setattr(RegretLearner, "iterate", original)
+    summary, trained = run_training(_regret_config(20_000), tmp_path / "killed", resume=True, show_progress=False)
+    with (
+        np.load(tmp_path / "straight" / "players" / "sender.npz") as straight,
+        np.load(summary["players"]["sender"]) as resumed,
+    ):
+        np.testing.assert_array_equal(straight["probabilities"], resumed["probabilities"])
+    assert trained.decisions <= 20_000
+    steps = [int(line.split(",")[0]) for line in (tmp_path / "killed" / "metrics.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(set(steps))  # the resumed run logs each checkpoint once

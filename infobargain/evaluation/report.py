@@ -209,13 +209,15 @@ def _exploitability_section(exploit: Mapping[str, Any] | None) -> list[str]:
 
 
 def learning_curve_references(result: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """Reference lines for the payoff curves of ``metrics.csv`` (columns ``<first>_first/<role>_payoff``): the
-    SPE as played for that first proposer and the Nash bargaining point."""
+    """Reference lines for the payoff curves of ``metrics.csv`` (columns ``<first>_first/<role>_payoff``, and the
+    greedy players' ``greedy/<first>_first/<role>_payoff``): the SPE as played for that first proposer and the
+    Nash bargaining point."""
     nash = result["benchmarks"]["nash"]
     return {
-        f"{first}_first/{role}_payoff": {"SPE": group["spe_played"][role], "Nash": nash[role]}
+        f"{prefix}{first}_first/{role}_payoff": {"SPE": group["spe_played"][role], "Nash": nash[role]}
         for first, group in result["by_first_proposer"].items()
         for role in ROLES
+        for prefix in ("", "greedy/")
     }
 
 

@@ -65,15 +65,23 @@ def train_rllib_ppo(job: TrainingJob) -> TrainedPlayers:
 
 def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
     """Regret matching+ in iterations of ``games`` games, checkpointed every ``run.checkpoint_every`` iterations
-    (the tables and the random generator's state), so a resumed run continues exactly where it stopped."""
+    (the tables and the random generator's state), so a resumed run continues exactly where it stopped. Each
+    checkpoint also logs the greedy players' exact outcome (``greedy/<first>_first/<role>_payoff``): what the
+    learning curves show, rather than the exploring play that trains them."""
     import torch
 
     from infobargain.agents.tabular import TabularPolicy
     from infobargain.envs.information_bargaining_v0 import raw_env
     from infobargain.progress import Progress
+    from infobargain.training.players import OutcomeProbe
     from infobargain.training.regret import RegretLearner
 
     config, run, settings = job.config, job.run, job.settings
+    env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})
+
+    def players(strategy: np.ndarray) -> dict[str, TabularPolicy]:
+        return {role: TabularPolicy(strategy, env, role, spec=f"regret {role}") for role in ROLES}
+
     learner = RegretLearner(job.env_kwargs, settings, job.seed)
     tables = ("strategy", "regret", "values", "counts")
     used, iterations, elapsed = 0, 0, 0.0
@@ -91,17 +99,22 @@ def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
                 break
             played = learner.iterate(games)
             used, iterations = used + played, iterations + 1
-            wall = time.perf_counter() - started
-            run.log(used, {"iterations": iterations, "wall_time": wall})
             bar.update(played)
-            if iterations % config.run.checkpoint_every == 0 or (job.budget - used) // learner.max_decisions < 1:
-                state = {name: torch.from_numpy(np.ascontiguousarray(getattr(learner, name))) for name in tables}
-                state.update(rng=json.dumps(learner.rng.bit_generator.state), step=used, iterations=iterations)
-                run.save_checkpoint({**state, "wall_time": wall}, used)
-    env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})
+            if iterations % config.run.checkpoint_every and (job.budget - used) // learner.max_decisions >= 1:
+                continue
+            wall = time.perf_counter() - started
+            metrics: dict[str, float] = {"iterations": iterations, "wall_time": wall}
+            greedy = players(learner.strategy)
+            for first, outcome in OutcomeProbe(job.env_kwargs, greedy["sender"], greedy["receiver"])().items():
+                for role, payoff in zip(ROLES, outcome, strict=True):
+                    metrics[f"greedy/{first}_first/{role}_payoff"] = float(payoff)
+            run.log(used, metrics)
+            state = {name: torch.from_numpy(np.ascontiguousarray(getattr(learner, name))) for name in tables}
+            state.update(rng=json.dumps(learner.rng.bit_generator.state), step=used, iterations=iterations)
+            run.save_checkpoint({**state, "wall_time": wall}, used)
     paths = {}
-    for role in ROLES:
+    for role, player in players(learner.strategy).items():
         paths[role] = run.players / f"{role}.npz"
-        TabularPolicy(learner.strategy, env, role, spec=f"regret {role}").save(paths[role])
+        player.save(paths[role])
     options = {"accept_ties": settings.accept_ties, "games": settings.games, "value_step": settings.value_step}
     return TrainedPlayers(paths["sender"], paths["receiver"], used, options)

@@ -6,6 +6,7 @@ entry-point case installs a tiny distribution (a ``.dist-info`` folder on the pa
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,3 +262,17 @@ def test_help_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
 def test_algorithm_names_are_identifiers() -> None:
     with pytest.raises(ValueError, match="Python identifier"):
         algorithm_registry.register_algorithm("my algo")(lambda job: None)  # type: ignore[arg-type,return-value]
+
+
+def test_the_suite_trains_its_players_with_a_plug_in_algorithm(
+    plugin_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (plugin_folder / "replay_algo.py").write_text(ALGORITHM_PLUGIN.format(name="replay"))
+    arguments = ["suite", "--import", "replay_algo", "--tasks", "barg_ultimatum", "--episodes", "1", "--jobs", "1"]
+    assert main([*arguments, "--algorithm", "replay", "--no-exploitability", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert "trained by replay" in document["players"]
+    assert main([*arguments, "--algorithm", "sb3"]) == 2
+    assert "does not train both players by self-play" in capsys.readouterr().err
+    assert main([*arguments, "--algorithm", "replay", "--players", "spe"]) == 2
+    assert "leave it out with --players" in capsys.readouterr().err

@@ -9,12 +9,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import name_list, player_pair, whole_number
+from infobargain.cli.arguments import UsageError, name_list, player_pair, whole_number
 
 
 def command_suite(args: argparse.Namespace) -> int:
+    from infobargain.plugins import import_plugin
     from infobargain.training.rundir import output_folder
 
+    for plugin in args.imports:
+        import_plugin(plugin)
+    if args.algorithm != "auto":
+        if args.players:
+            raise UsageError("--algorithm: trains the suite's own players; leave it out with --players")
+        from infobargain.training.api import self_play_algorithm
+
+        self_play_algorithm({}, args.algorithm)  # an unknown or non-self-play name stops here, before any work
     players = suite_players(args.players) if args.players else None
     out = Path(args.out) if args.out else None
     with contextlib.ExitStack() as held:
@@ -43,6 +52,8 @@ def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None,
         run_dir=None if out is None else out / "players",
         workers=args.workers,
         jobs=args.jobs,
+        algorithm=args.algorithm,
+        plugins=args.imports,
     )
     result["verdict"] = suite_verdict(result)
     markdown = render_suite_markdown(result)
@@ -84,6 +95,21 @@ def register(commands: Any) -> None:
         metavar="SENDER,RECEIVER",
         help="players (one NAME for both sides), or training runs RUN[,RUN...] (each task is played by the run "
         "trained on its protocol and offers, e.g. generalists meeting the paper's games zero-shot); default: trained",
+    )
+    parser.add_argument(
+        "--algorithm",
+        default="auto",
+        metavar="NAME",
+        help="the self-play algorithm that trains the default players: a registered one (`infobargain benchmark "
+        "--list`) or auto (qlearning; mappo for scheme offers) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE|FILE.py",
+        help="import a plug-in first (registers its algorithms or players); repeatable",
     )
     parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)}")
     parser.add_argument("--episodes", type=int, default=8, help="episodes per row (expected mode)")

@@ -211,13 +211,24 @@ def task_steps(task: Task, total_steps: int | None) -> int:
 
 
 def _train_pair(
-    env_kwargs: dict[str, Any], total_steps: int, seed: int, run_dir: Path | None
+    env_kwargs: dict[str, Any],
+    total_steps: int,
+    seed: int,
+    run_dir: Path | None,
+    algorithm: str = "auto",
+    plugins: Sequence[str] = (),
 ) -> tuple[PlayerSpec, PlayerSpec]:
-    """One self-play training (module level: a process pool ships it by name); a folder that already holds it
-    (a suite run again into the same folder) is resumed, or its players reused when it is finished."""
+    """One self-play training (module level: a process pool ships it by name, with the plug-ins to import first);
+    a folder that already holds it (a suite run again into the same folder) is resumed, or its players reused
+    when it is finished."""
+    from infobargain.plugins import import_plugin
     from infobargain.training.api import train_players
 
-    paths = train_players(env_kwargs, total_steps=total_steps, seed=seed, run_dir=run_dir, resume=True)
+    for plugin in plugins:
+        import_plugin(plugin)
+    paths = train_players(
+        env_kwargs, total_steps=total_steps, seed=seed, run_dir=run_dir, resume=True, algorithm=algorithm
+    )
     return Path(paths["sender"]), Path(paths["receiver"])
 
 
@@ -230,9 +241,12 @@ def trained_players(
     run_dir: Path | None = None,
     jobs: int | None = None,
     progress: bool | None = None,
+    algorithm: str = "auto",
+    plugins: Sequence[str] = (),
 ) -> PlayerSource:
-    """Players trained by self-play for each task and game (``infobargain.training.api.train_players``, its
-    default algorithm), for :func:`task_steps` decisions, all trained up front.
+    """Players trained by self-play for each task and game (``infobargain.training.api.train_players`` with
+    ``algorithm``, any registered self-play algorithm; ``plugins`` are imported first, in every process), for
+    :func:`task_steps` decisions, all trained up front.
 
     The trainings are independent: ``jobs`` run at a time in separate processes (``None``: one per core; ``1``:
     one after the other in this process). Each is seeded by ``seed`` alone and runs single-threaded, so the
@@ -253,6 +267,8 @@ def trained_players(
             task_steps(task, total_steps),
             seed,
             None if run_dir is None else Path(run_dir) / f"{task.name}-{game}",
+            algorithm,
+            tuple(plugins),
         )
         for task in tasks
         for game in task.games
@@ -454,7 +470,9 @@ def run_suite(
     (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
     task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
     (:func:`trained_players`). ``options``: ``tasks``, ``episodes``, ``seed``, ``offer_space``, ``grid_size``,
-    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``. Returns the suite document.
+    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, and for trained players
+    ``algorithm`` (a registered self-play algorithm; default ``"auto"``) and ``plugins`` (modules or files that
+    register it). Returns the suite document.
 
     Trained players are kept in ``run_dir`` (run again with the same folder, the suite resumes their trainings);
     without one they live in a temporary folder removed when the suite ends, however it ends."""
@@ -478,17 +496,19 @@ def _play_suite(
     run_dir: Path | None = None,
     workers: int | None = None,
     jobs: int | None = None,
+    algorithm: str = "auto",
+    plugins: Sequence[str] = (),
 ) -> dict[str, Any]:
     """:func:`run_suite`'s body, once the trained players have a folder."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
     if players is None:
-        source = trained_players(chosen, offer_space, grid_size, total_steps, seed, run_dir, jobs)
-        budget = f"{total_steps} steps" if total_steps is not None else f"{STEPS_PER_ROUND} steps per round"
-        described = (
-            f"self-play agents trained by infobargain.training.api.train_players, {budget} per task and game, "
-            f"seed {seed}"
+        source = trained_players(
+            chosen, offer_space, grid_size, total_steps, seed, run_dir, jobs, algorithm=algorithm, plugins=plugins
         )
+        budget = f"{total_steps} steps" if total_steps is not None else f"{STEPS_PER_ROUND} steps per round"
+        learner = "qlearning (mappo for scheme offers)" if algorithm == "auto" else algorithm
+        described = f"self-play agents trained by {learner}, {budget} per task and game, seed {seed}"
     elif isinstance(players, tuple):
         source = fixed_players(*players)
         described = f"sender {player_label(players[0])}, receiver {player_label(players[1])}"

@@ -18,6 +18,7 @@ from infobargain.agents.sb3 import SB3Policy
 from infobargain.envs.information_bargaining_v0 import raw_env
 from infobargain.game.protocol import Role
 from infobargain.training.config import RunConfig
+from infobargain.training.registry import get_algorithm
 from infobargain.training.rundir import RunDirectory
 from infobargain.training.runner import recorded_env
 from infobargain.training.settings import SB3Section
@@ -85,18 +86,16 @@ def train_best_response(
     return SB3Policy(trained.model, raw_env(**kwargs), role, spec=f"best response to {player_label(opponent)}")
 
 
-SELF_PLAY = ("auto", "qlearning", "mappo")
-"""Self-play algorithms :func:`train_players` runs: ``"auto"`` picks ``qlearning`` on discrete offer spaces and
-``mappo`` on ``"scheme"``."""
-
-
 def self_play_algorithm(env_kwargs: Mapping[str, Any], algorithm: str = "auto") -> str:
-    """The self-play algorithm ``train_players`` runs for ``algorithm`` on this env."""
-    if algorithm not in SELF_PLAY:
-        raise ValueError(f"algorithm: must be one of {SELF_PLAY}, got {algorithm!r}")
-    if algorithm != "auto":
-        return algorithm
-    return "mappo" if env_kwargs.get("offer_space", "frontier") == "scheme" else "qlearning"
+    """The self-play algorithm ``train_players`` runs for ``algorithm`` on this env: ``"auto"`` picks
+    ``qlearning`` on discrete offer spaces and ``mappo`` on ``"scheme"``; any other name must be a registered
+    self-play algorithm (:mod:`infobargain.training.registry`)."""
+    if algorithm == "auto":
+        return "mappo" if env_kwargs.get("offer_space", "frontier") == "scheme" else "qlearning"
+    chosen = get_algorithm(algorithm)
+    if not chosen.self_play:
+        raise ValueError(f"algorithm: {algorithm!r} does not train both players by self-play ({chosen.description})")
+    return chosen.name
 
 
 def train_players(
@@ -112,8 +111,8 @@ def train_players(
 ) -> dict[str, Path]:
     """Both players trained together by self-play.
 
-    ``algorithm``: ``"qlearning"`` (:mod:`~infobargain.training.qlearning`, discrete offer spaces), ``"mappo"``
-    (:mod:`~infobargain.training.mappo`, any offer space) or ``"auto"`` (the first where it applies).
+    ``algorithm``: any registered self-play algorithm, or ``"auto"`` (``qlearning`` on discrete offer spaces,
+    ``mappo`` on ``"scheme"``).
     ``settings`` overrides keys of that algorithm's config section (e.g. ``{"num_envs": 256}``).
     ``first_proposer`` is trained as given (``"coin_flip"`` trains both orders at once). Returns the saved
     players' paths per role, loadable with :func:`~infobargain.agents.load_policy`; they live in ``run_dir``

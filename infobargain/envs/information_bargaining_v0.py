@@ -156,7 +156,6 @@ utility every realization round. All rewards are the agent's own; no shaping.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 import gymnasium
@@ -172,6 +171,7 @@ from infobargain.envs.offers import RECEIVER_OFFERS, DiscreteOffers, Offer, Offe
 from infobargain.envs.order_enforcing import OrderEnforcingWrapper
 from infobargain.envs.parallel import ParallelGame
 from infobargain.envs.realization import RealizationStage
+from infobargain.envs.transcript import Transcript, offers_picture
 from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
 from infobargain.game.distributions import InstanceDistribution, resolve_game
@@ -341,10 +341,8 @@ class raw_env(AECEnv):
         self.payoffs: NDArray[np.float64] | None = None
         self.stage: RealizationStage | None = None
         """The realization stage, once bargaining has ended (sampled mode)."""
-        self._printed = 0
         self.decisions = 0
-        self._log: list[str | Callable[[], str]] = []
-        self.offer_trail: list[tuple[Role, NDArray[np.float64]]] = []
+        self._transcript = Transcript()
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         if seed is not None or not hasattr(self, "np_random"):
@@ -362,7 +360,7 @@ class raw_env(AECEnv):
         self.terminations = dict.fromkeys(self.agents, False)
         self.truncations = dict.fromkeys(self.agents, False)
         self.agent_selection = AGENTS[first]
-        self._log.append(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
+        self._transcript.add(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
         self.infos = self._infos()
 
     # the bargaining state, read from the core (read-only)
@@ -537,7 +535,7 @@ class raw_env(AECEnv):
         self.decisions += 1
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != DONE:
             self.truncations = dict.fromkeys(self.agents, True)
-            self._log.append("  truncated (max_cycles)")
+            self._transcript.add("  truncated (max_cycles)")
         self.infos = self._infos()
 
     def _bargain(self, role: Role, action: Any) -> None:
@@ -549,12 +547,12 @@ class raw_env(AECEnv):
             return
         state.apply_action(action)
         if state.phase == DONE:
-            self._log.append(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
+            self._transcript.add(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
             if state.deal is None:
-                self._log.append("  deadline: no deal")
+                self._transcript.add("  deadline: no deal")
         else:
             countered = state.counter is not None
-            self._log.append(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
+            self._transcript.add(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
             self._break_off()
             if countered and state.phase == BARGAINING:
                 self._logged_offer(role)
@@ -571,24 +569,15 @@ class raw_env(AECEnv):
             self.survival *= 1.0 - p
             state.apply_chance(CONTINUE)
         elif self.np_random.random() < p:
-            self._log.append("  bargaining breaks down")
+            self._transcript.add("  bargaining breaks down")
             state.apply_chance(BREAK_DOWN)
         else:
             state.apply_chance(CONTINUE)
 
     def _logged_offer(self, role: Role) -> None:
-        offer, round_index = self.game_state.pending, self.game_state.round
+        offer = self.game_state.pending
         assert offer is not None
-        self.offer_trail.append((role, offer.payoffs.copy()))
-        self._log.append(lambda: f"round {round_index}: {role} offers {self._offer_text(offer)}")  # formatted when read
-
-    def _offer_text(self, offer: Offer) -> str:
-        payoffs = f"(U_S, U_R) = ({offer.payoffs[0]:.4f}, {offer.payoffs[1]:.4f})"
-        if offer.keep is not None:
-            return f"to keep {offer.keep:.4f} → {payoffs}"
-        assert offer.scheme is not None
-        scheme = np.round(offer.scheme, 4).tolist()
-        return f"φ = {scheme} → {payoffs}"
+        self._transcript.add_offer(self.game_state.round, role, offer)
 
     def _end_bargaining(self) -> None:
         state = self.game_state
@@ -625,7 +614,7 @@ class raw_env(AECEnv):
             self.rewards = {AGENTS["sender"]: float(rewards[0]), AGENTS["receiver"]: float(rewards[1])}
         self.terminations = dict.fromkeys(self.agents, True)
         assert self.payoffs is not None
-        self._log.append(
+        self._transcript.add(
             f"payoffs: sender {self.payoffs[0]:.4f}, receiver {self.payoffs[1]:.4f}"
             + ("" if self.deal is not None else " (no deal)")
         )
@@ -634,7 +623,7 @@ class raw_env(AECEnv):
         """End bargaining now without a deal, as one step of ``agent`` (used by the Gymnasium views)."""
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
-        self._log.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
+        self._transcript.add(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
         self.game_state.walk_away()
         self._end_bargaining()
         self.infos = self._infos()
@@ -661,7 +650,7 @@ class raw_env(AECEnv):
     @property
     def transcript(self) -> list[str]:
         """The episode so far, one line per event: offers, decisions, breakdowns, payoffs."""
-        return [line if isinstance(line, str) else line() for line in self._log]
+        return self._transcript.lines
 
     def render(self) -> str | NDArray[np.uint8] | None:
         if self.render_mode is None:
@@ -672,23 +661,9 @@ class raw_env(AECEnv):
         if self.render_mode == "ansi":
             return "\n".join(self.transcript)
         if self.render_mode == "human":
-            lines = self.transcript
-            print("\n".join(lines[self._printed :]))
-            self._printed = len(lines)
+            print("\n".join(self._transcript.unprinted()))
             return None
-        return self._render_rgb()
-
-    def _render_rgb(self) -> NDArray[np.uint8]:
-        from infobargain.theory.plot import draw_bargaining_set, require_matplotlib
-
-        plt = require_matplotlib()
-        figure = draw_bargaining_set(
-            self.problem, {}, offers=self.offer_trail, title=f"{self.game.name}: offers so far"
-        )
-        figure.canvas.draw()
-        image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()  # type: ignore[attr-defined]
-        plt.close(figure)
-        return image
+        return offers_picture(self.problem, self._transcript, f"{self.game.name}: offers so far")
 
     def close(self) -> None:
         pass

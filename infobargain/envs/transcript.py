@@ -24,9 +24,8 @@ class Transcript:
         """``(proposer, payoffs)`` of every offer made, in order."""
         self.printed = 0
         """How many lines ``render_mode="human"`` has printed."""
-
-    def add(self, line: str) -> None:
-        self._entries.append(line)
+        self.add: Callable[[str], None] = self._entries.append
+        """Add one line (the entry list's own ``append``: the env logs on every step)."""
 
     def add_offer(self, round_index: int, role: Role, offer: Offer) -> None:
         self.offers.append((role, offer.payoffs.copy()))

@@ -283,6 +283,10 @@ class raw_env(AECEnv):
         self.agents = self.possible_agents[:]
         self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
         self._action_space = self.encoding.action_space()
+        self._discrete_size = (
+            int(self._action_space.n) if isinstance(self._action_space, gymnasium.spaces.Discrete) else None
+        )
+        self._action_labels = {agent: f"action: {agent}" for agent in self.possible_agents}  # what messages start with
         if isinstance(self._action_space, gymnasium.spaces.Box):
             from infobargain.envs.scheme_kernels import within_box  # compiled: one pass, no numpy dispatch per call
 
@@ -503,13 +507,13 @@ class raw_env(AECEnv):
         ``ValueError``) for anything outside the action space, or outside the agent's mask when
         ``enforce_mask`` (``False``: a waiting agent's action in the Parallel form, which only has to be in the
         space)."""
-        space, who = self._action_space, f"action: {agent}"
-        if isinstance(space, gymnasium.spaces.Box):
-            vector = box_actions(action, space.shape, who)
+        who = self._action_labels[agent]
+        if self._discrete_size is None:
+            vector = box_actions(action, self._action_space.shape, who)  # type: ignore[arg-type]
             if self._within_box(vector, -1.0 - 1e-6, 1.0 + 1e-6):  # NaN is not within
                 return vector
             raise ActionError(f"{who} sent {box_problem(vector)}", malformed=True)
-        index = discrete_action(action, int(space.n), who)  # type: ignore[attr-defined]
+        index = discrete_action(action, self._discrete_size, who)
         if enforce_mask and not self.action_mask(agent)[index]:
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
             shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"

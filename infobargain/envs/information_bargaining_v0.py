@@ -156,7 +156,6 @@ utility every realization round. All rewards are the agent's own; no shaping.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 import gymnasium
@@ -172,6 +171,7 @@ from infobargain.envs.offers import RECEIVER_OFFERS, DiscreteOffers, Offer, Offe
 from infobargain.envs.order_enforcing import OrderEnforcingWrapper
 from infobargain.envs.parallel import ParallelGame
 from infobargain.envs.realization import RealizationStage
+from infobargain.envs.transcript import Transcript, offers_picture
 from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
 from infobargain.game.distributions import InstanceDistribution, resolve_game
@@ -285,6 +285,10 @@ class raw_env(AECEnv):
         self.agents = self.possible_agents[:]
         self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
         self._action_space = self.encoding.action_space()
+        self._discrete_size = (
+            int(self._action_space.n) if isinstance(self._action_space, gymnasium.spaces.Discrete) else None
+        )
+        self._action_labels = {agent: f"action: {agent}" for agent in self.possible_agents}  # what messages start with
         if isinstance(self._action_space, gymnasium.spaces.Box):
             from infobargain.envs.scheme_kernels import within_box  # compiled: one pass, no numpy dispatch per call
 
@@ -343,10 +347,8 @@ class raw_env(AECEnv):
         self.payoffs: NDArray[np.float64] | None = None
         self.stage: RealizationStage | None = None
         """The realization stage, once bargaining has ended (sampled mode)."""
-        self._printed = 0
         self.decisions = 0
-        self._log: list[str | Callable[[], str]] = []
-        self.offer_trail: list[tuple[Role, NDArray[np.float64]]] = []
+        self._transcript = Transcript()
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         if seed is not None or not hasattr(self, "np_random"):
@@ -364,7 +366,7 @@ class raw_env(AECEnv):
         self.terminations = dict.fromkeys(self.agents, False)
         self.truncations = dict.fromkeys(self.agents, False)
         self.agent_selection = AGENTS[first]
-        self._log.append(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
+        self._transcript.add(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
         self.infos = self._infos()
 
     # the bargaining state, read from the core (read-only)
@@ -507,13 +509,13 @@ class raw_env(AECEnv):
         ``ValueError``) for anything outside the action space, or outside the agent's mask when
         ``enforce_mask`` (``False``: a waiting agent's action in the Parallel form, which only has to be in the
         space)."""
-        space, who = self._action_space, f"action: {agent}"
-        if isinstance(space, gymnasium.spaces.Box):
-            vector = box_actions(action, space.shape, who)
+        who = self._action_labels[agent]
+        if self._discrete_size is None:
+            vector = box_actions(action, self._action_space.shape, who)  # type: ignore[arg-type]
             if self._within_box(vector, -1.0 - 1e-6, 1.0 + 1e-6):  # NaN is not within
                 return vector
             raise ActionError(f"{who} sent {box_problem(vector)}", malformed=True)
-        index = discrete_action(action, int(space.n), who)  # type: ignore[attr-defined]
+        index = discrete_action(action, self._discrete_size, who)
         if enforce_mask and not self.action_mask(agent)[index]:
             legal = np.flatnonzero(self.action_mask(agent)).tolist()
             shown = legal if len(legal) <= 8 else f"{legal[:3]} … {legal[-2:]} ({len(legal)} actions)"
@@ -539,7 +541,7 @@ class raw_env(AECEnv):
         self.decisions += 1
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != DONE:
             self.truncations = dict.fromkeys(self.agents, True)
-            self._log.append("  truncated (max_cycles)")
+            self._transcript.add("  truncated (max_cycles)")
         self.infos = self._infos()
 
     def _bargain(self, role: Role, action: Any) -> None:
@@ -551,12 +553,12 @@ class raw_env(AECEnv):
             return
         state.apply_action(action)
         if state.phase == DONE:
-            self._log.append(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
+            self._transcript.add(f"  {role} accepts" if state.deal is not None else f"  {role} rejects")
             if state.deal is None:
-                self._log.append("  deadline: no deal")
+                self._transcript.add("  deadline: no deal")
         else:
             countered = state.counter is not None
-            self._log.append(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
+            self._transcript.add(f"  {role} rejects" + (" with a counter-offer" if countered else ""))
             self._break_off()
             if countered and state.phase == BARGAINING:
                 self._logged_offer(role)
@@ -573,24 +575,15 @@ class raw_env(AECEnv):
             self.survival *= 1.0 - p
             state.apply_chance(CONTINUE)
         elif self.np_random.random() < p:
-            self._log.append("  bargaining breaks down")
+            self._transcript.add("  bargaining breaks down")
             state.apply_chance(BREAK_DOWN)
         else:
             state.apply_chance(CONTINUE)
 
     def _logged_offer(self, role: Role) -> None:
-        offer, round_index = self.game_state.pending, self.game_state.round
+        offer = self.game_state.pending
         assert offer is not None
-        self.offer_trail.append((role, offer.payoffs.copy()))
-        self._log.append(lambda: f"round {round_index}: {role} offers {self._offer_text(offer)}")  # formatted when read
-
-    def _offer_text(self, offer: Offer) -> str:
-        payoffs = f"(U_S, U_R) = ({offer.payoffs[0]:.4f}, {offer.payoffs[1]:.4f})"
-        if offer.keep is not None:
-            return f"to keep {offer.keep:.4f} → {payoffs}"
-        assert offer.scheme is not None
-        scheme = np.round(offer.scheme, 4).tolist()
-        return f"φ = {scheme} → {payoffs}"
+        self._transcript.add_offer(self.game_state.round, role, offer)
 
     def _end_bargaining(self) -> None:
         state = self.game_state
@@ -627,7 +620,7 @@ class raw_env(AECEnv):
             self.rewards = {AGENTS["sender"]: float(rewards[0]), AGENTS["receiver"]: float(rewards[1])}
         self.terminations = dict.fromkeys(self.agents, True)
         assert self.payoffs is not None
-        self._log.append(
+        self._transcript.add(
             f"payoffs: sender {self.payoffs[0]:.4f}, receiver {self.payoffs[1]:.4f}"
             + ("" if self.deal is not None else " (no deal)")
         )
@@ -636,7 +629,7 @@ class raw_env(AECEnv):
         """End bargaining now without a deal, as one step of ``agent`` (used by the Gymnasium views)."""
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
-        self._log.append(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
+        self._transcript.add(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
         self.game_state.walk_away()
         self._end_bargaining()
         self.infos = self._infos()
@@ -663,7 +656,7 @@ class raw_env(AECEnv):
     @property
     def transcript(self) -> list[str]:
         """The episode so far, one line per event: offers, decisions, breakdowns, payoffs."""
-        return [line if isinstance(line, str) else line() for line in self._log]
+        return self._transcript.lines
 
     def render(self) -> str | NDArray[np.uint8] | None:
         if self.render_mode is None:
@@ -674,23 +667,9 @@ class raw_env(AECEnv):
         if self.render_mode == "ansi":
             return "\n".join(self.transcript)
         if self.render_mode == "human":
-            lines = self.transcript
-            print("\n".join(lines[self._printed :]))
-            self._printed = len(lines)
+            print("\n".join(self._transcript.unprinted()))
             return None
-        return self._render_rgb()
-
-    def _render_rgb(self) -> NDArray[np.uint8]:
-        from infobargain.theory.plot import draw_bargaining_set, require_matplotlib
-
-        plt = require_matplotlib()
-        figure = draw_bargaining_set(
-            self.problem, {}, offers=self.offer_trail, title=f"{self.game.name}: offers so far"
-        )
-        figure.canvas.draw()
-        image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()  # type: ignore[attr-defined]
-        plt.close(figure)
-        return image
+        return offers_picture(self.problem, self._transcript, f"{self.game.name}: offers so far")
 
     def close(self) -> None:
         pass

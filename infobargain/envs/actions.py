@@ -20,7 +20,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.state import ACCEPT, FIRST_OFFER, REJECT, IllegalActionError
+from infobargain.game.state import (
+    ACCEPT,
+    ACCEPT_OR_COUNTER,
+    ACCEPT_OR_REJECT,
+    FIRST_OFFER,
+    NO_MOVES,
+    PROPOSE,
+    REJECT,
+    IllegalActionError,
+    Moves,
+)
 
 REAL_KINDS = "iuf"
 """NumPy dtype kinds that hold real numbers (signed and unsigned integers, floats)."""
@@ -121,17 +131,18 @@ def box_problem(vector: NDArray[np.float64]) -> str | None:
     return None
 
 
-def decision_masks(offers: int) -> dict[str, NDArray[np.int8]]:
-    """The four action masks of a Discrete encoding with ``offers`` offers per proposer (read-only): ``pass``
-    (nothing to decide), ``offer`` (a proposer), ``accept_or_counter`` and ``accept_or_reject`` (a responder)."""
-    size = FIRST_OFFER + offers
-    masks = {name: np.zeros(size, dtype=np.int8) for name in ("pass", "offer", "accept_or_counter", "accept_or_reject")}
-    masks["pass"][ACCEPT] = 1
-    masks["offer"][FIRST_OFFER:] = 1
-    masks["accept_or_counter"][[ACCEPT, *range(FIRST_OFFER, size)]] = 1
-    masks["accept_or_reject"][[ACCEPT, REJECT]] = 1
-    for mask in masks.values():
+def decision_masks(offers: int) -> dict[Moves, NDArray[np.int8]]:
+    """The action mask of each kind of decision the rules core allows (:meth:`State.moves`), for a Discrete
+    encoding with ``offers`` offers per proposer (read-only). ``NO_MOVES`` is the mask of a player with nothing to
+    decide: ACCEPT, which passes."""
+    masks = {}
+    for moves in (NO_MOVES, PROPOSE, ACCEPT_OR_COUNTER, ACCEPT_OR_REJECT):
+        mask = np.zeros(FIRST_OFFER + offers, dtype=np.int8)
+        mask[ACCEPT] = moves.accept or moves == NO_MOVES
+        mask[REJECT] = moves.reject
+        mask[FIRST_OFFER:] = moves.offer
         mask.setflags(write=False)
+        masks[moves] = mask
     return masks
 
 

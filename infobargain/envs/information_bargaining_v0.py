@@ -184,6 +184,7 @@ from infobargain.game.state import (
     BREAK_DOWN,
     CONTINUE,
     DONE,
+    NO_MOVES,
     REALIZATION,
     Phase,
     State,
@@ -432,12 +433,10 @@ class raw_env(AECEnv):
 
     def action_mask(self, agent: str) -> NDArray[np.int8]:
         """Legal actions of ``agent`` now (discrete encodings); a read-only array shared between calls."""
-        masks, state = self._masks, self.game_state
+        state = self.game_state
         if self.phase != BARGAINING or ROLE_OF[agent] != state.acting:
-            return masks["pass"]
-        if state.pending is None:
-            return masks["offer"]
-        return masks["accept_or_counter"] if state.can_counter else masks["accept_or_reject"]
+            return self._masks[NO_MOVES]
+        return self._masks[state.moves()]
 
     # observations
 
@@ -508,7 +507,7 @@ class raw_env(AECEnv):
         for agent in self.agents:
             info = {**shared, "acting": agent == acting}
             if discrete:  # a waiting agent may only pass
-                info["action_mask"] = self.action_mask(agent) if agent == acting else self._masks["pass"]
+                info["action_mask"] = self.action_mask(agent) if agent == acting else self._masks[NO_MOVES]
             infos[agent] = info
         return infos
 

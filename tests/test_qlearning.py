@@ -67,7 +67,7 @@ def test_the_tie_break_accepts_within_the_bonus_and_the_saved_player_keeps_it() 
     assert (chosen == ACCEPT).all() and np.allclose(value, 0.0)  # the plain estimate, not the bonus
     _, chosen = qlearning.greedy(network, observations, masks, accept_bonus=0.001)  # reject is 0.01 / 6 better
     assert (chosen != ACCEPT).all()
-    player = qlearning.with_tie_break(network, 0.02)
+    player = qlearning.saved_player(network, 0.02, np.zeros(envs.observation_size))
     logits = player.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), -1e9)
     assert (logits.argmax(-1).numpy() == ACCEPT).all()
 

@@ -50,7 +50,7 @@ from infobargain.game.protocol import ROLES
 from infobargain.theory.spe import subgame_perfect
 from infobargain.training.config import RunConfig
 from infobargain.training.mappo import greedy_outcome
-from infobargain.training.qlearning import with_tie_break
+from infobargain.training.qlearning import saved_player
 from infobargain.training.runner import run_training
 
 TOLERANCE = 0.02
@@ -154,8 +154,9 @@ def checkpoint_trace(config: RunConfig, run_dir: Path) -> Trace:
         trace.steps.append(int(state["step"]))
         trace.seconds.append(wall[int(state["step"])])
         players = networks
-        if config.run.algorithm == "qlearning":  # saved players carry the tie-break; checkpoints do not
-            players = [with_tie_break(network, config.qlearning.accept_bonus) for network in networks]
+        if config.run.algorithm == "qlearning":  # saved players carry the centre and tie-break; checkpoints do not
+            centre = state["centre"].numpy()
+            players = [saved_player(network, config.qlearning.accept_bonus, centre) for network in networks]
         trace.outcomes.append({first: np.asarray(v) for first, v in greedy_outcome(config, players).items()})
     return trace
 

@@ -67,9 +67,44 @@ def test_the_tie_break_accepts_within_the_bonus_and_the_saved_player_keeps_it() 
     assert (chosen == ACCEPT).all() and np.allclose(value, 0.0)  # the plain estimate, not the bonus
     _, chosen = qlearning.greedy(network, observations, masks, accept_bonus=0.001)  # reject is 0.01 / 6 better
     assert (chosen != ACCEPT).all()
-    player = qlearning.with_tie_break(network, 0.02)
+    player = qlearning.saved_player(network, 0.02, np.zeros(envs.observation_size))
     logits = player.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), -1e9)
     assert (logits.argmax(-1).numpy() == ACCEPT).all()
+
+
+def test_in_one_game_the_networks_see_no_constant_game_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The game part of the observation (the pie, ``d``, the offer menu) is constant in one game; the networks
+    get it centred to 0, so it cannot act as a bias whose hundred weights Adam moves all at once."""
+    seen: list[torch.Tensor] = []
+    real = qlearning.regress
+
+    def recording(network: object, optimizer: object, data: tuple[np.ndarray, ...], *args: object) -> float:
+        seen.append(torch.as_tensor(data[0]))
+        return real(network, optimizer, data, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(qlearning, "regress", recording)
+    config = small_config(2000, game="split_pie", protocol="alternating", max_rounds=3, grid_size=9)
+    run_training(config, tmp_path / "run", show_progress=False)
+    envs = VectorBargainingEnv(2, game="split_pie", protocol="alternating", max_rounds=3, grid_size=9)
+    layout = envs.layout
+    game_part = [layout[name] for name in ("pie", "disagreement", "offer_menu")]
+    assert seen and envs.tables.static[0, layout["offer_menu"]].any()  # the raw observation does carry it
+    for observations in seen:
+        for part in game_part:
+            assert torch.count_nonzero(observations[:, part]) == 0
+
+
+def test_the_saved_player_plays_raw_observations_as_the_network_played_centred_ones() -> None:
+    envs = VectorBargainingEnv(64, autoreset=False, game="split_pie", max_rounds=3, grid_size=9)
+    network = untrained(envs)[1]
+    centre = qlearning.game_centre(envs, seed=0)
+    np.testing.assert_array_equal(centre, envs.tables.static[0])
+    envs.reset(seed=1, start_offers=np.full(64, FIRST_OFFER + 2), with_offer=np.ones(64, dtype=bool))
+    raw = envs.observe(1)
+    player = qlearning.saved_player(network, 0.0, centre)
+    with torch.no_grad():
+        expected = network.actor(torch.as_tensor(raw - centre, dtype=torch.float32))
+        np.testing.assert_allclose(player.actor(torch.as_tensor(raw, dtype=torch.float32)), expected, atol=1e-5)
 
 
 def test_a_later_decision_is_valued_in_its_own_round() -> None:

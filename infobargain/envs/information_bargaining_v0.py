@@ -188,9 +188,6 @@ from infobargain.game.state import (
     REALIZATION,
     Phase,
     State,
-    bank_breakdown,
-    round_unit,
-    settle,
 )
 from infobargain.theory.problem import BargainingProblem, bargaining_problem, check_margin_for
 
@@ -580,10 +577,9 @@ class raw_env(AECEnv):
         mass (so one episode pays the exact expectation), sampled mode draws it."""
         state = self.game_state
         (_, p), _ = state.chance_outcomes()
-        if self.realization == "expected":  # the core's accounting, as the vector env and the learners use it
-            self.breakdown_value, self.survival = bank_breakdown(
-                self.rules, self.breakdown_value, self.survival, state.round, state.disagreement
-            )
+        if self.realization == "expected":
+            self.breakdown_value = self.breakdown_value + self.survival * p * state.breakdown_returns()
+            self.survival *= 1.0 - p
             state.apply_chance(CONTINUE)
         elif self.np_random.random() < p:
             self._transcript.add("  bargaining breaks down")
@@ -599,8 +595,7 @@ class raw_env(AECEnv):
     def _end_bargaining(self) -> None:
         state = self.game_state
         if self.realization == "expected":
-            unit = round_unit(self.rules, self.survival, state.end_round or 0)
-            self.payoffs = settle(self.breakdown_value, unit, state.value)
+            self.payoffs = self.breakdown_value + self.survival * state.returns()
             self._finish(self.payoffs)
             return
         self.phase = REALIZATION

@@ -85,9 +85,10 @@ class IllegalActionError(ValueError):
     """An action that the rules do not allow in the current situation (the message names both)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Moves:
-    """The kinds of decision the acting player may make now; :meth:`State.legal_actions` lists them as actions."""
+    """The kinds of decision the acting player may make now; :meth:`State.legal_actions` lists them as actions.
+    There are four, the constants below; they compare (and hash) by identity, which is cheap per step."""
 
     accept: bool
     """Accept the offer on the table (:data:`ACCEPT`)."""

@@ -276,3 +276,20 @@ def test_the_suite_trains_its_players_with_a_plug_in_algorithm(
     assert "does not train both players by self-play" in capsys.readouterr().err
     assert main([*arguments, "--algorithm", "replay", "--players", "spe"]) == 2
     assert "leave it out with --players" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("decisions", [-(10**18), float("nan"), 1000 * 150, "150", True])
+def test_absurd_decision_counts_from_a_plug_in_are_refused(
+    plugin_folder: Path, capsys: pytest.CaptureFixture[str], decisions: object
+) -> None:
+    (plugin_folder / "replay_algo.py").write_text(
+        "from infobargain.training.algorithms import TrainedPlayers, register_algorithm\n"
+        "@register_algorithm('liar')\n"
+        f"def train(job):\n    return TrainedPlayers('spe', 'spe', decisions={decisions!r})\n".replace(
+            "nan", "float('nan')"
+        )
+    )
+    code = _train(plugin_folder / "run", "--import", "replay_algo", "--algorithm", "liar", "--total-steps", "150")
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "algorithm 'liar' reported" in error and "budget of 150" in error

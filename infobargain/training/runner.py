@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infobargain.game.instance import Instance
+from infobargain.game.limits import shown
 from infobargain.game.protocol import ROLES, Role
 from infobargain.training.config import ConfigError, RunConfig
 from infobargain.training.job import Player, TrainedPlayers, TrainingJob
@@ -113,6 +114,17 @@ def _keep_player(player: Player, run: RunDirectory, role: Role, algorithm: str) 
     )
 
 
+def check_decisions(algorithm: str, decisions: object, budget: int) -> None:
+    """Refuse a count of decisions no training can have used: not a whole number, negative, or past the budget by
+    more than a last batch can run over (the budget again, or 100,000 decisions for small budgets)."""
+    limit = budget + max(budget, 100_000)
+    if isinstance(decisions, bool) or not isinstance(decisions, int) or not 0 <= decisions <= limit:
+        raise ValueError(
+            f"algorithm {algorithm!r} reported {shown(decisions)} decisions for a budget of {budget:,}: expected a "
+            f"whole number from 0 to {limit:,}"
+        )
+
+
 def run_training(
     config: RunConfig,
     run_dir: str | Path,
@@ -136,6 +148,7 @@ def run_training(
         trained = algorithm.train(TrainingJob(config, run, show_progress=show_progress))
         if not isinstance(trained, TrainedPlayers):
             raise ValueError(f"algorithm {algorithm.name!r} returned {type(trained).__name__}, not TrainedPlayers")
+        check_decisions(algorithm.name, trained.decisions, config.run.total_steps)
         players = {role: _keep_player(getattr(trained, role), run, role, algorithm.name) for role in ROLES}
     finally:
         run.close()

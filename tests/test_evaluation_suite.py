@@ -79,9 +79,17 @@ def test_default_players_come_from_the_training_layer(monkeypatch: pytest.Monkey
     calls: list[dict[str, Any]] = []
 
     def train_players(
-        env_kwargs: dict, *, total_steps: int, seed: int, run_dir: Path | None = None, resume: bool = False
+        env_kwargs: dict,
+        *,
+        total_steps: int,
+        seed: int,
+        run_dir: Path | None = None,
+        resume: bool = False,
+        algorithm: str = "auto",
     ) -> dict:
-        calls.append({"env": env_kwargs, "steps": total_steps, "run_dir": run_dir, "resume": resume})
+        calls.append(
+            {"env": env_kwargs, "steps": total_steps, "run_dir": run_dir, "resume": resume, "algorithm": algorithm}
+        )
         folder = tmp_path / f"players{len(calls)}"
         folder.mkdir()
         for role in ("sender", "receiver"):
@@ -95,6 +103,7 @@ def test_default_players_come_from_the_training_layer(monkeypatch: pytest.Monkey
     assert len(calls) == 3  # once per game, each first proposer played by the same trained pair
     assert calls[0]["steps"] == 123 and calls[0]["env"]["first_proposer"] == "coin_flip"
     assert calls[0]["run_dir"] == tmp_path / "runs" / "sig_alternating_10-pure_math" and calls[0]["resume"]
+    assert calls[0]["algorithm"] == "auto"
     assert "123 steps" in result["players"]
     assert all(row["players"]["distance_to_spe_played"] <= 1e-9 for row in result["rows"])
 

@@ -293,3 +293,14 @@ def test_absurd_decision_counts_from_a_plug_in_are_refused(
     assert code == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "algorithm 'liar' reported" in error and "budget of 150" in error
+
+
+def test_a_registered_plug_in_player_plays_in_play_and_evaluate(plugin_folder: Path) -> None:
+    (plugin_folder / "contrary_player.py").write_text(
+        PLAYER_PLUGIN + "\nfrom infobargain.agents import register_player\n"
+        "register_player('contrary', lambda env, role, argument: Contrary(env, role), 'uniform, contrary')\n"
+    )
+    common = ["--import", "contrary_player", "--protocol", "ultimatum", "--sender", "contrary", "--receiver", "spe"]
+    assert main(["play", *common, "--episodes", "1"]) == 0
+    assert main(["evaluate", *common, "--episodes", "2", "--out", str(plugin_folder / "evaluation")]) == 0
+    assert (plugin_folder / "evaluation" / "evaluation.json").exists()

@@ -57,6 +57,27 @@ def instance_file(text: str) -> str:
     return text
 
 
+def add_import_argument(parser: argparse.ArgumentParser) -> None:
+    """``--import MODULE|FILE.py`` (repeatable): plug-ins that register algorithms or players, imported by
+    :func:`import_plugins` before the command reads a name."""
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE|FILE.py",
+        help="import a plug-in first (registers its algorithms or players); repeatable",
+    )
+
+
+def import_plugins(args: argparse.Namespace) -> None:
+    """Import the command's ``--import`` plug-ins (a module beside the user, or a file)."""
+    from infobargain.plugins import import_plugin
+
+    for plugin in args.imports:
+        import_plugin(plugin)
+
+
 def add_size_argument(parser: argparse.ArgumentParser) -> None:
     """``--max-size N``: raise the size guards of :mod:`infobargain.game.limits`."""
     parser.add_argument(

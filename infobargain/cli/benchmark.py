@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import UsageError, add_size_argument, name_list
+from infobargain.cli.arguments import UsageError, add_import_argument, add_size_argument, import_plugins, name_list
 from infobargain.game.limits import shown
 
 MAX_SEEDS = 1_000
@@ -67,12 +67,10 @@ def _checked(args: argparse.Namespace) -> tuple[list[int], list[str] | None]:
 
 
 def command_benchmark(args: argparse.Namespace) -> int:
-    from infobargain.plugins import import_plugin
     from infobargain.training.registry import algorithms
     from infobargain.training.rundir import output_folder
 
-    for plugin in args.imports or ():
-        import_plugin(plugin)
+    import_plugins(args)
     if args.list:
         for name, algorithm in algorithms().items():
             missing = algorithm.missing()
@@ -143,13 +141,7 @@ def register(commands: Any) -> None:
         "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the suite's, %(default)s)"
     )
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")
-    parser.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        metavar="MODULE|FILE.py",
-        help="import a plug-in first (registers its algorithms or players); repeatable",
-    )
+    add_import_argument(parser)
     add_size_argument(parser)
     parser.add_argument("--list", action="store_true", help="list the registered algorithms and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -12,7 +12,9 @@ from typing import Any
 from infobargain.cli.arguments import (
     add_env_arguments,
     add_game_arguments,
+    add_import_argument,
     env_kwargs_from_args,
+    import_plugins,
     name_list,
     whole_number,
 )
@@ -21,6 +23,7 @@ from infobargain.cli.arguments import (
 def command_evaluate(args: argparse.Namespace) -> int:
     from infobargain.training.rundir import output_folder
 
+    import_plugins(args)
     run_itself = args.run is not None and args.out is not None and Path(args.out).resolve() == Path(args.run).resolve()
     if args.out is None or run_itself:  # a fresh dated folder, or the run's own evaluation
         return _evaluate(args)
@@ -170,4 +173,5 @@ def register(commands: Any) -> None:
     group.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     group.add_argument("--progress", action="store_true", help="always show a progress bar")
     group.add_argument("--json", action="store_true", help="print evaluation.json to stdout")
+    add_import_argument(parser)
     parser.set_defaults(handler=command_evaluate)

@@ -21,8 +21,10 @@ import numpy as np
 from infobargain.cli.arguments import (
     add_env_arguments,
     add_game_arguments,
+    add_import_argument,
     env_game_from_args,
     env_kwargs_from_args,
+    import_plugins,
     whole_number,
 )
 from infobargain.game.protocol import ROLES, Role
@@ -60,6 +62,7 @@ def register(commands: Any) -> None:
         help="stop with a non-zero exit when a chat model cannot decide, instead of letting its fallback player "
         "decide (the same as INFOBARGAIN_LLM_FALLBACK=none)",
     )
+    add_import_argument(parser)
     parser.set_defaults(handler=command_play)
 
 
@@ -125,6 +128,7 @@ def command_play(args: argparse.Namespace) -> int:
     from infobargain.agents.registry import check_reachable_threshold, make_policy
     from infobargain.envs.information_bargaining_v0 import env as make_env
 
+    import_plugins(args)
     if args.episodes < 1:
         raise ValueError(f"episodes: must be at least 1, got {args.episodes}")
     env = make_env(game=env_game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))

@@ -9,15 +9,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import UsageError, name_list, player_pair, whole_number
+from infobargain.cli.arguments import (
+    UsageError,
+    add_import_argument,
+    import_plugins,
+    name_list,
+    player_pair,
+    whole_number,
+)
 
 
 def command_suite(args: argparse.Namespace) -> int:
-    from infobargain.plugins import import_plugin
     from infobargain.training.rundir import output_folder
 
-    for plugin in args.imports:
-        import_plugin(plugin)
+    import_plugins(args)
     if args.algorithm != "auto":
         if args.players:
             raise UsageError("--algorithm: trains the suite's own players; leave it out with --players")
@@ -103,14 +108,7 @@ def register(commands: Any) -> None:
         help="the self-play algorithm that trains the default players: a registered one (`infobargain benchmark "
         "--list`) or auto (qlearning; mappo for scheme offers) (default: %(default)s)",
     )
-    parser.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=[],
-        metavar="MODULE|FILE.py",
-        help="import a plug-in first (registers its algorithms or players); repeatable",
-    )
+    add_import_argument(parser)
     parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)}")
     parser.add_argument("--episodes", type=int, default=8, help="episodes per row (expected mode)")
     parser.add_argument("--seed", type=int, default=0)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infobargain.cli.arguments import add_size_argument, instance_file
+from infobargain.cli.arguments import add_import_argument, add_size_argument, import_plugins, instance_file
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
 from infobargain.game.schemes import TIE_BREAKS
 
@@ -81,14 +81,7 @@ def register(commands: Any) -> None:
         default=argparse.SUPPRESS,
         help="a registered algorithm (default: the config's, else mappo)",
     )
-    parser.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=[],
-        metavar="MODULE|FILE.py",
-        help="import a plug-in first (registers its algorithms or players); repeatable",
-    )
+    add_import_argument(parser)
     parser.add_argument("--seed", dest="run.seed", type=int, default=argparse.SUPPRESS)
     parser.add_argument("--total-steps", dest="run.total_steps", type=int, default=argparse.SUPPRESS)
     parser.add_argument("--name", dest="run.name", default=argparse.SUPPRESS)
@@ -106,11 +99,9 @@ def register(commands: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    from infobargain.plugins import import_plugin
     from infobargain.training.config import RunConfig
 
-    for plugin in args.imports:
-        import_plugin(plugin)
+    import_plugins(args)
     saved = Path(args.run_dir or "", "config.toml")
     if args.config:
         config = RunConfig.load(args.config)

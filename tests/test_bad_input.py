@@ -200,10 +200,12 @@ def test_a_zip_whose_data_entry_is_not_json_is_refused(files: Path, capsys: pyte
 def config_assignments(draw: st.DrawFn) -> str:
     """``SECTION.KEY=VALUE`` over every key of a run config (and a few that do not exist), with values of every
     type: in range, out of range, non-finite, booleans, text, empty."""
-    from infobargain.training.config import ENV_DEFAULTS, SECTIONS
+    from infobargain.training.config import RUN_ENV_DEFAULTS, RunSection
+    from infobargain.training.registry import algorithms
 
-    keys = [f"env.{key}" for key in ENV_DEFAULTS]
-    keys += [f"{section}.{name}" for section, kind in SECTIONS.items() for name in kind.__dataclass_fields__]
+    sections = {name: entry.settings_class() for name, entry in algorithms().items() if entry.settings is not None}
+    keys = [f"env.{key}" for key in RUN_ENV_DEFAULTS] + [f"run.{name}" for name in RunSection.__dataclass_fields__]
+    keys += [f"{section}.{name}" for section, kind in sections.items() for name in kind.__dataclass_fields__]
     key = draw(st.sampled_from([*keys, "mappo.nope", "nope.key", "run"]))
     value = draw(
         st.one_of(

@@ -143,3 +143,21 @@ def test_one_exception_type_catches_what_the_env_and_the_core_refuse() -> None:
     env.reset(seed=0)
     with pytest.raises(IllegalActionError):
         env.step(10**6)
+
+
+def test_a_deep_copied_env_masks_and_steps_as_the_original() -> None:
+    """Vector wrappers (SuperSuit) deep-copy the env: its mask tables must not depend on object identity."""
+    import copy
+
+    original = ib.raw_env(protocol="alternating", grid_size=5)
+    twin = copy.deepcopy(original)
+    for env in (original, twin):
+        env.reset(seed=3)
+    for _ in range(4):
+        agent = original.agent_selection
+        assert agent == twin.agent_selection
+        mask = original.action_mask(agent)
+        np.testing.assert_array_equal(mask, twin.action_mask(agent))
+        action = int(np.flatnonzero(mask)[-1])
+        original.step(action)
+        twin.step(action)

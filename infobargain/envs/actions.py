@@ -20,17 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.game.state import (
-    ACCEPT,
-    ACCEPT_OR_COUNTER,
-    ACCEPT_OR_REJECT,
-    FIRST_OFFER,
-    NO_MOVES,
-    PROPOSE,
-    REJECT,
-    IllegalActionError,
-    Moves,
-)
+from infobargain.game.state import ACCEPT, ALL_MOVES, FIRST_OFFER, NO_MOVES, REJECT, IllegalActionError
 
 REAL_KINDS = "iuf"
 """NumPy dtype kinds that hold real numbers (signed and unsigned integers, floats)."""
@@ -131,19 +121,19 @@ def box_problem(vector: NDArray[np.float64]) -> str | None:
     return None
 
 
-def decision_masks(offers: int) -> dict[Moves, NDArray[np.int8]]:
-    """The action mask of each kind of decision the rules core allows (:meth:`State.moves`), for a Discrete
-    encoding with ``offers`` offers per proposer (read-only). ``NO_MOVES`` is the mask of a player with nothing to
-    decide: ACCEPT, which passes."""
-    masks = {}
-    for moves in (NO_MOVES, PROPOSE, ACCEPT_OR_COUNTER, ACCEPT_OR_REJECT):
+def decision_masks(offers: int) -> tuple[NDArray[np.int8], ...]:
+    """The action mask of each kind of decision the rules core allows (:meth:`State.moves`), by its ``index``, for
+    a Discrete encoding with ``offers`` offers per proposer (read-only). ``NO_MOVES`` is the mask of a player with
+    nothing to decide: ACCEPT, which passes."""
+    masks = []
+    for moves in ALL_MOVES:
         mask = np.zeros(FIRST_OFFER + offers, dtype=np.int8)
         mask[ACCEPT] = moves.accept or moves == NO_MOVES
         mask[REJECT] = moves.reject
         mask[FIRST_OFFER:] = moves.offer
         mask.setflags(write=False)
-        masks[moves] = mask
-    return masks
+        masks.append(mask)
+    return tuple(masks)
 
 
 def _fraction_reason(value: float) -> str:

@@ -432,8 +432,8 @@ class raw_env(AECEnv):
         """Legal actions of ``agent`` now (discrete encodings); a read-only array shared between calls."""
         state = self.game_state
         if self.phase != BARGAINING or ROLE_OF[agent] != state.acting:
-            return self._masks[NO_MOVES]
-        return self._masks[state.moves()]
+            return self._masks[NO_MOVES.index]
+        return self._masks[state.moves().index]
 
     # observations
 
@@ -504,7 +504,7 @@ class raw_env(AECEnv):
         for agent in self.agents:
             info = {**shared, "acting": agent == acting}
             if discrete:  # a waiting agent may only pass
-                info["action_mask"] = self.action_mask(agent) if agent == acting else self._masks[NO_MOVES]
+                info["action_mask"] = self.action_mask(agent) if agent == acting else self._masks[NO_MOVES.index]
             infos[agent] = info
         return infos
 

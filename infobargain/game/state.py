@@ -85,10 +85,11 @@ class IllegalActionError(ValueError):
     """An action that the rules do not allow in the current situation (the message names both)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Moves:
     """The kinds of decision the acting player may make now; :meth:`State.legal_actions` lists them as actions.
-    There are four, the constants below; they compare (and hash) by identity, which is cheap per step."""
+    There are four, the constants below; ``index`` numbers them, for per-step tables (a tuple lookup costs less
+    than hashing the dataclass)."""
 
     accept: bool
     """Accept the offer on the table (:data:`ACCEPT`)."""
@@ -96,16 +97,20 @@ class Moves:
     """Reject it without a counter-offer (:data:`REJECT`)."""
     offer: bool
     """Make an offer: a proposal, or (with ``accept``) a counter-offer that rejects the one on the table."""
+    index: int
+    """Its position in :data:`ALL_MOVES`."""
 
 
-PROPOSE = Moves(accept=False, reject=False, offer=True)
+PROPOSE = Moves(accept=False, reject=False, offer=True, index=1)
 """Nothing on the table: the proposer makes an offer."""
-ACCEPT_OR_COUNTER = Moves(accept=True, reject=False, offer=True)
+ACCEPT_OR_COUNTER = Moves(accept=True, reject=False, offer=True, index=2)
 """Alternating offers before the last round: the responder accepts or rejects by a counter-offer."""
-ACCEPT_OR_REJECT = Moves(accept=True, reject=True, offer=False)
+ACCEPT_OR_REJECT = Moves(accept=True, reject=True, offer=False, index=3)
 """Every other response: accept, or reject and leave the next step to chance or the deadline."""
-NO_MOVES = Moves(accept=False, reject=False, offer=False)
+NO_MOVES = Moves(accept=False, reject=False, offer=False, index=0)
 """A chance node or the end of bargaining: no player decides."""
+ALL_MOVES = (NO_MOVES, PROPOSE, ACCEPT_OR_COUNTER, ACCEPT_OR_REJECT)
+"""The four kinds of decision, in ``index`` order."""
 BARGAINING, BREAK_OFF, REALIZATION, DONE = Phase
 """The phases as module constants, for per-step code (a module global is cheaper to read than an enum member)."""
 

@@ -131,18 +131,24 @@ def test_a_file_path_plug_in_reaches_train_and_benchmark(plugin_folder: Path) ->
     assert (plugin_folder / "board" / "cells" / "from_file").is_dir()
 
 
+def install(site: Path, name: str, entry_point: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution ``name`` in ``site`` (on the path) with one entry point in the algorithms group, as pip
+    leaves it; the registry reads entry points afresh."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[infobargain.algorithms]\n{entry_point}\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(algorithm_registry, "_entry_points_loaded", False)
+
+
 def test_an_installed_package_entry_point_appears_without_flags(
     plugin_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site = plugin_folder / "site"
     site.mkdir()
     (site / "installed_algo.py").write_text(ALGORITHM_PLUGIN.format(name="installed"))
-    info = site / "installed_algo-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: installed-algo\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[infobargain.algorithms]\ninstalled = installed_algo\n")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setattr(algorithm_registry, "_entry_points_loaded", False)
+    install(site, "installed_algo", "installed = installed_algo", monkeypatch)
     assert main(["benchmark", "--list"]) == 0
     assert "installed" in capsys.readouterr().out
     assert algorithm_registry.get_algorithm("installed").description.startswith("a fixed pair")
@@ -151,12 +157,7 @@ def test_an_installed_package_entry_point_appears_without_flags(
 def test_a_broken_entry_point_is_one_line(
     plugin_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    info = plugin_folder / "broken-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[infobargain.algorithms]\nbroken = no_such_module_anywhere\n")
-    monkeypatch.syspath_prepend(str(plugin_folder))
-    monkeypatch.setattr(algorithm_registry, "_entry_points_loaded", False)
+    install(plugin_folder, "broken", "broken = no_such_module_anywhere", monkeypatch)
     assert main(["benchmark", "--list"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "'broken'" in error and "no_such_module_anywhere" in error

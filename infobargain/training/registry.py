@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,11 +145,6 @@ def section_class(section: str) -> type | None:
         raise ValueError(f"[{section}]: this section is now [{RENAMED[section]}]")
     sections = ", ".join(["run", "env", *(name for name, entry in known.items() if entry.settings is not None)])
     raise ValueError(f"{section}: unknown section (known: {sections})")
-
-
-def describe_all() -> Mapping[str, str]:
-    """One line per algorithm, for ``--help`` and ``benchmark --list``."""
-    return {name: entry.description for name, entry in algorithms().items()}
 
 
 # Built-in algorithms: their trainers are imported when they train, so the registry needs no extra.

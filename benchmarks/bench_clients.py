@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 
 SEED = 0
 CONVENTIONS = {"info_format": "numeric", "observation_format": "rllib", "illegal_action": "disagree"}

@@ -3,7 +3,7 @@
 Measures decisions per second (steps taken by an agent that has something to decide or pass, i.e. every
 non-dead AEC step) and games per second for:
 
-- ``information_bargaining_v0.env()`` (PettingZoo's order-enforcing and bounds-checking wrappers) and ``raw_env``,
+- ``information_bargaining_v1.env()`` (PettingZoo's order-enforcing and bounds-checking wrappers) and ``raw_env``,
   in the default configuration (frontier offers, expected mode) and with the continuous ``"scheme"`` offer space
   (target: at least 0.8x OpenSpiel), plus that space with its offers decoded in advance (what bounds it) and the
   CPU time of decoding one offer (a sender's, and a receiver's threshold demand);
@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 
 SEED = 0
 SCHEME_TARGET = 0.8  # issue 14: the continuous offer space, relative to OpenSpiel's bargaining

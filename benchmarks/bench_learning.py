@@ -44,7 +44,7 @@ from learning_results import read_results, record
 
 from infobargain.agents.learned import load_torch_player
 from infobargain.agents.tabular import TabularPolicy
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import distance

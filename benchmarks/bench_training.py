@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 
 from infobargain.agents.analytic import game_problem
 from infobargain.agents.learned import load_torch_player
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.game.protocol import ROLES
 from infobargain.theory.spe import subgame_perfect
 from infobargain.training.config import RunConfig

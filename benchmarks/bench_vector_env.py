@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.envs import vector as vector_module
 from infobargain.envs.vector import VectorBargainingEnv
 
@@ -49,7 +49,7 @@ def vector_env(batch: int, env_kwargs: dict[str, object]) -> Measure:
 
 
 def aec_env(env_kwargs: dict[str, object]) -> Measure:
-    env = information_bargaining_v0.raw_env(**env_kwargs)
+    env = information_bargaining_v1.raw_env(**env_kwargs)
     rng = np.random.default_rng(0)
     chooser = random.Random(0)  # the same chooser as for OpenSpiel below
     space = env.action_space("sender_0")

@@ -1,7 +1,7 @@
 """infobargain: information bargaining between a sender and a receiver, as a game, a theory and an RL environment.
 
-Importing the package registers ``infobargain/Sender-v0`` and ``infobargain/Receiver-v0`` with Gymnasium and
-``infobargain/InformationBargaining-v0`` with PettingZoo; ``infobargain.envs.make`` builds any of them.
+Importing the package registers ``infobargain/Sender-v1`` and ``infobargain/Receiver-v1`` with Gymnasium and
+``infobargain/InformationBargaining-v1`` with PettingZoo; ``infobargain.envs.make`` builds any of them.
 """
 
 __version__ = "0.1.0"

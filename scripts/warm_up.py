@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game import scenario
 from infobargain.theory import solve
@@ -21,7 +21,7 @@ def main() -> None:
     solve(scenario("pure_math"))  # the polygon walk
     rng = np.random.default_rng(0)
     for receiver_offer in ("threshold", "exact"):  # the "scheme" offers' decode, one offer at a time and batched
-        env = information_bargaining_v0.env(offer_space="scheme", receiver_offer=receiver_offer)
+        env = information_bargaining_v1.env(offer_space="scheme", receiver_offer=receiver_offer)
         env.reset(seed=0)
         for agent in env.agent_iter():
             done = env.terminations[agent] or env.truncations[agent]

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents import Policy
-from infobargain.envs.information_bargaining_v0 import AGENTS
-from infobargain.envs.information_bargaining_v0 import env as make_env
+from infobargain.envs.information_bargaining_v1 import AGENTS
+from infobargain.envs.information_bargaining_v1 import env as make_env
 from infobargain.training.config import RunConfig
 
 FAST_SB3 = {"learning_rate": 3e-3, "n_steps": 64, "batch_size": 64, "n_envs": 4}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infobargain.agents import make_policy
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 
 
 def decisions(player: object, environment: ib.raw_env, count: int = 20) -> list[int]:

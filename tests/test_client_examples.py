@@ -39,11 +39,11 @@ def test_tianshou_collector_collects_every_time() -> None:
 @pytest.mark.slow
 def test_sb3_maskable_self_play_reaches_the_ultimatum_spe() -> None:
     example = load_example("sb3_maskable_selfplay", "sb3_contrib")
-    from infobargain.envs import information_bargaining_v0
+    from infobargain.envs import information_bargaining_v1
     from infobargain.game.protocol import Protocol
     from infobargain.theory import subgame_perfect
 
-    problem = information_bargaining_v0.raw_env(**example.SETTINGS).problem
+    problem = information_bargaining_v1.raw_env(**example.SETTINGS).problem
     spe = subgame_perfect(problem, Protocol("ultimatum"), "sender").payoffs
     payoffs = example.main(total_steps=8192, seed=0)
     # Paid its own utility, the proposer learns to keep the most the responder still accepts. (Paid the
@@ -99,10 +99,10 @@ def test_openspiel_example_loads_the_game_by_name_and_solves_it_with_cfr() -> No
 @pytest.mark.slow
 def test_sb3_on_the_gymnasium_view_learns_the_best_response_to_the_spe_receiver() -> None:
     example = load_example("sb3_gymnasium_view", "sb3_contrib")
-    from infobargain.envs import information_bargaining_v0
+    from infobargain.envs import information_bargaining_v1
     from infobargain.game.protocol import Protocol
     from infobargain.theory import subgame_perfect
 
-    problem = information_bargaining_v0.raw_env(protocol="ultimatum", grid_size=5).problem
+    problem = information_bargaining_v1.raw_env(protocol="ultimatum", grid_size=5).problem
     spe = subgame_perfect(problem, Protocol("ultimatum"), "sender").payoffs
     assert example.main(total_steps=4096, seed=0) == pytest.approx(spe.sender, abs=1e-9)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.actions import ActionError
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import infobargain  # noqa: F401  (registers the Gymnasium views)
-from infobargain.envs import information_bargaining_v0 as ib
-from infobargain.envs.information_bargaining_v0 import ActionError
+from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.information_bargaining_v1 import ActionError
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 
@@ -95,7 +95,7 @@ def test_integer_like_scalars_are_played(action: Any) -> None:
 
 @pytest.mark.parametrize("action", [float("inf"), float("nan"), None, 2**70, -1, 99], ids=label)
 def test_views_walk_away_on_unplayable_discrete_actions(action: Any) -> None:
-    view = gymnasium.make("infobargain/Sender-v0", opponent="spe", disable_env_checker=True)
+    view = gymnasium.make("infobargain/Sender-v1", opponent="spe", disable_env_checker=True)
     view.reset(seed=0)
     _, reward, terminated, _, info = view.step(action)
     assert terminated and info["illegal_action"] and not info["outcome"]["deal"]
@@ -104,7 +104,7 @@ def test_views_walk_away_on_unplayable_discrete_actions(action: Any) -> None:
 
 @pytest.mark.parametrize("illegal_action", ["disagree", "raise"])
 def test_views_raise_on_a_legal_offer_in_a_one_element_array(illegal_action: str) -> None:
-    view = gymnasium.make("infobargain/Sender-v0", illegal_action=illegal_action, disable_env_checker=True)
+    view = gymnasium.make("infobargain/Sender-v1", illegal_action=illegal_action, disable_env_checker=True)
     view.reset(seed=0)
     with pytest.raises(ActionError, match=r"array of shape \(1,\)"):
         view.step(np.array([FIRST_OFFER]))
@@ -113,7 +113,7 @@ def test_views_raise_on_a_legal_offer_in_a_one_element_array(illegal_action: str
 
 
 def test_views_raise_on_unplayable_actions_in_raise_mode() -> None:
-    view = gymnasium.make("infobargain/Sender-v0", illegal_action="raise", disable_env_checker=True)
+    view = gymnasium.make("infobargain/Sender-v1", illegal_action="raise", disable_env_checker=True)
     view.reset(seed=0)
     for action in (float("nan"), None, 2**70):
         with pytest.raises(ActionError):

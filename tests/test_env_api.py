@@ -32,7 +32,7 @@ from pettingzoo.test import (
 from pettingzoo.utils.wrappers import BaseWrapper
 
 import infobargain
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 PROTOCOLS = ("ultimatum", "fixed_role", "alternating")
@@ -540,11 +540,11 @@ def test_parallel_rewards_are_keyed_by_their_own_agent() -> None:
 
 
 def test_make_builds_the_aec_and_parallel_env() -> None:
-    aec = infobargain.envs.make("infobargain/InformationBargaining-v0", protocol="ultimatum")
+    aec = infobargain.envs.make("infobargain/InformationBargaining-v1", protocol="ultimatum")
     assert isinstance(aec, AECEnv)
     assert isinstance(aec.unwrapped, ib.raw_env)
     assert aec.unwrapped.rules.protocol == "ultimatum"
-    parallel = infobargain.envs.make("infobargain/InformationBargaining-v0", parallel=True, game="split_pie")
+    parallel = infobargain.envs.make("infobargain/InformationBargaining-v1", parallel=True, game="split_pie")
     assert isinstance(parallel, ParallelEnv)
     assert isinstance(parallel, ib.ParallelGame)
     parallel.reset(seed=0)
@@ -556,7 +556,7 @@ def test_module_follows_the_pettingzoo_convention() -> None:
     assert issubclass(ib.raw_env, AECEnv)
     environment = ib.env()
     assert environment.possible_agents == ["sender_0", "receiver_0"]
-    assert environment.metadata["name"] == "information_bargaining_v0"
+    assert environment.metadata["name"] == "information_bargaining_v1"
     assert "Information Bargaining" in (ib.__doc__ or "")
 
 
@@ -564,12 +564,12 @@ def test_importing_infobargain_registers_the_ids() -> None:
     """In a fresh interpreter: ``import infobargain`` alone registers the Gymnasium ids."""
     code = (
         "import gymnasium\n"
-        "assert 'infobargain/Sender-v0' not in gymnasium.registry\n"
+        "assert 'infobargain/Sender-v1' not in gymnasium.registry\n"
         "import infobargain\n"
-        "assert 'infobargain/Sender-v0' in gymnasium.registry\n"
-        "assert 'infobargain/Receiver-v0' in gymnasium.registry\n"
+        "assert 'infobargain/Sender-v1' in gymnasium.registry\n"
+        "assert 'infobargain/Receiver-v1' in gymnasium.registry\n"
         "from infobargain.envs.registration import PETTINGZOO_ENVS\n"
-        "assert 'infobargain/InformationBargaining-v0' in PETTINGZOO_ENVS\n"
+        "assert 'infobargain/InformationBargaining-v1' in PETTINGZOO_ENVS\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

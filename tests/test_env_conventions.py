@@ -9,7 +9,7 @@ import pytest
 from pettingzoo.test import api_test, parallel_api_test
 
 from infobargain.envs import ACCEPT, FIRST_OFFER, REJECT
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.conventions import NUMERIC_INFO_KEYS
 
 

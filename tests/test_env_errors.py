@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import infobargain
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.game.instance import Instance, InstanceError, random_instance
 
@@ -241,7 +241,7 @@ def test_step_before_reset_is_refused_by_the_wrapped_env() -> None:
 
 def test_view_illegal_action_disagree_ends_without_a_deal() -> None:
     """Prosecutor: no deal pays d = (0, 0.7). A receiver learner that proposes nothing legal walks away with 0.7."""
-    environment = gymnasium.make("infobargain/Receiver-v0", game="prosecutor", first_proposer="receiver")
+    environment = gymnasium.make("infobargain/Receiver-v1", game="prosecutor", first_proposer="receiver")
     _, info = environment.reset(seed=0)
     assert info["action_mask"][ACCEPT] == 0
     _, reward, terminated, truncated, info = environment.step(ACCEPT)  # a proposer must offer
@@ -253,7 +253,7 @@ def test_view_illegal_action_disagree_ends_without_a_deal() -> None:
 
 
 def test_view_illegal_action_disagree_out_of_range_index() -> None:
-    environment = gymnasium.make("infobargain/Sender-v0")
+    environment = gymnasium.make("infobargain/Sender-v1")
     environment.reset(seed=0)
     _, reward, terminated, _, info = environment.step(10_000)
     assert terminated and info["illegal_action"] is True and info["outcome"]["deal"] is False
@@ -261,14 +261,14 @@ def test_view_illegal_action_disagree_out_of_range_index() -> None:
 
 
 def test_view_illegal_action_raise() -> None:
-    environment = gymnasium.make("infobargain/Sender-v0", illegal_action="raise")
+    environment = gymnasium.make("infobargain/Sender-v1", illegal_action="raise")
     environment.reset(seed=0)
     with pytest.raises(ValueError, match=r"action: 1 is illegal for sender_0 now \(round 0, sender must offer\)"):
         environment.step(REJECT)
 
 
 def test_view_box_action_outside_the_space_raises_even_with_disagree() -> None:
-    environment = gymnasium.make("infobargain/Sender-v0", offer_space="scheme", disable_env_checker=True)
+    environment = gymnasium.make("infobargain/Sender-v1", offer_space="scheme", disable_env_checker=True)
     environment.reset(seed=0)
     with pytest.raises(ValueError, match=r"sent values outside \[-1, 1\]"):
         environment.step(np.full(5, 2.0))
@@ -286,9 +286,9 @@ def test_view_box_action_outside_the_space_raises_even_with_disagree() -> None:
 )
 def test_view_invalid_arguments(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        gymnasium.make("infobargain/Sender-v0", **kwargs)
+        gymnasium.make("infobargain/Sender-v1", **kwargs)
 
 
 def test_bp_opponent_cannot_play_the_receiver() -> None:
     with pytest.raises(ValueError, match=r"'bp' .* plays the sender only"):
-        gymnasium.make("infobargain/Sender-v0", opponent="bp")
+        gymnasium.make("infobargain/Sender-v1", opponent="bp")

@@ -1,4 +1,4 @@
-"""The rules of the env card (infobargain/envs/information_bargaining_v0.py): timing, masks, offer encodings,
+"""The rules of the env card (infobargain/envs/information_bargaining_v1.py): timing, masks, offer encodings,
 receiver offers, the realization stage, game sources and rendering.
 
 Expected numbers are derived by hand from docs/theory.md (§1 payoffs of a scheme, §3 timing, §5 the paper's instance) or
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, SchemeOffers, schemes_from_actions
 from infobargain.game.instance import Instance, random_instance
 from infobargain.game.scenarios import scenario

@@ -16,7 +16,7 @@ import pytest
 
 from infobargain.agents import make_policy
 from infobargain.agents.analytic import game_problem
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import Protocol

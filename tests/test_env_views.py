@@ -1,4 +1,4 @@
-"""The Gymnasium single-agent views ``infobargain/Sender-v0`` and ``infobargain/Receiver-v0``."""
+"""The Gymnasium single-agent views ``infobargain/Sender-v1`` and ``infobargain/Receiver-v1``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from infobargain.agents import make_policy
 from infobargain.envs import ReceiverEnv, SenderEnv
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
-IDS = {"sender": "infobargain/Sender-v0", "receiver": "infobargain/Receiver-v0"}
+IDS = {"sender": "infobargain/Sender-v1", "receiver": "infobargain/Receiver-v1"}
 SPACES = ("scheme", "grid", "frontier")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infobargain.agents import bind_policy, make_policy, player_label
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.evaluation.rollout import rollout
 
 PAPER = {"game": "pure_math", "protocol": "alternating", "max_rounds": 10, "break_off": 0.1}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.game.protocol import Protocol
 from infobargain.game.state import (
     ACCEPT,
@@ -238,7 +238,7 @@ def test_every_env_exposes_the_public_view() -> None:
     import infobargain  # noqa: F401  (registers the Gymnasium views)
 
     aec, parallel = ib.env(), ib.parallel_env()
-    single = gymnasium.make("infobargain/Receiver-v0", opponent="spe", disable_env_checker=True).unwrapped
+    single = gymnasium.make("infobargain/Receiver-v1", opponent="spe", disable_env_checker=True).unwrapped
     aec.reset(seed=0)
     parallel.reset(seed=0)
     single.reset(seed=0)  # the SPE sender has offered: the receiver decides

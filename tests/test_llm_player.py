@@ -24,7 +24,7 @@ from infobargain.agents.llm import (
     completions_url,
     exponential_backoff,
 )
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 KEY = "sk-test-SECRET-0123456789"

@@ -16,7 +16,7 @@ import torch
 
 from infobargain.agents import load_policy
 from infobargain.agents.learned import load_torch_player
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.training import common, mappo
 from infobargain.training.config import RunConfig
 from infobargain.training.runner import run_training
@@ -39,7 +39,7 @@ def small_config(total_steps: int, **env: object) -> RunConfig:
 
 def play_saved_players(run_dir: Path, config: RunConfig) -> None:
     """Load the run's players as policies (on the CPU) and play one episode; the env checks every action."""
-    env = information_bargaining_v0.env(**config.env)
+    env = information_bargaining_v1.env(**config.env)
     env.reset(seed=0)
     players = {
         agent: load_policy(run_dir / "players" / f"{agent[:-2]}.pt", env, agent[:-2]) for agent in env.possible_agents
@@ -140,7 +140,7 @@ def test_self_play_learns_the_ultimatum_spe(tmp_path: Path) -> None:
     summary, _ = run_training(config, tmp_path / "run", show_progress=False)
     paths = summary["players"]
     networks = [
-        load_torch_player(paths[role], information_bargaining_v0.raw_env(**config.env), role).module
+        load_torch_player(paths[role], information_bargaining_v1.raw_env(**config.env), role).module
         for role in ("sender", "receiver")
     ]
     outcome = mappo.greedy_outcome(config, networks)

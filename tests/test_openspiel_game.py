@@ -151,7 +151,7 @@ def test_cfr_runs_and_approaches_an_equilibrium() -> None:
 )
 def test_openspiel_nash_conv_agrees_with_ours_on_trained_players(kwargs: dict[str, Any], budget: int) -> None:
     from infobargain.agents.tabular import TabularPolicy
-    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.envs.information_bargaining_v1 import raw_env
     from infobargain.training.regret import train_regret
 
     # A short run of the regret learner leaves mixed strategies that are not yet an equilibrium.

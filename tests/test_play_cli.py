@@ -17,7 +17,7 @@ from fake_chat_server import FakeChatServer, Status
 from infobargain.agents import make_policy
 from infobargain.agents.human import HumanPolicy
 from infobargain.cli import add_env_arguments, add_game_arguments, env_kwargs_from_args, main
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 REPO = Path(__file__).resolve().parents[1]

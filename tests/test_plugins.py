@@ -218,7 +218,7 @@ def test_a_users_player_class_plays_from_the_command_line(
 
 def test_register_player_adds_a_name_everywhere(plugin_folder: Path) -> None:
     from infobargain.agents import RandomPolicy, make_policy, register_player
-    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.envs.information_bargaining_v1 import raw_env
 
     register_player("coin", lambda env, role, argument: RandomPolicy(env, role), "uniform, by another name")
     assert "coin" in player_registry.known_players()

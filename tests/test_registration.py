@@ -35,3 +35,22 @@ def test_make_resolves_every_id() -> None:
     assert make(SENDER_ID).unwrapped.role == "sender"
     with pytest.raises(ValueError, match="unknown"):
         make("infobargain/Nothing-v0")
+
+
+@pytest.mark.parametrize(
+    "alias", ["infobargain/InformationBargaining-v0", "infobargain/Sender-v0", "infobargain/Receiver-v0"]
+)
+def test_v0_ids_build_the_v1_environments(alias: str) -> None:
+    current = alias.replace("-v0", "-v1")
+    built, expected = make(alias, protocol="ultimatum"), make(current, protocol="ultimatum")
+    assert type(built.unwrapped) is type(expected.unwrapped)
+    if alias in gymnasium.registry:
+        assert gymnasium.make(alias, protocol="ultimatum").unwrapped.role == expected.unwrapped.role
+    if hasattr(pettingzoo, "make") and "Bargaining" in alias:
+        assert isinstance(pettingzoo.make("aec", alias).unwrapped, AECEnv)
+
+
+def test_v0_module_is_the_v1_module() -> None:
+    from infobargain.envs import information_bargaining_v0, information_bargaining_v1
+
+    assert information_bargaining_v0.raw_env is information_bargaining_v1.raw_env

@@ -9,7 +9,7 @@ import pytest
 
 from infobargain.agents import load_policy
 from infobargain.agents.tabular import SituationIndex, TabularPolicy, uniform_table
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.evaluation.benchmarks import benchmarks
 from infobargain.evaluation.exploitability import exact_exploitability

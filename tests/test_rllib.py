@@ -17,7 +17,7 @@ pytest.importorskip("ray.rllib", reason="the RLlib backend needs Ray RLlib: pip 
 
 from infobargain.agents import load_policy
 from infobargain.agents.rllib import RLlibPolicy, rllib_observation, rllib_observation_space
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.training.config import RunConfig
 from infobargain.training.runner import run_training
 
@@ -56,7 +56,7 @@ def same(first: dict[str, Any], second: dict[str, Any]) -> bool:
 
 
 def test_observation_adapter_renames_and_casts() -> None:
-    env = information_bargaining_v0.env(offer_space="frontier", grid_size=5)
+    env = information_bargaining_v1.env(offer_space="frontier", grid_size=5)
     env.reset(seed=0)
     observation = env.observe(env.agent_selection)
     adapted = rllib_observation(observation)
@@ -64,7 +64,7 @@ def test_observation_adapter_renames_and_casts() -> None:
     assert adapted["observations"].dtype == np.float32 and adapted["action_mask"].dtype == np.float32
     np.testing.assert_array_equal(adapted["action_mask"], observation["action_mask"])
     assert rllib_observation_space(env.observation_space(env.agent_selection)).contains(adapted)
-    scheme = information_bargaining_v0.env(offer_space="scheme")
+    scheme = information_bargaining_v1.env(offer_space="scheme")
     scheme.reset(seed=0)
     assert set(rllib_observation(scheme.observe(scheme.agent_selection))) == {"observations"}
 
@@ -106,7 +106,7 @@ def test_train_resume_and_play(local_ray: None, tmp_path: Path) -> None:
         assert not same(learner_weights(checkpoints[-1], role), learner_weights(latest, role)), role
 
     # The saved players play a whole episode on the AEC env, legally.
-    env = information_bargaining_v0.env(**tiny_config(1).env)
+    env = information_bargaining_v1.env(**tiny_config(1).env)
     players = {role: load_policy(run_dir / "players" / f"{role}.rllib", env, role) for role in ROLES}
     assert all(isinstance(player, RLlibPolicy) for player in players.values())
     assert isinstance(load_policy(run_dir, env, "sender"), RLlibPolicy)  # a run directory names its players

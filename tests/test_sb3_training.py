@@ -22,7 +22,7 @@ from infobargain.agents.analytic import TargetPolicy, game_problem
 from infobargain.agents.loading import load_learned
 from infobargain.agents.pool import PolicyPool
 from infobargain.agents.sb3 import METADATA_ENTRY, SB3Policy, load_sb3_model, save_sb3_player, saved_algorithm
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.game.scenarios import scenario
 from infobargain.theory.spe import subgame_perfect
 from infobargain.training.api import train_best_response

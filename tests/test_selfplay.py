@@ -10,7 +10,7 @@ from sb3_helpers import metric_steps, play_legal, sb3_config, train_and_kill
 
 from infobargain.agents import load_policy
 from infobargain.agents.sb3 import SB3Policy, load_sb3_model
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.training.runner import run_training
 from infobargain.training.selfplay import phase_end, phases
 

@@ -18,7 +18,7 @@ from infobargain.agents.text_protocol import (
     parse_reply,
     retry_message,
 )
-from infobargain.envs import information_bargaining_v0 as ib
+from infobargain.envs import information_bargaining_v1 as ib
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 
 

@@ -21,8 +21,8 @@ from infobargain.agents.loading import load_learned
 from infobargain.agents.networks import ActorCritic
 from infobargain.agents.sb3 import TRUST_VARIABLE, load_sb3_model, model_bytes
 from infobargain.cli import main
-from infobargain.envs import information_bargaining_v0 as ib
-from infobargain.envs.information_bargaining_v0 import AGENTS
+from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.information_bargaining_v1 import AGENTS
 from infobargain.training.config import RunConfig
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.envs import vector as vector_module
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.envs.vector import VectorBargainingEnv
@@ -56,7 +56,7 @@ def random_action(rng: np.random.Generator, mask: np.ndarray | None, size: int, 
 def play_aec(env_kwargs: dict[str, Any], actions: list[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Play ``actions`` (decisions only) on the AEC env; returns each agent's total reward and the acting
     agent's observation before each decision."""
-    env = information_bargaining_v0.raw_env(**env_kwargs)
+    env = information_bargaining_v1.raw_env(**env_kwargs)
     env.reset(seed=0)
     totals = {agent: 0.0 for agent in env.possible_agents}
     seen: list[np.ndarray] = []
@@ -105,7 +105,7 @@ def test_expected_mode_matches_the_aec_env_exactly(env_kwargs: dict[str, Any]) -
 def test_masks_match_the_aec_env() -> None:
     env_kwargs = {"protocol": "alternating", "max_rounds": 3, "first_proposer": "receiver"}
     vector = VectorBargainingEnv(1, autoreset=False, **env_kwargs)
-    env = information_bargaining_v0.raw_env(**env_kwargs)
+    env = information_bargaining_v1.raw_env(**env_kwargs)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     while not vector.finished.all():
@@ -133,7 +133,7 @@ def test_sampled_mode_matches_the_aec_env_in_distribution(game: str) -> None:
         if vector.finished.all():
             break
     aec_payoffs = []
-    env = information_bargaining_v0.raw_env(**env_kwargs)
+    env = information_bargaining_v1.raw_env(**env_kwargs)
     for episode in range(episodes):
         env.reset(seed=episode)
         decisions = iter(plan)

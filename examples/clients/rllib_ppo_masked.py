@@ -19,17 +19,17 @@ from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv, Petting
 from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
 from ray.tune.registry import register_env
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 
 OPTIONS = {"observation_format": "rllib", "illegal_action": "disagree"}
 
 
 def make_aec(config: dict[str, Any]) -> PettingZooEnv:
-    return PettingZooEnv(information_bargaining_v0.env(**OPTIONS, **config))
+    return PettingZooEnv(information_bargaining_v1.env(**OPTIONS, **config))
 
 
 def make_parallel(config: dict[str, Any]) -> ParallelPettingZooEnv:
-    return ParallelPettingZooEnv(information_bargaining_v0.parallel_env(**OPTIONS, **config))
+    return ParallelPettingZooEnv(information_bargaining_v1.parallel_env(**OPTIONS, **config))
 
 
 def build_config(parallel: bool = False) -> PPOConfig:

@@ -15,7 +15,7 @@ SETTINGS = {"opponent": "spe", "protocol": "ultimatum", "grid_size": 5}
 
 
 def main(total_steps: int = 4096, seed: int = 0) -> float:
-    env = gymnasium.make("infobargain/Sender-v0", **SETTINGS)
+    env = gymnasium.make("infobargain/Sender-v1", **SETTINGS)
     model = MaskablePPO("MlpPolicy", env, n_steps=256, batch_size=64, learning_rate=1e-3, seed=seed)
     model.learn(total_steps)
     payoffs = []

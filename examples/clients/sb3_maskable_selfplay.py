@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sb3_contrib import MaskablePPO
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.envs.sb3_vec_env import PerAgentVecEnv
 
 SETTINGS = {"protocol": "ultimatum", "offer_space": "frontier", "grid_size": 5}
@@ -18,7 +18,7 @@ SETTINGS = {"protocol": "ultimatum", "offer_space": "frontier", "grid_size": 5}
 
 def play(model: MaskablePPO, episodes: int) -> np.ndarray:
     """Mean payoffs (sender, receiver) of the model playing both roles greedily."""
-    env = information_bargaining_v0.parallel_env(observation_format="box", **SETTINGS)
+    env = information_bargaining_v1.parallel_env(observation_format="box", **SETTINGS)
     total = np.zeros(2)
     for episode in range(episodes):
         observations, _ = env.reset(seed=episode)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import supersuit as ss
 from stable_baselines3 import PPO
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 
 
 def main(total_steps: int = 4096) -> PPO:
-    env = information_bargaining_v0.parallel_env(
+    env = information_bargaining_v1.parallel_env(
         observation_format="box", illegal_action="disagree", protocol="ultimatum", grid_size=5
     )
     env = ss.pettingzoo_env_to_vec_env_v1(env)

@@ -11,11 +11,11 @@ from tianshou.algorithm.multiagent.marl import MultiAgentOffPolicyAlgorithm
 from tianshou.data import Collector, VectorReplayBuffer
 from tianshou.env import DummyVectorEnv, PettingZooEnv
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 
 
 def make_env() -> PettingZooEnv:
-    return PettingZooEnv(information_bargaining_v0.env(info_format="numeric"))
+    return PettingZooEnv(information_bargaining_v1.env(info_format="numeric"))
 
 
 def main(episodes: int = 20) -> dict[str, float]:

@@ -17,13 +17,13 @@ from torchrl.envs.utils import check_env_specs
 from torchrl.modules import MaskedCategorical, ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 
 SETTINGS = {"info_format": "numeric", "protocol": "ultimatum", "grid_size": 5}
 
 
 def make_env(parallel: bool = True) -> PettingZooWrapper:
-    game = information_bargaining_v0.parallel_env(**SETTINGS) if parallel else information_bargaining_v0.env(**SETTINGS)
+    game = information_bargaining_v1.parallel_env(**SETTINGS) if parallel else information_bargaining_v1.env(**SETTINGS)
     return PettingZooWrapper(game, use_mask=True)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infobargain.agents.tabular import TabularPolicy
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.training.algorithms import TrainedPlayers, TrainingJob, register_algorithm
 from infobargain.training.regret import RegretSettings, train_regret
 from infobargain.training.settings import setting

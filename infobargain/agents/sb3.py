@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.agents.base import BoundPolicy, Observation
-from infobargain.envs.information_bargaining_v0 import AGENTS
+from infobargain.envs.information_bargaining_v1 import AGENTS
 from infobargain.envs.offers import ACCEPT
 from infobargain.files import atomic_write
 from infobargain.game.protocol import Role

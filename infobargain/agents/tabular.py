@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.agents.base import BoundPolicy, Observation
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.offers import FIRST_OFFER, DiscreteOffers
 from infobargain.game.protocol import ROLE_INDEX, ROLES, Role
 from infobargain.game.situations import situations

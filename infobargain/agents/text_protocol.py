@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS
+from infobargain.envs.information_bargaining_v1 import AGENTS
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers, Offer, SchemeOffers
 from infobargain.envs.view import GameView
 from infobargain.game.pie import SplitPie

@@ -1,5 +1,5 @@
-"""The Gymnasium single-agent views with their opponent named as a player: what ``infobargain/Sender-v0`` and
-``infobargain/Receiver-v0`` build.
+"""The Gymnasium single-agent views with their opponent named as a player: what ``infobargain/Sender-v1`` and
+``infobargain/Receiver-v1`` build.
 
 The views live in the envs layer and take a ``Policy`` or a callable; naming a player (``opponent="spe"``, a
 saved player's path) needs this layer, whose package installs :func:`~infobargain.agents.bind_policy` as their

@@ -1,7 +1,7 @@
 """What every subcommand shares: the one-line usage error, the game and protocol flags, the env flags.
 
 Flag names are the contract-2 parameter names with dashes for underscores (docs/design.md); the values they
-build are passed unchanged to :func:`infobargain.envs.information_bargaining_v0.env`.
+build are passed unchanged to :func:`infobargain.envs.information_bargaining_v1.env`.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def protocol_from_args(args: argparse.Namespace) -> Protocol:
 
 def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     """The environment-only parameters (contract 2), for commands that build the env."""
-    from infobargain.envs.information_bargaining_v0 import REALIZATIONS
+    from infobargain.envs.information_bargaining_v1 import REALIZATIONS
     from infobargain.envs.offers import OFFER_SPACES, RECEIVER_OFFERS
 
     defaults = ENV_DEFAULTS
@@ -163,7 +163,7 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of ``information_bargaining_v0.env`` from the flags of ``add_game_arguments`` and
+    """Keyword arguments of ``information_bargaining_v1.env`` from the flags of ``add_game_arguments`` and
     ``add_env_arguments``: every contract-2 parameter (the game itself comes from ``env_game_from_args``). The sizes
     are checked here, before any env is built (:func:`infobargain.game.limits.check_env_size`)."""
     kwargs = {

@@ -46,7 +46,7 @@ def _seeds(text: str) -> list[int]:
 
 def _checked(args: argparse.Namespace) -> tuple[list[int], list[str] | None]:
     """The seeds and task patterns, every input checked before anything is trained or written."""
-    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.envs.information_bargaining_v1 import raw_env
     from infobargain.evaluation.leaderboard import select_games
     from infobargain.game.distributions import resolve_game
     from infobargain.game.limits import check_env_size

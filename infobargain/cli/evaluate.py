@@ -33,7 +33,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from infobargain.agents.registry import check_player_spec, check_reachable_threshold
-    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.envs.information_bargaining_v1 import raw_env
     from infobargain.evaluation.crossplay import cross_play
     from infobargain.evaluation.evaluate import evaluate_players
     from infobargain.evaluation.report import write_evaluation

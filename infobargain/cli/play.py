@@ -126,7 +126,7 @@ def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: boo
 def command_play(args: argparse.Namespace) -> int:
     from infobargain.agents.llm import LLMPolicy
     from infobargain.agents.registry import check_reachable_threshold, make_policy
-    from infobargain.envs.information_bargaining_v0 import env as make_env
+    from infobargain.envs.information_bargaining_v1 import env as make_env
 
     import_plugins(args)
     if args.episodes < 1:

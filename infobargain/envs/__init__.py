@@ -1,6 +1,6 @@
 """Environments: the PettingZoo game (AEC and Parallel), its offer encodings and Gymnasium single-agent views."""
 
-from infobargain.envs import information_bargaining_v0
+from infobargain.envs import information_bargaining_v1
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.envs.registration import PETTINGZOO_ID, RECEIVER_ID, SENDER_ID, make, register_envs
 from infobargain.envs.single_agent import ReceiverEnv, SenderEnv, SingleAgentView
@@ -15,7 +15,7 @@ __all__ = [
     "ReceiverEnv",
     "SenderEnv",
     "SingleAgentView",
-    "information_bargaining_v0",
+    "information_bargaining_v1",
     "make",
     "register_envs",
 ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.observations import game_observations
 from infobargain.envs.offers import DiscreteOffers
 from infobargain.game.instance import Instance

@@ -1,7 +1,7 @@
 """The env's descriptive infos (``info_format="full"``): the situation in plain Python values.
 
 Every live agent's ``infos[agent]`` is :func:`situation_info` plus whether it acts now and its action mask;
-the env card (:mod:`infobargain.envs.information_bargaining_v0`) lists the keys, and
+the env card (:mod:`infobargain.envs.information_bargaining_v1`) lists the keys, and
 :func:`infobargain.envs.conventions.numeric_info` turns them into numbers.
 """
 

@@ -4,7 +4,7 @@ An observation is one flat float vector: first what describes the game (the prio
 or a pie's share-to-payoff lines; ``d``; for ``"frontier"`` offers the offer menu), then the situation
 (role, turn, phase, round, the offer on the table, the deal), then private information (the state or the
 signal in the realization stage). :class:`ObservationLayout` names every slice; the env card
-(:mod:`infobargain.envs.information_bargaining_v0`) describes them.
+(:mod:`infobargain.envs.information_bargaining_v1`) describes them.
 """
 
 from __future__ import annotations

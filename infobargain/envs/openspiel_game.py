@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from open_spiel.python.observation import IIGObserverForPublicInfoGame
 
 from infobargain.envs.game_tables import tables_of
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers
 from infobargain.game.limits import check_env_size
 from infobargain.game.protocol import ROLE_INDEX, Role

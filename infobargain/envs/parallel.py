@@ -1,6 +1,6 @@
 """The Parallel form of the bargaining game: every live agent sends an action each step, one decision is played.
 
-``information_bargaining_v0.parallel_env()`` builds it around the AEC env (``raw_env``), which plays the game;
+``information_bargaining_v1.parallel_env()`` builds it around the AEC env (``raw_env``), which plays the game;
 this module only turns action dicts into that env's decisions and its state into Parallel returns.
 """
 

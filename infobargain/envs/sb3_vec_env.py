@@ -29,13 +29,13 @@ from numpy.typing import NDArray
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
-from infobargain.envs.information_bargaining_v0 import parallel_env
+from infobargain.envs.information_bargaining_v1 import parallel_env
 
 
 class PerAgentVecEnv(VecEnv):
     """``n_games`` Parallel games, each agent one slot, for SB3 (masks for ``MaskablePPO``).
 
-    ``env_kwargs`` are arguments of :func:`~infobargain.envs.information_bargaining_v0.parallel_env`
+    ``env_kwargs`` are arguments of :func:`~infobargain.envs.information_bargaining_v1.parallel_env`
     (a discrete offer space); observations are the agents' ``float32`` observation vectors.
     """
 

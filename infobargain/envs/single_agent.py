@@ -1,10 +1,10 @@
 """Gymnasium single-agent views: one side learns, the other is a fixed policy.
 
-``gymnasium.make("infobargain/Sender-v0", opponent="spe", protocol="ultimatum")`` gives the sender's view;
-``infobargain/Receiver-v0`` the receiver's. The opponent is a player name (``"spe"``, ``"obedient"``,
+``gymnasium.make("infobargain/Sender-v1", opponent="spe", protocol="ultimatum")`` gives the sender's view;
+``infobargain/Receiver-v1`` the receiver's. The opponent is a player name (``"spe"``, ``"obedient"``,
 ``"threshold:0.2"``, ...; see :mod:`infobargain.agents`), a path to a saved player, a
 :class:`~infobargain.agents.Policy`, or any callable ``f(observation_dict) -> action``. Every other keyword
-is an argument of :mod:`~infobargain.envs.information_bargaining_v0`. Names and paths are resolved by the
+is an argument of :mod:`~infobargain.envs.information_bargaining_v1`. Names and paths are resolved by the
 player factory that :mod:`infobargain.agents` installs with :func:`set_player_factory` when it is imported
 (``gymnasium.make`` of the two ids imports it: their entry points are in :mod:`infobargain.agents.views`), so
 this layer never imports the players' layer above it.
@@ -34,7 +34,7 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import AGENTS, ActionError, raw_env
+from infobargain.envs.information_bargaining_v1 import AGENTS, ActionError, raw_env
 from infobargain.envs.view import GameView, act
 from infobargain.game.protocol import Role, other
 
@@ -169,14 +169,14 @@ class SingleAgentView(gymnasium.Env):
 
 
 class SenderEnv(SingleAgentView):
-    """``infobargain/Sender-v0``: the sender learns."""
+    """``infobargain/Sender-v1``: the sender learns."""
 
     def __init__(self, opponent: Opponent | Any = "spe", illegal_action: str = "disagree", **env_kwargs: Any) -> None:
         super().__init__("sender", opponent, illegal_action, **env_kwargs)
 
 
 class ReceiverEnv(SingleAgentView):
-    """``infobargain/Receiver-v0``: the receiver learns."""
+    """``infobargain/Receiver-v1``: the receiver learns."""
 
     def __init__(self, opponent: Opponent | Any = "spe", illegal_action: str = "disagree", **env_kwargs: Any) -> None:
         super().__init__("receiver", opponent, illegal_action, **env_kwargs)

@@ -1,6 +1,6 @@
 """A batched environment: ``num_envs`` games of one configuration stepped at once with numpy.
 
-Same rules, encodings and realization modes as :mod:`~infobargain.envs.information_bargaining_v0`,
+Same rules, encodings and realization modes as :mod:`~infobargain.envs.information_bargaining_v1`,
 same observation layout and action masks, for training at scale.
 
 **What it shares and what it re-implements.** The action constants, the protocol (who proposes,
@@ -62,7 +62,7 @@ from infobargain.envs.game_tables import (
     state_action,
     tables_of,
 )
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.offers import (
     ACCEPT,
     FIRST_OFFER,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.game.protocol import ROLE_INDEX, ROLES, Protocol, Role
 from infobargain.theory.problem import BargainingProblem
 from infobargain.theory.solutions import kalai_smorodinsky, nash

@@ -120,7 +120,7 @@ def payoff_box(env_kwargs: Mapping[str, Any]) -> list[tuple[float, float]]:
     and disagreement point)."""
     import numpy as np
 
-    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.envs.information_bargaining_v1 import raw_env
 
     env = raw_env(**{key: value for key, value in env_kwargs.items() if key != "render_mode"})
     env.reset(seed=0)

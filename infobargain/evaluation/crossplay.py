@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents import bind_policy, player_label
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import Episode, rollout
 from infobargain.evaluation.stats import mean_ci

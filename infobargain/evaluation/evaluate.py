@@ -108,7 +108,7 @@ def evaluate_players(
     Args:
         sender, receiver: player names (:func:`~infobargain.agents.make_policy`), saved-player paths or ``Policy``
             objects.
-        env_kwargs: arguments of :class:`~infobargain.envs.information_bargaining_v0.raw_env`.
+        env_kwargs: arguments of :class:`~infobargain.envs.information_bargaining_v1.raw_env`.
         episodes: episodes per first-proposer setting (with ``both_first``, that many with each side first).
         seed: the rollout seed (episode ``i`` depends only on ``(seed, i)``).
         workers: processes for the rollouts (``None``: automatic; ``1``: serial).

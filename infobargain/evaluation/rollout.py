@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents import Policy, bind_policy
-from infobargain.envs.information_bargaining_v0 import AGENTS, ROLE_OF, raw_env
+from infobargain.envs.information_bargaining_v1 import AGENTS, ROLE_OF, raw_env
 from infobargain.envs.offers import ACCEPT, SchemeOffers
 from infobargain.envs.view import act
 from infobargain.evaluation.players import PlayerSpec, picklable

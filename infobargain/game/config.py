@@ -1,7 +1,7 @@
 """The parameters of a game played as an environment and their defaults, defined once (``docs/design.md``,
 contract 2).
 
-``information_bargaining_v0.raw_env``, the command-line flags, the TOML run configs and the suite all take their
+``information_bargaining_v1.raw_env``, the command-line flags, the TOML run configs and the suite all take their
 defaults from :data:`ENV_DEFAULTS`; the bargaining-stage ones are :class:`~infobargain.game.protocol.Protocol`'s.
 A command that deliberately plays another default says so where it does (training plays both first proposers
 on a finer grid: ``infobargain.training.config.TRAINING_ENV_OVERRIDES``; the suite sets its tasks' grid the same
@@ -31,9 +31,9 @@ GameSpec = (
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """Every parameter of ``information_bargaining_v0.env`` with its default (the paper's alternating-offers
+    """Every parameter of ``information_bargaining_v1.env`` with its default (the paper's alternating-offers
     experiment on the ``pure_math`` instance). The env card in
-    :mod:`infobargain.envs.information_bargaining_v0` documents each one."""
+    :mod:`infobargain.envs.information_bargaining_v1` documents each one."""
 
     game: GameSpec = "pure_math"
     protocol: str = Protocol.protocol

@@ -1,7 +1,7 @@
 """Training as library calls: one function per job, each returning ready-to-play players.
 
 Every function takes the environment's arguments as a dict (any of
-:class:`~infobargain.envs.information_bargaining_v0.raw_env`'s, including ``Instance`` objects that a TOML
+:class:`~infobargain.envs.information_bargaining_v1.raw_env`'s, including ``Instance`` objects that a TOML
 config cannot hold), trains in a run directory (a temporary one unless ``run_dir`` is given) and returns
 :class:`~infobargain.agents.Policy` objects that outlive it.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from infobargain.agents import Policy, player_label
 from infobargain.agents.sb3 import SB3Policy
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.game.protocol import Role
 from infobargain.training.config import RunConfig
 from infobargain.training.registry import get_algorithm
@@ -55,14 +55,14 @@ def train_best_response(
 ) -> Policy:
     """An approximate best response of ``role`` to a fixed ``opponent``, learned with Stable-Baselines3.
 
-    The learner plays the Gymnasium view (``infobargain/Sender-v0`` or ``infobargain/Receiver-v0``) of the
+    The learner plays the Gymnasium view (``infobargain/Sender-v1`` or ``infobargain/Receiver-v1``) of the
     game ``env_kwargs`` describes, with MaskablePPO on discrete offer spaces and PPO on ``"scheme"`` (see
     :mod:`infobargain.training.sb3`), for ``total_steps`` of its own decisions. The returned player acts
     greedily. Being approximate, its gain over the opponent's partner is a **lower bound** on the
     opponent's exploitability.
 
     Args:
-        env_kwargs: arguments of :class:`~infobargain.envs.information_bargaining_v0.raw_env`.
+        env_kwargs: arguments of :class:`~infobargain.envs.information_bargaining_v1.raw_env`.
         role: the side that learns (``"sender"`` or ``"receiver"``).
         opponent: a player name (:func:`~infobargain.agents.make_policy`), a saved player's path, or a
             ``Policy`` (bound to each training env; analytic players are re-bound, others used as they are).

@@ -71,7 +71,7 @@ def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
     import torch
 
     from infobargain.agents.tabular import TabularPolicy
-    from infobargain.envs.information_bargaining_v0 import raw_env
+    from infobargain.envs.information_bargaining_v1 import raw_env
     from infobargain.progress import Progress
     from infobargain.training.players import OutcomeProbe
     from infobargain.training.regret import RegretLearner

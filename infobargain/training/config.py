@@ -194,7 +194,7 @@ class RunConfig:
                 check_settings(name, self.section(name))
         except SettingsError as error:
             raise ConfigError(str(error)) from None
-        from infobargain.envs.information_bargaining_v0 import raw_env, resolve_game
+        from infobargain.envs.information_bargaining_v1 import raw_env, resolve_game
         from infobargain.game.limits import check_env_size
 
         try:

@@ -26,7 +26,7 @@ class TrainingJob:
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
-        """Arguments of :class:`~infobargain.envs.information_bargaining_v0.raw_env` (the game to learn)."""
+        """Arguments of :class:`~infobargain.envs.information_bargaining_v1.raw_env` (the game to learn)."""
         return dict(self.config.env)
 
     @property

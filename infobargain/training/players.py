@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infobargain.agents import PlayerSpec, Policy, bind_policy
-from infobargain.envs.information_bargaining_v0 import AGENTS, raw_env
+from infobargain.envs.information_bargaining_v1 import AGENTS, raw_env
 from infobargain.envs.view import act
 from infobargain.game import protocol
 from infobargain.game.config import ENV_DEFAULTS

@@ -37,8 +37,8 @@ from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, LEARNER_RESULTS, NUM_ENV
 
 from infobargain.agents.rllib import rllib_observation, rllib_observation_space, save_rllib_player
 from infobargain.agents.rllib_module import MaskedPPOModule
-from infobargain.envs import information_bargaining_v0
-from infobargain.envs.information_bargaining_v0 import ROLE_OF
+from infobargain.envs import information_bargaining_v1
+from infobargain.envs.information_bargaining_v1 import ROLE_OF
 from infobargain.files import atomic_path
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import ROLES
@@ -56,7 +56,7 @@ class BargainingEnv(PettingZooEnv):  # type: ignore[misc]
     """The AEC env as an RLlib multi-agent env, observations adapted for :class:`MaskedPPOModule`."""
 
     def __init__(self, env_config: dict[str, Any] | None = None) -> None:
-        super().__init__(information_bargaining_v0.env(**(env_config or {})))
+        super().__init__(information_bargaining_v1.env(**(env_config or {})))
         game = self.env.unwrapped
         spaces: dict[str, gymnasium.Space] = {
             agent: rllib_observation_space(game.observation_space(agent)) for agent in game.possible_agents

@@ -2,7 +2,7 @@
 
 Read top to bottom:
 
-1. :class:`TrainingView` is ``infobargain/Sender-v0`` or ``infobargain/Receiver-v0`` with the opponent bound to
+1. :class:`TrainingView` is ``infobargain/Sender-v1`` or ``infobargain/Receiver-v1`` with the opponent bound to
    the view's own game and reset at every episode; :func:`make_vec_env` puts ``n_envs`` of them in SB3's
    ``DummyVecEnv`` (or ``SubprocVecEnv``).
 2. :func:`build_model` picks the algorithm: MaskablePPO for the discrete offer spaces (``frontier``, ``grid``),
@@ -43,7 +43,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from infobargain.agents import PlayerSpec, bind_policy
 from infobargain.agents.base import Observation
 from infobargain.agents.sb3 import SB3Policy, algorithm_class, load_sb3_model, model_bytes, save_sb3_player
-from infobargain.envs.information_bargaining_v0 import raw_env
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.registration import RECEIVER_ID, SENDER_ID, register_envs
 from infobargain.envs.single_agent import SingleAgentView
 from infobargain.game.protocol import ROLES, Role, other

@@ -4,9 +4,15 @@ A change that makes the default learner land somewhere else fails here, naming t
 
 - the main job (``configs/paper_selfplay.toml``, as ``scripts/main.sh`` trains it) reaches the exact SPE of the
   game as played for both first proposers, with seeds 0, 1 and 2, as the README says;
-- the default ``infobargain suite`` (seed 0, its default budget) reaches its rows, every protocol (ultimatum,
-  fixed-role, alternating) on both game kinds (signaling games and pies), and its players' mean absolute error
-  against the continuous game's SPE stays within 0.02.
+- the default ``infobargain suite`` (seed 0, its default budget) reaches the rows of :data:`GATE_TASKS`, and its
+  players' mean absolute error against the continuous game's SPE on them stays within 0.02.
+
+:data:`GATE_TASKS` is a subset of the suite that covers every protocol (ultimatum, fixed-role, alternating) on
+both game kinds (signaling games and pies), both first proposers of every coin-flip task, at 19 of its 28 rows
+and 50 of its 83 rounds of training (the budget is per round). It leaves out ``sig_ultimatum_sender`` (the same
+one-offer protocol as ``sig_ultimatum_coin``'s sender-first rows) and ``sig_alternating_10`` (the
+alternating-offers protocol on a signaling game, which the main job already checks on ``pure_math`` with three
+seeds); together those are 40 % of the suite's training, which the CI budget cannot spare.
 
 One known gap is held to a looser bound rather than left out: in ``barg_alternating_10`` on
 ``split_pie_bounded`` every responder of the discrete SPE is exactly indifferent, and self-play lands one or two
@@ -37,7 +43,9 @@ from infobargain.game.protocol import ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN_JOB = ROOT / "configs" / "paper_selfplay.toml"
-SUITE_ROWS = 28
+GATE_TASKS = ("sig_ultimatum_coin", "sig_fixed_role_5", "barg_ultimatum", "barg_fixed_role_5", "barg_alternating_10")
+"""The suite's tasks the gate trains (see the module docstring for why these)."""
+GATE_ROWS = 19
 KNOWN_GAPS = {("barg_alternating_10", "split_pie_bounded"): 0.036}
 """(task, game) → the largest distance to the SPE as played its rows may have (see the module docstring)."""
 
@@ -68,13 +76,14 @@ def test_the_main_job_reaches_the_spe_for_both_first_proposers(seed: int, tmp_pa
     assert not missed, f"main job, seed {seed}: not within {DEFAULT_TOLERANCE} of the SPE as played: {missed}"
 
 
-def test_the_default_suite_reaches_every_row() -> None:
+def test_the_default_suite_reaches_the_gate_rows() -> None:
     pytest.importorskip("torch")  # the training extra
     from infobargain.evaluation.suite import run_suite
 
-    result = run_suite(seed=0, exploitability=False, jobs=2)  # the same players for any jobs; two cores at the end
+    # The same players for any jobs; two cores at the end of the CI run.
+    result = run_suite(tasks=GATE_TASKS, seed=0, exploitability=False, jobs=2)
     summary = suite_verdict(result)
-    assert summary["rows"] == SUITE_ROWS
+    assert summary["rows"] == GATE_ROWS
     lost = [
         row
         for row in summary["missed"]

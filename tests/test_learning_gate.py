@@ -25,8 +25,8 @@ rejects the claim during part of training, its proposer's value of the claim is 
 and it offers one step more; the rounds before it settle around that step (two steps for the receiver
 first with seed 0, the sender first with seeds 1 and 2). ``accept_bonus=0.004`` brings both first proposers of
 seed 0 to one step (0.0177), but it is above the 0.0028 by which the grid's other SPE responders prefer
-rejecting, and the estimates' spread there is still 0.001 (maximum 0.003). :data:`KNOWN_GAPS` bounds those rows at two steps, so
-the gap cannot silently widen; remove the entry once the learner reaches them.
+rejecting, and the estimates' spread there is still 0.001 (maximum 0.003). :data:`KNOWN_GAPS` bounds those
+rows at two steps, so the gap cannot silently widen; remove the entry once the learner reaches them.
 
 "Reached" is the verdict's: the players' exact outcome within 0.02 of the SPE as played. Training never calls
 the solver; only these checks do. Both tests are slow (a few CPU minutes together). Setting

@@ -195,8 +195,8 @@ PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpe
 """The players of a task's game (``None``: no player fits this task; its rows are left out with a note)."""
 
 
-DEFAULT_GRID = 25
-"""Offers per frontier. With 25 the SPE of every alternating-offers task as played is within 0.014 of the
+DEFAULT_GRID = ENV_DEFAULTS.grid_size
+"""Offers per frontier: the env's default. With 25 the SPE of every alternating-offers task as played is within 0.014 of the
 continuous SPE (21 left the unbounded pie 0.06 away), and no responder of that SPE prefers rejecting an offer by
 less than 0.0028, above ``qlearning.accept_bonus``."""
 

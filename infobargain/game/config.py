@@ -47,7 +47,7 @@ class EnvConfig:
     realization: str = "expected"
     realization_rounds: int = 10
     offer_space: str = "frontier"
-    grid_size: int = 11
+    grid_size: int = 25
     max_cycles: int | None = None
     render_mode: str | None = None
 

@@ -23,6 +23,7 @@ import numpy as np
 from infobargain.envs import information_bargaining_v1
 from infobargain.envs import vector as vector_module
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.game.config import ENV_DEFAULTS
 
 Measure = Callable[[float], tuple[int, int, float]]
 
@@ -117,7 +118,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.build_in_caller:
         vector_module.AHEAD = 2**62
-    env_kwargs: dict[str, object] = {"game": "pure_math", "offer_space": args.offer_space, "grid_size": 21}
+    env_kwargs: dict[str, object] = {
+        "game": "pure_math",
+        "offer_space": args.offer_space,
+        "grid_size": ENV_DEFAULTS.grid_size,
+    }
     contenders: dict[str, Measure] = {f"vector env, B={b}": vector_env(b, env_kwargs) for b in args.batches}
     if args.offer_space != "scheme":  # the vector env plays distributions with discrete offers
         fresh = {**env_kwargs, "game": "random:2x2"}

@@ -150,7 +150,7 @@ def test_bad_box_action(form: Any, action: Any, message: str) -> None:
     ids=["too-large", "negative", "fraction", "nan", "string", "none"],
 )
 def test_bad_discrete_action_raw(action: Any, message: str) -> None:
-    environment = ib.raw_env()
+    environment = ib.raw_env(grid_size=11)  # 11 offers per frontier and the two responses: Discrete(13)
     environment.reset(seed=0)
     with pytest.raises(ValueError, match=message):
         environment.step(action)

@@ -46,6 +46,8 @@ def test_evaluate_pair_writes_report_and_figures(tmp_path: Path, capsys: pytest.
             str(out),
             "--cross-play",
             "nash,bp",
+            "--grid-size",
+            "11",  # the SPE point (11/30, 9/30) is on the grid: the BP sender gains 2/3 - 11/30 = 0.3
         ]
     )
     assert code == 0

@@ -24,7 +24,7 @@ information_bargaining_v1.env(
     game="pure_math", protocol="alternating", first_proposer="sender", max_rounds=10,
     break_off=0.1, discount=1.0, tie_break="sender", obedience_margin=0.0,
     receiver_offer="threshold", realization="expected", realization_rounds=10,
-    offer_space="frontier", grid_size=11, max_cycles=None, render_mode=None,
+    offer_space="frontier", grid_size=25, max_cycles=None, render_mode=None,
     observation_format="dict", info_format="full", illegal_action="raise",  # env() and parallel_env() only
 )
 ```

@@ -196,8 +196,8 @@ PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpe
 
 
 DEFAULT_GRID = ENV_DEFAULTS.grid_size
-"""Offers per frontier: the env's default. With 25 the SPE of every alternating-offers task as played is within 0.014 of the
-continuous SPE (21 left the unbounded pie 0.06 away), and no responder of that SPE prefers rejecting an offer by
+"""Offers per frontier: the env's default. With 25 the SPE of every alternating-offers task as played is within
+0.014 of the continuous SPE (21 left the unbounded pie 0.06 away), and no responder of that SPE prefers rejecting an offer by
 less than 0.0028, above ``qlearning.accept_bonus``."""
 
 STEPS_PER_ROUND = 100_000

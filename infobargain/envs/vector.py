@@ -146,6 +146,10 @@ class VectorBargainingEnv:
         self._counters, self._masks = self._rules_tables()
         self.rng = np.random.default_rng(seed)
         self._stream: TableStream | None = None
+        self.fresh_rows = 0
+        """Fresh instances drawn so far (a distribution that draws new games)."""
+        self.fallback_rows = 0
+        """Of those, the rows a batched builder left to the reference path (degenerate geometry; slower)."""
         self._prepare_tables()
         self.reset(seed)
 
@@ -221,7 +225,10 @@ class VectorBargainingEnv:
         if isinstance(source, InstanceSet):
             self.slot[games] = source.sample_indices(self.rng, len(games))
         else:
-            self.tables.put(games, self._draw_tables(len(games)))
+            rows = self._draw_tables(len(games))
+            self.fresh_rows += len(games)
+            self.fallback_rows += 0 if rows.fallback is None else int(rows.fallback.sum())
+            self.tables.put(games, rows)
 
     def instance(self, game: int) -> Instance | SplitPie:
         """The game that game ``game`` of the batch plays in its current episode (for replaying it elsewhere)."""

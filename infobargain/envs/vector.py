@@ -46,6 +46,7 @@ their actions are ignored.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -57,6 +58,7 @@ from infobargain.envs.actions import ActionError, box_actions, box_problem, disc
 from infobargain.envs.game_tables import (
     GameTables,
     TableStream,
+    batched_limit_notice,
     fresh_tables,
     has_closed_form,
     state_action,
@@ -183,6 +185,8 @@ class VectorBargainingEnv:
         if isinstance(source, InstanceSet):
             self.tables = tables_of(source.members, self.template)
         elif source is not None:  # one row per game, filled by reset's draws
+            if isinstance(source, RandomInstances) and not has_closed_form(self.template):
+                warnings.warn(batched_limit_notice(self.template, source), stacklevel=3)
             self.tables = draw_rows(self.template, source, np.random.default_rng(0), 1).take(
                 np.zeros(self.num_envs, dtype=np.intp)
             )

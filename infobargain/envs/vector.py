@@ -33,8 +33,10 @@ Differences, all by design:
 **Per-game tables.** Everything the rules need about a game (offer payoffs and descriptions, the state-action
 distributions of deals, ``d``, the observation's game part) is a row of :class:`~infobargain.envs.game_tables.
 GameTables`, computed by the AEC env's own code. One game: one row. A finite set: one row per member, drawn by
-index. Fresh random instances: one row per game, rebuilt when the game draws a new instance; random 2×2
-frontier games use a closed-form batched builder (:mod:`infobargain.envs.small_games`). Fresh instances come
+index. Fresh random instances: one row per game, rebuilt when the game draws a new instance; random frontier
+games use a batched builder, 2×2 in closed form (:mod:`infobargain.envs.small_games`), up to 4×4 compiled
+(:mod:`infobargain.envs.frontier_kernels`), and count the rows they leave to the reference path
+(:attr:`fallback_rows`); larger games take the reference path with a one-line notice. Fresh instances come
 from a generator spawned off the env's at every seeded reset, one row of draws per instance, so batches of
 :data:`AHEAD` games or more build them ahead on a worker thread (:class:`~infobargain.envs.game_tables.
 TableStream`) and play exactly the instances they would play without it; :meth:`close` stops the thread.

@@ -185,19 +185,8 @@ def fresh_tables(
     return rows
 
 
-def concatenate(parts: Sequence[GameTables]) -> GameTables:
-    """The rows of ``parts``, one after the other."""
-    if len(parts) == 1:
-        return parts[0]
-    joined = {
-        f.name: None if getattr(parts[0], f.name) is None else np.concatenate([getattr(p, f.name) for p in parts])
-        for f in fields(GameTables)
-    }
-    return GameTables(**joined)  # type: ignore[arg-type]
-
-
 class TableStream:
-    """Rows of fresh instances, drawn in order from one generator: ``take(n)`` returns the next ``n``.
+    """Rows of fresh instances, drawn in order from one generator: ``take(n)`` returns the next ``n`` (in parts).
 
     ``build(rng, n)`` must draw each row from ``rng`` independently of ``n`` (as
     :meth:`~infobargain.game.distributions.RandomInstances.sample_arrays` does), so the rows do not depend on how
@@ -216,9 +205,11 @@ class TableStream:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
 
-    def take(self, count: int) -> GameTables:
+    def take(self, count: int) -> list[GameTables]:
+        """The next ``count`` rows as consecutive parts (views of the chunks built ahead), which the caller
+        stores part by part rather than copying them into one block first."""
         if self.ahead is None:
-            return self.build(self.rng, count)
+            return [self.build(self.rng, count)]
         parts = []
         while count:
             if self._chunk is None or self._used == len(self._chunk.d):
@@ -227,7 +218,7 @@ class TableStream:
             parts.append(self._chunk.take(slice(self._used, self._used + size)))
             self._used += size
             count -= size
-        return concatenate(parts)
+        return parts
 
     def _next(self) -> GameTables:
         if self._worker is None:

@@ -197,11 +197,6 @@ class VectorBargainingEnv:
             self.tables = tables_of([self.game], self.template)
         self._own_slots = source is not None and not isinstance(source, InstanceSet)  # slot[i] == i
 
-    def _draw_tables(self, count: int) -> GameTables:
-        """Rows of the next ``count`` fresh instances of the distribution (random or sampled)."""
-        assert self._stream is not None
-        return self._stream.take(count)
-
     def _restart_stream(self) -> None:
         """Fresh instances come from a generator spawned from the env's, so a seeded reset fixes them; large
         batches of closed-form games are built ahead on a worker thread (the rows are the same)."""
@@ -231,10 +226,14 @@ class VectorBargainingEnv:
         if isinstance(source, InstanceSet):
             self.slot[games] = source.sample_indices(self.rng, len(games))
         else:
-            rows = self._draw_tables(len(games))
+            assert self._stream is not None
+            start = 0
+            for rows in self._stream.take(len(games)):  # stored part by part: no copy into one block first
+                size = len(rows.d)
+                self.tables.put(games[start : start + size], rows)
+                self.fallback_rows += 0 if rows.fallback is None else int(rows.fallback.sum())
+                start += size
             self.fresh_rows += len(games)
-            self.fallback_rows += 0 if rows.fallback is None else int(rows.fallback.sum())
-            self.tables.put(games, rows)
 
     def instance(self, game: int) -> Instance | SplitPie:
         """The game that game ``game`` of the batch plays in its current episode (for replaying it elsewhere)."""

@@ -16,7 +16,10 @@ none of the reference's per-game Python objects:
    ``linspace`` then ``interp``), each one's scheme by the reference's barycentric rule (a vertex its own, a
    point on an edge the mixture of the edge's ends, the first edge within ``1e-12``);
 5. what each scheme pays and the state-action distribution it gives, by the obedient receiver's compiled rule
-   (:func:`~infobargain.game.obedience_kernels.obey_scheme`).
+   (:func:`~infobargain.game.obedience_kernels.obey_scheme`). The receiver's offers are the sender's in reverse:
+   the reference spreads them along the reversed frontier, which gives the same points up to rounding, and so
+   the same schemes unless a point lies near one of the barycentric rule's thresholds (then they are spread
+   again, as the reference spreads them).
 
 Each step is written as the reference writes it (same operations in the same order), so a row agrees with the
 reference to rounding. **Fallback rows** (marked not exact, NaN, recomputed by the caller on the reference
@@ -55,6 +58,9 @@ DUPLICATE_MARGIN = 1e-9
 """Two candidate points this close (times the scale) may be merged either way by the reference's hull."""
 SCHEME_AGREEMENT = 1e-10
 """Near-duplicate points whose schemes differ by more than this make a row fall back."""
+THRESHOLD_WINDOW = 2.0
+"""A distance within this factor of the barycentric rule's tolerance is near its threshold."""
+_PLACED, _NEAR_THRESHOLD, _UNPLACED = 0, 1, 2
 
 
 @njit(cache=True)
@@ -207,9 +213,11 @@ def _mix(
     schemes: NDArray[np.float64],
     point: NDArray[np.float64],
     scheme: NDArray[np.float64],
-) -> bool:
+) -> int:
     """The scheme of ``point`` into ``scheme``, by the reference's barycentric rule over the polygon's ``vertices``
-    (whose schemes are ``schemes[vertex]``); False where the rule places the point on no vertex or edge."""
+    (whose schemes are ``schemes[vertex]``). Returns :data:`_PLACED`, :data:`_NEAR_THRESHOLD` where a distance the
+    rule compares with its tolerance is within :data:`THRESHOLD_WINDOW` of it (a point moved by rounding might be
+    placed otherwise), or :data:`_UNPLACED` where the rule places the point on no vertex or edge."""
     count = len(vertices)
     scale = 1.0
     for i in range(count):
@@ -220,6 +228,7 @@ def _mix(
         distance = max(abs(vertices[i, 0] - point[0]), abs(vertices[i, 1] - point[1]))
         if distance < closest:
             nearest, closest = i, distance
+    near = tolerance / THRESHOLD_WINDOW <= closest <= tolerance * THRESHOLD_WINDOW
     first, second, along = nearest, nearest, 0.0
     if not (closest <= tolerance or count == 1):
         edge = -1
@@ -230,11 +239,12 @@ def _mix(
             t = ((point[0] - vertices[i, 0]) * ax + (point[1] - vertices[i, 1]) * ay) / (length if length > 0 else 1.0)
             t = min(max(t, 0.0), 1.0)
             error = max(abs(vertices[i, 0] + t * ax - point[0]), abs(vertices[i, 1] + t * ay - point[1]))
+            near |= tolerance / THRESHOLD_WINDOW <= error <= tolerance * THRESHOLD_WINDOW
             if error <= tolerance:
                 edge, along = i, t
                 break
         if edge < 0:
-            return False
+            return _UNPLACED
         first, second = edge, (edge + 1) % count
     n_states, n_actions = scheme.shape
     for s in range(n_states):
@@ -255,7 +265,7 @@ def _mix(
             total += value
         for a in range(n_actions):
             scheme[s, a] /= total
-    return True
+    return _NEAR_THRESHOLD if near else _PLACED
 
 
 @njit(cache=True, nogil=True)
@@ -405,14 +415,24 @@ def _one_game(
     frontier = np.empty((len(chain), 2))
     points = np.empty((count, 2))
     actions = np.empty((count, n_actions), np.intp)
+    near_threshold = False
     for proposer in range(2):
+        if proposer == 1 and not near_threshold:  # the sender's offers in reverse, as the reference finds them
+            for k in range(count):
+                payoffs[1, k] = payoffs[0, count - 1 - k]
+                schemes[1, k] = schemes[0, count - 1 - k]
+                joints[1, k] = joints[0, count - 1 - k]
+            break
         for step in range(len(chain)):  # the sender's offers from its worst point, the receiver's reversed
             i = chain[step] if proposer == 0 else chain[len(chain) - 1 - step]
             frontier[step, 0], frontier[step, 1] = vertices[i, 0], vertices[i, 1]
         _spread(frontier, count, points)
+        near_threshold = False
         for k in range(count):
-            if not _mix(vertices, kept_schemes, points[k], schemes[proposer, k]):
+            placed = _mix(vertices, kept_schemes, points[k], schemes[proposer, k])
+            if placed == _UNPLACED:
                 return False, a0
+            near_threshold |= placed == _NEAR_THRESHOLD
         for k in range(count):
             obey_scheme(
                 schemes[proposer], k, weights, unsent, tolerance, sign, actions, payoffs[proposer], values, totals

@@ -79,13 +79,15 @@ def greedy(
     Accepting wins ties within ``accept_bonus`` (the tie-break of subgame perfection); the value returned is the
     chosen action's plain estimate, so the tie-break never leaks into the values that earlier decisions back up.
     """
+    device = next(network.parameters()).device  # the observations go where the network lives (CPU or GPU)
     with torch.no_grad():
-        q = network.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), MASKED)
+        q = network.actor(torch.as_tensor(observations, device=device))
+        q = q.masked_fill(~torch.as_tensor(masks, device=device), MASKED)
         preferred = q.clone()
         preferred[:, ACCEPT] += accept_bonus
         chosen = preferred.argmax(dim=-1)
         value = q.gather(1, chosen[:, None]).squeeze(1)
-    return value.double().numpy(), chosen.numpy()
+    return value.double().cpu().numpy(), chosen.cpu().numpy()
 
 
 def game_centre(envs: VectorBargainingEnv, seed: int) -> NDArray[np.float64]:
@@ -207,12 +209,13 @@ def regress(
     shuffle: np.random.Generator,
 ) -> float:
     """Squared-error epochs of ``Q(observation, action)`` onto the targets; returns the last epoch's mean loss."""
-    observations, actions, targets = (torch.as_tensor(array) for array in data)
+    device = next(network.parameters()).device
+    observations, actions, targets = (torch.as_tensor(array, device=device) for array in data)
     count = len(targets)
     size = max(1, -(-count // settings.minibatches))
     losses: list[float] = []
     for _ in range(settings.update_epochs):
-        order = torch.as_tensor(shuffle.permutation(count))
+        order = torch.as_tensor(shuffle.permutation(count), device=device)
         losses = []
         for start in range(0, count, size):
             index = order[start : start + size]
@@ -238,10 +241,10 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
     if not envs.discrete:
         raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")
-    training_device(config.run.device)  # validates the name; these small networks train on the CPU
+    device = training_device(config.run.device)  # the networks and their batches live there; the env on the CPU
     torch.manual_seed(seed)
     networks = [
-        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation)
+        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation).to(device)
         for _ in ROLES
     ]
     averaged = [copy.deepcopy(network) for network in networks]
@@ -306,8 +309,9 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
 def saved_player(network: ActorCritic, accept_bonus: float, centre: NDArray[np.float64]) -> ActorCritic:
     """A copy that plays raw observations as ``network`` played centred ones, with the tie-break in its accept
     output, so that its plain arg-max (how saved players act) makes the choices :func:`greedy` made in training:
-    the centre moves into the first layer's bias (``W (x - c) + b = W x + (b - W c)``)."""
-    player = copy.deepcopy(network)
+    the centre moves into the first layer's bias (``W (x - c) + b = W x + (b - W c)``). On the CPU, wherever it
+    trained, so that it loads on any machine."""
+    player = copy.deepcopy(network).cpu()
     with torch.no_grad():
         first = cast(torch.nn.Linear, player.actor[0])
         first.bias -= first.weight @ torch.as_tensor(centre, dtype=first.weight.dtype)

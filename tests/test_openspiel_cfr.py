@@ -120,3 +120,24 @@ def test_a_killed_cfr_run_resumes_to_the_same_players(tmp_path: Path, monkeypatc
         np.load(summary["players"]["sender"]) as resumed,
     ):
         np.testing.assert_array_equal(straight["probabilities"], resumed["probabilities"])
+
+
+@pytest.mark.slow
+def test_a_leaderboard_cell_in_reach_scores_cfr_plus(tmp_path: Path) -> None:
+    """``infobargain benchmark``'s cells run it like any self-play algorithm: the one-shot coin-flip pie (25 offers,
+    52 decision nodes) within the budget, to a near-equilibrium."""
+    from infobargain.evaluation.leaderboard import run_leaderboard
+
+    document = run_leaderboard(
+        ["openspiel_cfr_plus"],
+        tasks=["barg_ultimatum:split_pie"],
+        budget=52 * 2 * 60,
+        seeds=[0],
+        out=tmp_path,
+        episodes=2,
+    )
+    rows = document["rows"]
+    assert {row["first_proposer"] for row in rows} == {"sender", "receiver"}
+    for row in rows:
+        assert row["decisions"]["mean"] == 52 * 2 * 60
+        assert row["nash_conv"]["mean"] < 0.01  # a Nash equilibrium: CFR+ does not aim at subgame perfection

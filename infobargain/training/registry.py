@@ -212,6 +212,17 @@ for _builtin in (
         requires=("pyspiel",),
         reach="infobargain.training.openspiel_cfr:fits",
     ),
+    *(
+        Algorithm(
+            f"benchmarl_{name}",
+            "infobargain.training.benchmarl_marl:train",
+            f"BenchMARL's {title} (its default hyperparameters), one group per role on the game's Parallel form",
+            extra="benchmarl",
+            requires=("benchmarl",),
+        )
+        for name, title in (("mappo", "MAPPO"), ("ippo", "IPPO"), ("iql", "IQL"), ("qmix", "QMIX"), ("vdn", "VDN"))
+        + (("masac", "MASAC"), ("isac", "ISAC"))
+    ),
     Algorithm(
         "sb3",
         "infobargain.training.builtin:train_sb3",

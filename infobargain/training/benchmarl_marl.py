@@ -46,6 +46,7 @@ from benchmarl.environments import Task, TaskClass
 from benchmarl.experiment import Experiment, ExperimentConfig
 from benchmarl.models.mlp import MlpConfig
 from numpy.typing import NDArray
+from pettingzoo.utils.wrappers import BaseParallelWrapper
 from torchrl.data import Composite
 from torchrl.envs import EnvBase, PettingZooWrapper
 
@@ -67,6 +68,29 @@ GROUPS = {role: [AGENTS[role]] for role in ROLES}
 """One group per role: BenchMARL shares parameters within a group, and the two roles play different games."""
 
 
+class NumericInfos(BaseParallelWrapper):  # type: ignore[misc]
+    """The Parallel env with each agent's ``infos`` cut to what TorchRL can hold as tensors (its ``acting`` flag
+    and ``round``): TorchRL turns every info entry into a tensor spec, and the env's infos also name the phase
+    and the proposers."""
+
+    @staticmethod
+    def _numeric(infos: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {
+            agent: {key: int(info[key]) for key in ("acting", "round") if key in info} for agent, info in infos.items()
+        }
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, Any]:
+        observations, infos = self.env.reset(seed=seed, options=options)
+        return observations, self._numeric(infos)
+
+    def step(self, actions: dict[str, Any]) -> tuple[Any, ...]:
+        observations, rewards, terminations, truncations, infos = self.env.step(actions)
+        return observations, rewards, terminations, truncations, self._numeric(infos)
+
+    def state(self) -> NDArray[np.float64]:
+        return self.env.state()
+
+
 class BargainingTaskClass(TaskClass):  # type: ignore[misc]
     """The game's Parallel form as a BenchMARL task; its ``config`` is the env's arguments."""
 
@@ -75,7 +99,7 @@ class BargainingTaskClass(TaskClass):  # type: ignore[misc]
     ) -> Callable[[], EnvBase]:
         kwargs = dict(self.config)
         return lambda: PettingZooWrapper(
-            parallel_env(**kwargs),
+            NumericInfos(parallel_env(**kwargs)),
             group_map=GROUPS,
             categorical_actions=True,
             return_state=True,
@@ -101,8 +125,12 @@ class BargainingTaskClass(TaskClass):  # type: ignore[misc]
 
     def _only(self, env: EnvBase, key: str) -> Composite | None:
         spec = env.observation_spec.clone()
-        kept = Composite({group: spec[group].select(key) for group in GROUPS if key in spec[group].keys()})
-        return kept if not kept.is_empty() else None
+        kept = {
+            group: Composite({key: spec[group, key].clone()}, shape=spec[group].shape)
+            for group in GROUPS
+            if key in spec[group].keys()
+        }
+        return Composite(kept, shape=spec.shape) if kept else None
 
     def observation_spec(self, env: EnvBase) -> Composite:
         return self._only(env, "observation")

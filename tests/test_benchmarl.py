@@ -11,12 +11,12 @@ import pytest
 
 pytest.importorskip("benchmarl", reason="BenchMARL is not installed (pip install 'infobargain[benchmarl]')")
 
-from infobargain.agents.tabular import SituationIndex  # noqa: E402
-from infobargain.envs.information_bargaining_v1 import raw_env  # noqa: E402
-from infobargain.evaluation.exploitability import exact_exploitability  # noqa: E402
-from infobargain.training.benchmarl_marl import ALGORITHMS, BargainingTask  # noqa: E402
-from infobargain.training.config import RunConfig  # noqa: E402
-from infobargain.training.runner import run_training  # noqa: E402
+from infobargain.agents.tabular import SituationIndex
+from infobargain.envs.information_bargaining_v1 import raw_env
+from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.training.benchmarl_marl import ALGORITHMS, BargainingTask
+from infobargain.training.config import RunConfig
+from infobargain.training.runner import run_training
 
 GAME = {"game": "split_pie", "protocol": "ultimatum", "first_proposer": "coin_flip", "grid_size": 5}
 
@@ -37,7 +37,10 @@ def test_the_task_has_one_group_per_role_with_masks_and_a_global_state() -> None
 @pytest.mark.parametrize("name", sorted(ALGORITHMS))
 def test_each_algorithm_trains_players_the_exact_evaluation_scores(name: str, tmp_path: Path) -> None:
     budget = 600
-    config = RunConfig.from_dict({"run": {"algorithm": f"benchmarl_{name}", "total_steps": budget}, "env": GAME})
+    quick = {"frames_per_batch": 200, "n_envs": 2, "minibatch_iters": 2, "optimizer_steps": 4}  # BenchMARL's: slow
+    config = RunConfig.from_dict(
+        {"run": {"algorithm": f"benchmarl_{name}", "total_steps": budget}, "env": GAME, f"benchmarl_{name}": quick}
+    )
     summary, trained = run_training(config, tmp_path / name, show_progress=False)
     assert 0 < trained.decisions <= budget
     env = raw_env(**GAME)

@@ -27,7 +27,6 @@ task defined outside BenchMARL's package does not have; a resumed run trains aga
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,11 +47,12 @@ from benchmarl.models.mlp import MlpConfig
 from numpy.typing import NDArray
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 from torchrl.data import Composite
-from torchrl.envs import EnvBase, PettingZooWrapper
+from torchrl.envs import DoubleToFloat, EnvBase, PettingZooWrapper, Transform
 
 from infobargain.envs.information_bargaining_v1 import AGENTS, parallel_env, raw_env
 from infobargain.game.protocol import ROLES
 from infobargain.training.job import TrainedPlayers, TrainingJob
+from infobargain.training.settings import BenchMARLSection
 
 ALGORITHMS: dict[str, Any] = {
     "mappo": MappoConfig,
@@ -108,6 +108,10 @@ class BargainingTaskClass(TaskClass):  # type: ignore[misc]
             device=device,
         )
 
+    def get_env_transforms(self, env: EnvBase) -> list[Transform]:
+        """The env's observations and state are float64; BenchMARL's models are float32."""
+        return [DoubleToFloat()]
+
     def supports_continuous_actions(self) -> bool:
         return False
 
@@ -128,7 +132,7 @@ class BargainingTaskClass(TaskClass):  # type: ignore[misc]
         kept = {
             group: Composite({key: spec[group, key].clone()}, shape=spec[group].shape)
             for group in GROUPS
-            if key in spec[group].keys()
+            if key in spec[group].keys()  # noqa: SIM118 (a spec, not a dict)
         }
         return Composite(kept, shape=spec.shape) if kept else None
 
@@ -162,9 +166,10 @@ class BargainingTask(Task):  # type: ignore[misc]
         return BargainingTaskClass
 
 
-def experiment_config(budget: int, folder: str) -> ExperimentConfig:
-    """BenchMARL's default experiment, less what a library run decides: the budget, CPU, and no evaluation,
-    rendering, loggers or checkpoints of its own (the run directory keeps the players)."""
+def experiment_config(budget: int, folder: str, settings: BenchMARLSection) -> ExperimentConfig:
+    """BenchMARL's default experiment, less what a library run decides: the budget, CPU, no evaluation,
+    rendering, loggers or checkpoints of its own (the run directory keeps the players), and the ``settings``
+    that are not 0."""
     config = ExperimentConfig.get_from_yaml()
     config.max_n_frames = budget
     config.sampling_device = config.train_device = config.buffer_device = "cpu"
@@ -173,10 +178,15 @@ def experiment_config(budget: int, folder: str) -> ExperimentConfig:
     config.checkpoint_interval = 0
     config.checkpoint_at_end = False
     config.save_folder = folder
-    # a batch no larger than the budget, so a small budget still trains (BenchMARL's default batch is 6000)
-    config.on_policy_collected_frames_per_batch = min(config.on_policy_collected_frames_per_batch, budget)
-    config.off_policy_collected_frames_per_batch = min(config.off_policy_collected_frames_per_batch, budget)
+    batch = settings.frames_per_batch or config.on_policy_collected_frames_per_batch
+    config.on_policy_collected_frames_per_batch = config.off_policy_collected_frames_per_batch = min(batch, budget)
     config.on_policy_minibatch_size = min(config.on_policy_minibatch_size, config.on_policy_collected_frames_per_batch)
+    if settings.n_envs:
+        config.on_policy_n_envs_per_worker = config.off_policy_n_envs_per_worker = settings.n_envs
+    if settings.minibatch_iters:
+        config.on_policy_n_minibatch_iters = settings.minibatch_iters
+    if settings.optimizer_steps:
+        config.off_policy_n_optimizer_steps = settings.optimizer_steps
     return config
 
 
@@ -191,7 +201,7 @@ def greedy_actions(experiment: Experiment, role: str, observations: NDArray[Any]
         {
             role: TensorDict(
                 {
-                    "observation": torch.as_tensor(observations, dtype=torch.float32)[:, None],
+                    "observation": {"observation": torch.as_tensor(observations, dtype=torch.float32)[:, None]},
                     "action_mask": torch.as_tensor(masks, dtype=torch.bool)[:, None],
                 },
                 batch_size=[batch, 1],
@@ -260,7 +270,7 @@ def train(job: TrainingJob) -> TrainedPlayers:
         model_config=MlpConfig.get_from_yaml(),
         critic_model_config=MlpConfig.get_from_yaml(),
         seed=job.seed,
-        config=experiment_config(job.budget, str(job.run_dir)),
+        config=experiment_config(job.budget, str(job.run_dir), job.settings),
     )
     experiment.run()
     table = situation_table(env_kwargs, experiment)

@@ -217,11 +217,14 @@ for _builtin in (
             f"benchmarl_{name}",
             "infobargain.training.benchmarl_marl:train",
             f"BenchMARL's {title} (its default hyperparameters), one group per role on the game's Parallel form",
+            builtin_settings.BenchMARLSection,
             extra="benchmarl",
             requires=("benchmarl",),
         )
-        for name, title in (("mappo", "MAPPO"), ("ippo", "IPPO"), ("iql", "IQL"), ("qmix", "QMIX"), ("vdn", "VDN"))
-        + (("masac", "MASAC"), ("isac", "ISAC"))
+        for name, title in (
+            *(("mappo", "MAPPO"), ("ippo", "IPPO"), ("iql", "IQL"), ("qmix", "QMIX"), ("vdn", "VDN")),
+            *(("masac", "MASAC"), ("isac", "ISAC")),
+        )
     ),
     Algorithm(
         "sb3",

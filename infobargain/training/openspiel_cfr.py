@@ -7,9 +7,11 @@ It runs OpenSpiel's own solver (``pyspiel.CFRPlusSolver``, alternating updates) 
 1. **Does the tree fit?** CFR+ walks the whole game tree every iteration, and the tree grows as ``offers**rounds``
    (a rejected offer's history stays in the tree even though the continuation game does not depend on it).
    :func:`tree_size` counts its decision nodes exactly, per situation, without walking it; :func:`fits` refuses a
-   game above :data:`MAX_DECISION_NODES` up front, in one line. In reach: every one-round game (ultimatum, any
-   grid), two rounds up to 69 offers, three rounds up to 16, four up to 8, five up to 5; the paper's
-   alternating-offers tasks (10 rounds) and its 5-round fixed-role tasks at the leaderboard's 25 offers are not.
+   game above :data:`MAX_DECISION_NODES` up front, in one line. In reach (offers per frontier, both first
+   proposers): one round up to 4,999 offers (ultimatum, any protocol); alternating offers with a coin flip: 2
+   rounds up to 70 offers, 3 up to 16, 4 up to 8, 5 up to 5, 6 up to 3; fixed-role: 2 rounds up to 99, 3 up to
+   20, 4 up to 9, 5 up to 5. On the leaderboard's grid (25 offers) its three one-shot tasks are in reach; its
+   5-round fixed-role tasks (over 9.8e6 nodes) and 10-round alternating tasks (2.0e14 nodes) are not.
 2. **Iterations within the budget.** One iteration visits every decision node once per player, so it counts
    ``2 · tree_size`` decisions against ``run.total_steps``. Every ``run.checkpoint_every`` iterations a
    checkpoint records the iterations done; CFR+ is deterministic, so a resumed run replays them (their time

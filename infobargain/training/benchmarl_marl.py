@@ -15,14 +15,14 @@ Needs the ``benchmarl`` extra (``pip install 'infobargain[benchmarl]'``: BenchMA
    (MLP models, batch sizes, learning rate), except what the run must decide: ``max_n_frames`` is the budget
    (one frame is one decision: one Parallel step plays one), no evaluation, rendering, loggers or checkpoints
    of BenchMARL's own, CPU.
-3. **The players**: each group's trained policy, probed in every bargaining situation
-   (:class:`~infobargain.evaluation.exploitability`'s situations, via
-   :func:`~infobargain.training.benchmarl_marl.situation_table`), saved as a
-   :class:`~infobargain.agents.tabular.TabularPolicy`: the game is Markov in the situation, so the table plays
-   exactly as the network does, and the library's exact evaluation scores it without BenchMARL installed.
+3. **The players**: each group's trained policy in BenchMARL's deterministic mode (what its own evaluation plays:
+   the mode of a stochastic policy, a Q-learner's greedy action), asked in every bargaining situation play can
+   reach (:func:`situation_table`) and saved as a :class:`~infobargain.agents.tabular.TabularPolicy`. The game
+   is Markov in the situation, so the table plays exactly as the network does, and the library's exact
+   evaluation scores it without BenchMARL installed.
 
-A run is not resumable: BenchMARL's own checkpoints restore an experiment built from its Hydra config, which a
-task defined outside BenchMARL's package does not have; a resumed run trains again from the start.
+The budget is BenchMARL's ``max_n_frames``, which it counts in whole collected batches. Resuming is not wired
+to BenchMARL's own checkpoints (``restore_file``) yet: a resumed run trains again from the start.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from benchmarl.environments import Task, TaskClass
 from benchmarl.experiment import Experiment, ExperimentConfig
 from benchmarl.models.mlp import MlpConfig
 from numpy.typing import NDArray
-from pettingzoo.utils.wrappers import BaseParallelWrapper
 from torchrl.data import Composite
 from torchrl.envs import DoubleToFloat, EnvBase, PettingZooWrapper, Transform
 
@@ -68,29 +67,6 @@ GROUPS = {role: [AGENTS[role]] for role in ROLES}
 """One group per role: BenchMARL shares parameters within a group, and the two roles play different games."""
 
 
-class NumericInfos(BaseParallelWrapper):  # type: ignore[misc]
-    """The Parallel env with each agent's ``infos`` cut to what TorchRL can hold as tensors (its ``acting`` flag
-    and ``round``): TorchRL turns every info entry into a tensor spec, and the env's infos also name the phase
-    and the proposers."""
-
-    @staticmethod
-    def _numeric(infos: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        return {
-            agent: {key: int(info[key]) for key in ("acting", "round") if key in info} for agent, info in infos.items()
-        }
-
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, Any]:
-        observations, infos = self.env.reset(seed=seed, options=options)
-        return observations, self._numeric(infos)
-
-    def step(self, actions: dict[str, Any]) -> tuple[Any, ...]:
-        observations, rewards, terminations, truncations, infos = self.env.step(actions)
-        return observations, rewards, terminations, truncations, self._numeric(infos)
-
-    def state(self) -> NDArray[np.float64]:
-        return self.env.state()
-
-
 class BargainingTaskClass(TaskClass):  # type: ignore[misc]
     """The game's Parallel form as a BenchMARL task; its ``config`` is the env's arguments."""
 
@@ -99,7 +75,7 @@ class BargainingTaskClass(TaskClass):  # type: ignore[misc]
     ) -> Callable[[], EnvBase]:
         kwargs = dict(self.config)
         return lambda: PettingZooWrapper(
-            NumericInfos(parallel_env(**kwargs)),
+            parallel_env(**kwargs, info_format="numeric"),  # TorchRL holds every info entry as a tensor
             group_map=GROUPS,
             categorical_actions=True,
             return_state=True,

@@ -54,6 +54,7 @@ def test_the_registry_refuses_trees_over_the_limit_up_front(tmp_path: Path) -> N
     config = RunConfig.from_dict({"run": {"algorithm": "openspiel_cfr_plus", "total_steps": 10**6}, "env": paper})
     with pytest.raises(ValueError, match="out of reach: CFR\\+'s game tree has over"):
         run_training(config, tmp_path / "refused", show_progress=False)
+    assert not (tmp_path / "refused").exists()  # refused before a run directory is made
 
 
 def test_projected_players_play_as_the_average_policy() -> None:

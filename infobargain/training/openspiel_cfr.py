@@ -153,7 +153,7 @@ def situation_table(game: Any, policy: Any, env: Any) -> NDArray[np.float64]:
 
 def train(job: TrainingJob) -> TrainedPlayers:
     """CFR+ for as many iterations as the budget pays for (see the module docstring); players: its average
-    policy, projected onto situations."""
+    policy, projected onto situations. A game out of reach (:func:`fits`) is refused before: by the runner."""
     import pyspiel
 
     from infobargain.agents.tabular import TabularPolicy
@@ -162,9 +162,6 @@ def train(job: TrainingJob) -> TrainedPlayers:
     from infobargain.progress import Progress
     from infobargain.training.players import OutcomeProbe
 
-    reason = fits(job.env_kwargs)
-    if reason is not None:
-        raise ValueError(f"algorithm 'openspiel_cfr_plus': out of reach: {reason}")
     config, run = job.config, job.run
     game = _openspiel_game(job.env_kwargs)
     env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})

@@ -193,8 +193,8 @@ def train(job: TrainingJob) -> TrainedPlayers:
             metrics = {"iterations": iteration, "wall_time": wall, "nash_conv": pyspiel.nash_conv(game, average)}
             greedy = players(situation_table(game, average, env), greedy=True)
             for first, outcome in OutcomeProbe(job.env_kwargs, greedy["sender"], greedy["receiver"])().items():
-                for role, payoff in zip(ROLES, outcome, strict=True):
-                    metrics[f"greedy/{first}_first/{role}_payoff"] = float(payoff)
+                for side, payoff in zip(ROLES, outcome, strict=True):
+                    metrics[f"greedy/{first}_first/{side}_payoff"] = float(payoff)
             run.log(iteration * per_iteration, metrics)
             run.save_checkpoint({"iterations": iteration, "wall_time": wall}, iteration * per_iteration)
     paths = {}

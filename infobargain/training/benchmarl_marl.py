@@ -240,8 +240,10 @@ def train(job: TrainingJob) -> TrainedPlayers:
     name = job.config.run.algorithm.removeprefix("benchmarl_")
     env_kwargs = {key: value for key, value in job.env_kwargs.items() if key != "render_mode"}
     torch.set_num_threads(1)
+    # BenchMARL's task enums declare their members as None, which a type checker takes at its word
+    task = BargainingTask.BARGAINING.get_task(config=env_kwargs)  # type: ignore[attr-defined]
     experiment = Experiment(
-        task=BargainingTask.BARGAINING.get_task(config=env_kwargs),
+        task=task,
         algorithm_config=ALGORITHMS[name].get_from_yaml(),
         model_config=MlpConfig.get_from_yaml(),
         critic_model_config=MlpConfig.get_from_yaml(),

@@ -48,7 +48,10 @@ from infobargain.files import atomic_write
 from infobargain.game.protocol import ROLES
 from infobargain.progress import Progress
 
-DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
+DEFAULT_ALGORITHMS = (
+    *("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret", "openspiel_cfr_plus"),
+    *(f"benchmarl_{name}" for name in ("mappo", "ippo", "iql", "qmix", "vdn", "masac", "isac")),
+)
 """The default grid's algorithms: every built-in self-play algorithm of the registry."""
 CELL_SETTINGS: dict[str, dict[str, Any]] = {"rllib_ppo": {"num_env_runners": 0}}
 """Where a cell departs from an algorithm's defaults: RLlib samples in the driver, since env-runner processes

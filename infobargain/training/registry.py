@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +47,18 @@ class Algorithm:
     """Modules that must be importable (checked before any training starts)."""
     self_play: bool = True
     """Trains both players from play alone, so it belongs on the leaderboard."""
+    reach: Callable[[Mapping[str, Any]], str | None] | str | None = None
+    """Says, from a game's env arguments, why it cannot train on that game (one line), or ``None`` when it can
+    (or ``"module:function"``); ``None``: every game is in reach."""
 
     def train(self, job: Any) -> Any:
         """Run the trainer on a :class:`~infobargain.training.job.TrainingJob`; returns its ``TrainedPlayers``."""
         return _resolve(self.trainer)(job)
+
+    def fits(self, env_kwargs: Mapping[str, Any]) -> str | None:
+        """Why this algorithm cannot train on the game of ``env_kwargs`` (one line, e.g. a game tree over its
+        limit), or ``None`` when it can: asked before training, so an out-of-reach cell is refused up front."""
+        return None if self.reach is None else _resolve(self.reach)(env_kwargs)  # type: ignore[no-any-return]
 
     def settings_class(self) -> type | None:
         return _resolve(self.settings)  # type: ignore[no-any-return]
@@ -195,6 +203,28 @@ for _builtin in (
         builtin_settings.RLlibSection,
         extra="rllib",
         requires=("ray",),
+    ),
+    Algorithm(
+        "openspiel_cfr_plus",
+        "infobargain.training.openspiel_cfr:train",
+        "OpenSpiel's CFR+ on the library's OpenSpiel game, its average policy as players (small game trees only)",
+        extra="clients",
+        requires=("pyspiel",),
+        reach="infobargain.training.openspiel_cfr:fits",
+    ),
+    *(
+        Algorithm(
+            f"benchmarl_{name}",
+            "infobargain.training.benchmarl_marl:train",
+            f"BenchMARL's {title} (its default hyperparameters), one group per role on the game's Parallel form",
+            builtin_settings.BenchMARLSection,
+            extra="benchmarl",
+            requires=("benchmarl",),
+        )
+        for name, title in (
+            *(("mappo", "MAPPO"), ("ippo", "IPPO"), ("iql", "IQL"), ("qmix", "QMIX"), ("vdn", "VDN")),
+            *(("masac", "MASAC"), ("isac", "ISAC")),
+        )
     ),
     Algorithm(
         "sb3",

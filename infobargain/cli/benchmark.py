@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import UsageError, add_import_argument, add_size_argument, import_plugins, name_list
+from infobargain.cli.arguments import (
+    UsageError,
+    add_import_argument,
+    add_size_argument,
+    import_plugins,
+    name_list,
+    whole_number,
+)
 from infobargain.game.limits import shown
 
 MAX_SEEDS = 1_000
@@ -98,13 +106,58 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
         episodes=args.episodes,
         show_progress=not args.quiet,
         skip_unavailable=not named,
+        runner=cell_runner(args),
+        plugins=args.imports,
     )
     for note in document["notes"]:
         print(f"note: {note}", file=sys.stderr)
     written = write_leaderboard(document, args.out)
     print(render_leaderboard_markdown(document), end="")
     print(f"wrote {', '.join(str(path) for path in written.values())}", file=sys.stderr)
-    return 0
+    failed = document["cells"]["failed"]
+    if failed:
+        print(
+            f"benchmark: {failed} cell(s) failed (listed in the table); a re-run computes them again", file=sys.stderr
+        )
+    return 1 if failed else 0
+
+
+def cell_runner(args: argparse.Namespace) -> Any:
+    """How the cells run: ``--ray [ADDRESS]`` as Ray tasks, else ``--jobs`` worker processes (one: in this process).
+    An unreachable Ray address or a missing Ray is refused here, before anything trains."""
+    from infobargain.evaluation.cell_runner import check_ray_address, process_runner, ray_runner
+
+    jobs = args.jobs or os.cpu_count() or 1
+    if args.ray is None:
+        return process_runner(jobs)
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise UsageError("--ray: needs Ray (pip install 'infobargain[rllib]')") from None
+    try:
+        check_ray_address(args.ray)
+    except ConnectionError as error:
+        raise UsageError(str(error)) from None
+    return ray_runner(args.ray, jobs)
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--jobs N`` and ``--ray [ADDRESS]``: where the ``what`` run (the same results either way)."""
+    parser.add_argument(
+        "--jobs",
+        type=whole_number(1),
+        default=None,
+        help=f"{what} run at once, one worker process each (default: all cores; the same results for any N)",
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help=f"run the {what} as Ray tasks on the cluster at ADDRESS (HOST:PORT, ray://HOST:PORT; auto: the one "
+        "`ray start` runs here; local: a Ray instance of --jobs cores started for this run)",
+    )
 
 
 def register(commands: Any) -> None:
@@ -141,6 +194,7 @@ def register(commands: Any) -> None:
         "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the suite's, %(default)s)"
     )
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")
+    add_runner_arguments(parser, "cells")
     add_import_argument(parser)
     add_size_argument(parser)
     parser.add_argument("--list", action="store_true", help="list the registered algorithms and exit")

@@ -38,7 +38,8 @@ import numpy as np
 
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
-from infobargain.evaluation.cells import payoff_box, read_cell
+from infobargain.evaluation.cell_runner import CellSpec, Runner, serial_runner
+from infobargain.evaluation.cells import check_cell, payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import REACHED, distance, score_group
 from infobargain.evaluation.players import PlayerSpec
@@ -180,58 +181,50 @@ def score_players(
     return rows
 
 
-def _cell_path(out: Path, algorithm: str, pair: TaskGame, seed: int) -> Path:
-    return out / "cells" / algorithm / f"{pair.task.name}-{pair.game}" / f"seed{seed}.json"
+def _cell_path(out: Path, algorithm: str, task: str, game: str, seed: int) -> Path:
+    return out / "cells" / algorithm / f"{task}-{game}" / f"seed{seed}.json"
 
 
-def run_cell(
-    algorithm: Any,
-    pair: TaskGame,
-    seed: int,
-    settings: Mapping[str, Any],
-    out: Path,
-    *,
-    episodes: int,
-    keep_history: bool = False,
-) -> dict[str, Any]:
-    """Train and score one cell, or read it back when it is already on disk with the same ``settings``.
-    ``keep_history`` keeps every checkpoint of its run (learning-speed curves score them)."""
+def cell_budget(algorithm: Any, budget: int) -> int:
+    """The decisions a cell of ``algorithm`` trains for: the leaderboard's ``budget``, capped by the algorithm's
+    own :attr:`~infobargain.training.registry.Algorithm.leaderboard_budget`."""
+    cap = getattr(algorithm, "leaderboard_budget", None)
+    return budget if cap is None else min(budget, cap)
+
+
+def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
+    """Train and score one cell (any process may run it: :func:`~infobargain.evaluation.cell_runner.compute_cell`
+    calls it); the cell document, checked like a cell read back from disk (``CellError`` for players whose figures
+    are not finite or lie outside the game)."""
     from infobargain.training.runner import run_config, run_training
 
-    path = _cell_path(out, algorithm.name, pair, seed)
+    pair = TaskGame(next(task for task in TASKS if task.name == spec.task), spec.game)
+    settings = spec.settings
     env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
-    if path.exists():
-        identity = {"algorithm": algorithm.name, "task": pair.task.name, "game": pair.game, "seed": seed}
-        saved = read_cell(path, identity, settings, payoff_box(env_kwargs))
-        if saved is not None:
-            saved["resumed"] = True
-            return saved
-    run_dir = out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"
+    run_dir = Path(spec.run_dir)
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an interrupted training: start the cell again
     bench = benchmarks(env_kwargs)
     config = run_config(
-        algorithm.name,
+        spec.algorithm,
         env_kwargs,
         budget=settings["budget"],
-        seed=seed,
+        seed=spec.seed,
         run_dir=run_dir,
-        settings=CELL_SETTINGS.get(algorithm.name),
-        keep_history=keep_history,
-        name=f"leaderboard-{algorithm.name}",
+        settings=CELL_SETTINGS.get(spec.algorithm),
+        name=f"leaderboard-{spec.algorithm}",
     )
     started = time.perf_counter()
     summary, trained = run_training(config, run_dir, show_progress=False)
     wall = time.perf_counter() - started
     players = summary["players"]
-    rows = score_players(pair, env_kwargs, bench, players["sender"], players["receiver"], episodes=episodes, seed=seed)
+    rows = score_players(
+        pair, env_kwargs, bench, players["sender"], players["receiver"], episodes=settings["episodes"], seed=spec.seed
+    )
     for row in rows:
-        row.update(algorithm=algorithm.name, seed=seed, wall_s=wall, decisions=trained.decisions)
+        row.update(algorithm=spec.algorithm, seed=spec.seed, wall_s=wall, decisions=trained.decisions)
     cell = {
-        "algorithm": algorithm.name,
-        "task": pair.task.name,
-        "game": pair.game,
-        "seed": seed,
+        **spec.identity,
         "settings": dict(settings),
         "decisions": trained.decisions,
         "wall_s": wall,
@@ -239,9 +232,74 @@ def run_cell(
         "notes": trained.notes,
         "rows": rows,
     }
-    _write_json(path, cell)
-    cell["resumed"] = False
-    return cell
+    # JSON round trip first: what is checked is what the file will hold (NaN, numpy scalars, ...).
+    cell = json.loads(json.dumps(cell, default=str))
+    return check_cell(cell, spec.identity, settings, payoff_box(env_kwargs))
+
+
+def _cell_specs(
+    chosen: Sequence[Any],
+    games: Sequence[TaskGame],
+    seeds: Sequence[int],
+    settings: Mapping[str, Any],
+    out: Path,
+    plugins: Sequence[str],
+) -> list[CellSpec]:
+    return [
+        CellSpec(
+            algorithm.name,
+            pair.task.name,
+            pair.game,
+            seed,
+            {**settings, "budget": cell_budget(algorithm, settings["budget"])},
+            str(out.resolve() / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"),
+            tuple(plugins),
+            float(getattr(algorithm, "cpus", 1.0)),
+        )
+        for algorithm in chosen
+        for pair in games
+        for seed in seeds
+    ]
+
+
+def _read_back(spec: CellSpec, out: Path) -> dict[str, Any] | None:
+    """The finished cell on disk for ``spec``, if it can be reused."""
+    path = _cell_path(out, spec.algorithm, spec.task, spec.game, spec.seed)
+    if not path.exists():
+        return None
+    task = next(task for task in TASKS if task.name == spec.task)
+    env_kwargs = task.env_kwargs(spec.game, spec.settings["offer_space"], spec.settings["grid_size"])
+    saved = read_cell(path, spec.identity, spec.settings, payoff_box(env_kwargs))
+    if saved is not None:
+        saved["resumed"] = True
+    return saved
+
+
+def _key(spec: CellSpec) -> tuple[str, str, str, int]:
+    return (spec.algorithm, spec.task, spec.game, spec.seed)
+
+
+def run_cells(specs: Sequence[CellSpec], out: Path, runner: Runner, show_progress: bool = True) -> list[dict[str, Any]]:
+    """Every cell of ``specs``, in their order: read back from ``out`` when finished there, else computed by
+    ``runner`` and written to ``out`` as it finishes (failed cells are returned, never written)."""
+    results: dict[int, dict[str, Any]] = {}
+    pending: list[CellSpec] = []
+    with Progress(len(specs), "leaderboard cells", show_progress) as bar:
+        for index, spec in enumerate(specs):
+            saved = _read_back(spec, out)
+            if saved is None:
+                pending.append(spec)
+            else:
+                results[index] = saved
+                bar.update()
+        position = {_key(spec): index for index, spec in enumerate(specs)}
+        for spec, cell in runner(pending):
+            if not cell.get("failed"):
+                _write_json(_cell_path(out, spec.algorithm, spec.task, spec.game, spec.seed), cell)
+                cell["resumed"] = False
+            results[position[_key(spec)]] = cell
+            bar.update()
+    return [results[index] for index in range(len(specs))]
 
 
 def _spread(values: Sequence[float | None]) -> dict[str, Any]:
@@ -381,12 +439,16 @@ def run_leaderboard(
     episodes: int = 20,
     show_progress: bool = True,
     skip_unavailable: bool = False,
+    runner: Runner | None = None,
+    plugins: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train every algorithm on every selected game with every seed (resuming finished cells from ``out``), score
     them and return the leaderboard document (also written to ``out/leaderboard.json``).
 
     ``skip_unavailable``: leave out algorithms whose extra is not installed (listed in the document's ``notes``)
-    instead of refusing to start."""
+    instead of refusing to start. ``runner`` computes the cells not on disk yet (default: one after the other
+    here; :mod:`~infobargain.evaluation.cell_runner` has worker processes and Ray), after importing ``plugins``.
+    A cell that fails is listed in the document's ``failed`` and left out of every figure."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget: must be a positive number of decisions, got {budget!r}")
     if not seeds:
@@ -398,14 +460,11 @@ def run_leaderboard(
     folder = Path(out)
     settings = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size, "episodes": episodes}
     started = time.perf_counter()
-    cells = []
-    total = len(chosen) * len(games) * len(seeds)
-    with Progress(total, "leaderboard cells", show_progress) as bar:
-        for algorithm in chosen:
-            for pair in games:
-                for seed in seeds:
-                    cells.append(run_cell(algorithm, pair, seed, settings, folder, episodes=episodes))
-                    bar.update()
+    specs = _cell_specs(chosen, games, seeds, settings, folder, plugins)
+    computed = run_cells(specs, folder, runner or serial_runner, show_progress)
+    cells = [cell for cell in computed if not cell.get("failed")]
+    failed = [cell for cell in computed if cell.get("failed")]
+    total = len(specs)
     path = paper.default_path()
     rows_paper = paper.load(path) if path.exists() else []
     random_rows = random_play_distances(games, settings)
@@ -413,7 +472,12 @@ def run_leaderboard(
         "leaderboard": "learning algorithms against the exact SPE on the paper's task grid",
         "settings": {**settings, "seeds": list(seeds), "tasks": [pair.name for pair in games]},
         "algorithms": {
-            algorithm.name: {"description": algorithm.description, "extra": algorithm.extra} for algorithm in chosen
+            algorithm.name: {
+                "description": algorithm.description,
+                "extra": algorithm.extra,
+                "budget": cell_budget(algorithm, budget),
+            }
+            for algorithm in chosen
         },
         "summary": summarize_algorithms(cells),
         "rows": aggregate_rows(cells),
@@ -424,7 +488,8 @@ def run_leaderboard(
             "source_commit": paper.source_commit(path) if rows_paper else None,
             **paper_reference(games, settings, rows_paper),
         },
-        "cells": {"total": total, "resumed": sum(cell["resumed"] for cell in cells)},
+        "cells": {"total": total, "resumed": sum(cell["resumed"] for cell in cells), "failed": len(failed)},
+        "failed": [{key: cell[key] for key in ("algorithm", "task", "game", "seed", "error")} for cell in failed],
         "notes": skipped,
         "reached_threshold": REACHED,
         "elapsed_s": time.perf_counter() - started,

@@ -47,6 +47,11 @@ class Algorithm:
     """Modules that must be importable (checked before any training starts)."""
     self_play: bool = True
     """Trains both players from play alone, so it belongs on the leaderboard."""
+    leaderboard_budget: int | None = None
+    """The most decisions a leaderboard cell trains it for (an algorithm slow per decision, so that the default
+    leaderboard fits an hour on two cores; the table states it); ``None``: the leaderboard's budget."""
+    cpus: float = 1.0
+    """CPU cores one of its trainings uses (what a leaderboard cell asks a Ray cluster for)."""
 
     def train(self, job: Any) -> Any:
         """Run the trainer on a :class:`~infobargain.training.job.TrainingJob`; returns its ``TrainedPlayers``."""

@@ -1,0 +1,166 @@
+"""Running leaderboard cells: in this process, in ``--jobs N`` worker processes, or as Ray tasks on a cluster.
+
+A cell (:class:`CellSpec`: algorithm, task, game, seed and settings) is computed by :func:`compute_cell`, a
+module-level function that any process can run: it trains, scores and checks the cell and returns it as a plain
+document; it writes nothing outside its own scratch run folder, so the process that collects the results (the
+leaderboard's) alone writes cell files, wherever the cell ran. Every training is single-threaded and seeded by
+its cell alone, so the cells, and the table, are the same however many workers run them.
+
+**Failures stay in their cell.** An algorithm that raises (at import, mid-training or while its players are
+scored), reports more decisions than its budget allows, or returns players whose figures are not finite or lie
+outside the game comes back as a *failed* cell: ``{"failed": true, "error": ...}`` and one line on stderr naming
+the algorithm and the cell. Failed cells are never written to disk, so the next run computes them again. A worker
+process that dies (killed, out of memory) fails the cells it took with it.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from infobargain.processes import worker_pool
+
+RAY_CONNECT_TIMEOUT_S = 10.0
+"""How long a Ray address may take to accept a connection before the run is refused."""
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One cell to compute: what it trains and where its scratch run folder goes."""
+
+    algorithm: str
+    task: str
+    game: str
+    seed: int
+    settings: Mapping[str, Any]
+    """The cell's settings (budget in decisions, offer space, grid, episodes), as its file records them."""
+    run_dir: str
+    """Its training's folder (absolute; cleared first: an interrupted training starts again)."""
+    plugins: tuple[str, ...] = ()
+    """Plug-ins to import first (``--import``), in whichever process computes the cell."""
+    cpus: float = 1.0
+    """Cores it asks a Ray cluster for (the algorithm's :attr:`~infobargain.training.registry.Algorithm.cpus`)."""
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm, "task": self.task, "game": self.game, "seed": self.seed}
+
+    @property
+    def label(self) -> str:
+        return f"{self.task}:{self.game} seed {self.seed}"
+
+
+def failure_line(spec: CellSpec, reason: str) -> str:
+    """The one line that reports a failed cell."""
+    return f"benchmark: algorithm {spec.algorithm!r} failed on cell {spec.label}: {reason}"
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300]}" if text else type(error).__name__
+
+
+def failed_cell(spec: CellSpec, reason: str) -> dict[str, Any]:
+    """A failed cell's record (kept in the document, never on disk), its line printed on stderr."""
+    print(failure_line(spec, reason), file=sys.stderr, flush=True)
+    return {**spec.identity, "settings": dict(spec.settings), "failed": True, "error": reason, "resumed": False}
+
+
+def compute_cell(spec: CellSpec) -> dict[str, Any]:
+    """Train and score ``spec`` (see the module): the checked cell, or a failed cell saying why."""
+    import torch
+
+    from infobargain.evaluation.leaderboard import train_and_score_cell
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        from infobargain.plugins import import_plugin
+
+        for plugin in spec.plugins:
+            import_plugin(plugin)
+        return train_and_score_cell(spec)
+    except Exception as error:  # any failure of a user's algorithm stays in its cell
+        return failed_cell(spec, _reason(error))
+    finally:
+        torch.set_num_threads(threads)
+
+
+Runner = Callable[[Sequence[CellSpec]], Iterator[tuple[CellSpec, dict[str, Any]]]]
+"""Computes cells and yields each (spec, cell) as it finishes, in any order."""
+
+
+def serial_runner(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
+    """One cell after the other, in this process."""
+    for spec in specs:
+        yield spec, compute_cell(spec)
+
+
+def process_runner(jobs: int) -> Runner:
+    """``jobs`` worker processes (:func:`~infobargain.processes.worker_pool`: they die with this process)."""
+
+    def run(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
+        if jobs <= 1 or len(specs) <= 1:
+            yield from serial_runner(specs)
+            return
+        with worker_pool(min(jobs, len(specs))) as pool:
+            futures: dict[Future[dict[str, Any]], CellSpec] = {pool.submit(compute_cell, spec): spec for spec in specs}
+            for future in as_completed(futures):
+                spec = futures[future]
+                try:
+                    yield spec, future.result()
+                except BrokenProcessPool as error:
+                    yield spec, failed_cell(spec, f"its worker process died ({_reason(error)})")
+
+    return run
+
+
+def check_ray_address(address: str) -> None:
+    """``ConnectionError`` (one line) when ``address`` (``HOST:PORT``, ``ray://HOST:PORT``) accepts no connection
+    within :data:`RAY_CONNECT_TIMEOUT_S`; ``auto`` and ``local`` are left to Ray."""
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConnectionError(f"--ray: expected HOST:PORT, ray://HOST:PORT, auto or local, got {address!r}")
+    try:
+        with socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as error:
+        raise ConnectionError(f"--ray: cannot reach a Ray cluster at {address} ({error})") from None
+
+
+def ray_runner(address: str, local_cpus: int) -> Runner:
+    """Cells as Ray tasks, each asking for its algorithm's cores: on the cluster at ``address``, or on a local
+    Ray instance of ``local_cpus`` cores started for this run (``address == "local"``), shut down afterwards."""
+
+    def run(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
+        import ray
+
+        check_ray_address(address)
+        started_here = not ray.is_initialized()
+        if started_here:
+            if address == "local":
+                ray.init(num_cpus=local_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            else:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+        try:
+            remote = ray.remote(compute_cell)
+            pending = {remote.options(num_cpus=spec.cpus).remote(spec): spec for spec in specs}
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                spec = pending.pop(done[0])
+                try:
+                    yield spec, ray.get(done[0])
+                except Exception as error:  # the task's worker died (compute_cell itself never raises)
+                    yield spec, failed_cell(spec, f"its Ray task failed ({_reason(error)})")
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    return run

@@ -94,9 +94,12 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
     from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, run_leaderboard
     from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown, write_leaderboard
 
-    named = args.algorithms is not None
+    named = name_list(args.algorithms) if args.algorithms is not None else []
+    if args.baselines == "retrain":
+        named += [name for name in DEFAULT_ALGORITHMS if name not in named]
+    baselines = _baselines(args, seeds, tasks) if named and args.baselines != "retrain" else None
     document = run_leaderboard(
-        name_list(args.algorithms) if named else DEFAULT_ALGORITHMS,
+        named or DEFAULT_ALGORITHMS,
         tasks=tasks,
         budget=args.budget,
         seeds=seeds,
@@ -104,8 +107,9 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
         offer_space=args.offer_space,
         grid_size=args.grid_size,
         episodes=args.episodes,
+        baselines=baselines,
         show_progress=not args.quiet,
-        skip_unavailable=not named,
+        skip_unavailable=not named or args.baselines == "retrain",
         runner=cell_runner(args),
         plugins=args.imports,
     )
@@ -120,6 +124,36 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
             f"benchmark: {failed} cell(s) failed (listed in the table); a re-run computes them again", file=sys.stderr
         )
     return 1 if failed else 0
+
+
+def _baselines(args: argparse.Namespace, seeds: list[int], tasks: list[str] | None) -> dict[str, Any] | None:
+    """The published leaderboard whose cells join the named algorithms' (``--baselines``): ``auto`` takes the
+    shipped one when it exists and was run with this run's settings (else a note says why not); ``shipped`` and
+    ``FILE`` must be comparable, or the run is refused in one line."""
+    from infobargain.evaluation.leaderboard import select_games
+    from infobargain.evaluation.leaderboard_baselines import mismatch, read_baseline, shipped_path
+
+    if args.baselines == "none":
+        return None
+    path = shipped_path() if args.baselines in ("auto", "shipped") else Path(args.baselines)
+    if not path.exists():
+        if args.baselines == "auto":
+            return None
+        raise UsageError(f"--baselines: {path} does not exist")
+    document = read_baseline(path)
+    if args.baselines == "auto":
+        settings = {
+            "budget": args.budget,
+            "offer_space": args.offer_space,
+            "grid_size": args.grid_size,
+            "episodes": args.episodes,
+            "seeds": seeds,
+        }
+        reason = mismatch(document, settings, [pair.name for pair in select_games(tasks)])
+        if reason is not None:
+            print(f"note: not compared with the shipped baselines: {reason}", file=sys.stderr)
+            return None
+    return document
 
 
 def cell_runner(args: argparse.Namespace) -> Any:
@@ -194,6 +228,14 @@ def register(commands: Any) -> None:
         "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the suite's, %(default)s)"
     )
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")
+    parser.add_argument(
+        "--baselines",
+        default="auto",
+        metavar="auto|shipped|FILE|retrain|none",
+        help="with --algorithms: the algorithms compared with them. auto (default): the shipped full run of the "
+        "default leaderboard, read back, when this run has its settings; shipped or a leaderboard.json FILE: that "
+        "run, refusing other settings; retrain: train the default algorithms too; none: only the named ones",
+    )
     add_runner_arguments(parser, "cells")
     add_import_argument(parser)
     add_size_argument(parser)

@@ -36,11 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from infobargain import __version__
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
 from infobargain.evaluation.cell_runner import CellSpec, Runner, serial_runner
 from infobargain.evaluation.cells import check_cell, payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.evaluation.leaderboard_baselines import LEADERBOARD_FORMAT, BaselineError, baseline_cells, mismatch
 from infobargain.evaluation.metrics import REACHED, distance, score_group
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import rollout
@@ -427,6 +429,62 @@ def leaderboard_statistics(
     return aggregate(cells, baseline)
 
 
+def _baseline_cells(
+    document: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    seeds: Sequence[int],
+    games: Sequence[TaskGame],
+    chosen: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """The cells of the baseline ``document`` joining this run (see :mod:`.leaderboard_baselines`), every one
+    checked; ``BaselineError`` when they are not comparable."""
+    names = [pair.name for pair in games]
+    reason = mismatch(document, {**settings, "seeds": list(seeds)}, names)
+    if reason is not None:
+        raise BaselineError(
+            f"baselines: not comparable with this run: {reason} (run with their settings, or --baselines retrain)"
+        )
+    tasks = {task.name: task for task in TASKS}
+    budgets = {name: entry.get("budget") for name, entry in document.get("algorithms", {}).items()}
+
+    def check(cell: Mapping[str, Any]) -> dict[str, Any]:
+        identity = {key: cell.get(key) for key in ("algorithm", "task", "game", "seed")}
+        task = tasks[str(cell.get("task"))]
+        env_kwargs = task.env_kwargs(str(cell.get("game")), settings["offer_space"], settings["grid_size"])
+        expected = {**settings, "budget": budgets.get(str(cell.get("algorithm")))}
+        return check_cell(cell, identity, expected, payoff_box(env_kwargs))
+
+    return baseline_cells(document, [algorithm.name for algorithm in chosen], names, check)
+
+
+def provenance() -> dict[str, Any]:
+    """Where and when a leaderboard ran: UTC date, the library's git commit (when it runs from a checkout), the
+    command line, the machine."""
+    import datetime
+    import platform
+    import shlex
+    import subprocess
+    import sys
+
+    try:
+        commit: str | None = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "command": shlex.join(sys.argv),
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+
+
 def run_leaderboard(
     algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
     *,
@@ -441,6 +499,7 @@ def run_leaderboard(
     skip_unavailable: bool = False,
     runner: Runner | None = None,
     plugins: Sequence[str] = (),
+    baselines: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train every algorithm on every selected game with every seed (resuming finished cells from ``out``), score
     them and return the leaderboard document (also written to ``out/leaderboard.json``).
@@ -448,7 +507,10 @@ def run_leaderboard(
     ``skip_unavailable``: leave out algorithms whose extra is not installed (listed in the document's ``notes``)
     instead of refusing to start. ``runner`` computes the cells not on disk yet (default: one after the other
     here; :mod:`~infobargain.evaluation.cell_runner` has worker processes and Ray), after importing ``plugins``.
-    A cell that fails is listed in the document's ``failed`` and left out of every figure."""
+    A cell that fails is listed in the document's ``failed`` and left out of every figure. ``baselines``: a
+    published leaderboard document (:mod:`~infobargain.evaluation.leaderboard_baselines`) whose cells join this
+    run's for every algorithm not trained here; ``BaselineError`` (before anything trains) when it was run with
+    other settings."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget: must be a positive number of decisions, got {budget!r}")
     if not seeds:
@@ -459,25 +521,41 @@ def run_leaderboard(
     chosen, skipped = check_algorithms(list(algorithms), skip_unavailable=skip_unavailable)
     folder = Path(out)
     settings = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size, "episodes": episodes}
+    joined = [] if baselines is None else _baseline_cells(baselines, settings, seeds, games, chosen)
     started = time.perf_counter()
     specs = _cell_specs(chosen, games, seeds, settings, folder, plugins)
     computed = run_cells(specs, folder, runner or serial_runner, show_progress)
-    cells = [cell for cell in computed if not cell.get("failed")]
+    cells = [cell for cell in computed if not cell.get("failed")] + joined
     failed = [cell for cell in computed if cell.get("failed")]
     total = len(specs)
+    from_baselines = sorted({cell["algorithm"] for cell in joined})
+    if from_baselines:
+        run = (baselines or {}).get("run", {})
+        skipped.append(
+            f"baselines: {', '.join(from_baselines)} read from a published run ({run.get('date', 'undated')}, commit "
+            f"{str(run.get('commit'))[:10]}), not trained again"
+        )
     path = paper.default_path()
     rows_paper = paper.load(path) if path.exists() else []
     random_rows = random_play_distances(games, settings)
     document = {
         "leaderboard": "learning algorithms against the exact SPE on the paper's task grid",
         "settings": {**settings, "seeds": list(seeds), "tasks": [pair.name for pair in games]},
+        "format": LEADERBOARD_FORMAT,
+        "infobargain_version": __version__,
+        "run": provenance(),
         "algorithms": {
-            algorithm.name: {
-                "description": algorithm.description,
-                "extra": algorithm.extra,
-                "budget": cell_budget(algorithm, budget),
-            }
-            for algorithm in chosen
+            **{
+                name: entry for name, entry in (baselines or {}).get("algorithms", {}).items() if name in from_baselines
+            },
+            **{
+                algorithm.name: {
+                    "description": algorithm.description,
+                    "extra": algorithm.extra,
+                    "budget": cell_budget(algorithm, budget),
+                }
+                for algorithm in chosen
+            },
         },
         "summary": summarize_algorithms(cells),
         "rows": aggregate_rows(cells),
@@ -494,6 +572,7 @@ def run_leaderboard(
         "reached_threshold": REACHED,
         "elapsed_s": time.perf_counter() - started,
         "cpu_cores": os.cpu_count(),
+        "cell_results": [{key: value for key, value in cell.items() if key != "resumed"} for cell in cells],
     }
     _write_json(folder / "leaderboard.json", document)
     return document

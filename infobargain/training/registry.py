@@ -152,7 +152,9 @@ def section_class(section: str) -> type | None:
     raise ValueError(f"{section}: unknown section (known: {sections})")
 
 
-# Built-in algorithms: their trainers are imported when they train, so the registry needs no extra.
+# Built-in algorithms: their trainers are imported when they train, so the registry needs no extra. The leaderboard
+# budgets keep the default leaderboard (6 algorithms x 18 games x 3 seeds) within an hour of a 2-core machine
+# (docs/leaderboard.md has the measured cost per cell); regret, tabular and fast, trains for the full budget.
 for _builtin in (
     Algorithm(
         "qlearning",
@@ -161,6 +163,7 @@ for _builtin in (
         builtin_settings.QLearningSection,
         extra="train",
         requires=("torch",),
+        leaderboard_budget=50_000,
     ),
     Algorithm(
         "mappo",
@@ -169,6 +172,7 @@ for _builtin in (
         builtin_settings.PPOSection,
         extra="train",
         requires=("torch",),
+        leaderboard_budget=50_000,
     ),
     Algorithm(
         "ippo",
@@ -177,6 +181,7 @@ for _builtin in (
         builtin_settings.PPOSection,
         extra="train",
         requires=("torch",),
+        leaderboard_budget=50_000,
     ),
     Algorithm(
         "regret",
@@ -192,6 +197,7 @@ for _builtin in (
         reads=("sb3",),
         extra="train",
         requires=("stable_baselines3", "sb3_contrib"),
+        leaderboard_budget=10_000,
     ),
     Algorithm(
         "rllib_ppo",
@@ -200,6 +206,7 @@ for _builtin in (
         builtin_settings.RLlibSection,
         extra="rllib",
         requires=("ray",),
+        leaderboard_budget=20_000,
     ),
     Algorithm(
         "sb3",

@@ -4,6 +4,7 @@ table as one process, and a run that cannot start says so in one line."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,48 @@ def test_an_unreachable_ray_address_is_one_line_and_exit_2(
     error = capsys.readouterr().err.strip()
     assert code == 2 and "--ray" in error and "\n" not in error
     assert not calls and not (tmp_path / "cells").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs Ray (the rllib extra)")
+def test_the_suite_trains_on_local_ray_as_in_processes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import ray
+
+    arguments = ["suite", "--tasks", "barg_ultimatum", "--algorithm", "regret", "--steps", "300", "--episodes", "1"]
+    try:
+        assert main([*arguments, "--json", "--ray", "local", "--jobs", "2", "--out", str(tmp_path / "ray")]) == 0
+        on_ray = json.loads(capsys.readouterr().out)
+    finally:
+        ray.shutdown()
+    assert main([*arguments, "--json", "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert [row["players"]["mean_outcome"] for row in on_ray["rows"]] == [
+        row["players"]["mean_outcome"] for row in alone["rows"]
+    ]
+
+
+def test_the_suite_refuses_an_unreachable_ray_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["suite", "--tasks", "barg_ultimatum", "--steps", "10", "--ray", "127.0.0.1:1", "--out", str(tmp_path)])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "--ray" in error and "\n" not in error
+
+
+def test_a_registered_leaderboard_budget_caps_the_cells_and_the_table_says_so(tmp_path: Path) -> None:
+    from infobargain.evaluation.leaderboard_report import render_leaderboard_markdown
+
+    budgets: list[int] = []
+
+    def capped(job: TrainingJob) -> TrainedPlayers:
+        budgets.append(job.budget)
+        return TrainedPlayers("spe", "spe", decisions=job.budget)
+
+    add_algorithm(Algorithm("example_capped", capped, leaderboard_budget=30))
+    try:
+        document = run_leaderboard(
+            ["example_capped", "example_good"], tasks=[ULTIMATUM], budget=100, seeds=[0], out=tmp_path, episodes=1
+        )
+    finally:
+        unregister_algorithm("example_capped")
+    assert budgets == [30] and document["algorithms"]["example_capped"]["budget"] == 30
+    assert document["algorithms"]["example_good"]["budget"] == 100
+    markdown = render_leaderboard_markdown(document)
+    assert "| 30 (capped) |" in markdown and "| 100 |" in markdown

@@ -156,14 +156,13 @@ def _baselines(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
     return document
 
 
-def cell_runner(args: argparse.Namespace) -> Any:
-    """How the cells run: ``--ray [ADDRESS]`` as Ray tasks, else ``--jobs`` worker processes (one: in this process).
-    An unreachable Ray address or a missing Ray is refused here, before anything trains."""
-    from infobargain.evaluation.cell_runner import check_ray_address, process_runner, ray_runner
+def ray_address(args: argparse.Namespace) -> str | None:
+    """``--ray``'s address, checked: Ray installed and the address reachable (else one line, exit 2, before any
+    work); None without ``--ray``."""
+    from infobargain.evaluation.cell_runner import check_ray_address
 
-    jobs = args.jobs or os.cpu_count() or 1
     if args.ray is None:
-        return process_runner(jobs)
+        return None
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -172,7 +171,17 @@ def cell_runner(args: argparse.Namespace) -> Any:
         check_ray_address(args.ray)
     except ConnectionError as error:
         raise UsageError(str(error)) from None
-    return ray_runner(args.ray, jobs)
+    return str(args.ray)
+
+
+def cell_runner(args: argparse.Namespace) -> Any:
+    """How the cells run: ``--ray [ADDRESS]`` as Ray tasks, else ``--jobs`` worker processes (one: in this
+    process)."""
+    from infobargain.evaluation.cell_runner import process_runner, ray_runner
+
+    jobs = args.jobs or os.cpu_count() or 1
+    address = ray_address(args)
+    return process_runner(jobs) if address is None else ray_runner(address, jobs)
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser, what: str) -> None:

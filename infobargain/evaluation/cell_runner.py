@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,32 +136,56 @@ def check_ray_address(address: str) -> None:
         raise ConnectionError(f"--ray: cannot reach a Ray cluster at {address} ({error})") from None
 
 
+@contextmanager
+def ray_session(address: str, local_cpus: int) -> Iterator[None]:
+    """Connected to the Ray cluster at ``address``, or to a local Ray instance of ``local_cpus`` cores started for
+    the block (``address == "local"``) and shut down after it; a session already open is used as it is."""
+    import ray
+
+    check_ray_address(address)
+    if ray.is_initialized():
+        yield
+        return
+    if address == "local":
+        ray.init(num_cpus=local_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    else:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def ray_map(
+    function: Callable[..., Any], calls: Sequence[tuple[Any, ...]], cpus: Sequence[float]
+) -> Iterator[tuple[int, Any, str | None]]:
+    """``function(*calls[i])`` as Ray tasks of ``cpus[i]`` cores each (inside :func:`ray_session`), yielding
+    ``(i, result, None)`` as each finishes, or ``(i, None, why)`` for a task that failed (its error, or its worker
+    died)."""
+    import ray
+    from ray.exceptions import RayError
+
+    remote = ray.remote(function)
+    pending = {
+        remote.options(num_cpus=cores).remote(*call): index
+        for index, (call, cores) in enumerate(zip(calls, cpus, strict=True))
+    }
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        index = pending.pop(done[0])
+        try:
+            yield index, ray.get(done[0]), None
+        except RayError as error:
+            yield index, None, _reason(error)
+
+
 def ray_runner(address: str, local_cpus: int) -> Runner:
-    """Cells as Ray tasks, each asking for its algorithm's cores: on the cluster at ``address``, or on a local
-    Ray instance of ``local_cpus`` cores started for this run (``address == "local"``), shut down afterwards."""
+    """Cells as Ray tasks, each asking for its algorithm's cores (:func:`ray_session` says where)."""
 
     def run(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
-        import ray
-
-        check_ray_address(address)
-        started_here = not ray.is_initialized()
-        if started_here:
-            if address == "local":
-                ray.init(num_cpus=local_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
-            else:
-                ray.init(address=address, log_to_driver=False, configure_logging=False)
-        try:
-            remote = ray.remote(compute_cell)
-            pending = {remote.options(num_cpus=spec.cpus).remote(spec): spec for spec in specs}
-            while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
-                spec = pending.pop(done[0])
-                try:
-                    yield spec, ray.get(done[0])
-                except Exception as error:  # the task's worker died (compute_cell itself never raises)
-                    yield spec, failed_cell(spec, f"its Ray task failed ({_reason(error)})")
-        finally:
-            if started_here:
-                ray.shutdown()
+        with ray_session(address, local_cpus):
+            for index, cell, failure in ray_map(compute_cell, [(spec,) for spec in specs], [s.cpus for s in specs]):
+                spec = specs[index]
+                yield spec, cell if failure is None else failed_cell(spec, f"its Ray task failed ({failure})")
 
     return run

@@ -1,7 +1,7 @@
 """Running leaderboard cells: in this process, in ``--jobs N`` worker processes, or as Ray tasks on a cluster.
 
-A cell (:class:`CellSpec`: algorithm, task, game, seed and settings) is computed by :func:`compute_cell`, a
-module-level function that any process can run: it trains, scores and checks the cell and returns it as a plain
+A cell (:class:`CellSpec`: algorithm, task, game, seed and settings) is computed by a module-level function
+that any process can run (the leaderboard's): it trains, scores and checks the cell and returns it as a plain
 document; it writes nothing outside its own scratch run folder, so the process that collects the results (the
 leaderboard's) alone writes cell files, wherever the cell ran. Every training is single-threaded and seeded by
 its cell alone, so the cells, and the table, are the same however many workers run them.
@@ -72,45 +72,48 @@ def failed_cell(spec: CellSpec, reason: str) -> dict[str, Any]:
     return {**spec.identity, "settings": dict(spec.settings), "failed": True, "error": reason, "resumed": False}
 
 
-def compute_cell(spec: CellSpec) -> dict[str, Any]:
-    """Train and score ``spec`` (see the module): the checked cell, or a failed cell saying why."""
+def guarded(compute: Compute, spec: CellSpec) -> dict[str, Any]:
+    """``compute(spec)`` with every failure kept in its cell (see the module), single-threaded, after the cell's
+    plug-ins are imported; module level, so worker processes and Ray tasks run it by name."""
     import torch
 
-    from infobargain.evaluation.leaderboard import train_and_score_cell
+    from infobargain.plugins import import_plugin
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        from infobargain.plugins import import_plugin
-
         for plugin in spec.plugins:
             import_plugin(plugin)
-        return train_and_score_cell(spec)
+        return compute(spec)
     except Exception as error:  # any failure of a user's algorithm stays in its cell
         return failed_cell(spec, _reason(error))
     finally:
         torch.set_num_threads(threads)
 
 
-Runner = Callable[[Sequence[CellSpec]], Iterator[tuple[CellSpec, dict[str, Any]]]]
-"""Computes cells and yields each (spec, cell) as it finishes, in any order."""
+Compute = Callable[[CellSpec], dict[str, Any]]
+"""Trains and scores one cell (module level: processes and Ray tasks receive it by name)."""
+Runner = Callable[[Compute, Sequence[CellSpec]], Iterator[tuple[CellSpec, dict[str, Any]]]]
+"""Computes cells (each through :func:`guarded`) and yields each (spec, cell) as it finishes, in any order."""
 
 
-def serial_runner(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
+def serial_runner(compute: Compute, specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
     """One cell after the other, in this process."""
     for spec in specs:
-        yield spec, compute_cell(spec)
+        yield spec, guarded(compute, spec)
 
 
 def process_runner(jobs: int) -> Runner:
     """``jobs`` worker processes (:func:`~infobargain.processes.worker_pool`: they die with this process)."""
 
-    def run(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
+    def run(compute: Compute, specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
         if jobs <= 1 or len(specs) <= 1:
-            yield from serial_runner(specs)
+            yield from serial_runner(compute, specs)
             return
         with worker_pool(min(jobs, len(specs))) as pool:
-            futures: dict[Future[dict[str, Any]], CellSpec] = {pool.submit(compute_cell, spec): spec for spec in specs}
+            futures: dict[Future[dict[str, Any]], CellSpec] = {
+                pool.submit(guarded, compute, spec): spec for spec in specs
+            }
             for future in as_completed(futures):
                 spec = futures[future]
                 try:
@@ -182,9 +185,10 @@ def ray_map(
 def ray_runner(address: str, local_cpus: int) -> Runner:
     """Cells as Ray tasks, each asking for its algorithm's cores (:func:`ray_session` says where)."""
 
-    def run(specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
+    def run(compute: Compute, specs: Sequence[CellSpec]) -> Iterator[tuple[CellSpec, dict[str, Any]]]:
         with ray_session(address, local_cpus):
-            for index, cell, failure in ray_map(compute_cell, [(spec,) for spec in specs], [s.cpus for s in specs]):
+            calls = [(compute, spec) for spec in specs]
+            for index, cell, failure in ray_map(guarded, calls, [spec.cpus for spec in specs]):
                 spec = specs[index]
                 yield spec, cell if failure is None else failed_cell(spec, f"its Ray task failed ({failure})")
 

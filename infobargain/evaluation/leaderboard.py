@@ -195,8 +195,8 @@ def cell_budget(algorithm: Any, budget: int) -> int:
 
 
 def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
-    """Train and score one cell (any process may run it: :func:`~infobargain.evaluation.cell_runner.compute_cell`
-    calls it); the cell document, checked like a cell read back from disk (``CellError`` for players whose figures
+    """Train and score one cell (any process may run it, through a
+    :data:`~infobargain.evaluation.cell_runner.Runner`); the cell document, checked like a cell read back from disk (``CellError`` for players whose figures
     are not finite or lie outside the game)."""
     from infobargain.training.runner import run_config, run_training
 
@@ -295,7 +295,7 @@ def run_cells(specs: Sequence[CellSpec], out: Path, runner: Runner, show_progres
                 results[index] = saved
                 bar.update()
         position = {_key(spec): index for index, spec in enumerate(specs)}
-        for spec, cell in runner(pending):
+        for spec, cell in runner(train_and_score_cell, pending):
             if not cell.get("failed"):
                 _write_json(_cell_path(out, spec.algorithm, spec.task, spec.game, spec.seed), cell)
                 cell["resumed"] = False

@@ -62,6 +62,9 @@ def failure_line(spec: CellSpec, reason: str) -> str:
 
 
 def _reason(error: BaseException) -> str:
+    cause = getattr(error, "cause", None)  # a Ray task's own error, inside Ray's wrapper
+    if isinstance(cause, BaseException):
+        return _reason(cause)
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0][:300]}" if text else type(error).__name__
 

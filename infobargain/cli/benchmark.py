@@ -87,7 +87,39 @@ def command_benchmark(args: argparse.Namespace) -> int:
         return 0
     seeds, tasks = _checked(args)
     with output_folder(args.out, "benchmark"):
+        if args.train_on is not None:
+            return _generalisation(args, seeds, tasks)
         return _benchmark(args, seeds, tasks)
+
+
+def _generalisation(args: argparse.Namespace, seeds: list[int], tasks: list[str] | None) -> int:
+    """``--train-on DIST``: the generalisation track instead of the leaderboard."""
+    from infobargain.evaluation.generalisation import render_generalisation_markdown, run_generalisation
+    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS
+    from infobargain.files import atomic_write
+
+    named = name_list(args.algorithms) if args.algorithms is not None else []
+    document = run_generalisation(
+        named or DEFAULT_ALGORITHMS,
+        args.train_on,
+        tasks=tasks,
+        budget=args.budget,
+        seeds=seeds,
+        out=args.out,
+        offer_space=args.offer_space,
+        grid_size=args.grid_size,
+        episodes=args.episodes,
+        held_out=args.held_out,
+        show_progress=not args.quiet,
+        skip_unavailable=not named,
+        runner=cell_runner(args),
+        plugins=args.imports,
+    )
+    markdown = render_generalisation_markdown(document)
+    atomic_write(Path(args.out) / "generalisation.md", markdown.encode())
+    print(markdown, end="")
+    print(f"wrote {Path(args.out) / 'generalisation.json'} and generalisation.md", file=sys.stderr)
+    return 1 if document["cells"]["failed"] else 0
 
 
 def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | None) -> int:
@@ -244,6 +276,18 @@ def register(commands: Any) -> None:
         help="with --algorithms: the algorithms compared with them. auto (default): the shipped full run of the "
         "default leaderboard, read back, when this run has its settings; shipped or a leaderboard.json FILE: that "
         "run, refusing other settings; retrain: train the default algorithms too; none: only the named ones",
+    )
+    parser.add_argument(
+        "--train-on",
+        metavar="DIST",
+        help="the generalisation track: train on this distribution of games (random:2x2, a folder, ...) with each "
+        "fitting task's protocol and score zero-shot on held-out instances and the paper's games",
+    )
+    parser.add_argument(
+        "--held-out",
+        type=whole_number(1),
+        default=50,
+        help="with --train-on: held-out instances per cell, each scored exactly (default: %(default)s)",
     )
     add_runner_arguments(parser, "cells")
     add_import_argument(parser)

@@ -29,7 +29,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ import numpy as np
 from infobargain import __version__
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
-from infobargain.evaluation.cell_runner import CellSpec, Runner, serial_runner
+from infobargain.evaluation.cell_runner import CellSpec, Compute, Runner, serial_runner
 from infobargain.evaluation.cells import check_cell, payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.leaderboard_baselines import LEADERBOARD_FORMAT, BaselineError, baseline_cells, mismatch
@@ -129,7 +129,7 @@ def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) ->
     return chosen, skipped
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
 
@@ -183,8 +183,8 @@ def score_players(
     return rows
 
 
-def _cell_path(out: Path, algorithm: str, task: str, game: str, seed: int) -> Path:
-    return out / "cells" / algorithm / f"{task}-{game}" / f"seed{seed}.json"
+def cell_path(out: Path, spec: CellSpec, folder: str = "cells") -> Path:
+    return out / folder / spec.algorithm / f"{spec.task}-{spec.game.replace(':', '_')}" / f"seed{spec.seed}.json"
 
 
 def cell_budget(algorithm: Any, budget: int) -> int:
@@ -266,45 +266,50 @@ def _cell_specs(
 
 def _read_back(spec: CellSpec, out: Path) -> dict[str, Any] | None:
     """The finished cell on disk for ``spec``, if it can be reused."""
-    path = _cell_path(out, spec.algorithm, spec.task, spec.game, spec.seed)
+    path = cell_path(out, spec)
     if not path.exists():
         return None
     task = next(task for task in TASKS if task.name == spec.task)
     env_kwargs = task.env_kwargs(spec.game, spec.settings["offer_space"], spec.settings["grid_size"])
-    saved = read_cell(path, spec.identity, spec.settings, payoff_box(env_kwargs))
-    if saved is not None:
-        saved["resumed"] = True
-    return saved
+    return read_cell(path, spec.identity, spec.settings, payoff_box(env_kwargs))
 
 
 def _key(spec: CellSpec) -> tuple[str, str, str, int]:
     return (spec.algorithm, spec.task, spec.game, spec.seed)
 
 
-def run_cells(specs: Sequence[CellSpec], out: Path, runner: Runner, show_progress: bool = True) -> list[dict[str, Any]]:
-    """Every cell of ``specs``, in their order: read back from ``out`` when finished there, else computed by
-    ``runner`` and written to ``out`` as it finishes (failed cells are returned, never written)."""
+def run_cells(
+    specs: Sequence[CellSpec],
+    runner: Runner,
+    *,
+    compute: Compute,
+    read_back: Callable[[CellSpec], dict[str, Any] | None],
+    path_of: Callable[[CellSpec], Path],
+    show_progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Every cell of ``specs``, in their order: ``read_back`` when finished on disk, else computed by ``runner``
+    with ``compute`` and written to ``path_of(spec)`` as it finishes (failed cells are returned, never written)."""
     results: dict[int, dict[str, Any]] = {}
     pending: list[CellSpec] = []
-    with Progress(len(specs), "leaderboard cells", show_progress) as bar:
+    with Progress(len(specs), "cells", show_progress) as bar:
         for index, spec in enumerate(specs):
-            saved = _read_back(spec, out)
+            saved = read_back(spec)
             if saved is None:
                 pending.append(spec)
             else:
-                results[index] = saved
+                results[index] = {**saved, "resumed": True}
                 bar.update()
         position = {_key(spec): index for index, spec in enumerate(specs)}
-        for spec, cell in runner(train_and_score_cell, pending):
+        for spec, cell in runner(compute, pending):
             if not cell.get("failed"):
-                _write_json(_cell_path(out, spec.algorithm, spec.task, spec.game, spec.seed), cell)
+                write_json(path_of(spec), cell)
                 cell["resumed"] = False
             results[position[_key(spec)]] = cell
             bar.update()
     return [results[index] for index in range(len(specs))]
 
 
-def _spread(values: Sequence[float | None]) -> dict[str, Any]:
+def spread(values: Sequence[float | None]) -> dict[str, Any]:
     usable = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     if not usable:
         return {"mean": None, "sd": None, "n": 0}
@@ -330,10 +335,10 @@ def aggregate_rows(cells: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "spe_continuous": rows[0]["spe_continuous"],
             "spe_agreement_round": rows[0]["spe_agreement_round"],
             "reached_all_seeds": all(row["distance_to_spe_played"] <= REACHED for row in rows),
-            "outcome": {side: _spread([row["outcome"][side] for row in rows]) for side in ROLES},
+            "outcome": {side: spread([row["outcome"][side] for row in rows]) for side in ROLES},
         }
         for metric in ROW_METRICS:
-            entry[metric] = _spread([row[metric] for row in rows])
+            entry[metric] = spread([row[metric] for row in rows])
         result.append(entry)
     return result
 
@@ -364,7 +369,7 @@ def summarize_algorithms(cells: Sequence[Mapping[str, Any]]) -> dict[str, dict[s
             "seeds": seeds,
             "rows": len(aggregated),
             "rows_reached_all_seeds": sum(entry["reached_all_seeds"] for entry in aggregated),
-            **{metric: _spread(values) for metric, values in per_seed.items()},
+            **{metric: spread(values) for metric, values in per_seed.items()},
             "options": mine[0]["options"],
             "notes": sorted({note for cell in mine for note in cell["notes"]}),
         }
@@ -524,7 +529,14 @@ def run_leaderboard(
     joined = [] if baselines is None else _baseline_cells(baselines, settings, seeds, games, chosen)
     started = time.perf_counter()
     specs = _cell_specs(chosen, games, seeds, settings, folder, plugins)
-    computed = run_cells(specs, folder, runner or serial_runner, show_progress)
+    computed = run_cells(
+        specs,
+        runner or serial_runner,
+        compute=train_and_score_cell,
+        read_back=lambda spec: _read_back(spec, folder),
+        path_of=lambda spec: cell_path(folder, spec),
+        show_progress=show_progress,
+    )
     cells = [cell for cell in computed if not cell.get("failed")] + joined
     failed = [cell for cell in computed if cell.get("failed")]
     total = len(specs)
@@ -574,5 +586,5 @@ def run_leaderboard(
         "cpu_cores": os.cpu_count(),
         "cell_results": [{key: value for key, value in cell.items() if key != "resumed"} for cell in cells],
     }
-    _write_json(folder / "leaderboard.json", document)
+    write_json(folder / "leaderboard.json", document)
     return document

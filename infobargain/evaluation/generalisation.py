@@ -93,8 +93,10 @@ def train_and_score_general(spec: CellSpec) -> dict[str, Any]:
     summary, trained = run_training(config, run_dir, show_progress=False)
     wall = time.perf_counter() - started
     sender, receiver = summary["players"]["sender"], summary["players"]["receiver"]
+    distribution = resolve_game(spec.game)
+    assert isinstance(distribution, InstanceDistribution)  # general_tasks admits distributions only
     held_out = []
-    for index, instance in enumerate(held_out_instances(resolve_game(spec.game), settings["held_out"], HELD_OUT_SEED)):
+    for index, instance in enumerate(held_out_instances(distribution, settings["held_out"], HELD_OUT_SEED)):
         for row in score_instance(sender, receiver, env_kwargs, instance):
             held_out.append({"instance": index, **{key: row[key] for key in FIGURES}, "trivial": row["trivial"]})
     paper_rows = []

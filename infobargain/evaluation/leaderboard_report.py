@@ -146,9 +146,18 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         f"{document['cells']['total']} cells ({document['cells']['resumed']} read back from disk), "
         f"{document['elapsed_s']:.0f} s on {document['cpu_cores']} cores. LLM figures: {reference['citation']}"
         + (f", results at commit {reference['source_commit']}." if reference.get("source_commit") else "."),
+        *_provenance(document.get("run")),
         "",
     ]
     return "\n".join(lines)
+
+
+def _provenance(run: Mapping[str, Any] | None) -> list[str]:
+    """Where and when the run was made (a published leaderboard states it)."""
+    if not run:
+        return []
+    commit = str(run.get("commit") or "unknown")[:12]
+    return ["", f"Run {run.get('date')}, commit {commit}, on {run.get('machine')}: `{run.get('command')}`."]
 
 
 def _budget(document: Mapping[str, Any], name: str) -> str:

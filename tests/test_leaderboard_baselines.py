@@ -162,3 +162,15 @@ def test_retrain_trains_the_default_algorithms_too(tmp_path: Path, monkeypatch: 
         == 0
     )
     assert sorted(trained) == ["example_base"] * 2 + ["example_mine"] * 2
+
+
+@pytest.mark.skipif(not leaderboard_baselines.shipped_path().exists(), reason="no published leaderboard shipped yet")
+def test_the_shipped_leaderboard_is_the_default_grid_with_its_provenance() -> None:
+    from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS, select_games
+
+    document = leaderboard_baselines.read_baseline(leaderboard_baselines.shipped_path())
+    settings = document["settings"]
+    assert settings["budget"] == 200_000 and settings["seeds"] == [0, 1, 2] and settings["episodes"] == 20
+    assert settings["tasks"] == [pair.name for pair in select_games(None)]
+    assert set(document["algorithms"]) <= set(DEFAULT_ALGORITHMS)
+    assert all(document["run"][key] for key in ("date", "commit", "command", "machine"))

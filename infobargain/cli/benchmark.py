@@ -83,7 +83,8 @@ def command_benchmark(args: argparse.Namespace) -> int:
         for name, algorithm in algorithms().items():
             missing = algorithm.missing()
             role = "" if algorithm.self_play else "  [train only: not self-play]"
-            print(f"{name:12s} {algorithm.description}{role}" + (f"  [unavailable: {missing}]" if missing else ""))
+            cap = f"  [leaderboard budget {algorithm.leaderboard_budget:,}]" if algorithm.leaderboard_budget else ""
+            print(f"{name:12s} {algorithm.description}{role}{cap}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
     seeds, tasks = _checked(args)
     with output_folder(args.out, "benchmark"):

@@ -36,6 +36,7 @@ from infobargain.evaluation.leaderboard import (
     TaskGame,
     cell_budget,
     cell_path,
+    cell_spec,
     check_algorithms,
     run_cells,
     score_players,
@@ -190,15 +191,12 @@ def run_generalisation(
         "held_out": held_out,
     }
     specs = [
-        CellSpec(
-            algorithm.name,
-            task.name,
-            distribution,
-            seed,
-            {**settings, "budget": cell_budget(algorithm, budget)},
-            str(folder.resolve() / "general_runs" / algorithm.name / task.name / f"seed{seed}"),
-            tuple(plugins),
-            float(getattr(algorithm, "cpus", 1.0)),
+        cell_spec(
+            algorithm,
+            (task.name, distribution, seed),
+            settings,
+            folder / "general_runs" / algorithm.name / task.name / f"seed{seed}",
+            plugins,
         )
         for algorithm in chosen
         for task in general_tasks(distribution, tasks)

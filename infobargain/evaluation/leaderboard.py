@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,6 +50,9 @@ from infobargain.evaluation.suite import DEFAULT_GRID, TASKS, Task
 from infobargain.files import atomic_write
 from infobargain.game.protocol import ROLES
 from infobargain.progress import Progress
+
+if TYPE_CHECKING:
+    from infobargain.training.registry import Algorithm
 
 DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
 """The default grid's algorithms: every built-in self-play algorithm of the registry."""
@@ -187,17 +190,40 @@ def cell_path(out: Path, spec: CellSpec, folder: str = "cells") -> Path:
     return out / folder / spec.algorithm / f"{spec.task}-{spec.game.replace(':', '_')}" / f"seed{spec.seed}.json"
 
 
-def cell_budget(algorithm: Any, budget: int) -> int:
+def cell_budget(algorithm: Algorithm, budget: int) -> int:
     """The decisions a cell of ``algorithm`` trains for: the leaderboard's ``budget``, capped by the algorithm's
     own :attr:`~infobargain.training.registry.Algorithm.leaderboard_budget`."""
-    cap = getattr(algorithm, "leaderboard_budget", None)
+    cap = algorithm.leaderboard_budget
     return budget if cap is None else min(budget, cap)
+
+
+def cell_spec(
+    algorithm: Algorithm,
+    identity: tuple[str, str, int],
+    settings: Mapping[str, Any],
+    run_dir: Path,
+    plugins: Sequence[str],
+) -> CellSpec:
+    """The cell of ``algorithm`` on ``identity`` (task, game, seed) with ``settings`` at the algorithm's own
+    budget (:func:`cell_budget`), training in ``run_dir``, asking for the algorithm's cores."""
+    task, game, seed = identity
+    budget = cell_budget(algorithm, settings["budget"])
+    return CellSpec(
+        algorithm.name,
+        task,
+        game,
+        seed,
+        {**settings, "budget": budget},
+        str(run_dir.resolve()),
+        tuple(plugins),
+        algorithm.cpus,
+    )
 
 
 def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
     """Train and score one cell (any process may run it, through a
-    :data:`~infobargain.evaluation.cell_runner.Runner`); the cell document, checked like a cell read back from disk (``CellError`` for players whose figures
-    are not finite or lie outside the game)."""
+    :data:`~infobargain.evaluation.cell_runner.Runner`); the cell document, checked like a cell read back from
+    disk (``CellError`` for players whose figures are not finite or lie outside the game)."""
     from infobargain.training.runner import run_config, run_training
 
     pair = TaskGame(next(task for task in TASKS if task.name == spec.task), spec.game)
@@ -240,7 +266,7 @@ def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
 
 
 def _cell_specs(
-    chosen: Sequence[Any],
+    chosen: Sequence[Algorithm],
     games: Sequence[TaskGame],
     seeds: Sequence[int],
     settings: Mapping[str, Any],
@@ -248,15 +274,12 @@ def _cell_specs(
     plugins: Sequence[str],
 ) -> list[CellSpec]:
     return [
-        CellSpec(
-            algorithm.name,
-            pair.task.name,
-            pair.game,
-            seed,
-            {**settings, "budget": cell_budget(algorithm, settings["budget"])},
-            str(out.resolve() / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"),
-            tuple(plugins),
-            float(getattr(algorithm, "cpus", 1.0)),
+        cell_spec(
+            algorithm,
+            (pair.task.name, pair.game, seed),
+            settings,
+            out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}",
+            plugins,
         )
         for algorithm in chosen
         for pair in games

@@ -15,7 +15,6 @@ from infobargain.cli.arguments import (
     import_plugins,
     name_list,
     player_pair,
-    whole_number,
 )
 
 
@@ -39,6 +38,7 @@ def command_suite(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None, out: Path | None) -> int:
+    from infobargain.cli.benchmark import ray_address
     from infobargain.evaluation.suite import run_suite
     from infobargain.evaluation.suite_report import render_suite_markdown
     from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
@@ -57,6 +57,7 @@ def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None,
         run_dir=None if out is None else out / "players",
         workers=args.workers,
         jobs=args.jobs,
+        ray=ray_address(args),
         algorithm=args.algorithm,
         plugins=args.imports,
     )
@@ -86,6 +87,7 @@ def suite_players(text: str) -> tuple[str, str] | list[Path]:
 
 
 def register(commands: Any) -> None:
+    from infobargain.cli.benchmark import add_runner_arguments
     from infobargain.envs.offers import OFFER_SPACES
     from infobargain.evaluation.suite import DEFAULT_GRID, TASK_NAMES
 
@@ -132,12 +134,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--no-exploitability", action="store_true", help="skip the exact NashConv column")
     parser.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")
-    parser.add_argument(
-        "--jobs",
-        type=whole_number(1),
-        default=None,
-        help="trainings run at once, one process each (trained players; default: all cores; same players any N)",
-    )
+    add_runner_arguments(parser, "trainings")
     parser.add_argument("--out", metavar="DIR", help="also write suite.json and suite.md here")
     parser.add_argument("--json", action="store_true", help="print the JSON document instead of Markdown")
     parser.set_defaults(handler=command_suite)

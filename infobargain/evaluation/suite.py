@@ -243,6 +243,7 @@ def trained_players(
     progress: bool | None = None,
     algorithm: str = "auto",
     plugins: Sequence[str] = (),
+    ray: str | None = None,
 ) -> PlayerSource:
     """Players trained by self-play for each task and game (``infobargain.training.api.train_players`` with
     ``algorithm``, any registered self-play algorithm; ``plugins`` are imported first, in every process), for
@@ -250,7 +251,8 @@ def trained_players(
 
     The trainings are independent: ``jobs`` run at a time in separate processes (``None``: one per core; ``1``:
     one after the other in this process). Each is seeded by ``seed`` alone and runs single-threaded, so the
-    players do not depend on ``jobs``. A bar counts finished trainings (``progress``: ``None`` shows it on a
+    players do not depend on ``jobs``. With ``ray`` (a Ray address, or ``"local"``: ``jobs`` cores) they run as
+    Ray tasks instead (on a cluster ``run_dir`` must be a folder every node shares). A bar counts finished trainings (``progress``: ``None`` shows it on a
     terminal)."""
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs: must be an integer >= 1, got {jobs!r}")
@@ -276,7 +278,9 @@ def trained_players(
     count = min(jobs or os.cpu_count() or 1, len(trainings))
     trained: dict[tuple[str, str], tuple[PlayerSpec, PlayerSpec]] = {}
     with Progress(len(trainings), "trainings", wanted(progress, len(trainings), threshold=1)) as bar:
-        if count <= 1:
+        if ray is not None:
+            trained = _train_on_ray(trainings, ray, count, bar)
+        elif count <= 1:
             for key, arguments in trainings.items():
                 trained[key] = _train_pair(*arguments)
                 bar.update()
@@ -293,6 +297,31 @@ def trained_players(
         return trained[task.name, game]
 
     return source
+
+
+def _train_on_ray(
+    trainings: dict[tuple[str, str], tuple[Any, ...]], address: str, cores: int, bar: Progress
+) -> dict[tuple[str, str], tuple[PlayerSpec, PlayerSpec]]:
+    """:func:`trained_players`' trainings as Ray tasks (run folders made absolute: workers start elsewhere)."""
+    from infobargain.evaluation.cell_runner import ray_map, ray_session
+
+    keys = list(trainings)
+    calls = [
+        (
+            *trainings[key][:3],
+            None if trainings[key][3] is None else Path(trainings[key][3]).resolve(),
+            *trainings[key][4:],
+        )
+        for key in keys
+    ]
+    trained = {}
+    with ray_session(address, cores):
+        for index, result, failure in ray_map(_train_pair, calls, [1.0] * len(calls)):
+            if failure is not None:
+                raise RuntimeError(f"suite: the training of {':'.join(keys[index])} failed on Ray: {failure}")
+            trained[keys[index]] = result
+            bar.update()
+    return trained
 
 
 def fixed_players(sender: PlayerSpec, receiver: PlayerSpec) -> PlayerSource:
@@ -470,7 +499,7 @@ def run_suite(
     (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
     task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
     (:func:`trained_players`). ``options``: ``tasks``, ``episodes``, ``seed``, ``offer_space``, ``grid_size``,
-    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, and for trained players
+    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, ``ray`` (a Ray address: trainings as Ray tasks), and for trained players
     ``algorithm`` (a registered self-play algorithm; default ``"auto"``) and ``plugins`` (modules or files that
     register it). Returns the suite document.
 
@@ -498,13 +527,23 @@ def _play_suite(
     jobs: int | None = None,
     algorithm: str = "auto",
     plugins: Sequence[str] = (),
+    ray: str | None = None,
 ) -> dict[str, Any]:
     """:func:`run_suite`'s body, once the trained players have a folder."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
     if players is None:
         source = trained_players(
-            chosen, offer_space, grid_size, total_steps, seed, run_dir, jobs, algorithm=algorithm, plugins=plugins
+            chosen,
+            offer_space,
+            grid_size,
+            total_steps,
+            seed,
+            run_dir,
+            jobs,
+            algorithm=algorithm,
+            plugins=plugins,
+            ray=ray,
         )
         budget = f"{total_steps} steps" if total_steps is not None else f"{STEPS_PER_ROUND} steps per round"
         learner = "qlearning (mappo for scheme offers)" if algorithm == "auto" else algorithm

@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import UsageError, add_import_argument, add_size_argument, import_plugins, name_list
+from infobargain.cli.arguments import (
+    UsageError,
+    add_import_argument,
+    add_progress_argument,
+    add_size_argument,
+    check_output_folder,
+    import_plugins,
+    name_list,
+    show_progress,
+)
 from infobargain.game.limits import shown
 
 MAX_SEEDS = 1_000
@@ -72,11 +81,15 @@ def command_benchmark(args: argparse.Namespace) -> int:
 
     import_plugins(args)
     if args.list:
+        others = sorted(args.given - {"list", "imports", "debug"})
+        if others:
+            raise UsageError(f"--list: lists the algorithms and exits; leave out --{others[0].replace('_', '-')}")
         for name, algorithm in algorithms().items():
             missing = algorithm.missing()
             role = "" if algorithm.self_play else "  [train only: not self-play]"
             print(f"{name:12s} {algorithm.description}{role}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
+    check_output_folder(args.out, "--out")
     seeds, tasks = _checked(args)
     with output_folder(args.out, "benchmark"):
         return _benchmark(args, seeds, tasks)
@@ -96,7 +109,7 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
         offer_space=args.offer_space,
         grid_size=args.grid_size,
         episodes=args.episodes,
-        show_progress=not args.quiet,
+        show_progress=show_progress(args),
         skip_unavailable=not named,
     )
     for note in document["notes"]:
@@ -138,11 +151,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--offer-space", choices=("frontier", "grid"), default="frontier", help="signaling tasks")
     parser.add_argument(
-        "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the suite's, %(default)s)"
+        "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the env's, %(default)s)"
     )
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")
     add_import_argument(parser)
     add_size_argument(parser)
     parser.add_argument("--list", action="store_true", help="list the registered algorithms and exit")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_progress_argument(parser, "--quiet")
     parser.set_defaults(handler=command_benchmark)

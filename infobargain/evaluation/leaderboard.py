@@ -404,6 +404,7 @@ def run_leaderboard(
         for algorithm in chosen:
             for pair in games:
                 for seed in seeds:
+                    bar.describe(f"{algorithm.name} on {pair.name}, seed {seed}")
                     cells.append(run_cell(algorithm, pair, seed, settings, folder, episodes=episodes))
                     bar.update()
     path = paper.default_path()

@@ -251,7 +251,9 @@ def register(commands: Any) -> None:
     group.add_argument(
         "--best-response-steps", type=whole_number(1), default=100_000, help="training steps of an RL best response"
     )
-    group.add_argument("--cross-play", metavar="P1,P2,...", help="also play a cross-play matrix with these players")
+    group.add_argument(
+        "--cross-play", metavar="P1,P2,...", help="also play a cross-play matrix with these players (default: none)"
+    )
     group.add_argument("--cross-play-episodes", type=whole_number(1), default=20, help="episodes per cross-play pair")
     group.add_argument(
         "--out",

@@ -172,3 +172,24 @@ def test_play_explains_a_discounted_deal(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "deal in round 1" in out
     assert "after 1 rejection(s), it is paid with weight 0.9000 = (1 − p)^1 · δ^1" in out
+
+
+def test_a_saved_player_of_another_encoding_names_the_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A player trained on 25 offers per frontier, evaluated on 11: one line naming --grid-size 25 (from its run's
+    config.toml), exit 2, no output folder."""
+    pytest.importorskip("torch")
+    from infobargain.agents.learned import save_torch_player
+    from infobargain.agents.networks import ActorCritic
+    from infobargain.envs.information_bargaining_v1 import raw_env
+
+    trained = raw_env(grid_size=25)
+    (run := tmp_path / "run" / "players").mkdir(parents=True)
+    (tmp_path / "run" / "config.toml").write_text('[env]\noffer_space = "frontier"\ngrid_size = 25\n')
+    size = trained.observation_layout.size
+    save_torch_player(ActorCritic(size, int(trained.action_space("sender_0").n), True), run / "sender.pt")
+    out = tmp_path / "out"
+    argv = ["evaluate", "--sender", str(run / "sender.pt"), "--receiver", "spe", "--grid-size", "11"]
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "it was trained with --offer-space frontier --grid-size 25" in err and len(err.splitlines()) == 1
+    assert not out.exists()

@@ -67,7 +67,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def _checked_game(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     """The game evaluated and (with ``--run``) the flags that replace the run's, with every player and flag
     checked against it before anything is written."""
-    from infobargain.agents.registry import check_player_spec, check_reachable_threshold
+    from infobargain.agents.registry import check_player_spec, check_reachable_threshold, make_policy
     from infobargain.envs.information_bargaining_v1 import raw_env
     from infobargain.evaluation.runs import read_run
     from infobargain.game.distributions import InstanceDistribution, resolve_game
@@ -79,19 +79,20 @@ def _checked_game(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, A
         run = read_run(args.run)
         overrides = run_overrides(args, run.env_kwargs)
         env_kwargs = {**run.env_kwargs, **overrides}
+        players = (str(run.sender), str(run.receiver))
     else:
         overrides = {}
         env_kwargs = {"game": args.instance or args.scenario or ENV_DEFAULTS.game, **env_kwargs_from_args(args)}
+        players = (args.sender, args.receiver)
     distribution = isinstance(resolve_game(env_kwargs.get("game", ENV_DEFAULTS.game)), InstanceDistribution)
     refuse_unused(args, FIXED_GAME_ONLY if distribution else DISTRIBUTION_ONLY)
-    if args.run is None and not distribution:
-        thresholds = [
-            (role, spec) for role, spec in zip(ROLES, (args.sender, args.receiver), strict=True) if "threshold" in spec
-        ]
-        if thresholds:  # a threshold no deal reaches is a typo for this game (threshold:2 for 0.2)
-            game = raw_env(**env_kwargs)
-            for role, spec in thresholds:
+    if not distribution:  # each player is built once here: one of another encoding is refused before any output
+        game = raw_env(**env_kwargs)
+        game.reset(seed=0)  # players read the game from a ready env
+        for role, spec in zip(ROLES, players, strict=True):
+            if "threshold" in spec:  # a threshold no deal reaches is a typo for this game (threshold:2 for 0.2)
                 check_reachable_threshold(spec, game, role)
+            make_policy(spec, game, role)
     return env_kwargs, overrides
 
 

@@ -193,3 +193,12 @@ def test_a_saved_player_of_another_encoding_names_the_flags(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "it was trained with --offer-space frontier --grid-size 25" in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_observation_layout_prints_its_slices() -> None:
+    from infobargain.envs.information_bargaining_v1 import raw_env
+
+    layout = raw_env(grid_size=11).observation_layout
+    text = repr(layout)
+    assert text.startswith(f"ObservationLayout(size={layout.size}: prior[0:2], ") and "object at" not in text
+    assert f"offer_menu[{layout['offer_menu'].start}:{layout['offer_menu'].start + 2 * 11 * 2}]" in text

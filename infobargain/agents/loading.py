@@ -16,8 +16,13 @@ from infobargain.agents.base import BoundPolicy
 from infobargain.agents.learned import load_torch_player
 from infobargain.game.protocol import Role
 
-ENCODING_FLAGS = {"offer_space": "--offer-space", "grid_size": "--grid-size"}
-"""The env parameters that fix a player's observation and action sizes, with their command-line flags."""
+ENCODING_FLAGS = {
+    "offer_space": "--offer-space",
+    "grid_size": "--grid-size",
+    "protocol": "--protocol",
+    "max_rounds": "--max-rounds",
+}
+"""The env parameters that fix a player's observation and action sizes (with the game's shape), and their flags."""
 
 
 def load_learned(path: str | Path, env: Any, role: Role) -> BoundPolicy:

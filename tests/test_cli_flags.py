@@ -184,14 +184,15 @@ def test_a_saved_player_of_another_encoding_names_the_flags(tmp_path: Path, caps
 
     trained = raw_env(grid_size=25)
     (run := tmp_path / "run" / "players").mkdir(parents=True)
-    (tmp_path / "run" / "config.toml").write_text('[env]\noffer_space = "frontier"\ngrid_size = 25\n')
+    (tmp_path / "run" / "config.toml").write_text('[env]\noffer_space = "frontier"\ngrid_size = 25\nmax_rounds = 10\n')
     size = trained.observation_layout.size
     save_torch_player(ActorCritic(size, int(trained.action_space("sender_0").n), True), run / "sender.pt")
     out = tmp_path / "out"
     argv = ["evaluate", "--sender", str(run / "sender.pt"), "--receiver", "spe", "--grid-size", "11"]
     assert main([*argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "it was trained with --offer-space frontier --grid-size 25" in err and len(err.splitlines()) == 1
+    assert "it was trained with --offer-space frontier --grid-size 25 --max-rounds 10" in err
+    assert len(err.splitlines()) == 1
     assert not out.exists()
 
 

@@ -52,10 +52,8 @@ def encoding_hint(path: Path) -> str:
                 break
             flags = " ".join(f"{flag} {env[name]}" for name, flag in ENCODING_FLAGS.items() if name in env)
             if flags:
-                return (
-                    f"it was trained with {flags} ({config}); pass {'those flags' if ' --' in flags else 'that flag'}"
-                )
-    return "pass the --offer-space and --grid-size it was trained with"
+                return f"it was trained with {flags} ({config}) on games of its shape; pass those flags"
+    return "pass the --offer-space, --grid-size, --protocol and --max-rounds it was trained with"
 
 
 def _load(path: Path, env: Any, role: Role) -> BoundPolicy:

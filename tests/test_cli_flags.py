@@ -203,3 +203,18 @@ def test_the_observation_layout_prints_its_slices() -> None:
     text = repr(layout)
     assert text.startswith(f"ObservationLayout(size={layout.size}: prior[0:2], ") and "object at" not in text
     assert f"offer_menu[{layout['offer_menu'].start}:{layout['offer_menu'].start + 2 * 11 * 2}]" in text
+
+
+@pytest.mark.slow
+def test_train_says_when_a_budget_is_rounded_up_and_when_a_resumed_run_was_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Q-learning trains in batches of 1,024 decisions: --total-steps 1000 trains 1,024, and train says by how much
+    it went over; resuming the finished run says there is nothing left to train."""
+    run = tmp_path / "run"
+    argv = ["train", "--algorithm", "qlearning", "--total-steps", "1000", "--protocol", "ultimatum", "--out", str(run)]
+    assert main([*argv, "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "note: trained 1,024 decisions for a budget of 1,000 (--total-steps)" in err and "24 past it" in err
+    assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 0
+    assert f"--resume: {run} finished already (1,024 of 1,000 steps): nothing left to train" in capsys.readouterr().err

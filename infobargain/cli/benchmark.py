@@ -11,9 +11,12 @@ from typing import Any
 from infobargain.cli.arguments import (
     UsageError,
     add_import_argument,
+    add_progress_argument,
     add_size_argument,
+    check_output_folder,
     import_plugins,
     name_list,
+    show_progress,
     whole_number,
 )
 from infobargain.game.limits import shown
@@ -80,12 +83,16 @@ def command_benchmark(args: argparse.Namespace) -> int:
 
     import_plugins(args)
     if args.list:
+        others = sorted(args.given - {"list", "imports", "debug"})
+        if others:
+            raise UsageError(f"--list: lists the algorithms and exits; leave out --{others[0].replace('_', '-')}")
         for name, algorithm in algorithms().items():
             missing = algorithm.missing()
             role = "" if algorithm.self_play else "  [train only: not self-play]"
             cap = f"  [leaderboard budget {algorithm.leaderboard_budget:,}]" if algorithm.leaderboard_budget else ""
             print(f"{name:12s} {algorithm.description}{role}{cap}" + (f"  [unavailable: {missing}]" if missing else ""))
         return 0
+    check_output_folder(args.out, "--out")
     seeds, tasks = _checked(args)
     with output_folder(args.out, "benchmark"):
         if args.train_on is not None:
@@ -111,7 +118,7 @@ def _generalisation(args: argparse.Namespace, seeds: list[int], tasks: list[str]
         grid_size=args.grid_size,
         episodes=args.episodes,
         held_out=args.held_out,
-        show_progress=not args.quiet,
+        show_progress=show_progress(args),
         skip_unavailable=not named,
         runner=cell_runner(args),
         plugins=args.imports,
@@ -141,7 +148,7 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
         grid_size=args.grid_size,
         episodes=args.episodes,
         baselines=baselines,
-        show_progress=not args.quiet,
+        show_progress=show_progress(args),
         skip_unavailable=not named or args.baselines == "retrain",
         runner=cell_runner(args),
         plugins=args.imports,
@@ -267,7 +274,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--offer-space", choices=("frontier", "grid"), default="frontier", help="signaling tasks")
     parser.add_argument(
-        "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the suite's, %(default)s)"
+        "--grid-size", type=int, default=DEFAULT_GRID, help="offers per frontier (default: the env's, %(default)s)"
     )
     parser.add_argument("--episodes", type=int, default=20, help="rollout episodes per row (default: %(default)s)")
     parser.add_argument(
@@ -294,5 +301,5 @@ def register(commands: Any) -> None:
     add_import_argument(parser)
     add_size_argument(parser)
     parser.add_argument("--list", action="store_true", help="list the registered algorithms and exit")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_progress_argument(parser, "--quiet")
     parser.set_defaults(handler=command_benchmark)

@@ -338,11 +338,14 @@ def run_cells(
                 results[index] = {**saved, "resumed": True}
                 bar.update()
         position = {_key(spec): index for index, spec in enumerate(specs)}
+        if pending:  # cells may run at once (--jobs, --ray): name the first, then each one that finishes
+            bar.describe(f"training {pending[0].algorithm} on {pending[0].label} (and {len(pending) - 1} more)")
         for spec, cell in runner(compute, pending):
             if not cell.get("failed"):
                 write_json(path_of(spec), cell)
                 cell["resumed"] = False
             results[position[_key(spec)]] = cell
+            bar.describe(f"finished {spec.algorithm} on {spec.label}")
             bar.update()
     return [results[index] for index in range(len(specs))]
 

@@ -191,8 +191,8 @@ TASKS: tuple[Task, ...] = (
 )
 TASK_NAMES = tuple(task.name for task in TASKS)
 
-PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec] | None]
-"""The players of a task's game (``None``: no player fits this task; its rows are left out with a note)."""
+PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec] | str | None]
+"""The players of a task's game (``None`` or why: no player fits this task; its rows are left out with a note)."""
 
 
 DEFAULT_GRID = ENV_DEFAULTS.grid_size
@@ -356,15 +356,29 @@ def plays_like(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> bool:
     """Whether players trained in env ``trained`` (any game or distribution) can play ``task_env``: games of the
     same kind and shape, the same protocol and offers, and a first proposer they trained as (``coin_flip`` trains
     both)."""
+    return unlike(trained, task_env) is None
+
+
+def unlike(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> str | None:
+    """Why players trained in env ``trained`` cannot play ``task_env`` (the first difference, naming the run's
+    value and the task's), or None when they can (:func:`plays_like`)."""
     run, task = {**ENV_DEFAULTS.kwargs(), **trained}, {**ENV_DEFAULTS.kwargs(), **task_env}
-    if _kind(run["game"]) != _kind(task["game"]) or any(run[key] != task[key] for key in PLAYED_THE_SAME):
-        return False
+    if _kind(run["game"]) != _kind(task["game"]):
+        return f"its games are {_kind(run['game'])}, the task's {_kind(task['game'])}"
+    for key in PLAYED_THE_SAME:
+        if run[key] != task[key]:
+            return f"it has {key} {run[key]}, the task {task[key]}"
     if run["first_proposer"] not in ("coin_flip", task["first_proposer"]):
-        return False
+        return f"it trained with {run['first_proposer']} first, the task has {task['first_proposer']} first"
     rounds = Protocol(run["protocol"], "sender", run["max_rounds"]).rounds
     if rounds != Protocol(task["protocol"], "sender", task["max_rounds"]).rounds:
-        return False
-    return rounds == 1 or (run["break_off"], run["discount"]) == (task["break_off"], task["discount"])
+        return f"it plays {run['protocol']} over {run['max_rounds']} rounds, the task {task['protocol']}"
+    if rounds > 1 and (run["break_off"], run["discount"]) != (task["break_off"], task["discount"]):
+        return (
+            f"it has break_off {run['break_off']}, discount {run['discount']}; the task "
+            f"{task['break_off']}, {task['discount']}"
+        )
+    return None
 
 
 def run_players(run_dirs: Sequence[str | Path]) -> PlayerSource:
@@ -372,11 +386,14 @@ def run_players(run_dirs: Sequence[str | Path]) -> PlayerSource:
     it; the runs' players meet the task's game zero-shot unless it was in their training distribution."""
     runs = [read_run(path) for path in run_dirs]
 
-    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec] | None:
+    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec] | str:
+        reasons = []
         for run in runs:
-            if plays_like(run.env_kwargs, env_kwargs):
+            reason = unlike(run.env_kwargs, env_kwargs)
+            if reason is None:
                 return run.sender, run.receiver
-        return None
+            reasons.append(f"{run.path}: {reason}")
+        return "; ".join(reasons)
 
     return source
 
@@ -499,7 +516,8 @@ def run_suite(
     (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
     task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
     (:func:`trained_players`). ``options``: ``tasks``, ``episodes``, ``seed``, ``offer_space``, ``grid_size``,
-    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, ``ray`` (a Ray address: trainings as Ray tasks), and for trained players
+    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, ``ray`` (a Ray address: trainings as
+    Ray tasks), ``progress``, and for trained players
     ``algorithm`` (a registered self-play algorithm; default ``"auto"``) and ``plugins`` (modules or files that
     register it). Returns the suite document.
 
@@ -528,6 +546,7 @@ def _play_suite(
     algorithm: str = "auto",
     plugins: Sequence[str] = (),
     ray: str | None = None,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """:func:`run_suite`'s body, once the trained players have a folder."""
     started = time.perf_counter()
@@ -541,6 +560,7 @@ def _play_suite(
             seed,
             run_dir,
             jobs,
+            progress=progress,
             algorithm=algorithm,
             plugins=plugins,
             ray=ray,
@@ -567,8 +587,9 @@ def _play_suite(
         for game in task.games:
             env_kwargs = task.env_kwargs(game, offer_space, grid_size)
             pair = source(task, game, env_kwargs)
-            if pair is None:
-                skipped = f"{task.name}: no run given plays this protocol and offer space on these games; rows left out"
+            if pair is None or isinstance(pair, str):
+                why = f" ({pair})" if pair else ""
+                skipped = f"{task.name}, {game}: no run given plays it{why}; rows left out"
                 notes += [] if skipped in notes else [skipped]
                 continue
             bench = benchmarks(env_kwargs)

@@ -131,7 +131,13 @@ def command_play(args: argparse.Namespace) -> int:
     import_plugins(args)
     if args.episodes < 1:
         raise ValueError(f"episodes: must be at least 1, got {args.episodes}")
-    env = make_env(game=env_game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
+    env = make_env(
+        game=env_game_from_args(args),
+        render_mode="ansi",
+        info_format="full",
+        illegal_action="raise",
+        **env_kwargs_from_args(args),
+    )
     env.reset(seed=args.seed)  # the players read the game from a ready env
     specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
     for role, spec in specs.items():

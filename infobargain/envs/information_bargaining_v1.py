@@ -215,19 +215,21 @@ __all__ = [
 
 
 def env(
-    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+    observation_format: str = "dict", info_format: str = "numeric", illegal_action: str = "disagree", **kwargs: Any
 ) -> AECEnv:
-    """The AEC environment with PettingZoo's order enforcement. (``raw_env`` checks every action against its
-    space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.) The first three
-    options adapt it to other libraries' conventions (:mod:`infobargain.envs.conventions`)."""
+    """The AEC environment with PettingZoo's order enforcement, under PettingZoo's classic conventions by
+    default: plain (numeric) infos, and an illegal action ends the episode (``raw_env`` raises instead; it
+    checks every action against its space and mask itself, with clearer messages than PettingZoo's
+    bounds-checking wrapper). The first three options adapt it to other conventions
+    (:mod:`infobargain.envs.conventions`; ``info_format="full", illegal_action="raise"``: ``raw_env``'s)."""
     return OrderEnforcingWrapper(with_conventions(raw_env(**kwargs), observation_format, info_format, illegal_action))
 
 
 def parallel_env(
-    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+    observation_format: str = "dict", info_format: str = "numeric", illegal_action: str = "disagree", **kwargs: Any
 ) -> ParallelEnv:
-    """The Parallel form (:class:`~infobargain.envs.parallel.ParallelGame`: one decision per step), adapted to
-    other libraries' conventions by the first three options."""
+    """The Parallel form (:class:`~infobargain.envs.parallel.ParallelGame`: one decision per step), under the
+    same conventions as :func:`env`."""
     max_cycles = kwargs.pop("max_cycles", ENV_DEFAULTS.max_cycles)
     game = ParallelGame(raw_env(max_cycles=max_cycles, **kwargs), max_cycles)  # raw_env validates max_cycles
     return with_conventions(game, observation_format, info_format, illegal_action)
@@ -294,6 +296,7 @@ class raw_env(AECEnv):
         self.load_game(source.sample(np.random.default_rng(0)) if isinstance(source, InstanceDistribution) else source)
         self.possible_agents = list(AGENTS.values())
         self.agents = self.possible_agents[:]
+        self._situation_infos: dict[str, dict[str, Any]] | None = None
         self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
         self._action_space = self.encoding.action_space()
         self._discrete_size = (
@@ -378,7 +381,7 @@ class raw_env(AECEnv):
         self.truncations = dict.fromkeys(self.agents, False)
         self.agent_selection = AGENTS[first]
         self._transcript.add(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
-        self.infos = self._infos()
+        self._situation_infos = None
 
     # the bargaining state, read from the core (read-only)
 
@@ -496,6 +499,14 @@ class raw_env(AECEnv):
                 vector[at["signal"] + stage.signal] = 1.0
         return vector
 
+    @property
+    def infos(self) -> dict[str, dict[str, Any]]:  # type: ignore[override]
+        """Every live agent's full info (the env card's keys), built when first read after a step: ``env()``'s
+        default numeric infos never need it."""
+        if self._situation_infos is None:
+            self._situation_infos = self._infos()
+        return self._situation_infos
+
     def _infos(self) -> dict[str, dict[str, Any]]:
         """Every live agent's info: the shared description of the situation plus its own mask."""
         phase = self.phase
@@ -551,7 +562,7 @@ class raw_env(AECEnv):
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != DONE:
             self.truncations = dict.fromkeys(self.agents, True)
             self._transcript.add("  truncated (max_cycles)")
-        self.infos = self._infos()
+        self._situation_infos = None
 
     def _bargain(self, role: Role, action: Any) -> None:
         """One bargaining decision, played by the core; the env resolves break-off chance and logs."""
@@ -634,14 +645,20 @@ class raw_env(AECEnv):
             + ("" if self.deal is not None else " (no deal)")
         )
 
-    def disagree(self, agent: str, reason: str) -> None:
-        """End bargaining now without a deal, as one step of ``agent`` (used by the Gymnasium views)."""
+    def disagree(self, agent: str, reason: str, *, end_episode: bool = False) -> None:
+        """End bargaining now without a deal, as one step of ``agent`` (the Gymnasium views' and ``env()``'s
+        illegal actions). ``end_episode``: end the episode too, in ``"sampled"`` mode without playing the
+        realization stage (both are paid its expected reward, ``discount**t · d``, once)."""
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._transcript.add(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
         self.game_state.walk_away()
-        self._end_bargaining()
-        self.infos = self._infos()
+        if end_episode and self.realization == "sampled":
+            self.payoffs = self.game_state.returns()
+            self._finish(self.payoffs)
+        else:
+            self._end_bargaining()
+        self._situation_infos = None
         self._accumulate_rewards()
         self.agent_selection = AGENTS[self.acting_role] if self.phase != DONE else AGENTS[other(ROLE_OF[agent])]
 

@@ -80,14 +80,15 @@ def reset_in_subgames(
     envs.reset(seed=seed, start_rounds=starts, start_offers=offers, with_offer=with_offer)
 
 
-def greedy_metrics(outcomes: Mapping[str, NDArray[np.float64]]) -> dict[str, float]:
+def greedy_metrics(outcomes: Mapping[str, NDArray[np.float64] | None]) -> dict[str, float]:
     """The greedy players' exact outcome per first proposer (``{first: (U_S, U_R)}``, from a periodic evaluation
-    without exploration) as ``greedy/<first>_first/<role>_payoff``: what the learning curves show as the learned
-    outcome, beside the exploring training episodes of :func:`outcome_metrics`."""
+    without exploration; ``None``: not evaluated at this row, NaN in metrics.csv, whose columns every row keeps)
+    as ``greedy/<first>_first/<role>_payoff``: what the learning curves show as the learned outcome, beside the
+    exploring training episodes of :func:`outcome_metrics`."""
     return {
         f"greedy/{first}_first/{role}_payoff": float(payoff)
         for first, payoffs in outcomes.items()
-        for role, payoff in zip(ROLES, payoffs, strict=True)
+        for role, payoff in zip(ROLES, np.full(2, np.nan) if payoffs is None else payoffs, strict=True)
     }
 
 

@@ -262,8 +262,9 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             step += played
             update += 1
             checkpoint_now = update % config.run.checkpoint_every == 0 or step >= total
-            if checkpoint_now:  # the learned outcome, without exploration (what the learning curves show)
-                metrics.update(greedy_metrics(greedy_outcome(config, networks)))
+            # the learned outcome, without exploration (what the learning curves show), at every checkpoint
+            evaluated = greedy_outcome(config, networks) if checkpoint_now else {}
+            metrics.update(greedy_metrics({first: evaluated.get(first) for first in ROLES}))
             metrics["wall_time"] = time.perf_counter() - started
             run.log(step, metrics)
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})

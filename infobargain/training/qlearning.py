@@ -267,6 +267,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         update, step, elapsed = checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
         run.truncate_metrics(step)
 
+    probes = greedy_probes(config.env)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with Progress(total, "q-learning self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:
@@ -291,8 +292,9 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             update += 1
             metrics.update(outcome_metrics(outcome))
             checkpoint_now = update % config.run.checkpoint_every == 0 or step >= total
-            if checkpoint_now:  # the learned outcome, without exploration (what the learning curves show)
-                metrics.update(greedy_metrics(greedy_outcome(config.env, averaged, settings.accept_bonus, centre)))
+            # the learned outcome, without exploration (what the learning curves show), at every checkpoint
+            evaluated = greedy_outcome(probes, averaged, settings.accept_bonus, centre) if checkpoint_now else {}
+            metrics.update(greedy_metrics({first: evaluated.get(first) for first in probes}))
             metrics["wall_time"] = time.perf_counter() - started
             run.log(step, metrics)
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
@@ -314,19 +316,29 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     return paths
 
 
-def greedy_outcome(
-    env_kwargs: dict[str, Any], averaged: list[ActorCritic], accept_bonus: float, centre: NDArray[np.float64]
-) -> dict[str, NDArray[np.float64]]:
-    """The exact outcome ``(U_S, U_R)`` of the greedy players (no exploration, expected mode) per first proposer
-    of ``env_kwargs``: one game from the start each."""
-    outcomes = {}
-    for first in first_proposers(env_kwargs):
-        envs = VectorBargainingEnv(
+def greedy_probes(env_kwargs: dict[str, Any]) -> dict[str, VectorBargainingEnv]:
+    """One expected-mode game per first proposer of ``env_kwargs``, built once, for :func:`greedy_outcome`."""
+    return {
+        first: VectorBargainingEnv(
             1, autoreset=False, **{**env_kwargs, "first_proposer": first, "realization": "expected"}
         )
+        for first in first_proposers(env_kwargs)
+    }
+
+
+def greedy_outcome(
+    probes: dict[str, VectorBargainingEnv],
+    averaged: list[ActorCritic],
+    accept_bonus: float,
+    centre: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
+    """The exact outcome ``(U_S, U_R)`` of the greedy players (no exploration, expected mode) per first proposer:
+    one game of each probe from the start."""
+    outcomes = {}
+    for first, envs in probes.items():
         envs.reset(seed=0)
         _, outcome = play_episodes(envs, averaged, np.random.default_rng(0), accept_bonus=accept_bonus, centre=centre)
-        outcomes[first] = outcome["payoffs"][0]
+        outcomes[first] = outcome["payoffs"][0].copy()
     return outcomes
 
 

@@ -108,7 +108,7 @@ def place_labels(figure: Figure, ax: Axes) -> None:
     where none fits, the offset overlapping the least. Close points (an SPE as played next to the continuous
     one) then get labels that do not run into each other. Call it again after drawing more on ``ax``: new
     data can move the points."""
-    annotations = [text for text in ax.texts if hasattr(text, "xyann")]
+    annotations: list[Any] = [text for text in ax.texts if hasattr(text, "xyann")]
     if not annotations:
         return
     figure.canvas.draw()

@@ -159,7 +159,13 @@ def command_play(args: argparse.Namespace) -> int:
 
     import_plugins(args)
     check_output_folder(args.out, "--out")
-    env = make_env(game=env_game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
+    env = make_env(
+        game=env_game_from_args(args),
+        render_mode="ansi",
+        info_format="full",
+        illegal_action="raise",
+        **env_kwargs_from_args(args),
+    )
     env.reset(seed=args.seed)  # the players read the game from a ready env
     specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
     for role, spec in specs.items():

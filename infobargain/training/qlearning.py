@@ -46,8 +46,16 @@ from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.state import in_round_units, settle
 from infobargain.progress import Progress
-from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
+from infobargain.training.common import (
+    ROLES,
+    greedy_metrics,
+    outcome_metrics,
+    reset_in_subgames,
+    training_device,
+    update_seed,
+)
 from infobargain.training.config import RunConfig
+from infobargain.training.players import first_proposers
 from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import QLearningSection
 
@@ -262,6 +270,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         update, step, elapsed = checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
         run.truncate_metrics(step)
 
+    probes = greedy_probes(config.env)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with Progress(total, "q-learning self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:
@@ -285,10 +294,14 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             step += played
             update += 1
             metrics.update(outcome_metrics(outcome))
+            checkpoint_now = update % config.run.checkpoint_every == 0 or step >= total
+            # the learned outcome, without exploration (what the learning curves show), at every checkpoint
+            evaluated = greedy_outcome(probes, averaged, settings.accept_bonus, centre) if checkpoint_now else {}
+            metrics.update(greedy_metrics({first: evaluated.get(first) for first in probes}))
             metrics["wall_time"] = time.perf_counter() - started
             run.log(step, metrics)
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
-            if update % config.run.checkpoint_every == 0 or step >= total:
+            if checkpoint_now:
                 state = {
                     "networks": [n.state_dict() for n in networks],
                     "averaged": [n.state_dict() for n in averaged],
@@ -304,6 +317,32 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         paths[name] = run.players / f"{name}.pt"
         save_torch_player(saved_player(network, settings.accept_bonus, centre), paths[name])
     return paths
+
+
+def greedy_probes(env_kwargs: dict[str, Any]) -> dict[str, VectorBargainingEnv]:
+    """One expected-mode game per first proposer of ``env_kwargs``, built once, for :func:`greedy_outcome`."""
+    return {
+        first: VectorBargainingEnv(
+            1, autoreset=False, **{**env_kwargs, "first_proposer": first, "realization": "expected"}
+        )
+        for first in first_proposers(env_kwargs)
+    }
+
+
+def greedy_outcome(
+    probes: dict[str, VectorBargainingEnv],
+    averaged: list[ActorCritic],
+    accept_bonus: float,
+    centre: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
+    """The exact outcome ``(U_S, U_R)`` of the greedy players (no exploration, expected mode) per first proposer:
+    one game of each probe from the start."""
+    outcomes = {}
+    for first, envs in probes.items():
+        envs.reset(seed=0)
+        _, outcome = play_episodes(envs, averaged, np.random.default_rng(0), accept_bonus=accept_bonus, centre=centre)
+        outcomes[first] = outcome["payoffs"][0].copy()
+    return outcomes
 
 
 def saved_player(network: ActorCritic, accept_bonus: float, centre: NDArray[np.float64]) -> ActorCritic:

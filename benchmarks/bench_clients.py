@@ -4,8 +4,9 @@ A decision is one move of the acting agent (one AEC step; one Parallel step, whe
 Each client plays uniformly random legal actions through its own documented PettingZoo path, with the env
 options its example under ``examples/clients/`` uses (default game: the env's defaults):
 
-- ``env()`` and ``parallel_env()`` (PettingZoo's own loop; the baseline) and ``env()`` with the convention
-  options (``info_format="numeric"``, ``observation_format="rllib"``, ``illegal_action="disagree"``);
+- ``env()`` and ``parallel_env()`` (PettingZoo's own loop; the baseline; both bare, as every client below
+  uses them except where noted), ``env(observation_format="rllib")`` (RLlib's masking module's keys) and
+  ``env(info_format="full", illegal_action="raise")`` (``raw_env``'s conventions, no conventions wrapper);
 - Tianshou: ``PettingZooEnv`` + ``Collector`` with masked random policies (``MultiAgentOffPolicyAlgorithm``);
 - RLlib: ``PettingZooEnv`` and ``ParallelPettingZooEnv`` stepped directly (the wrapper alone), and RLlib's
   own sampling through them: the local env runner of ``examples/clients/rllib_ppo_masked.py``'s PPO (one
@@ -34,9 +35,10 @@ from typing import Any
 import numpy as np
 
 from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.conventions import STRICT
 
 SEED = 0
-CONVENTIONS = {"info_format": "numeric", "observation_format": "rllib", "illegal_action": "disagree"}
+RLLIB = {"observation_format": "rllib"}
 
 
 def aec_loop(make: Callable[[], Any], decisions: int) -> int:
@@ -75,7 +77,7 @@ def tianshou_collector(decisions: int) -> int:
     from tianshou.env import DummyVectorEnv, PettingZooEnv
 
     def make() -> PettingZooEnv:
-        return PettingZooEnv(ib.env(info_format="numeric"))
+        return PettingZooEnv(ib.env())
 
     env = make()
     players = [MARLRandomDiscreteMaskedOffPolicyAlgorithm(env.action_space) for _ in env.agents]
@@ -91,9 +93,9 @@ def rllib_wrapper(decisions: int, parallel: bool) -> int:
 
     rng, done = np.random.default_rng(SEED), 0
     if parallel:
-        env: Any = ParallelPettingZooEnv(ib.parallel_env(**CONVENTIONS))
+        env: Any = ParallelPettingZooEnv(ib.parallel_env(**RLLIB))
     else:
-        env = PettingZooEnv(ib.env(**CONVENTIONS))
+        env = PettingZooEnv(ib.env(**RLLIB))
     while done < decisions:
         observations, _ = env.reset(seed=SEED + done)
         finished = False
@@ -133,7 +135,7 @@ def rllib_env_runner(decisions: int, parallel: bool) -> int:
 def torchrl_rollout(decisions: int, parallel: bool) -> int:
     from torchrl.envs.libs.pettingzoo import PettingZooWrapper
 
-    game = ib.parallel_env(info_format="numeric") if parallel else ib.env(info_format="numeric")
+    game = ib.parallel_env() if parallel else ib.env()
     env = PettingZooWrapper(game, use_mask=True, seed=SEED)
     return int(env.rollout(decisions, break_when_any_done=False).shape[0])
 
@@ -154,7 +156,7 @@ def sb3_per_agent(decisions: int) -> int:
 def supersuit_vec(decisions: int) -> int:
     import supersuit as ss
 
-    env = ss.pettingzoo_env_to_vec_env_v1(ib.parallel_env(observation_format="box", illegal_action="disagree"))
+    env = ss.pettingzoo_env_to_vec_env_v1(ib.parallel_env(observation_format="box"))  # Box for SB3's MlpPolicy
     env = ss.concat_vec_envs_v1(env, 8, num_cpus=0, base_class="stable_baselines3")
     games = [venv.par_env for venv in env.venv.vec_envs]
     env.reset()
@@ -192,7 +194,8 @@ def openspiel_states(decisions: int) -> int:
 CLIENTS: list[tuple[str, str | None, Callable[[int], int]]] = [
     ("env() (baseline)", None, lambda n: aec_loop(ib.env, n)),
     ("parallel_env()", None, lambda n: parallel_loop(ib.parallel_env, n)),
-    ("env() + convention options", None, lambda n: aec_loop(lambda: ib.env(**CONVENTIONS), n)),
+    ("env(observation_format='rllib')", None, lambda n: aec_loop(lambda: ib.env(**RLLIB), n)),
+    ("env(info_format='full', illegal_action='raise')", None, lambda n: aec_loop(lambda: ib.env(**STRICT), n)),
     ("Tianshou PettingZooEnv + Collector", "tianshou", tianshou_collector),
     ("RLlib PettingZooEnv (wrapper)", "ray", lambda n: rllib_wrapper(n, parallel=False)),
     ("RLlib ParallelPettingZooEnv (wrapper)", "ray", lambda n: rllib_wrapper(n, parallel=True)),
@@ -216,18 +219,18 @@ def main() -> None:
         torch.set_num_threads(1)
     except ImportError:
         pass
-    print(f"{'client':40s} {'decisions/s':>12s} {'vs env()':>9s}")
+    print(f"{'client':48s} {'decisions/s':>12s} {'vs env()':>9s}")
     baseline = None
     for name, library, run in CLIENTS:
         if library is not None and importlib.util.find_spec(library) is None:
-            print(f"{name:40s} {'skipped':>12s}  ({library} not installed)")
+            print(f"{name:48s} {'skipped':>12s}  ({library} not installed)")
             continue
         run(min(args.decisions, 200))  # warm-up: imports and first-call costs
         start = time.perf_counter()
         decisions = run(args.decisions)
         rate = decisions / (time.perf_counter() - start)
         baseline = baseline or rate
-        print(f"{name:40s} {rate:12,.0f} {rate / baseline:9.2f}")
+        print(f"{name:48s} {rate:12,.0f} {rate / baseline:9.2f}")
 
 
 if __name__ == "__main__":

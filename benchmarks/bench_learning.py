@@ -6,7 +6,7 @@ Usage::
         [--budget 1200000] [--budget-for sb3_ibr=200000,...] [--seeds 3]
 
 Game: ``configs/paper_selfplay.toml``'s ``[env]`` (the paper instance, alternating offers, break-off 0.1, 10
-rounds, coin-flip first proposer, frontier grid 25). Each algorithm trains through the leaderboard's registry
+rounds, coin-flip first proposer, frontier grid 25, the env's default). Each algorithm trains through the leaderboard's registry
 (:mod:`infobargain.training.algorithms`) with the same budget in decisions and seeds 0..N-1.
 
 **Reached** means the pair's exact expected outcome is within 0.02 (Euclidean) of the exact SPE of the game as

@@ -29,7 +29,7 @@ def commands(folder: Path) -> dict[str, list[str]]:
         "start-up (solve --help)": ["solve", "--help"],
         "solve --scenario random:1000x1000:0": ["solve", "--scenario", "random:1000x1000:0"],
         "solve --max-rounds 100000000": ["solve", "--max-rounds", "100000000"],
-        "train --grid-size 100000": ["train", "--grid-size", "100000", "--run-dir", str(folder / "run")],
+        "train --grid-size 100000": ["train", "--grid-size", "100000", "--out", str(folder / "run")],
         "play --instance signals.json (100000 signals)": [
             "play",
             "--instance",

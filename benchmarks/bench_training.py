@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_training.py [--only mappo,qlearning,sb3,ibr] [--protocols ultimatum,alternating]
         [--mappo-steps 400000] [--qlearning-steps 1200000] [--sb3-steps 24576] [--ibr-steps 49152] [--ibr-rounds 4] [--seed 0]
 
-Game: the paper instance (``pure_math``), frontier offers (``grid_size`` 21), coin-flip first proposer (one run
+Game: the paper instance (``pure_math``), frontier offers (the env's default ``grid_size``, 25), coin-flip first proposer (one run
 learns both first proposers), ``ultimatum`` and ``alternating`` (``break_off`` 0.1, ``max_rounds`` 10).
 Target: the greedy players' exact expected outcome (one expected-mode episode per first proposer) within 0.02 of
 the exact SPE of the game the env plays (the discretised one; the continuous SPE is printed beside it), for both

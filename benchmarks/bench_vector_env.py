@@ -1,9 +1,11 @@
 """Throughput of the batched env beside the AEC env and OpenSpiel's bargaining game, in one run.
 
 Prints decisions/s and games/s under random legal play: the vector env at B = 1, 1024 and 65536 games on the
-paper's instance, the same with a fresh random 2×2 instance in every episode (``game="random:2x2"``: each game
-draws a new instance, with its bargaining problem and offers, at every reset; from 8192 games on they are built
-ahead on a worker thread, ``--build-in-caller`` builds them in the stepping thread), the AEC ``raw_env`` one
+paper's instance, the same with a fresh random instance in every episode (``--fresh``, default ``random:2x2``,
+``random:3x3`` and ``random:4x4``: each game draws a new instance, with its bargaining problem and offers, at every
+reset, 2×2 by the closed form, larger by the compiled path; from 8192 games on they are built ahead on a worker
+thread, ``--build-in-caller`` builds them in the stepping thread; the rows left to the reference path are
+counted), the AEC ``raw_env`` one
 game at a time, and (if ``open_spiel`` is installed) OpenSpiel's C++ ``bargaining`` game through pyspiel. Medians over
 ``--repeats`` timed runs; ratios are against OpenSpiel.
 
@@ -23,12 +25,19 @@ import numpy as np
 from infobargain.envs import information_bargaining_v1
 from infobargain.envs import vector as vector_module
 from infobargain.envs.vector import VectorBargainingEnv
+from infobargain.game.config import ENV_DEFAULTS
 
 Measure = Callable[[float], tuple[int, int, float]]
 
 
+FALLBACKS: dict[str, VectorBargainingEnv] = {}
+"""The fresh-instance envs, by contender, whose fallback rows are reported."""
+
+
 def vector_env(batch: int, env_kwargs: dict[str, object]) -> Measure:
     envs = VectorBargainingEnv(batch, autoreset=True, seed=0, **env_kwargs)
+    if envs.distribution is not None:
+        FALLBACKS[f"{env_kwargs['game']}, B={batch}"] = envs
     rng = np.random.default_rng(0)
 
     def run(seconds: float) -> tuple[int, int, float]:
@@ -110,6 +119,9 @@ def main() -> None:
     parser.add_argument("--offer-space", default="frontier", choices=("frontier", "grid", "scheme"))
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 1024, 65536])
     parser.add_argument(
+        "--fresh", nargs="*", default=["random:2x2", "random:3x3", "random:4x4"], help="distributions of fresh games"
+    )
+    parser.add_argument(
         "--build-in-caller",
         action="store_true",
         help="build fresh instances in the stepping thread (no worker thread; the same instances)",
@@ -117,11 +129,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.build_in_caller:
         vector_module.AHEAD = 2**62
-    env_kwargs: dict[str, object] = {"game": "pure_math", "offer_space": args.offer_space, "grid_size": 21}
+    env_kwargs: dict[str, object] = {
+        "game": "pure_math",
+        "offer_space": args.offer_space,
+        "grid_size": ENV_DEFAULTS.grid_size,
+    }
     contenders: dict[str, Measure] = {f"vector env, B={b}": vector_env(b, env_kwargs) for b in args.batches}
     if args.offer_space != "scheme":  # the vector env plays distributions with discrete offers
-        fresh = {**env_kwargs, "game": "random:2x2"}
-        contenders.update({f"random:2x2, B={b}": vector_env(b, fresh) for b in args.batches if b > 1})
+        for game in args.fresh:
+            fresh = {**env_kwargs, "game": game}
+            contenders.update({f"{game}, B={b}": vector_env(b, fresh) for b in args.batches if b > 1})
     contenders["AEC raw_env"] = aec_env(env_kwargs)
     spiel = openspiel_bargaining()
     if spiel is not None:
@@ -140,6 +157,12 @@ def main() -> None:
     print(f"{'contender':<30}{'decisions/s':>16}{'games/s':>14}{'× OpenSpiel':>14}")
     for name, (decisions, games) in results.items():
         print(f"{name:<30}{decisions:>16,.0f}{games:>14,.0f}{decisions / reference:>14.2f}")
+    for name, envs in FALLBACKS.items():
+        share = envs.fallback_rows / max(envs.fresh_rows, 1)
+        print(
+            f"{name}: {envs.fresh_rows:,} fresh instances, {envs.fallback_rows:,} on the reference path ({share:.4%})"
+        )
+        envs.close()
     if spiel is None:
         print("\nOpenSpiel is not installed (pip install open-spiel): no reference row.")
 

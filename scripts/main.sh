@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh train,plot
 mkdir -p runs
 .venv/bin/infobargain solve --scenario pure_math --first-proposer coin_flip --plot runs/pure_math_benchmarks.png
-.venv/bin/infobargain train --config configs/paper_selfplay.toml --run-dir "runs/paper_selfplay-$(date +%Y%m%d-%H%M%S)"
+.venv/bin/infobargain train --config configs/paper_selfplay.toml --out "runs/paper_selfplay-$(date +%Y%m%d-%H%M%S)"

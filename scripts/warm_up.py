@@ -21,7 +21,9 @@ def main() -> None:
     solve(scenario("pure_math"))  # the polygon walk
     rng = np.random.default_rng(0)
     for receiver_offer in ("threshold", "exact"):  # the "scheme" offers' decode, one offer at a time and batched
-        env = information_bargaining_v1.env(offer_space="scheme", receiver_offer=receiver_offer)
+        env = information_bargaining_v1.env(
+            offer_space="scheme", receiver_offer=receiver_offer, info_format="full", illegal_action="raise"
+        )
         env.reset(seed=0)
         for agent in env.agent_iter():
             done = env.terminations[agent] or env.truncations[agent]

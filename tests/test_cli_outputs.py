@@ -22,9 +22,7 @@ def test_train_runs_are_named_by_algorithm_and_time() -> None:
 
 def test_resume_needs_the_run_directory(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--resume"]) == 2
-    assert (
-        capsys.readouterr().err.strip() == "infobargain: error: --resume: give the run to continue with --run-dir DIR"
-    )
+    assert capsys.readouterr().err.strip() == "infobargain: error: --resume: give the run to continue with --out DIR"
 
 
 def test_evaluate_writes_under_runs_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +31,10 @@ def test_evaluate_writes_under_runs_by_default(tmp_path: Path, monkeypatch: pyte
     assert main(["evaluate", *flags]) == 0
     (written,) = (tmp_path / "runs").iterdir()
     assert written.name.startswith("evaluate-")
-    assert {path.name for path in written.iterdir()} == {"evaluation.json", "report.md"}
+    assert {path.name for path in written.iterdir() if not path.name.startswith(".")} == {
+        "evaluation.json",
+        "report.md",
+    }
     assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
 
 

@@ -28,7 +28,8 @@ def load_example(name: str, *libraries: str) -> ModuleType:
 
 @pytest.mark.slow
 def test_tianshou_collector_collects_every_time() -> None:
-    # With info_format="full" this failed in most runs (strings, nested dicts, keys on some steps only).
+    # With info_format="full" this failed in most runs (strings, nested dicts, keys on some steps only); the
+    # example uses the bare env(), whose infos are plain.
     example = load_example("tianshou_collector", "tianshou")
     for _ in range(3):
         collected = example.main(episodes=20)
@@ -71,7 +72,7 @@ def test_rllib_masked_ppo_trains_both_agents_with_the_env_check_on(local_ray: No
 @pytest.mark.slow
 def test_rllib_env_pre_check_passes_on_every_build() -> None:
     # RLlib's pre-check steps with unmasked samples; under illegal_action="raise" about a quarter of builds
-    # fail with RLlib's "does not abide to the new gymnasium-style API" message.
+    # failed with RLlib's "does not abide to the new gymnasium-style API" message (the default ends the episode).
     example = load_example("rllib_ppo_masked", "ray.rllib")
     from ray.rllib.utils.pre_checks.env import check_multiagent_environments
 

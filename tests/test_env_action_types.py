@@ -145,7 +145,7 @@ def test_unplayable_discrete_actions_raise_or_walk_away_alike(make: Callable[[],
 
 
 def test_a_fraction_is_named() -> None:
-    environment = ib.raw_env()
+    environment = ib.raw_env(grid_size=11)  # 11 offers per frontier and the two responses: Discrete(13)
     environment.reset(seed=0)
     with pytest.raises(ActionError, match=r"sent 3.9, outside the action space Discrete\(13\) \(not a whole number\)"):
         environment.step(3.9)

@@ -8,6 +8,7 @@ Envs are garbage-collected once dropped (their spaces are not cached on a global
 
 from __future__ import annotations
 
+import functools
 import gc
 import weakref
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 
 import infobargain  # noqa: F401  (registers the Gymnasium views)
 from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.conventions import STRICT
 from infobargain.envs.information_bargaining_v1 import ActionError
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
@@ -57,7 +59,7 @@ NON_CONFORMING_BOX: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("form", [ib.raw_env, ib.env], ids=["raw_env", "env"])
+@pytest.mark.parametrize("form", [ib.raw_env, functools.partial(ib.env, **STRICT)], ids=["raw_env", "env"])
 @pytest.mark.parametrize("action", NON_CONFORMING_DISCRETE, ids=label)
 def test_discrete_non_conforming_actions_raise_the_envs_error(form: Any, action: Any) -> None:
     environment = form()
@@ -79,7 +81,7 @@ def test_box_non_conforming_actions_raise_the_envs_error(form: Any, action: Any)
 
 @pytest.mark.parametrize("action", NON_CONFORMING_DISCRETE[:6], ids=label)
 def test_parallel_env_raises_the_envs_error(action: Any) -> None:
-    environment = ib.parallel_env()
+    environment = ib.parallel_env(**STRICT)
     environment.reset(seed=0)
     with pytest.raises(ActionError):
         environment.step({"sender_0": action, "receiver_0": ACCEPT})

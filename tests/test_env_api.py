@@ -33,6 +33,7 @@ from pettingzoo.utils.wrappers import BaseWrapper
 
 import infobargain
 from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.conventions import STRICT
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 
 PROTOCOLS = ("ultimatum", "fixed_role", "alternating")
@@ -503,7 +504,9 @@ def test_rewards_collected_through_last_add_up_to_the_reported_payoffs(realizati
     """Expected mode: the rewards sum to the payoffs in ``infos[agent]["outcome"]``; sampled mode: they average
     (over the realization rounds) to them. Random legal play, many episodes, each agent's own sum."""
     rounds = 4
-    environment = ib.env(game=game, realization=realization, realization_rounds=rounds, first_proposer="coin_flip")
+    environment = ib.env(
+        game=game, realization=realization, realization_rounds=rounds, first_proposer="coin_flip", **STRICT
+    )
     rng = np.random.default_rng(0)
     for episode in range(60):
         environment.reset(seed=episode)
@@ -524,7 +527,7 @@ def test_rewards_collected_through_last_add_up_to_the_reported_payoffs(realizati
 
 
 def test_parallel_rewards_are_keyed_by_their_own_agent() -> None:
-    environment = ib.parallel_env(game="prosecutor", protocol="ultimatum")
+    environment = ib.parallel_env(game="prosecutor", protocol="ultimatum", **STRICT)
     environment.reset(seed=0)
     environment.step({"sender_0": FIRST_OFFER, "receiver_0": ACCEPT})
     _, rewards, terminations, truncations, infos = environment.step({"sender_0": ACCEPT, "receiver_0": 1})
@@ -544,7 +547,7 @@ def test_make_builds_the_aec_and_parallel_env() -> None:
     assert isinstance(aec, AECEnv)
     assert isinstance(aec.unwrapped, ib.raw_env)
     assert aec.unwrapped.rules.protocol == "ultimatum"
-    parallel = infobargain.envs.make("infobargain/InformationBargaining-v1", parallel=True, game="split_pie")
+    parallel = infobargain.envs.make("infobargain/InformationBargaining-v1", parallel=True, game="split_pie", **STRICT)
     assert isinstance(parallel, ParallelEnv)
     assert isinstance(parallel, ib.ParallelGame)
     parallel.reset(seed=0)

@@ -10,7 +10,7 @@ from pettingzoo.test import api_test, parallel_api_test
 
 from infobargain.envs import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.envs import information_bargaining_v1 as ib
-from infobargain.envs.conventions import NUMERIC_INFO_KEYS
+from infobargain.envs.conventions import NUMERIC_INFO_KEYS, STRICT
 
 
 def random_episode(environment: Any, seed: int) -> list[dict[str, Any]]:
@@ -29,9 +29,23 @@ def random_episode(environment: Any, seed: int) -> list[dict[str, Any]]:
     return seen
 
 
-def test_defaults_add_no_wrapper() -> None:
-    assert type(ib.env().env) is ib.raw_env
-    assert type(ib.parallel_env()) is ib.ParallelGame
+def test_raw_env_conventions_add_no_wrapper() -> None:
+    assert type(ib.env(**STRICT).env) is ib.raw_env
+    assert type(ib.parallel_env(**STRICT)) is ib.ParallelGame
+
+
+def test_bare_constructors_follow_pettingzoo_classic_conventions() -> None:
+    # plain infos, illegal actions end the episode; raw_env stays strict
+    for environment in (ib.env(grid_size=5), ib.parallel_env(grid_size=5)):
+        environment.reset(seed=0)
+        info = (
+            environment.infos["sender_0"] if hasattr(environment, "last") else environment.reset(seed=0)[1]["sender_0"]
+        )
+        assert set(info) == set(NUMERIC_INFO_KEYS) and all(type(value) is float for value in info.values())
+    strict = ib.raw_env(grid_size=5)
+    strict.reset(seed=0)
+    with pytest.raises(ValueError, match="is illegal for sender_0"):
+        strict.step(ACCEPT)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +79,7 @@ def test_box_and_rllib_observations_carry_the_same_numbers() -> None:
 
 @pytest.mark.parametrize("kwargs", [{"protocol": "alternating"}, {"realization": "sampled", "realization_rounds": 3}])
 def test_numeric_infos_have_every_key_on_every_step(kwargs: dict[str, Any]) -> None:
-    numeric, full = ib.env(info_format="numeric", grid_size=5, **kwargs), ib.env(grid_size=5, **kwargs)
+    numeric, full = ib.env(grid_size=5, **kwargs), ib.env(grid_size=5, **STRICT, **kwargs)
     for seed in range(5):
         numeric_infos, full_infos = random_episode(numeric, seed), random_episode(full, seed)
         assert len(numeric_infos) == len(full_infos)
@@ -79,7 +93,7 @@ def test_numeric_infos_have_every_key_on_every_step(kwargs: dict[str, Any]) -> N
 
 
 def test_numeric_infos_describe_the_offer_on_the_table() -> None:
-    environment = ib.env(info_format="numeric", grid_size=5)
+    environment = ib.env(grid_size=5)
     environment.reset(seed=0)
     environment.step(FIRST_OFFER + 2)
     info = environment.infos["receiver_0"]
@@ -88,32 +102,52 @@ def test_numeric_infos_describe_the_offer_on_the_table() -> None:
     assert (info["offer_sender_payoff"], info["offer_receiver_payoff"]) == tuple(payoffs)
 
 
-def test_an_illegal_action_raises_by_default_and_walks_away_under_disagree() -> None:
-    strict = ib.env(protocol="fixed_role", grid_size=5)
+@pytest.mark.parametrize("realization", ["expected", "sampled"])
+def test_an_illegal_action_ends_the_episode_with_the_no_deal_outcome_and_flags_the_offender(realization: str) -> None:
+    kwargs = {"game": "prosecutor", "protocol": "fixed_role", "grid_size": 5, "discount": 0.5, "break_off": 0.0}
+    strict = ib.env(**STRICT, realization=realization, **kwargs)
     strict.reset(seed=0)
     with pytest.raises(ValueError, match="action: 1 is illegal for sender_0 now"):
         strict.step(REJECT)
-    lenient = ib.env(protocol="fixed_role", grid_size=5, illegal_action="disagree")
+    lenient = ib.env(info_format="full", realization=realization, **kwargs)
     lenient.reset(seed=0)
+    lenient.step(FIRST_OFFER)
+    lenient.step(REJECT)  # round 1 now
     lenient.step(REJECT)  # a proposer must offer
     d = lenient.unwrapped.problem.d
-    assert all(lenient.terminations.values())
-    assert [lenient._cumulative_rewards[a] for a in lenient.possible_agents] == pytest.approx(d.tolist())
-    assert lenient.infos["receiver_0"]["illegal_action"] is True
+    assert all(lenient.terminations.values()) and lenient.unwrapped.phase == "done"
+    assert [lenient._cumulative_rewards[a] for a in lenient.possible_agents] == pytest.approx((0.5 * d).tolist())
+    assert lenient.infos["sender_0"]["illegal_action"] is True  # the offender, not the other agent
+    assert lenient.infos["receiver_0"]["illegal_action"] is False
     assert lenient.infos["receiver_0"]["outcome"]["deal"] is False
     lenient.reset(seed=0)
     assert lenient.infos["sender_0"]["illegal_action"] is False
 
 
+def test_an_illegal_action_in_the_realization_stage_passes() -> None:
+    environment = ib.env(protocol="ultimatum", grid_size=5, realization="sampled", realization_rounds=2)
+    environment.reset(seed=0)
+    environment.step(FIRST_OFFER)
+    environment.step(ACCEPT)
+    stage = environment.unwrapped.stage
+    for action in (REJECT, FIRST_OFFER + 1, REJECT, FIRST_OFFER):  # nobody decides: every action passes
+        assert not any(environment.terminations.values())
+        environment.step(action)
+    assert stage.over and all(environment.terminations.values())
+    assert environment.infos["sender_0"]["deal"] == 1.0 and environment.infos["sender_0"]["illegal_action"] == 0.0
+
+
 def test_parallel_disagree_ends_the_game_for_an_illegal_acting_action_only() -> None:
-    environment = ib.parallel_env(protocol="fixed_role", grid_size=5, illegal_action="disagree", info_format="numeric")
+    environment = ib.parallel_env(protocol="fixed_role", grid_size=5)
     environment.reset(seed=0)
     # the waiting receiver's action is ignored; the sender's offer is legal
     _, _, terminations, _, infos = environment.step({"sender_0": FIRST_OFFER, "receiver_0": REJECT})
     assert not any(terminations.values()) and infos["receiver_0"]["offer_on_table"] == 1.0
     _, rewards, terminations, _, infos = environment.step({"sender_0": ACCEPT, "receiver_0": FIRST_OFFER})
     assert all(terminations.values()) and environment.agents == []
-    assert infos["sender_0"]["illegal_action"] == 1.0 and infos["sender_0"]["deal"] == 0.0
+    # the responding receiver cannot counter in fixed-role bargaining: it is the offender
+    assert infos["receiver_0"]["illegal_action"] == 1.0 and infos["receiver_0"]["deal"] == 0.0
+    assert infos["sender_0"]["illegal_action"] == 0.0
     d = environment.unwrapped.problem.d
     assert [rewards["sender_0"], rewards["receiver_0"]] == pytest.approx(d.tolist())
 
@@ -121,25 +155,25 @@ def test_parallel_disagree_ends_the_game_for_an_illegal_acting_action_only() -> 
 def test_pettingzoo_api_tests_pass_under_other_conventions() -> None:
     # (Not for the "rllib" format: its float32 mask is what RLlib's masking module reads, and PettingZoo's
     # checkers sample with the observation's mask, which they require to be int8.)
-    options = {"observation_format": "box", "info_format": "numeric", "illegal_action": "disagree"}
-    api_test(ib.env(grid_size=5, **options), num_cycles=50)
-    parallel_api_test(ib.parallel_env(grid_size=5, **options), num_cycles=50)
+    for options in ({}, {"observation_format": "box"}, STRICT):
+        api_test(ib.env(grid_size=5, **options), num_cycles=50)
+        parallel_api_test(ib.parallel_env(grid_size=5, **options), num_cycles=50)
 
 
 @pytest.mark.parametrize("action", [None, float("nan"), 10**12, 99, REJECT])
 def test_disagree_walks_away_on_any_unplayable_discrete_action(action: Any) -> None:
-    environment = ib.env(grid_size=5, illegal_action="disagree")
+    environment = ib.env(grid_size=5)
     environment.reset(seed=0)
     environment.step(action)
-    assert all(environment.terminations.values()) and environment.infos["sender_0"]["illegal_action"] is True
+    assert all(environment.terminations.values()) and environment.infos["sender_0"]["illegal_action"] == 1.0
 
 
 def test_disagree_still_raises_on_malformed_actions() -> None:
-    environment = ib.env(grid_size=5, illegal_action="disagree")
+    environment = ib.env(grid_size=5)
     environment.reset(seed=0)
     with pytest.raises(ValueError, match=r"an array of shape \(1,\)"):
         environment.step(np.array([FIRST_OFFER]))
-    scheme = ib.env(offer_space="scheme", illegal_action="disagree")
+    scheme = ib.env(offer_space="scheme")
     scheme.reset(seed=0)
     with pytest.raises(ValueError, match="outside"):
         scheme.step(np.full(scheme.action_space("sender_0").shape, 2.0))

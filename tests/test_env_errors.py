@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 import infobargain
 from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.conventions import STRICT
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT
 from infobargain.game.instance import Instance, InstanceError, random_instance
 
@@ -150,7 +152,7 @@ def test_bad_box_action(form: Any, action: Any, message: str) -> None:
     ids=["too-large", "negative", "fraction", "nan", "string", "none"],
 )
 def test_bad_discrete_action_raw(action: Any, message: str) -> None:
-    environment = ib.raw_env()
+    environment = ib.raw_env(grid_size=11)  # 11 offers per frontier and the two responses: Discrete(13)
     environment.reset(seed=0)
     with pytest.raises(ValueError, match=message):
         environment.step(action)
@@ -159,7 +161,7 @@ def test_bad_discrete_action_raw(action: Any, message: str) -> None:
 @pytest.mark.parametrize("action", [99, -1, 2.5, float("nan")])
 def test_bad_discrete_action_wrapped(action: Any) -> None:
     """``env()`` leaves bounds checking to ``raw_env``, whose messages name the agent and the space."""
-    environment = ib.env()
+    environment = ib.env(**STRICT)
     environment.reset(seed=0)
     with pytest.raises(ValueError, match=r"^action: sender_0 sent .*(action space|integer in) Discrete"):
         environment.step(action)
@@ -180,7 +182,7 @@ def test_bad_action_leaves_the_env_usable() -> None:
 # Actions: in the space but masked
 
 
-@pytest.mark.parametrize("form", [ib.env, ib.raw_env])
+@pytest.mark.parametrize("form", [functools.partial(ib.env, **STRICT), ib.raw_env])
 def test_illegal_masked_actions(form: Any) -> None:
     environment = form(protocol="fixed_role", grid_size=5)
     environment.reset(seed=0)
@@ -198,7 +200,9 @@ def test_illegal_masked_actions(form: Any) -> None:
 
 
 def test_illegal_action_in_the_last_alternating_round_and_the_realization_stage() -> None:
-    environment = ib.env(protocol="alternating", max_rounds=2, grid_size=5, realization="sampled", break_off=0.0)
+    environment = ib.env(
+        protocol="alternating", max_rounds=2, grid_size=5, realization="sampled", break_off=0.0, **STRICT
+    )
     environment.reset(seed=0)
     environment.step(FIRST_OFFER)
     environment.step(FIRST_OFFER)  # counter-offer: round 1, the last
@@ -210,7 +214,7 @@ def test_illegal_action_in_the_last_alternating_round_and_the_realization_stage(
 
 
 def test_parallel_bad_actions() -> None:
-    environment = ib.parallel_env(grid_size=5)
+    environment = ib.parallel_env(grid_size=5, **STRICT)
     environment.reset(seed=0)
     with pytest.raises(ValueError, match="actions: missing an action for receiver_0"):
         environment.step({"sender_0": FIRST_OFFER})

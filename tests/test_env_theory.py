@@ -17,6 +17,7 @@ import pytest
 from infobargain.agents import make_policy
 from infobargain.agents.analytic import game_problem
 from infobargain.envs import information_bargaining_v1 as ib
+from infobargain.envs.conventions import STRICT
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.game.instance import Instance
 from infobargain.game.protocol import Protocol
@@ -49,7 +50,7 @@ def play(environment: Any, seed: int | None = 0, policies: dict[str, Any] | None
 
 
 def spe_payoffs(**kwargs: Any) -> np.ndarray:
-    payoff, outcome = play(ib.env(**kwargs))
+    payoff, outcome = play(ib.env(**STRICT, **kwargs))
     assert np.allclose(payoff, outcome["payoffs"], atol=1e-12, rtol=0)  # rewards sum to the reported payoffs
     return payoff
 
@@ -127,7 +128,7 @@ def test_paper_table_rows_on_the_frontier_encoding(kwargs: dict[str, Any], expec
     """grid_size = 31 puts the frontier points every 1/90 in U_S, which contains every SPE offer above
     (11/30 = 33/90; in the receiver-first game the sender's and receiver's offers need finer steps, so only the
     discretised SPE is exact there: checked against the theory layer below)."""
-    environment = ib.env(offer_space="frontier", grid_size=31, **kwargs)
+    environment = ib.env(**STRICT, offer_space="frontier", grid_size=31, **kwargs)
     payoff, _ = play(environment)
     exact = subgame_perfect(game_problem(environment.unwrapped), environment.unwrapped.rules, kwargs["first_proposer"])
     assert payoff == pytest.approx(exact.payoffs, abs=TOLERANCE)
@@ -179,7 +180,7 @@ def test_split_pie_bounded_alternating_matches_theory_md(first: str) -> None:
     """docs/theory.md §5: the first proposer's offer is rejected; the other proposes x = 1/2 in round 1 and takes 2/3;
     with p = 0.1 the first proposer expects 0 and the second 0.9·2/3 = 0.6."""
     environment = ib.env(
-        game="split_pie_bounded", protocol="alternating", max_rounds=10, break_off=0.1, first_proposer=first
+        **STRICT, game="split_pie_bounded", protocol="alternating", max_rounds=10, break_off=0.1, first_proposer=first
     )
     payoff, outcome = play(environment)
     assert payoff == pytest.approx((0.0, 0.6) if first == "sender" else (0.6, 0.0), abs=TOLERANCE)
@@ -199,7 +200,7 @@ def test_split_pie_three_rounds_on_a_fine_grid_is_the_continuous_spe() -> None:
 @pytest.mark.parametrize("grid_size", [11, 26])
 def test_pie_spe_is_the_spe_of_the_discretised_game(pie: str, protocol: str, first: str, grid_size: int) -> None:
     kwargs = {"game": pie, "protocol": protocol, "first_proposer": first, "grid_size": grid_size, "max_rounds": 10}
-    environment = ib.env(**kwargs)
+    environment = ib.env(**STRICT, **kwargs)
     payoff, _ = play(environment)
     by_hand = pie_grid_spe(pie, 1 if protocol == "ultimatum" else 10, first, grid_size, 0.1, protocol)
     assert payoff == pytest.approx(by_hand, abs=TOLERANCE)
@@ -243,7 +244,9 @@ def test_random_instances_scheme_space(game: str, settings: dict[str, Any], firs
 def test_discrete_encodings_play_the_spe_of_the_discretised_game(
     game: str, offer_space: str, grid_size: int, settings: dict[str, Any], first: str
 ) -> None:
-    environment = ib.env(game=game, offer_space=offer_space, grid_size=grid_size, first_proposer=first, **settings)
+    environment = ib.env(
+        **STRICT, game=game, offer_space=offer_space, grid_size=grid_size, first_proposer=first, **settings
+    )
     payoff, _ = play(environment)
     exact = subgame_perfect(game_problem(environment.unwrapped), environment.unwrapped.rules, first)
     assert payoff == pytest.approx(exact.payoffs, abs=TOLERANCE)
@@ -267,7 +270,7 @@ VARIANTS = [
 def test_variants_agree_with_theory(
     variant: dict[str, Any], game: str, offer_space: str, settings: dict[str, Any], first: str
 ) -> None:
-    environment = ib.env(game=game, offer_space=offer_space, first_proposer=first, **variant, **settings)
+    environment = ib.env(**STRICT, game=game, offer_space=offer_space, first_proposer=first, **variant, **settings)
     payoff, _ = play(environment)
     if offer_space == "scheme":
         problem = bargaining_problem(
@@ -309,7 +312,7 @@ def test_proposer_who_prefers_delay_but_cannot_be_rejected_makes_the_deal() -> N
     """SENDER_SHIFTED, fixed role, the sender proposes twice, δ = 1/2. Round 1: the BP point (−1/3, 0). Round 0: the
     sender's rejection value is ½·(−1/3) = −1/6, more than any deal gives it, but the receiver gets at least
     d_R = 0 = ½·0 from every scheme, so it accepts everything: the SPE is the BP point at once."""
-    environment = ib.env(game=SENDER_SHIFTED, offer_space="scheme", **DELAY)
+    environment = ib.env(**STRICT, game=SENDER_SHIFTED, offer_space="scheme", **DELAY)
     payoff, outcome = play(environment)
     assert outcome["agreement_round"] == 0
     assert payoff == pytest.approx((-1 / 3, 0.0), abs=TOLERANCE)
@@ -322,7 +325,7 @@ def test_alternating_proposer_delays_with_an_offer_the_responder_rejects() -> No
     C_0 = (−1/3, 1/6); the best deal the sender can get is (−1/2, 1/6), so it offers BP (receiver 0 < 1/6), which is
     rejected: the SPE is C_0 = (−1/3, 1/6)."""
     kwargs = {**DELAY, "protocol": "alternating"}
-    environment = ib.env(game=SENDER_SHIFTED, offer_space="scheme", **kwargs)
+    environment = ib.env(**STRICT, game=SENDER_SHIFTED, offer_space="scheme", **kwargs)
     payoff, outcome = play(environment)
     assert outcome["agreement_round"] == 1
     assert payoff == pytest.approx((-1 / 3, 1 / 6), abs=TOLERANCE)
@@ -335,7 +338,7 @@ def test_spe_sender_delays_when_its_favourite_would_be_accepted() -> None:
     receiver 1/3: V_1 = (−1, 1/3). Round 0: C_0 = (−1/2, 1/6) beats every deal for the sender, and no information
     (receiver 0 < 1/6) is rejected: the SPE is (−1/2, 1/6). The SPE sender must not offer its favourite (−1, 1/3),
     which the receiver would accept, but an offer the receiver rejects."""
-    environment = ib.env(game=INDIFFERENT_SENDER, offer_space="scheme", **DELAY)
+    environment = ib.env(**STRICT, game=INDIFFERENT_SENDER, offer_space="scheme", **DELAY)
     theory = subgame_perfect(bargaining_problem(INDIFFERENT_SENDER), Protocol(**DELAY), "sender")
     assert theory.payoffs == pytest.approx((-0.5, 1 / 6), abs=TOLERANCE)
     payoff, outcome = play(environment)
@@ -349,6 +352,7 @@ def test_spe_receiver_delays_with_exact_demands(offer_space: str) -> None:
     (1/3, −2/3). Round 0: C_0 = (1/6, −1/3) beats every deal for the receiver, and demanding no information gives the
     sender 0 < 1/6, so it is rejected: the SPE is (1/6, −1/3)."""
     environment = ib.env(
+        **STRICT,
         game=RECEIVER_SHIFTED,
         first_proposer="receiver",
         offer_space=offer_space,
@@ -369,7 +373,7 @@ def test_threshold_receiver_cannot_delay_and_the_env_plays_the_true_spe() -> Non
     1/3 > 1/6. Every offer is accepted, so the SPE is the receiver's best point at once: (1/3, −2/3)."""
     for offer_space in ("scheme", "frontier", "grid"):
         environment = ib.env(
-            game=RECEIVER_SHIFTED, first_proposer="receiver", offer_space=offer_space, grid_size=5, **DELAY
+            **STRICT, game=RECEIVER_SHIFTED, first_proposer="receiver", offer_space=offer_space, grid_size=5, **DELAY
         )
         payoff, outcome = play(environment)
         assert outcome["agreement_round"] == 0
@@ -378,7 +382,7 @@ def test_threshold_receiver_cannot_delay_and_the_env_plays_the_true_spe() -> Non
 
 def test_theory_of_threshold_receiver_offers_in_scheme_space() -> None:
     """The theory of the env's own offer sets knows that a threshold receiver can only offer frontier points."""
-    environment = ib.env(game=RECEIVER_SHIFTED, first_proposer="receiver", offer_space="scheme", **DELAY)
+    environment = ib.env(**STRICT, game=RECEIVER_SHIFTED, first_proposer="receiver", offer_space="scheme", **DELAY)
     theory = subgame_perfect(game_problem(environment.unwrapped), environment.unwrapped.rules, "receiver")
     assert theory.payoffs == pytest.approx((1 / 3, -2 / 3), abs=TOLERANCE)
 
@@ -398,7 +402,7 @@ def test_receiver_rejects_exactly_the_offers_below_its_rejection_value(offered: 
     """Alternating, T = 10, p = 0.1, the sender first. After a rejection in round 0 the receiver proposes full
     disclosure in round 1 and the sender accepts (it gets 1/3 ≥ 0.9·11/30 = 0.33), so rejecting is worth
     0.1·d + 0.9·(1/3, 1/3) = (0.3, 0.3). The SPE receiver accepts iff it is offered at least 0.3."""
-    environment = ib.env(offer_space="scheme", protocol="alternating", max_rounds=10, break_off=0.1)
+    environment = ib.env(**STRICT, offer_space="scheme", protocol="alternating", max_rounds=10, break_off=0.1)
     environment.reset(seed=0)
     encoding = environment.unwrapped.encoding
     receiver = make_policy("spe", environment, "receiver")
@@ -419,7 +423,7 @@ def test_responder_answers_every_round_zero_offer_with_its_rejection_value(first
     """Frontier encoding: for each of the proposer's offers in round 0, the SPE responder accepts iff the offer gives
     it at least C_0 (theory's rejection value); rejecting leads to exactly C_0 when both play the SPE afterwards."""
     kwargs = {"game": "random:3x3:1", "offer_space": "frontier", "grid_size": 9, "protocol": protocol}
-    environment = ib.env(first_proposer=first, max_rounds=6, break_off=0.1, discount=0.95, **kwargs)
+    environment = ib.env(**STRICT, first_proposer=first, max_rounds=6, break_off=0.1, discount=0.95, **kwargs)
     rules = environment.unwrapped.rules
     plan = subgame_perfect(game_problem(environment.unwrapped), rules, first).plan
     rejection = plan[0].rejection_value
@@ -447,7 +451,7 @@ def test_proposer_answers_a_bad_counter_offer_with_its_rejection_value() -> None
     counter-offers no information, (0, 0). The sender's rejection value in round 1 is C_1[S] = 0.9·V_2[S] = 0.33 > 0,
     so it rejects and counter-offers round 2's equilibrium offer (11/30, 3/10), which the receiver accepts."""
     environment = ib.env(
-        offer_space="scheme", protocol="alternating", max_rounds=10, break_off=0.1, receiver_offer="exact"
+        **STRICT, offer_space="scheme", protocol="alternating", max_rounds=10, break_off=0.1, receiver_offer="exact"
     )
     environment.reset(seed=0)
     encoding = environment.unwrapped.encoding
@@ -523,7 +527,7 @@ def test_sampled_mode_converges_to_expected_mode(
     """Sampled episodes (fixed seed) against the exact expected-mode payoff of the same players: within 5 standard
     errors of the sample mean (plus 1e-12 for a player whose payoff has no randomness at all). The seeds are fixed,
     so the test cannot flake; 5 SE would be exceeded by chance with probability < 1e-6 for a fresh seed."""
-    expected_env = ib.env(realization="expected", **kwargs)
+    expected_env = ib.env(**STRICT, realization="expected", **kwargs)
     expected_env.reset(seed=0)
     expected_policies = {
         "sender_0": make_policy(policies[0], expected_env, "sender"),
@@ -550,7 +554,7 @@ def test_break_off_in_sampled_mode_gives_a_deal_rate_of_one_minus_p() -> None:
 
 def test_expected_mode_reports_survival_and_deal_probability() -> None:
     """split_pie_bounded in expected mode: bargaining survives round 0's rejection with probability 0.9."""
-    environment = ib.env(game="split_pie_bounded", protocol="alternating", break_off=0.1)
+    environment = ib.env(**STRICT, game="split_pie_bounded", protocol="alternating", break_off=0.1)
     _, outcome = play(environment)
     assert outcome["survival"] == pytest.approx(0.9, abs=1e-15)
     assert outcome["deal"] and outcome["agreement_round"] == 1
@@ -563,6 +567,7 @@ def test_spe_players_never_take_illegal_actions_anywhere() -> None:
         ("ultimatum", "fixed_role", "alternating"), ("grid", "frontier"), ("sender", "receiver", "coin_flip")
     ):
         environment = ib.env(
+            **STRICT,
             protocol=protocol,
             offer_space=space,
             first_proposer=first,

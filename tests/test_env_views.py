@@ -142,7 +142,7 @@ def test_opponent_may_be_a_callable_or_a_policy() -> None:
         mask = observation["action_mask"]
         return ACCEPT if mask[ACCEPT] else int(np.flatnonzero(mask)[0])
 
-    environment = gymnasium.make(IDS["sender"], opponent=always_accept, protocol="ultimatum")
+    environment = gymnasium.make(IDS["sender"], opponent=always_accept, protocol="ultimatum", grid_size=11)
     environment.reset(seed=0)
     # the last of the 11 frontier points is the sender's best: the BP point
     _, reward, terminated, _, info = environment.step(FIRST_OFFER + 10)

@@ -46,6 +46,8 @@ def test_evaluate_pair_writes_report_and_figures(tmp_path: Path, capsys: pytest.
             str(out),
             "--cross-play",
             "nash,bp",
+            "--grid-size",
+            "11",  # the SPE point (11/30, 9/30) is on the grid: the BP sender gains 2/3 - 11/30 = 0.3
         ]
     )
     assert code == 0
@@ -61,15 +63,40 @@ def test_evaluate_pair_writes_report_and_figures(tmp_path: Path, capsys: pytest.
     assert "## Exploitability" in report and "cross_play.png" in report and "bargaining_set.png" in report
 
 
-def test_evaluate_run_directory(tmp_path: Path) -> None:
+def test_evaluate_run_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --out the evaluation goes to a new runs/evaluate-<time> folder (the run is left as it was);
+    --out RUN rewrites the run's own report."""
     run = _run_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert main(["evaluate", "--run", str(run), "--episodes", "10"]) == 0
-    document = json.loads((run / "evaluation.json").read_text())
+    (written,) = (tmp_path / "runs").glob("evaluate-*")
+    assert not (run / "evaluation.json").exists()
+    document = json.loads((written / "evaluation.json").read_text())
     assert document["run"] == str(run)
     assert document["players"]["sender"] == "run/sender.json"
     assert set(document["by_first_proposer"]) == {"sender", "receiver"}
-    assert (run / "learning_curves.png").exists() and (run / "bargaining_set.png").exists()
+    assert (written / "learning_curves.png").exists() and (written / "bargaining_set.png").exists()
+    assert main(["evaluate", "--run", str(run), "--episodes", "10", "--out", str(run)]) == 0
     assert "learning_curves.png" in (run / "report.md").read_text()
+
+
+def test_evaluate_run_on_another_game_keeps_the_runs_encoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Game and protocol flags with --run: the run's players play that game (ultimatum, prosecutor) at the run's
+    grid (11); another grid is refused naming the run's, with nothing written."""
+    run = _run_dir(tmp_path)
+    out = tmp_path / "ultimatum"
+    argv = ["evaluate", "--run", str(run), "--episodes", "4", "--no-figures"]
+    assert main([*argv, "--scenario", "prosecutor", "--protocol", "ultimatum", "--out", str(out)]) == 0
+    env = json.loads((out / "evaluation.json").read_text())["env"]
+    assert (env["game"], env["protocol"], env["grid_size"], env["break_off"]) == ("prosecutor", "ultimatum", 11, 0.1)
+    capsys.readouterr()
+    refused = tmp_path / "refused"
+    assert main([*argv, "--grid-size", "25", "--out", str(refused)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("infobargain: error: --grid-size: the run's players were trained with --grid-size 11")
+    assert len(err.splitlines()) == 1 and not refused.exists() and not (run / "evaluation.json").exists()
 
 
 def test_evaluate_run_api_for_the_training_layer(tmp_path: Path) -> None:

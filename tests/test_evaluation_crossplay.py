@@ -15,7 +15,8 @@ from infobargain.evaluation import cross_play
 def test_matrix_per_first_proposer_and_exports(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     players = ["spe", "bp", "obedient"]
-    result = cross_play(players, {"first_proposer": "coin_flip"}, episodes=12, seed=1)
+    # 11 points per frontier, (1/3 + i/30, 1/3 − i/30): the SPE point (11/30, 9/30) is on the grid
+    result = cross_play(players, {"first_proposer": "coin_flip", "grid_size": 11}, episodes=12, seed=1)
     matrices = result.matrices()
     assert set(matrices) == {"sender", "receiver"}
     sender_first = matrices["sender"]["sender"]

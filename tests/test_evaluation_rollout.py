@@ -8,7 +8,8 @@ from infobargain.agents import bind_policy, make_policy, player_label
 from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.evaluation.rollout import rollout
 
-PAPER = {"game": "pure_math", "protocol": "alternating", "max_rounds": 10, "break_off": 0.1}
+PAPER = {"game": "pure_math", "protocol": "alternating", "max_rounds": 10, "break_off": 0.1, "grid_size": 11}
+"""The paper's game on a frontier grid of 11 points (1/3 + i/30, 1/3 − i/30), which holds the SPE point (11/30, 9/30)."""
 
 
 def test_expected_mode_spe_episode_matches_theory() -> None:

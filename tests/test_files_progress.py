@@ -52,3 +52,21 @@ def test_the_plain_bar_counts_rate_and_time_left(
     with Progress(10, "quiet", enabled=False) as bar:
         bar.update(10)
     assert capsys.readouterr().err == ""
+
+
+def test_into_a_file_progress_is_sparse_and_names_the_item(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """stderr redirected: no carriage returns, no line per update; the item running is named when it changes."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    with Progress(1000, "cells") as bar:
+        bar.describe("qlearning on ultimatum, seed 0")
+        for _ in range(999):
+            bar.update()
+        assert "now: qlearning on ultimatum, seed 0" in bar.line(bar.started + 1.0)
+        bar.update()
+    lines = capsys.readouterr().err.splitlines()
+    assert "\r" not in "".join(lines)
+    assert len(lines) <= 3  # the item, the last count, the closing line: not 1,000
+    assert lines[0].startswith("cells: 0/1,000") and lines[0].endswith("now: qlearning on ultimatum, seed 0")
+    assert lines[-1].startswith("cells: 1,000/1,000") and "now:" not in lines[-1]

@@ -87,5 +87,8 @@ def test_the_suite_plays_a_trained_generalist_where_its_protocol_fits(tmp_path: 
     result = run_suite([tmp_path / "run"], tasks=["sig_ultimatum_coin", "sig_fixed_role_5"], exploitability=False)
     assert {row["task"] for row in result["rows"]} == {"sig_ultimatum_coin"}
     assert len(result["rows"]) == 6  # three games, both first proposers
-    assert any("sig_fixed_role_5: no run given plays" in note for note in result["notes"])
+    assert any(
+        note.startswith("sig_fixed_role_5, ") and "no run given plays it" in note and "ultimatum" in note
+        for note in result["notes"]
+    )  # each game left out is named, with the difference that kept the run out
     assert all(np.isfinite(row["players"]["distance_to_spe_continuous"]) for row in result["rows"])

@@ -29,7 +29,7 @@ def test_an_interrupted_training_names_its_resume_command(
     run.mkdir()
     monkeypatch.setattr(runner, "run_training", interrupted)
     assert main(["train", "--run-dir", str(run), "--no-progress"]) == 130
-    expected = f"infobargain train --run-dir {shlex.quote(str(run))} --resume"
+    expected = f"infobargain train --out {shlex.quote(str(run))} --resume"
     assert capsys.readouterr().err.strip() == f"infobargain: interrupted; to continue, run: {expected}"
 
 

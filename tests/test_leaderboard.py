@@ -92,7 +92,7 @@ def test_finished_cells_are_read_back_and_a_changed_budget_retrains(tmp_path: Pa
     arguments = {"tasks": [ULTIMATUM], "seeds": [0], "out": tmp_path, "episodes": 1}
     run_leaderboard(["example_spe"], budget=100, **arguments)
     again = run_leaderboard(["example_spe"], budget=100, **arguments)
-    assert len(calls) == 1 and again["cells"] == {"total": 1, "resumed": 1}
+    assert len(calls) == 1 and again["cells"] == {"total": 1, "resumed": 1, "failed": 0}
     run_leaderboard(["example_spe"], budget=200, **arguments)
     assert len(calls) == 2
 
@@ -151,7 +151,7 @@ def test_default_list_leaves_out_what_cannot_run(tmp_path: Path, monkeypatch: py
 
 def test_command_writes_table_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     arguments = ["--algorithms", "example_spe", "--tasks", ULTIMATUM, "--budget", "50", "--seeds", "2"]
-    code = main(["benchmark", *arguments, "--out", str(tmp_path), "--quiet", "--episodes", "1"])
+    code = main(["benchmark", *arguments, "--out", str(tmp_path), "--quiet", "--episodes", "1", "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 0 and "| **example_spe** | 1/1 |" in out and "o3 (LLM, paper)" in out
     assert {path.name for path in tmp_path.iterdir()} >= {"leaderboard.json", "leaderboard.md", "leaderboard.png"}

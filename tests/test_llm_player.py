@@ -48,7 +48,8 @@ def no_llm_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_env(**kwargs: Any) -> Any:
-    env = ib.env(**kwargs)
+    """The env at its first move, on 11 offers per frontier (where :data:`BP_OFFER` is the last) unless told."""
+    env = ib.env(**{"grid_size": 11, **kwargs})
     env.reset(seed=0)
     return env
 

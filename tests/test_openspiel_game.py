@@ -21,7 +21,14 @@ from infobargain.game.state import BREAK_DOWN, CONTINUE, IllegalActionError  # n
 CONFIGURATIONS = [
     {"protocol": "ultimatum", "first_proposer": "coin_flip", "grid_size": 6},
     {"protocol": "alternating", "first_proposer": "coin_flip", "max_rounds": 3, "grid_size": 5},
-    {"protocol": "fixed_role", "first_proposer": "receiver", "max_rounds": 4, "break_off": 0.2, "game": "prosecutor"},
+    {
+        "protocol": "fixed_role",
+        "first_proposer": "receiver",
+        "max_rounds": 4,
+        "break_off": 0.2,
+        "game": "prosecutor",
+        "grid_size": 11,  # OpenSpiel's NashConv walks every history: (2 · grid)^rounds grows fast
+    },
     {
         "protocol": "alternating",
         "max_rounds": 3,

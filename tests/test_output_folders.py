@@ -74,7 +74,7 @@ def test_bad_folders_are_refused_in_one_line(tmp_path: Path, kind: str) -> None:
         path.symlink_to(path)
     else:
         path.write_text("")
-    with pytest.raises(ValueError, match=r"--run-dir: .*target") as caught:
+    with pytest.raises(ValueError, match=r"--out: .*target") as caught:
         RunDirectory(path, RunConfig())
     assert "Errno" not in str(caught.value)
     with pytest.raises(ValueError, match=r"--out: .*target"):

@@ -231,7 +231,8 @@ def test_one_name_one_meaning_across_train_and_benchmark() -> None:
     from infobargain.evaluation.leaderboard import DEFAULT_ALGORITHMS
 
     assert all(registry[name].self_play for name in DEFAULT_ALGORITHMS)
-    assert set(DEFAULT_ALGORITHMS) == {name for name, entry in registry.items() if entry.self_play}
+    own = {name for name, entry in registry.items() if entry.self_play and entry.library is None}
+    assert set(DEFAULT_ALGORITHMS) == own
     for old, new in algorithm_registry.RENAMED.items():
         with pytest.raises(ConfigError, match=f"now called '{new}'"):
             RunConfig.from_dict({"run": {"algorithm": old}})

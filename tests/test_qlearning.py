@@ -183,3 +183,15 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monk
 def test_the_scheme_offer_space_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="qlearning: needs a discrete offer space"):
         run_training(small_config(100, offer_space="scheme"), tmp_path / "run", show_progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on a GPU machine)")
+def test_self_play_trains_on_a_gpu_and_its_players_are_saved_for_the_cpu(tmp_path: Path) -> None:
+    config = small_config(2000, protocol="ultimatum", grid_size=5)
+    config.run.device = "cuda"
+    run_training(config, tmp_path / "run", show_progress=False)
+    saved = torch.load(tmp_path / "run" / "checkpoints" / "latest.pt", weights_only=False)
+    assert saved["step"] >= 2000 and next(iter(saved["networks"][0].values())).is_cuda  # trained on the GPU
+    for role in ("sender", "receiver"):
+        player = torch.load(tmp_path / "run" / "players" / f"{role}.pt", weights_only=False)
+        assert not any(tensor.is_cuda for tensor in player["state_dict"].values())

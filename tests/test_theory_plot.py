@@ -1,4 +1,4 @@
-"""`solve --plot` figures: no benchmark label overlaps the legend, on every named scenario."""
+"""`solve --plot` figures: no benchmark label overlaps the legend or another label, on every named scenario."""
 
 from __future__ import annotations
 
@@ -23,8 +23,18 @@ def benchmark_points(report: dict) -> dict[str, tuple[float, float]]:
     return points
 
 
+def assert_no_overlaps(texts: list) -> None:
+    """No two of the drawn ``texts`` share any area."""
+    boxes = [(text.get_text(), text.get_window_extent()) for text in texts]
+    for index, (label, box) in enumerate(boxes):
+        for other, other_box in boxes[index + 1 :]:
+            width = min(box.x1, other_box.x1) - max(box.x0, other_box.x0)
+            height = min(box.y1, other_box.y1) - max(box.y0, other_box.y0)
+            assert width <= 0 or height <= 0, (label, other)
+
+
 @pytest.mark.parametrize("name", [*SCENARIOS, "random:7x5:3"])
-def test_no_label_overlaps_the_legend(name: str) -> None:
+def test_no_label_overlaps_the_legend_or_another_label(name: str) -> None:
     game = scenario(name) if not name.startswith("random") else random_instance(7, 5, seed=3)
     problem = bargaining_problem(game)
     report = solve(problem, Protocol(first_proposer="coin_flip"))
@@ -38,6 +48,7 @@ def test_no_label_overlaps_the_legend(name: str) -> None:
         for text in labels:
             box = text.get_window_extent()
             assert not box.overlaps(legend), (text.get_text(), box, legend)
+        assert_no_overlaps(labels)
     finally:
         require_matplotlib().close(figure)
 

@@ -200,6 +200,9 @@ def test_illegal_actions_and_bad_arguments_are_refused() -> None:
     [
         {"game": "random:2x2", "protocol": "alternating", "first_proposer": "sender", "max_rounds": 4},
         {"game": "random:2x2", "protocol": "fixed_role", "first_proposer": "receiver", "receiver_offer": "exact"},
+        {"game": "random:3x3", "protocol": "alternating", "first_proposer": "sender", "max_rounds": 4},
+        {"game": "random:4x4", "protocol": "fixed_role", "first_proposer": "receiver", "grid_size": 7},
+        {"game": "random:2x4", "protocol": "ultimatum", "first_proposer": "sender", "tie_break": "receiver"},
         {
             "game": "random:2x3",
             "protocol": "alternating",
@@ -221,6 +224,7 @@ def test_illegal_actions_and_bad_arguments_are_refused() -> None:
     ids=lambda kw: "-".join(str(v) for v in kw.values()),
 )
 @pytest.mark.filterwarnings("ignore:tie_break='receiver' with obedience_margin=0")
+@pytest.mark.filterwarnings("ignore:game. random.2x3 with offer_space='grid' has no batched offer tables")
 def test_a_distribution_plays_each_games_own_instance_exactly_as_the_aec_env(env_kwargs: dict[str, Any]) -> None:
     rng = np.random.default_rng(2)
     vector = VectorBargainingEnv(GAMES, autoreset=False, seed=3, **env_kwargs)
@@ -246,6 +250,15 @@ def test_a_distribution_plays_each_games_own_instance_exactly_as_the_aec_env(env
             for aec_view, vector_view in zip(seen, observed[game], strict=True):
                 np.testing.assert_allclose(vector_view, aec_view, atol=1e-12)
         assert len({json.dumps(instance.to_dict()) for instance in instances}) > 1  # several instances per batch
+
+
+def test_fresh_rows_are_counted_and_sizes_beyond_the_batched_tables_say_what_they_cost() -> None:
+    vector = VectorBargainingEnv(8, seed=0, game="random:3x3", protocol="ultimatum", first_proposer="sender")
+    vector.step(np.full(8, FIRST_OFFER))
+    vector.step(np.full(8, ACCEPT))  # every game ends and draws a new instance
+    assert vector.fresh_rows == 16 and 0 <= vector.fallback_rows <= vector.fresh_rows  # the reset's and the new
+    with pytest.warns(UserWarning, match=r"random:5x5 .* no batched offer tables .* about 3 ms each"):
+        VectorBargainingEnv(2, seed=0, game="random:5x5", protocol="ultimatum", grid_size=3)
 
 
 def test_autoreset_draws_a_new_instance_for_the_games_that_ended() -> None:

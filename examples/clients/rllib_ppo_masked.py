@@ -2,8 +2,8 @@
 ``ParallelPettingZooEnv`` wrapper, env pre-check on; one policy per agent, each trained on its own rewards.
 
 ``observation_format="rllib"`` gives the ``{"observations", "action_mask"}`` float32 dict that RLlib's
-masking module reads; ``illegal_action="disagree"`` keeps RLlib's env pre-check (which steps with unmasked
-samples) inside the game: an illegal action walks away without a deal. Run:
+masking module reads (the bare constructors pass RLlib's env pre-check too, ``tests/test_bare_clients.py``:
+an illegal action of its unmasked samples ends the episode without a deal). Run:
 ``python examples/clients/rllib_ppo_masked.py`` (add ``--parallel`` for the Parallel env).
 """
 
@@ -21,7 +21,7 @@ from ray.tune.registry import register_env
 
 from infobargain.envs import information_bargaining_v1
 
-OPTIONS = {"observation_format": "rllib", "illegal_action": "disagree"}
+OPTIONS = {"observation_format": "rllib"}
 
 
 def make_aec(config: dict[str, Any]) -> PettingZooEnv:

@@ -1,7 +1,7 @@
 """SuperSuit + SB3 on the Parallel env (PettingZoo's SB3 vector-env tutorial): every agent of every game is
-one slot of an SB3 VecEnv, paid its own rewards, one shared PPO policy. Plain PPO has no masks, so
-``illegal_action="disagree"`` makes an illegal action walk away (no deal, both get the disagreement
-point) instead of raising; ``observation_format="box"`` gives the Box observations SuperSuit needs. Both
+one slot of an SB3 VecEnv, paid its own rewards, one shared PPO policy. Plain PPO has no masks: the
+env's default ends an episode on an illegal action (no deal, both get the disagreement point, the offender
+flagged in its info). ``observation_format="box"`` gives the Box observations SB3's ``MlpPolicy`` needs. Both
 agents live until the episode ends, so the tutorial's ``black_death_v3`` is not needed (and in SuperSuit
 3.11 it ends an episode only when every agent is both terminated *and* truncated, so it would never end one
 of this game's episodes, which terminate).
@@ -17,9 +17,7 @@ from infobargain.envs import information_bargaining_v1
 
 
 def main(total_steps: int = 4096) -> PPO:
-    env = information_bargaining_v1.parallel_env(
-        observation_format="box", illegal_action="disagree", protocol="ultimatum", grid_size=5
-    )
+    env = information_bargaining_v1.parallel_env(observation_format="box", protocol="ultimatum", grid_size=5)
     env = ss.pettingzoo_env_to_vec_env_v1(env)
     env = ss.concat_vec_envs_v1(env, 4, num_cpus=0, base_class="stable_baselines3")
     # SuperSuit's vector env has no seed(): PPO is not given one.

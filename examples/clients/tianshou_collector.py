@@ -1,6 +1,7 @@
 """Tianshou: its ``PettingZooEnv`` and ``Collector`` with masked random policies, one per agent.
 
-``info_format="numeric"`` gives infos that Tianshou's buffers can store: numbers, the same keys every step.
+The bare ``env()`` works as it is: its infos are plain numbers under the same keys on every step, which
+Tianshou's buffers can store.
 Run: ``python examples/clients/tianshou_collector.py``.
 """
 
@@ -15,7 +16,7 @@ from infobargain.envs import information_bargaining_v1
 
 
 def make_env() -> PettingZooEnv:
-    return PettingZooEnv(information_bargaining_v1.env(info_format="numeric"))
+    return PettingZooEnv(information_bargaining_v1.env())
 
 
 def main(episodes: int = 20) -> dict[str, float]:

@@ -2,7 +2,8 @@
 ``rollout``, and its multi-agent PPO recipe (one actor and one critic per group, masked categorical
 policies, ``ClipPPOLoss`` with GAE) for a few iterations on the Parallel env.
 
-``info_format="numeric"`` gives infos TorchRL can hold in tensors. Run: ``python examples/clients/torchrl_mappo.py``.
+The bare constructors work as they are (their plain numeric infos go into TorchRL's tensors); only the game is
+made small. Run: ``python examples/clients/torchrl_mappo.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
 from infobargain.envs import information_bargaining_v1
 
-SETTINGS = {"info_format": "numeric", "protocol": "ultimatum", "grid_size": 5}
+SETTINGS = {"protocol": "ultimatum", "grid_size": 5}
 
 
 def make_env(parallel: bool = True) -> PettingZooWrapper:

@@ -29,6 +29,7 @@ from infobargain.cli.arguments import (
     add_game_arguments,
     env_kwargs_from_args,
     game_from_args,
+    given_options,
     protocol_from_args,
 )
 from infobargain.game.instance import InstanceError
@@ -71,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
         args = build_parser().parse_args(argv)
+        args.given = given_options(build_parser(), sys.argv[1:] if argv is None else argv)
         if getattr(args, "max_size", None) is not None:  # read by the size guards, here and in worker processes
             os.environ[SIZE_VARIABLE] = str(args.max_size)
         with warnings.catch_warnings(), sigterm_as_interrupt():

@@ -4,4 +4,5 @@ import sys
 
 from infobargain.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes that re-import the main module must not run the command again
+    sys.exit(main())

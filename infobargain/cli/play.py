@@ -4,7 +4,7 @@ Players are ``make_policy`` names: analytic ones (``spe``, ``bp``, ``random``, �
 ``human`` (this terminal) and ``llm:MODEL`` (a chat model). The env's transcript is printed as the game goes,
 so a person sees every offer before deciding. After each episode: the outcome and the exact subgame-perfect
 outcome of the protocol actually played (the env's offer space, its first proposer, its parameters), from
-``theory.spe.subgame_perfect`` on :func:`infobargain.agents.analytic.game_problem`. With ``--run-dir``,
+``theory.spe.subgame_perfect`` on :func:`infobargain.agents.analytic.game_problem`. With ``--out``,
 ``episodes.jsonl`` (one object per episode) and the chat models' transcripts are written there.
 """
 
@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 
 from infobargain.cli.arguments import (
+    RawDefaultsHelpFormatter,
     add_env_arguments,
     add_game_arguments,
     add_import_argument,
+    check_output_folder,
     env_game_from_args,
     env_kwargs_from_args,
     import_plugins,
@@ -33,7 +35,7 @@ EXAMPLES = """examples:
   infobargain play --sender human --receiver spe
   infobargain play --sender spe --receiver human --protocol ultimatum --first-proposer receiver --offer-space grid
   INFOBARGAIN_LLM_BASE_URL=http://127.0.0.1:8000/v1 infobargain play --sender llm:MODEL --receiver spe \\
-      --episodes 12 --seed 0 --run-dir runs/play-llm
+      --episodes 12 --seed 0 --out runs/play-llm
 players: spe, bp, nash, obedient, ignore, threshold:T, random, human, llm:MODEL (see infobargain.agents.llm for its
 environment variables), or the path of a saved player."""
 
@@ -45,7 +47,7 @@ def register(commands: Any) -> None:
         help="play episodes between two players (analytic, saved, human, llm:MODEL) beside the exact SPE",
         description="Any two players play episodes on the AEC env; each transcript ends beside the exact SPE.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--sender", required=True, metavar="PLAYER", help="the sender: spe, bp, human, llm:MODEL, PATH …"
@@ -53,9 +55,14 @@ def register(commands: Any) -> None:
     parser.add_argument("--receiver", required=True, metavar="PLAYER", help="the receiver (same names)")
     add_game_arguments(parser)
     add_env_arguments(parser)
-    parser.add_argument("--episodes", type=whole_number(1), default=1, help="episodes to play (default 1)")
-    parser.add_argument("--seed", type=whole_number(0), default=None, help="seeds episode k's env with SEED + k")
-    parser.add_argument("--run-dir", default=None, metavar="DIR", help="write episodes.jsonl and chat transcripts here")
+    parser.add_argument("--episodes", type=whole_number(1), default=1, help="episodes to play")
+    parser.add_argument(
+        "--seed", type=whole_number(0), default=None, help="seeds episode k's env with SEED + k (default: unseeded)"
+    )
+    parser.add_argument(
+        "--out", default=None, metavar="DIR", help="write episodes.jsonl and chat transcripts here (default: nothing)"
+    )
+    parser.add_argument("--run-dir", dest="out", help=argparse.SUPPRESS)  # the older spelling of --out
     parser.add_argument(
         "--no-fallback",
         action="store_true",
@@ -118,9 +125,31 @@ def play_episode(env: Any, policies: dict[str, Any], seed: int | None, echo: boo
     expected = "" if raw.realization == "expected" else " (sampled realization: the SPE is in expectation)"
     difference = payoffs - np.asarray(spe.payoffs)
     print(f"outcome:   {_agreement(record['agreement_round'])}, {_pair(payoffs)}{expected}")
+    if raw.deal is not None and raw.realization == "expected":
+        explained = _discounted(raw, payoffs)
+        if explained:
+            print(explained)
     print(f"exact SPE: {_agreement(spe.agreement_round)}, {_pair(spe.payoffs)}  [{label}]")
     print(f"outcome − SPE: ({difference[0]:+.4f}, {difference[1]:+.4f})", flush=True)
     return record
+
+
+def _discounted(raw: Any, payoffs: Any) -> str | None:
+    """Why a deal pays less than its offer's payoffs in expected mode (None when it pays them): each rejection
+    before it risked a break-off (the break-off branch pays the disagreement point) and the payoffs are
+    discounted per rejected round."""
+    deal = np.asarray(raw.deal.payoffs, dtype=np.float64)
+    if np.allclose(payoffs, deal, atol=5e-5):
+        return None
+    rounds, rules = raw.end_round or 0, raw.rules
+    factor = raw.survival * rules.discount**rounds
+    rest = np.asarray(payoffs) - factor * deal
+    return (
+        f"           the deal offers {_pair(deal)}; reached after {rounds} rejection(s), it is paid with weight "
+        f"{factor:.4f} = (1 − p)^{rounds} · δ^{rounds} (each rejection risked a break-off, p = {rules.break_off:g}; "
+        f"discount δ = {rules.discount:g}), and the break-off branch adds ({rest[0]:.4f}, {rest[1]:.4f}) "
+        "(the disagreement point, weighted)"
+    )
 
 
 def command_play(args: argparse.Namespace) -> int:
@@ -129,9 +158,14 @@ def command_play(args: argparse.Namespace) -> int:
     from infobargain.envs.information_bargaining_v1 import env as make_env
 
     import_plugins(args)
-    if args.episodes < 1:
-        raise ValueError(f"episodes: must be at least 1, got {args.episodes}")
-    env = make_env(game=env_game_from_args(args), render_mode="ansi", **env_kwargs_from_args(args))
+    check_output_folder(args.out, "--out")
+    env = make_env(
+        game=env_game_from_args(args),
+        render_mode="ansi",
+        info_format="full",
+        illegal_action="raise",
+        **env_kwargs_from_args(args),
+    )
     env.reset(seed=args.seed)  # the players read the game from a ready env
     specs: dict[Role, str] = {"sender": args.sender, "receiver": args.receiver}
     for role, spec in specs.items():
@@ -141,7 +175,7 @@ def command_play(args: argparse.Namespace) -> int:
         for player in players.values():
             if isinstance(player, LLMPolicy):
                 player.refuses_fallback = True
-    run_dir = Path(args.run_dir) if args.run_dir else None
+    run_dir = Path(args.out) if args.out else None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
         for player in players.values():

@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infobargain.cli.arguments import add_game_arguments, game_from_args, protocol_from_args
+from infobargain.cli.arguments import (
+    add_game_arguments,
+    check_output_file,
+    game_from_args,
+    protocol_from_args,
+)
 from infobargain.game.protocol import ROLES
 
 
@@ -71,19 +76,26 @@ def _plot_solve(report: dict[str, Any], problem: Any, path: str) -> None:
     save_figure(draw_bargaining_set(problem, points, title=f"{report['game']}: benchmarks"), path)
 
 
+def _plot_target(plot: str | None) -> Path | None:
+    """The file ``--plot`` writes: matplotlib adds ``.png`` to a name without a suffix, so it is said here."""
+    if not plot:
+        return None
+    target = Path(plot)
+    return target if target.suffix else target.with_name(target.name + ".png")
+
+
 def command_solve(args: argparse.Namespace) -> int:
     from infobargain.theory.problem import bargaining_problem
     from infobargain.theory.solve import solve
 
+    target = _plot_target(args.plot)
+    check_output_file(target, "--plot")
     game = game_from_args(args)
     protocol = protocol_from_args(args)
     problem = bargaining_problem(game, args.tie_break, args.obedience_margin)
     report = solve(problem, protocol)
     print(json.dumps(report, indent=2) if args.json else _format_table(report))
-    if args.plot:
-        target = Path(args.plot)
-        if not target.suffix:  # matplotlib would add .png itself: say the name it really writes
-            target = target.with_name(target.name + ".png")
+    if target is not None:
         _plot_solve(report, problem, str(target))
         print(f"plot written to {target}", file=sys.stderr)
     return 0
@@ -92,6 +104,10 @@ def command_solve(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     parser = commands.add_parser("solve", help="exact benchmarks of a game and protocol")
     add_game_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/design.md, contract 3)")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw the bargaining set and every benchmark point")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (docs/design.md, contract 3) instead of the table"
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help="draw the bargaining set and every benchmark point (default: no plot)"
+    )
     parser.set_defaults(handler=command_solve)

@@ -12,10 +12,13 @@ from typing import Any
 from infobargain.cli.arguments import (
     UsageError,
     add_import_argument,
+    add_progress_argument,
+    check_output_folder,
     import_plugins,
     name_list,
     player_pair,
-    whole_number,
+    refuse_unused,
+    show_progress,
 )
 
 
@@ -23,13 +26,17 @@ def command_suite(args: argparse.Namespace) -> int:
     from infobargain.training.rundir import output_folder
 
     import_plugins(args)
-    if args.algorithm != "auto":
-        if args.players:
-            raise UsageError("--algorithm: trains the suite's own players; leave it out with --players")
+    if args.players:
+        trains = "trains the suite's own players; leave it out with --players"
+        refuse_unused(args, {"--algorithm": trains, "--steps": trains, "--jobs": trains})
+    elif args.algorithm != "auto":
         from infobargain.training.api import self_play_algorithm
 
         self_play_algorithm({}, args.algorithm)  # an unknown or non-self-play name stops here, before any work
+    check_output_folder(args.out, "--out")
     players = suite_players(args.players) if args.players else None
+    if isinstance(players, list):
+        _encoding_of_runs(args, players)
     out = Path(args.out) if args.out else None
     with contextlib.ExitStack() as held:
         if out is not None:
@@ -39,6 +46,7 @@ def command_suite(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None, out: Path | None) -> int:
+    from infobargain.cli.benchmark import ray_address
     from infobargain.evaluation.suite import run_suite
     from infobargain.evaluation.suite_report import render_suite_markdown
     from infobargain.evaluation.verdict import format_suite_verdict, suite_verdict
@@ -57,8 +65,10 @@ def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None,
         run_dir=None if out is None else out / "players",
         workers=args.workers,
         jobs=args.jobs,
+        ray=ray_address(args),
         algorithm=args.algorithm,
         plugins=args.imports,
+        progress=show_progress(args),
     )
     result["verdict"] = suite_verdict(result)
     markdown = render_suite_markdown(result)
@@ -76,6 +86,23 @@ def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None,
     return 0
 
 
+def _encoding_of_runs(args: argparse.Namespace, runs: list[Path]) -> None:
+    """Training runs as players: the suite plays their offer encoding (their players read no other), unless
+    ``--offer-space``/``--grid-size`` say otherwise; runs of different encodings need the flag."""
+    from infobargain.evaluation.runs import read_run
+    from infobargain.game.config import ENV_DEFAULTS
+
+    envs = [read_run(run).env_kwargs for run in runs]
+    for name in ("offer_space", "grid_size"):
+        flag = f"--{name.replace('_', '-')}"
+        if name in args.given:
+            continue
+        values = sorted({str(env.get(name, getattr(ENV_DEFAULTS, name))) for env in envs})
+        if len(values) > 1:
+            raise UsageError(f"{flag}: the runs were trained with {flag} {' and '.join(values)}; choose one")
+        setattr(args, name, type(getattr(args, name))(values[0]))
+
+
 def suite_players(text: str) -> tuple[str, str] | list[Path]:
     """``--players``: training-run directories (``RUN[,RUN...]``, each played where its protocol fits), else
     ``NAME`` or ``SENDER,RECEIVER``."""
@@ -86,6 +113,7 @@ def suite_players(text: str) -> tuple[str, str] | list[Path]:
 
 
 def register(commands: Any) -> None:
+    from infobargain.cli.benchmark import add_runner_arguments
     from infobargain.envs.offers import OFFER_SPACES
     from infobargain.evaluation.suite import DEFAULT_GRID, TASK_NAMES
 
@@ -109,9 +137,9 @@ def register(commands: Any) -> None:
         "--list`) or auto (qlearning; mappo for scheme offers) (default: %(default)s)",
     )
     add_import_argument(parser)
-    parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)}")
+    parser.add_argument("--tasks", metavar="T1,T2", help=f"a subset of: {', '.join(TASK_NAMES)} (default: all of them)")
     parser.add_argument("--episodes", type=int, default=8, help="episodes per row (expected mode)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="training and rollout seed")
     parser.add_argument(
         "--steps",
         type=int,
@@ -119,25 +147,27 @@ def register(commands: Any) -> None:
         help="training decisions per task and game (trained players; default: 100,000 per round of the protocol)",
     )
     parser.add_argument(
-        "--offer-space", choices=OFFER_SPACES, default="frontier", help="signaling tasks (pies: frontier)"
+        "--offer-space",
+        choices=OFFER_SPACES,
+        default="frontier",
+        help="signaling tasks (pies: frontier) (default: %(default)s; with --players RUN: the runs')",
     )
     parser.add_argument(
         "--grid-size",
         type=int,
         default=DEFAULT_GRID,
-        help="offers per frontier (25: every task's discretised SPE within 0.014 of the continuous one)",
+        help="offers per frontier: every task's discretised SPE within 0.014 of the continuous one at 25 "
+        "(default: %(default)s, the env's; with --players RUN: the runs')",
     )
     parser.add_argument(
         "--paper-results", metavar="FILE", help="paper_llm_results.csv (default: the copy shipped with the package)"
     )
     parser.add_argument("--no-exploitability", action="store_true", help="skip the exact NashConv column")
     parser.add_argument("--workers", type=int, default=None, help="rollout processes (default: automatic)")
+    add_progress_argument(parser)
+    add_runner_arguments(parser, "trainings")
     parser.add_argument(
-        "--jobs",
-        type=whole_number(1),
-        default=None,
-        help="trainings run at once, one process each (trained players; default: all cores; same players any N)",
+        "--out", metavar="DIR", help="also write suite.json and suite.md here (default: print only, keep nothing)"
     )
-    parser.add_argument("--out", metavar="DIR", help="also write suite.json and suite.md here")
     parser.add_argument("--json", action="store_true", help="print the JSON document instead of Markdown")
     parser.set_defaults(handler=command_suite)

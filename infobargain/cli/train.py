@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infobargain.cli.arguments import add_import_argument, add_size_argument, import_plugins, instance_file
+from infobargain.cli.arguments import (
+    add_import_argument,
+    add_progress_argument,
+    add_size_argument,
+    check_output_folder,
+    import_plugins,
+    instance_file,
+    show_progress,
+)
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
 from infobargain.game.schemes import TIE_BREAKS
 
@@ -57,7 +66,10 @@ RLLIB_FLAGS: dict[str, dict[str, Any]] = {
 
 
 def register(commands: Any) -> None:
+    from infobargain.training.config import RUN_ENV_DEFAULTS, RunSection
     from infobargain.training.registry import algorithms
+
+    run_defaults = RunSection()
 
     parser = commands.add_parser(
         "train",
@@ -68,12 +80,21 @@ def register(commands: Any) -> None:
         "exact SPE. The run config's [run] algorithm picks the algorithm; its own section, named like it, holds "
         "its settings.",
     )
-    parser.add_argument("--config", metavar="FILE", help="run config (TOML); defaults apply to what it omits")
     parser.add_argument(
-        "--run-dir", metavar="DIR", help="where to write the run (default: runs/NAME-ALGORITHM-YYYYmmdd-HHMMSS)"
+        "--config", metavar="FILE", help="run config (TOML); defaults apply to what it omits (default: none)"
     )
-    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any field")
+    parser.add_argument(
+        "--out", metavar="DIR", help="where to write the run (default: runs/NAME-ALGORITHM-YYYYmmdd-HHMMSS)"
+    )
+    parser.add_argument("--run-dir", dest="out", help=argparse.SUPPRESS)  # the older spelling of --out
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override any field; repeatable (default: none)",
+    )
     parser.add_argument(
         "--algorithm",
         dest="run.algorithm",
@@ -82,19 +103,30 @@ def register(commands: Any) -> None:
         help="a registered algorithm (default: the config's, else mappo)",
     )
     add_import_argument(parser)
-    parser.add_argument("--seed", dest="run.seed", type=int, default=argparse.SUPPRESS)
-    parser.add_argument("--total-steps", dest="run.total_steps", type=int, default=argparse.SUPPRESS)
-    parser.add_argument("--name", dest="run.name", default=argparse.SUPPRESS)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for flag, key, kind in (("--seed", "seed", int), ("--total-steps", "total_steps", int), ("--name", "name", str)):
+        parser.add_argument(
+            flag,
+            dest=f"run.{key}",
+            type=kind,
+            default=argparse.SUPPRESS,
+            help=f"sets run.{key} (default: the config's, else {getattr(run_defaults, key)})",
+        )
+    add_progress_argument(parser)
     add_size_argument(parser)
     group = parser.add_argument_group("environment (override the config's [env] table)")
     for flag, spec in ENV_FLAGS.items():
         options = dict(spec)
         dest = options.pop("dest", "env." + flag[2:].replace("-", "_"))
+        fallback = RUN_ENV_DEFAULTS[dest.removeprefix("env.")]
+        what = options.pop("help", f"sets {dest}")
+        options["help"] = f"{what} (default: the config's, else {fallback})"
         group.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **options)
     resources = parser.add_argument_group("Ray RLlib (override the config's [rllib_ppo] table)")
     for flag, spec in RLLIB_FLAGS.items():
-        resources.add_argument(flag, dest="rllib_ppo." + flag[2:].replace("-", "_"), default=argparse.SUPPRESS, **spec)
+        options, dest = dict(spec), "rllib_ppo." + flag[2:].replace("-", "_")
+        what = options.get("help", f"sets {dest}")
+        options["help"] = what if "default" in what else f"{what} (default: the config's)"
+        resources.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **options)
     parser.set_defaults(handler=command_train)
 
 
@@ -102,10 +134,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     from infobargain.training.config import RunConfig
 
     import_plugins(args)
-    saved = Path(args.run_dir or "", "config.toml")
+    saved = Path(args.out or "", "config.toml")
     if args.config:
         config = RunConfig.load(args.config)
-    elif args.resume and args.run_dir and saved.exists():  # flags then only extend or repeat the saved run
+    elif args.resume and args.out and saved.exists():  # flags then only extend or repeat the saved run
         config = RunConfig.load(saved)
     else:
         config = RunConfig()
@@ -123,7 +155,7 @@ def resume_command(run_dir: Path) -> str | None:
     """The command that continues the run in ``run_dir`` (None until its configuration is written)."""
     if not (run_dir / "config.toml").exists():
         return None
-    return f"infobargain train --run-dir {shlex.quote(str(run_dir))} --resume"
+    return f"infobargain train --out {shlex.quote(str(run_dir))} --resume"
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -131,12 +163,20 @@ def command_train(args: argparse.Namespace) -> int:
     from infobargain.evaluation.runs import format_result
     from infobargain.training.runner import run_training
 
+    if args.resume and not args.out:
+        raise ValueError("--resume: give the run to continue with --out DIR")
+    check_output_folder(args.out, "--out")
     config = config_from_args(args)
-    if args.resume and not args.run_dir:
-        raise ValueError("--resume: give the run to continue with --run-dir DIR")
-    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(config.run.name, config.run.algorithm)
+    run_dir = Path(args.out) if args.out else default_run_dir(config.run.name, config.run.algorithm)
     args.resume_command = lambda: resume_command(run_dir)
-    summary, _ = run_training(config, run_dir, resume=args.resume, show_progress=not args.no_progress)
+    summary, _ = run_training(config, run_dir, resume=args.resume, show_progress=show_progress(args))
+    budget, decisions = config.run.total_steps, summary["decisions"]
+    if isinstance(decisions, int) and decisions > budget:
+        print(
+            f"note: trained {decisions:,} decisions for a budget of {budget:,} (--total-steps): the algorithm "
+            f"trains in whole batches, so the last one ran {decisions - budget:,} past it",
+            file=sys.stderr,
+        )
     result = evaluate_run(Path(summary["run_dir"]), episodes=config.run.eval_episodes, seed=config.run.seed)
     print(format_result(result))
     print(f"full report: {Path(summary['run_dir']) / 'report.md'} (run written to {summary['run_dir']})")

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.observations import game_observations
 from infobargain.envs.offers import DiscreteOffers
+from infobargain.game.distributions import RandomInstances
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLES
@@ -53,13 +54,16 @@ class GameTables:
     """``[slot, player, state, action]``: both players' utilities (signaling games)."""
     no_deal_joint: NDArray[np.float64] | None = None
     """``[slot, state, action]``: the (state, action) distribution without a deal."""
+    fallback: NDArray[np.bool_] | None = None
+    """``[slot]``: rows of fresh instances that a batched builder left to the reference path (``None`` where no
+    batched builder ran)."""
 
     def put(self, slots: NDArray[np.intp], rows: GameTables) -> None:
         """Overwrite ``slots`` with ``rows`` (same layout)."""
         for field in fields(self):
-            target = getattr(self, field.name)
-            if target is not None:
-                target[slots] = getattr(rows, field.name)
+            target, source = getattr(self, field.name), getattr(rows, field.name)
+            if target is not None and source is not None:
+                target[slots] = source
 
     def take(self, slots: NDArray[np.intp] | slice) -> GameTables:
         taken = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[slots] for f in fields(self)}
@@ -106,28 +110,49 @@ def _row(game: Instance | SplitPie, template: raw_env) -> GameTables:
 
 
 def has_closed_form(template: raw_env) -> bool:
-    """Whether fresh instances of ``template``'s shape and offers have closed-form rows (2×2 games, 2 signals,
-    frontier offers)."""
+    """Whether fresh instances of ``template``'s shape and offers have batched rows: frontier offers on games of
+    at most :data:`~infobargain.envs.frontier_kernels.MAX_STATES` states and 2 to
+    :data:`~infobargain.envs.frontier_kernels.MAX_ACTIONS` actions, one signal per action (2×2 games by the
+    closed form, the others by the compiled path)."""
+    from infobargain.envs.frontier_kernels import MAX_ACTIONS, MAX_STATES
+
     game = template.game
     return (
         template.encoding.name == "frontier"
         and isinstance(game, Instance)
-        and (game.n_states, game.n_actions, game.signals) == (2, 2, 2)
+        and game.n_states <= MAX_STATES
+        and 2 <= game.n_actions <= MAX_ACTIONS
+        and game.signals == game.n_actions
+    )
+
+
+def batched_limit_notice(template: raw_env, source: RandomInstances) -> str:
+    """The one-line notice for fresh instances no batched builder covers: what they cost instead."""
+    from infobargain.envs.frontier_kernels import MAX_ACTIONS, MAX_STATES
+
+    return (
+        f"game: {source.name} with offer_space={template.encoding.name!r} has no batched offer tables (frontier offers "
+        f"on games of at most {MAX_STATES} states × {MAX_ACTIONS} actions have): every fresh instance takes the "
+        "reference path, about 3 ms each, far below the batched speed"
     )
 
 
 def fresh_tables(
     template: raw_env, prior: NDArray[np.float64], sender: NDArray[np.float64], receiver: NDArray[np.float64]
 ) -> GameTables | None:
-    """Rows of fresh random instances ``[n, S]``, ``[n, S, A]``, ``[n, S, A]`` by the closed form of 2×2 frontier
-    games (:func:`~infobargain.envs.small_games.frontier_tables_2x2`); the rows it leaves to the reference path
-    (degenerate geometry) are computed by :func:`tables_of`. ``None`` where no closed form applies."""
+    """Rows of fresh random instances ``[n, S]``, ``[n, S, A]``, ``[n, S, A]``, batched: 2×2 games by the closed
+    form (:func:`~infobargain.envs.small_games.frontier_tables_2x2`), games up to 4×4 by the compiled path
+    (:func:`~infobargain.envs.frontier_kernels.frontier_tables_small`); the rows either leaves to the reference
+    path (degenerate geometry) are computed by :func:`tables_of` and marked in ``fallback``. ``None`` where no
+    batched path applies."""
+    from infobargain.envs.frontier_kernels import frontier_tables_small
     from infobargain.envs.small_games import frontier_tables_2x2
 
     if not has_closed_form(template):
         return None
-    count = len(prior)
-    closed, exact = frontier_tables_2x2(
+    count, n_states, n_actions = sender.shape
+    build = frontier_tables_2x2 if (n_states, n_actions) == (2, 2) else frontier_tables_small
+    closed, exact = build(
         prior,
         sender,
         receiver,
@@ -137,7 +162,7 @@ def fresh_tables(
         grid_size=template.grid_size,
     )
     utilities = np.stack([sender, receiver], axis=1)
-    no_deal_joint = np.zeros((count, 2, 2))
+    no_deal_joint = np.zeros((count, n_states, n_actions))
     no_deal_joint[np.arange(count), :, closed.no_information_action] = prior
     rows = GameTables(
         static=game_observations(
@@ -145,32 +170,23 @@ def fresh_tables(
         ),
         d=closed.d,
         payoffs=closed.payoffs,
-        details=closed.schemes.reshape(count, 2, template.grid_size, 4),
+        details=closed.schemes.reshape(count, 2, template.grid_size, n_states * n_actions),
         joints=closed.joints,
         prior=prior,
         utilities=utilities,
         no_deal_joint=no_deal_joint,
+        fallback=~exact,
     )
     if not exact.all():
         left = np.flatnonzero(~exact)
-        instances = [Instance(prior[i], sender[i], receiver[i], name="random:2x2 draw") for i in left]
+        name = f"random:{n_states}x{n_actions} draw"
+        instances = [Instance(prior[i], sender[i], receiver[i], name=name) for i in left]
         rows.put(left, tables_of(instances, template))
     return rows
 
 
-def concatenate(parts: Sequence[GameTables]) -> GameTables:
-    """The rows of ``parts``, one after the other."""
-    if len(parts) == 1:
-        return parts[0]
-    joined = {
-        f.name: None if getattr(parts[0], f.name) is None else np.concatenate([getattr(p, f.name) for p in parts])
-        for f in fields(GameTables)
-    }
-    return GameTables(**joined)  # type: ignore[arg-type]
-
-
 class TableStream:
-    """Rows of fresh instances, drawn in order from one generator: ``take(n)`` returns the next ``n``.
+    """Rows of fresh instances, drawn in order from one generator: ``take(n)`` returns the next ``n`` (in parts).
 
     ``build(rng, n)`` must draw each row from ``rng`` independently of ``n`` (as
     :meth:`~infobargain.game.distributions.RandomInstances.sample_arrays` does), so the rows do not depend on how
@@ -189,9 +205,11 @@ class TableStream:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
 
-    def take(self, count: int) -> GameTables:
+    def take(self, count: int) -> list[GameTables]:
+        """The next ``count`` rows as consecutive parts (views of the chunks built ahead), which the caller
+        stores part by part rather than copying them into one block first."""
         if self.ahead is None:
-            return self.build(self.rng, count)
+            return [self.build(self.rng, count)]
         parts = []
         while count:
             if self._chunk is None or self._used == len(self._chunk.d):
@@ -200,7 +218,7 @@ class TableStream:
             parts.append(self._chunk.take(slice(self._used, self._used + size)))
             self._used += size
             count -= size
-        return concatenate(parts)
+        return parts
 
     def _next(self) -> GameTables:
         if self._worker is None:

@@ -24,8 +24,8 @@ information_bargaining_v1.env(
     game="pure_math", protocol="alternating", first_proposer="sender", max_rounds=10,
     break_off=0.1, discount=1.0, tie_break="sender", obedience_margin=0.0,
     receiver_offer="threshold", realization="expected", realization_rounds=10,
-    offer_space="frontier", grid_size=11, max_cycles=None, render_mode=None,
-    observation_format="dict", info_format="full", illegal_action="raise",  # env() and parallel_env() only
+    offer_space="frontier", grid_size=25, max_cycles=None, render_mode=None,
+    observation_format="dict", info_format="numeric", illegal_action="disagree",  # env() and parallel_env() only
 )
 ```
 
@@ -58,7 +58,8 @@ rejection in round `t` moves probability mass `break_off` to a breakdown paying 
 `"sampled"` draws break-offs, then plays `realization_rounds` rounds: nature draws the state, the
 committed scheme draws a signal, the receiver plays its committed rule, and both are paid
 `discount**t · u(s, a)` every round (`t`: the round bargaining ended). The episode payoff, reported in
-`infos[agent]["outcome"]`, is the mean of those rewards. Nobody decides anything in the realization stage
+`infos[agent]["outcome"]` (full infos; `sender_payoff`, `receiver_payoff` in numeric ones), is the mean of
+those rewards. Nobody decides anything in the realization stage
 (bilateral commitment): there, each agent's only legal action is `ACCEPT` (0), which passes; the sender
 observes the state and the receiver the signal.
 
@@ -73,21 +74,31 @@ deadline are **terminations**.
 
 ### Library conventions
 
-`env()` and `parallel_env()` (not `raw_env`) take three options, all defaulting to PettingZoo's classic form;
-`docs/clients.md` shows each MARL library's path with them.
+`env()` and `parallel_env()` (not `raw_env`) take three options whose defaults are PettingZoo's classic
+conventions, so that the bare constructors work in every MARL library (TorchRL, Tianshou, RLlib, SuperSuit;
+`docs/clients.md` shows each library's path). `raw_env` keeps the full infos and raises on an illegal action;
+`env(info_format="full", illegal_action="raise")` (`infobargain.envs.conventions.STRICT`) is `raw_env` with
+order enforcement and adds no wrapper.
 
 - `observation_format`: `"dict"` (`{"observation": float64, "action_mask": int8}`), `"box"` (the vector alone
-  as float32, for SuperSuit and SB3's `MlpPolicy`; the mask stays in `infos[agent]["action_mask"]`) or
-  `"rllib"` (`{"observations", "action_mask"}`, both float32, the keys of RLlib's masking module).
-- `info_format`: `"full"` (descriptive: strings, nested dicts, keys present when they apply) or `"numeric"`
-  (the same facts as floats under the same keys on every step, for libraries that batch infos into tensors:
-  TorchRL, Tianshou's `Collector`).
-- `illegal_action`: `"raise"` (the default; always `raw_env`'s behaviour) raises `ActionError`, since a
-  masked pipeline never sends an illegal action and an error finds the bug; `"disagree"` makes the offender
-  walk away (no deal, both get the disagreement outcome, `infos[agent]["illegal_action"]` set), a move the
-  game already has, for libraries that sample without masks (RLlib's env pre-check, SuperSuit with plain
-  PPO). PettingZoo's `TerminateIllegalWrapper` (−1 for the offender, 0 for the other) is not offered: those
-  numbers mean nothing on a general-sum game's payoff scale. Malformed actions raise under both.
+  as float32, for SuperSuit and SB3's `MlpPolicy`; the mask stays in `infos[agent]["action_mask"]` with full
+  infos, and in `env.unwrapped.action_mask(agent)`) or `"rllib"` (`{"observations", "action_mask"}`, both
+  float32, the keys of RLlib's masking module).
+- `info_format`: `"numeric"` (the default: plain infos, 14 floats under the same keys on every step, listed in
+  `infobargain.envs.conventions.NUMERIC_INFO_KEYS`, that libraries can batch into tensors) or `"full"` (the
+  rich description: strings, nested dicts, keys present when they apply, the mask included).
+- `illegal_action`: `"disagree"` (the default) or `"raise"` (`raw_env`'s behaviour: `ActionError`). The rule
+  of `"disagree"`: a Discrete action outside the acting agent's mask or the action space (`None`, NaN and
+  huge integers included) **during bargaining ends the episode at once**: bargaining ends without a deal in
+  that round `t`, every agent is terminated, both are paid the game's own no-deal outcome `discount**t · d`
+  in one final reward (expected mode: plus the break-off mass already banked, as any end of bargaining; in
+  sampled mode the realization stage is not played), and **the offender** is flagged:
+  `infos[offender]["illegal_action"]` is `1.0` (`True` with full infos), the other agent's `0.0`. This is
+  PettingZoo's `TerminateIllegalWrapper` (the episode ends, the offender is marked) with the game's own
+  disagreement payoffs instead of its `−1`/`0`, which mean nothing on a general-sum game's payoff scale. In
+  the realization stage, where nobody decides, whatever the acting agent sends passes. A malformed action
+  (a wrong shape, a non-number, a `"scheme"` vector outside `[-1, 1]`, a Parallel dict that misses a live
+  agent) raises under both, and a waiting agent's action in the Parallel form only has to lie in the space.
 
 ### Timing
 
@@ -106,7 +117,7 @@ takes the expectation over its break-off chance nodes in expected mode, and adds
 Discrete encodings: `0` ACCEPT (also "pass"), `1` REJECT, `2 …` offers; the `action_mask` marks the legal
 ones (a proposer must offer; a waiting agent may only pass). `"scheme"`: `Box(-1, 1, (1 + S·Σ,))`, entry 0
 the decision (`>= 0` accepts), the rest the scheme, row-normalised after mapping `[-1, 1] → [0, 1]`; every
-vector is legal, so there is no mask. The scheme actually used is echoed in `infos[agent]["offer"]`.
+vector is legal, so there is no mask. The scheme actually used is echoed in `infos[agent]["offer"]` (full infos).
 An action is a Python, NumPy or PyTorch number, a scalar (Discrete: an integer or a whole float) or an array
 of the space's shape; the AEC, Parallel and vector envs read it alike (`infobargain.envs.actions`). Anything
 else raises `ActionError`, a `ValueError` naming the agent: NaN, infinity, `None`, fractions and integers
@@ -154,6 +165,11 @@ utility every realization round. All rewards are the agent's own; no shaping.
   the sizes named). The game, its rules and its action spaces are unchanged.
 * v1: the version bump for the offer menu's new observation (PettingZoo bumps the version when spaces change).
   `information_bargaining_v0` and the `-v0` ids remain as aliases of v1.
+* v1, bare constructors: `env()` and `parallel_env()` default to PettingZoo's classic conventions,
+  `info_format="numeric"` (was `"full"`) and `illegal_action="disagree"` (was `"raise"`), which now ends the
+  episode at once in both realization modes and flags only the offender. `raw_env` is unchanged (full infos,
+  raises); pass `info_format="full", illegal_action="raise"` for the former defaults. The game, its spaces and
+  its rules are unchanged.
 """
 
 from __future__ import annotations
@@ -215,19 +231,21 @@ __all__ = [
 
 
 def env(
-    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+    observation_format: str = "dict", info_format: str = "numeric", illegal_action: str = "disagree", **kwargs: Any
 ) -> AECEnv:
-    """The AEC environment with PettingZoo's order enforcement. (``raw_env`` checks every action against its
-    space and mask itself, with clearer messages than PettingZoo's bounds-checking wrapper.) The first three
-    options adapt it to other libraries' conventions (:mod:`infobargain.envs.conventions`)."""
+    """The AEC environment with PettingZoo's order enforcement, under PettingZoo's classic conventions by
+    default: plain (numeric) infos, and an illegal action ends the episode (``raw_env`` raises instead; it
+    checks every action against its space and mask itself, with clearer messages than PettingZoo's
+    bounds-checking wrapper). The first three options adapt it to other conventions
+    (:mod:`infobargain.envs.conventions`; ``info_format="full", illegal_action="raise"``: ``raw_env``'s)."""
     return OrderEnforcingWrapper(with_conventions(raw_env(**kwargs), observation_format, info_format, illegal_action))
 
 
 def parallel_env(
-    observation_format: str = "dict", info_format: str = "full", illegal_action: str = "raise", **kwargs: Any
+    observation_format: str = "dict", info_format: str = "numeric", illegal_action: str = "disagree", **kwargs: Any
 ) -> ParallelEnv:
-    """The Parallel form (:class:`~infobargain.envs.parallel.ParallelGame`: one decision per step), adapted to
-    other libraries' conventions by the first three options."""
+    """The Parallel form (:class:`~infobargain.envs.parallel.ParallelGame`: one decision per step), under the
+    same conventions as :func:`env`."""
     max_cycles = kwargs.pop("max_cycles", ENV_DEFAULTS.max_cycles)
     game = ParallelGame(raw_env(max_cycles=max_cycles, **kwargs), max_cycles)  # raw_env validates max_cycles
     return with_conventions(game, observation_format, info_format, illegal_action)
@@ -294,6 +312,7 @@ class raw_env(AECEnv):
         self.load_game(source.sample(np.random.default_rng(0)) if isinstance(source, InstanceDistribution) else source)
         self.possible_agents = list(AGENTS.values())
         self.agents = self.possible_agents[:]
+        self._situation_infos: dict[str, dict[str, Any]] | None = None
         self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
         self._action_space = self.encoding.action_space()
         self._discrete_size = (
@@ -378,7 +397,7 @@ class raw_env(AECEnv):
         self.truncations = dict.fromkeys(self.agents, False)
         self.agent_selection = AGENTS[first]
         self._transcript.add(f"{self.game.name}: {self.rules.protocol}, {first} proposes first")
-        self.infos = self._infos()
+        self._situation_infos = None
 
     # the bargaining state, read from the core (read-only)
 
@@ -496,6 +515,14 @@ class raw_env(AECEnv):
                 vector[at["signal"] + stage.signal] = 1.0
         return vector
 
+    @property
+    def infos(self) -> dict[str, dict[str, Any]]:  # type: ignore[override]
+        """Every live agent's full info (the env card's keys), built when first read after a step: ``env()``'s
+        default numeric infos never need it."""
+        if self._situation_infos is None:
+            self._situation_infos = self._infos()
+        return self._situation_infos
+
     def _infos(self) -> dict[str, dict[str, Any]]:
         """Every live agent's info: the shared description of the situation plus its own mask."""
         phase = self.phase
@@ -551,7 +578,7 @@ class raw_env(AECEnv):
         if self.decision_cap is not None and self.decisions >= self.decision_cap and self.phase != DONE:
             self.truncations = dict.fromkeys(self.agents, True)
             self._transcript.add("  truncated (max_cycles)")
-        self.infos = self._infos()
+        self._situation_infos = None
 
     def _bargain(self, role: Role, action: Any) -> None:
         """One bargaining decision, played by the core; the env resolves break-off chance and logs."""
@@ -634,14 +661,20 @@ class raw_env(AECEnv):
             + ("" if self.deal is not None else " (no deal)")
         )
 
-    def disagree(self, agent: str, reason: str) -> None:
-        """End bargaining now without a deal, as one step of ``agent`` (used by the Gymnasium views)."""
+    def disagree(self, agent: str, reason: str, *, end_episode: bool = False) -> None:
+        """End bargaining now without a deal, as one step of ``agent`` (the Gymnasium views' and ``env()``'s
+        illegal actions). ``end_episode``: end the episode too, in ``"sampled"`` mode without playing the
+        realization stage (both are paid its expected reward, ``discount**t · d``, once)."""
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._transcript.add(f"  {ROLE_OF[agent]} walks away ({reason}): no deal")
         self.game_state.walk_away()
-        self._end_bargaining()
-        self.infos = self._infos()
+        if end_episode and self.realization == "sampled":
+            self.payoffs = self.game_state.returns()
+            self._finish(self.payoffs)
+        else:
+            self._end_bargaining()
+        self._situation_infos = None
         self._accumulate_rewards()
         self.agent_selection = AGENTS[self.acting_role] if self.phase != DONE else AGENTS[other(ROLE_OF[agent])]
 

@@ -34,6 +34,11 @@ class ObservationLayout:
     def __getitem__(self, name: str) -> slice:
         return self.slices[name]
 
+    def __repr__(self) -> str:
+        """``ObservationLayout(size=92: prior[0:2], ...)``: what each index of the vector holds, when printed."""
+        parts = ", ".join(f"{name}[{part.start}:{part.stop}]" for name, part in self.slices.items())
+        return f"ObservationLayout(size={self.size}: {parts})"
+
 
 def observation_layout(game: Instance | SplitPie, encoding: OfferEncoding, rounds: int) -> ObservationLayout:
     """The layout of ``game``'s observations under ``encoding`` with ``rounds`` offers at most."""

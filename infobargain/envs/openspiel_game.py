@@ -35,6 +35,7 @@ from open_spiel.python.observation import IIGObserverForPublicInfoGame
 from infobargain.envs.game_tables import tables_of
 from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER, REJECT, DiscreteOffers
+from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.limits import check_env_size
 from infobargain.game.protocol import ROLE_INDEX, Role
 from infobargain.game.state import BREAK_DOWN, CHANCE, TERMINAL, IllegalActionError, State
@@ -42,19 +43,23 @@ from infobargain.game.state import BREAK_DOWN, CHANCE, TERMINAL, IllegalActionEr
 SHORT_NAME = "python_infobargain"
 PLAYER: dict[Role, int] = {"sender": 0, "receiver": 1}
 PARAMETERS: dict[str, Any] = {
-    "game": "pure_math",
-    "protocol": "alternating",
-    "first_proposer": "sender",
-    "max_rounds": 10,
-    "break_off": 0.1,
-    "discount": 1.0,
-    "tie_break": "sender",
-    "obedience_margin": 0.0,
-    "receiver_offer": "threshold",
-    "offer_space": "frontier",
-    "grid_size": 11,
+    name: getattr(ENV_DEFAULTS, name)
+    for name in (
+        "game",
+        "protocol",
+        "first_proposer",
+        "max_rounds",
+        "break_off",
+        "discount",
+        "tie_break",
+        "obedience_margin",
+        "receiver_offer",
+        "offer_space",
+        "grid_size",
+    )
 }
-"""The game's parameters and their defaults: the environment's arguments that shape the bargaining stage."""
+"""The game's parameters: the environment's arguments that shape the bargaining stage, with the environment's
+defaults (:data:`~infobargain.game.config.ENV_DEFAULTS`)."""
 
 
 class SharedGame:

@@ -42,7 +42,10 @@ class PerAgentVecEnv(VecEnv):
     def __init__(self, n_games: int = 8, seed: int | None = None, **env_kwargs: Any) -> None:
         if isinstance(n_games, bool) or not isinstance(n_games, int) or n_games < 1:
             raise ValueError(f"n_games: must be an integer >= 1, got {n_games!r}")
-        self.games = [parallel_env(observation_format="box", **env_kwargs) for _ in range(n_games)]
+        self.games = [
+            parallel_env(observation_format="box", info_format="full", illegal_action="raise", **env_kwargs)
+            for _ in range(n_games)
+        ]
         first = self.games[0]
         self.agent_names = list(first.possible_agents)
         action_space = first.action_space(self.agent_names[0])

@@ -75,7 +75,7 @@ from infobargain.game.schemes import TIE_TOLERANCE, TieBreak, check_tie_break
 from infobargain.theory.lp import check_margin
 from infobargain.theory.polygon import GEOMETRY_TOLERANCE
 
-__all__ = ["FrontierTables", "frontier_tables_2x2"]
+__all__ = ["FrontierTables", "check_options", "frontier_tables_2x2"]
 
 CHUNK_ENTRIES = 65536
 """Offers are computed for this many (game, offer) pairs at a time."""
@@ -156,7 +156,8 @@ def _check_inputs(
     return p / p.sum(axis=1, keepdims=True), u_sender, u_receiver
 
 
-def _check_options(tie_break: str, obedience_margin: float, receiver_offer: str, grid_size: int) -> TieBreak:
+def check_options(tie_break: str, obedience_margin: float, receiver_offer: str, grid_size: int) -> TieBreak:
+    """Check the table builders' options as the env checks them; returns the tie-break rule."""
     check_margin(obedience_margin)
     if receiver_offer not in RECEIVER_OFFERS:
         raise ValueError(f"receiver_offer: must be one of {RECEIVER_OFFERS}, got {receiver_offer!r}")
@@ -396,7 +397,7 @@ def frontier_tables_2x2(
         ``FrontierOffers``) within rounding. Other rows are NaN; the module docstring lists when that happens.
     """
     p, u_sender, u_receiver = _check_inputs(prior, sender_utility, receiver_utility)
-    rule = _check_options(tie_break, obedience_margin, receiver_offer, grid_size)
+    rule = check_options(tie_break, obedience_margin, receiver_offer, grid_size)
     size = len(p)
     count = int(grid_size)
 

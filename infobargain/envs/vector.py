@@ -33,8 +33,10 @@ Differences, all by design:
 **Per-game tables.** Everything the rules need about a game (offer payoffs and descriptions, the state-action
 distributions of deals, ``d``, the observation's game part) is a row of :class:`~infobargain.envs.game_tables.
 GameTables`, computed by the AEC env's own code. One game: one row. A finite set: one row per member, drawn by
-index. Fresh random instances: one row per game, rebuilt when the game draws a new instance; random 2×2
-frontier games use a closed-form batched builder (:mod:`infobargain.envs.small_games`). Fresh instances come
+index. Fresh random instances: one row per game, rebuilt when the game draws a new instance; random frontier
+games use a batched builder, 2×2 in closed form (:mod:`infobargain.envs.small_games`), up to 4×4 compiled
+(:mod:`infobargain.envs.frontier_kernels`), and count the rows they leave to the reference path
+(:attr:`fallback_rows`); larger games take the reference path with a one-line notice. Fresh instances come
 from a generator spawned off the env's at every seeded reset, one row of draws per instance, so batches of
 :data:`AHEAD` games or more build them ahead on a worker thread (:class:`~infobargain.envs.game_tables.
 TableStream`) and play exactly the instances they would play without it; :meth:`close` stops the thread.
@@ -46,6 +48,7 @@ their actions are ignored.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -57,6 +60,7 @@ from infobargain.envs.actions import ActionError, box_actions, box_problem, disc
 from infobargain.envs.game_tables import (
     GameTables,
     TableStream,
+    batched_limit_notice,
     fresh_tables,
     has_closed_form,
     state_action,
@@ -146,6 +150,10 @@ class VectorBargainingEnv:
         self._counters, self._masks = self._rules_tables()
         self.rng = np.random.default_rng(seed)
         self._stream: TableStream | None = None
+        self.fresh_rows = 0
+        """Fresh instances drawn so far (a distribution that draws new games)."""
+        self.fallback_rows = 0
+        """Of those, the rows a batched builder left to the reference path (degenerate geometry; slower)."""
         self._prepare_tables()
         self.reset(seed)
 
@@ -179,6 +187,8 @@ class VectorBargainingEnv:
         if isinstance(source, InstanceSet):
             self.tables = tables_of(source.members, self.template)
         elif source is not None:  # one row per game, filled by reset's draws
+            if isinstance(source, RandomInstances) and not has_closed_form(self.template):
+                warnings.warn(batched_limit_notice(self.template, source), stacklevel=3)
             self.tables = draw_rows(self.template, source, np.random.default_rng(0), 1).take(
                 np.zeros(self.num_envs, dtype=np.intp)
             )
@@ -186,11 +196,6 @@ class VectorBargainingEnv:
         else:
             self.tables = tables_of([self.game], self.template)
         self._own_slots = source is not None and not isinstance(source, InstanceSet)  # slot[i] == i
-
-    def _draw_tables(self, count: int) -> GameTables:
-        """Rows of the next ``count`` fresh instances of the distribution (random or sampled)."""
-        assert self._stream is not None
-        return self._stream.take(count)
 
     def _restart_stream(self) -> None:
         """Fresh instances come from a generator spawned from the env's, so a seeded reset fixes them; large
@@ -221,7 +226,14 @@ class VectorBargainingEnv:
         if isinstance(source, InstanceSet):
             self.slot[games] = source.sample_indices(self.rng, len(games))
         else:
-            self.tables.put(games, self._draw_tables(len(games)))
+            assert self._stream is not None
+            start = 0
+            for rows in self._stream.take(len(games)):  # stored part by part: no copy into one block first
+                size = len(rows.d)
+                self.tables.put(games[start : start + size], rows)
+                self.fallback_rows += 0 if rows.fallback is None else int(rows.fallback.sum())
+                start += size
+            self.fresh_rows += len(games)
 
     def instance(self, game: int) -> Instance | SplitPie:
         """The game that game ``game`` of the batch plays in its current episode (for replaying it elsewhere)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,22 +97,27 @@ def check_cell(
     return document
 
 
-def read_cell(
-    path: Path, identity: Mapping[str, Any], settings: Mapping[str, Any], box: Sequence[tuple[float, float]]
-) -> dict[str, Any] | None:
-    """The cell stored at ``path`` when it can be reused (see :func:`check_cell`), None when there is none or it
-    cannot (then one line on stderr names the file and the reason, unless only the settings changed)."""
+def read_json_cell(path: Path, check: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
+    """The cell stored at ``path`` as ``check`` returns it, None when there is none or it cannot be reused (then
+    one line on stderr names the file and the reason, unless only the settings changed: :class:`OtherSettings`)."""
     if not path.exists():
         return None
     try:
-        cell = json.loads(path.read_bytes())
-        return check_cell(cell, identity, settings, box)
+        return check(json.loads(path.read_bytes()))
     except OtherSettings:
         return None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, CellError, RecursionError) as error:
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         print(f"benchmark: cell {path} is not usable ({reason}); computing it again", file=sys.stderr)
         return None
+
+
+def read_cell(
+    path: Path, identity: Mapping[str, Any], settings: Mapping[str, Any], box: Sequence[tuple[float, float]]
+) -> dict[str, Any] | None:
+    """The leaderboard cell stored at ``path`` when it can be reused (see :func:`check_cell` and
+    :func:`read_json_cell`)."""
+    return read_json_cell(path, lambda cell: check_cell(cell, identity, settings, box))
 
 
 def payoff_box(env_kwargs: Mapping[str, Any]) -> list[tuple[float, float]]:

@@ -29,17 +29,20 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from infobargain import __version__
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
-from infobargain.evaluation.cells import payoff_box, read_cell
+from infobargain.evaluation.cell_runner import CellSpec, Compute, Runner, serial_runner
+from infobargain.evaluation.cells import check_cell, payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
+from infobargain.evaluation.leaderboard_baselines import LEADERBOARD_FORMAT, BaselineError, baseline_cells, mismatch
 from infobargain.evaluation.metrics import REACHED, distance, score_group
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import rollout
@@ -48,8 +51,13 @@ from infobargain.files import atomic_write
 from infobargain.game.protocol import ROLES
 from infobargain.progress import Progress
 
+if TYPE_CHECKING:
+    from infobargain.training.registry import Algorithm
+
 DEFAULT_ALGORITHMS = ("qlearning", "mappo", "ippo", "sb3_ibr", "rllib_ppo", "regret")
-"""The default grid's algorithms: every built-in self-play algorithm of the registry."""
+"""The default grid's algorithms: every self-play algorithm of the library's own. The field's baselines that run
+another library's implementation (``Algorithm.library``: OpenSpiel's CFR+, BenchMARL's) join with
+``--algorithms``."""
 CELL_SETTINGS: dict[str, dict[str, Any]] = {"rllib_ppo": {"num_env_runners": 0}}
 """Where a cell departs from an algorithm's defaults: RLlib samples in the driver, since env-runner processes
 only contend for the few cores a cell has."""
@@ -126,7 +134,7 @@ def check_algorithms(names: Sequence[str], *, skip_unavailable: bool = False) ->
     return chosen, skipped
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
 
@@ -180,58 +188,73 @@ def score_players(
     return rows
 
 
-def _cell_path(out: Path, algorithm: str, pair: TaskGame, seed: int) -> Path:
-    return out / "cells" / algorithm / f"{pair.task.name}-{pair.game}" / f"seed{seed}.json"
+def cell_path(out: Path, spec: CellSpec, folder: str = "cells") -> Path:
+    return out / folder / spec.algorithm / f"{spec.task}-{spec.game.replace(':', '_')}" / f"seed{spec.seed}.json"
 
 
-def run_cell(
-    algorithm: Any,
-    pair: TaskGame,
-    seed: int,
+def cell_budget(algorithm: Algorithm, budget: int) -> int:
+    """The decisions a cell of ``algorithm`` trains for: the leaderboard's ``budget``, capped by the algorithm's
+    own :attr:`~infobargain.training.registry.Algorithm.leaderboard_budget`."""
+    cap = algorithm.leaderboard_budget
+    return budget if cap is None else min(budget, cap)
+
+
+def cell_spec(
+    algorithm: Algorithm,
+    identity: tuple[str, str, int],
     settings: Mapping[str, Any],
-    out: Path,
-    *,
-    episodes: int,
-    keep_history: bool = False,
-) -> dict[str, Any]:
-    """Train and score one cell, or read it back when it is already on disk with the same ``settings``.
-    ``keep_history`` keeps every checkpoint of its run (learning-speed curves score them)."""
+    run_dir: Path,
+    plugins: Sequence[str],
+) -> CellSpec:
+    """The cell of ``algorithm`` on ``identity`` (task, game, seed) with ``settings`` at the algorithm's own
+    budget (:func:`cell_budget`), training in ``run_dir``, asking for the algorithm's cores."""
+    task, game, seed = identity
+    budget = cell_budget(algorithm, settings["budget"])
+    return CellSpec(
+        algorithm.name,
+        task,
+        game,
+        seed,
+        {**settings, "budget": budget},
+        str(run_dir.resolve()),
+        tuple(plugins),
+        algorithm.cpus,
+    )
+
+
+def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
+    """Train and score one cell (any process may run it, through a
+    :data:`~infobargain.evaluation.cell_runner.Runner`); the cell document, checked like a cell read back from
+    disk (``CellError`` for players whose figures are not finite or lie outside the game)."""
     from infobargain.training.runner import run_config, run_training
 
-    path = _cell_path(out, algorithm.name, pair, seed)
+    pair = TaskGame(next(task for task in TASKS if task.name == spec.task), spec.game)
+    settings = spec.settings
     env_kwargs = pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])
-    if path.exists():
-        identity = {"algorithm": algorithm.name, "task": pair.task.name, "game": pair.game, "seed": seed}
-        saved = read_cell(path, identity, settings, payoff_box(env_kwargs))
-        if saved is not None:
-            saved["resumed"] = True
-            return saved
-    run_dir = out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}"
+    run_dir = Path(spec.run_dir)
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an interrupted training: start the cell again
     bench = benchmarks(env_kwargs)
     config = run_config(
-        algorithm.name,
+        spec.algorithm,
         env_kwargs,
         budget=settings["budget"],
-        seed=seed,
+        seed=spec.seed,
         run_dir=run_dir,
-        settings=CELL_SETTINGS.get(algorithm.name),
-        keep_history=keep_history,
-        name=f"leaderboard-{algorithm.name}",
+        settings=CELL_SETTINGS.get(spec.algorithm),
+        name=f"leaderboard-{spec.algorithm}",
     )
     started = time.perf_counter()
     summary, trained = run_training(config, run_dir, show_progress=False)
     wall = time.perf_counter() - started
     players = summary["players"]
-    rows = score_players(pair, env_kwargs, bench, players["sender"], players["receiver"], episodes=episodes, seed=seed)
+    rows = score_players(
+        pair, env_kwargs, bench, players["sender"], players["receiver"], episodes=settings["episodes"], seed=spec.seed
+    )
     for row in rows:
-        row.update(algorithm=algorithm.name, seed=seed, wall_s=wall, decisions=trained.decisions)
+        row.update(algorithm=spec.algorithm, seed=spec.seed, wall_s=wall, decisions=trained.decisions)
     cell = {
-        "algorithm": algorithm.name,
-        "task": pair.task.name,
-        "game": pair.game,
-        "seed": seed,
+        **spec.identity,
         "settings": dict(settings),
         "decisions": trained.decisions,
         "wall_s": wall,
@@ -239,12 +262,95 @@ def run_cell(
         "notes": trained.notes,
         "rows": rows,
     }
-    _write_json(path, cell)
-    cell["resumed"] = False
-    return cell
+    # JSON round trip first: what is checked is what the file will hold (NaN, numpy scalars, ...).
+    cell = json.loads(json.dumps(cell, default=str))
+    return check_cell(cell, spec.identity, settings, payoff_box(env_kwargs))
 
 
-def _spread(values: Sequence[float | None]) -> dict[str, Any]:
+def out_of_reach_pairs(
+    chosen: Sequence[Algorithm], games: Sequence[TaskGame], settings: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """The (algorithm, task, game) an algorithm says it cannot train on (``Algorithm.fits``: e.g. CFR+'s game tree
+    over its limit), each with its one-line reason: the table lists them as out of reach, no cell is run."""
+    return [
+        {"algorithm": algorithm.name, "task": pair.task.name, "game": pair.game, "reason": reason}
+        for algorithm in chosen
+        for pair in games
+        if (reason := algorithm.fits(pair.task.env_kwargs(pair.game, settings["offer_space"], settings["grid_size"])))
+    ]
+
+
+def _cell_specs(
+    chosen: Sequence[Algorithm],
+    games: Sequence[TaskGame],
+    seeds: Sequence[int],
+    settings: Mapping[str, Any],
+    out: Path,
+    plugins: Sequence[str],
+) -> list[CellSpec]:
+    return [
+        cell_spec(
+            algorithm,
+            (pair.task.name, pair.game, seed),
+            settings,
+            out / "runs" / algorithm.name / f"{pair.task.name}-{pair.game}" / f"seed{seed}",
+            plugins,
+        )
+        for algorithm in chosen
+        for pair in games
+        for seed in seeds
+    ]
+
+
+def _read_back(spec: CellSpec, out: Path) -> dict[str, Any] | None:
+    """The finished cell on disk for ``spec``, if it can be reused."""
+    path = cell_path(out, spec)
+    if not path.exists():
+        return None
+    task = next(task for task in TASKS if task.name == spec.task)
+    env_kwargs = task.env_kwargs(spec.game, spec.settings["offer_space"], spec.settings["grid_size"])
+    return read_cell(path, spec.identity, spec.settings, payoff_box(env_kwargs))
+
+
+def _key(spec: CellSpec) -> tuple[str, str, str, int]:
+    return (spec.algorithm, spec.task, spec.game, spec.seed)
+
+
+def run_cells(
+    specs: Sequence[CellSpec],
+    runner: Runner,
+    *,
+    compute: Compute,
+    read_back: Callable[[CellSpec], dict[str, Any] | None],
+    path_of: Callable[[CellSpec], Path],
+    show_progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Every cell of ``specs``, in their order: ``read_back`` when finished on disk, else computed by ``runner``
+    with ``compute`` and written to ``path_of(spec)`` as it finishes (failed cells are returned, never written)."""
+    results: dict[int, dict[str, Any]] = {}
+    pending: list[CellSpec] = []
+    with Progress(len(specs), "cells", show_progress) as bar:
+        for index, spec in enumerate(specs):
+            saved = read_back(spec)
+            if saved is None:
+                pending.append(spec)
+            else:
+                results[index] = {**saved, "resumed": True}
+                bar.update()
+        position = {_key(spec): index for index, spec in enumerate(specs)}
+        if pending:  # cells may run at once (--jobs, --ray): name the first, then each one that finishes
+            bar.describe(f"training {pending[0].algorithm} on {pending[0].label} (and {len(pending) - 1} more)")
+        for spec, cell in runner(compute, pending):
+            if not cell.get("failed"):
+                write_json(path_of(spec), cell)
+                cell["resumed"] = False
+            results[position[_key(spec)]] = cell
+            bar.describe(f"finished {spec.algorithm} on {spec.label}")
+            bar.update()
+    return [results[index] for index in range(len(specs))]
+
+
+def spread(values: Sequence[float | None]) -> dict[str, Any]:
     usable = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     if not usable:
         return {"mean": None, "sd": None, "n": 0}
@@ -270,10 +376,10 @@ def aggregate_rows(cells: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "spe_continuous": rows[0]["spe_continuous"],
             "spe_agreement_round": rows[0]["spe_agreement_round"],
             "reached_all_seeds": all(row["distance_to_spe_played"] <= REACHED for row in rows),
-            "outcome": {side: _spread([row["outcome"][side] for row in rows]) for side in ROLES},
+            "outcome": {side: spread([row["outcome"][side] for row in rows]) for side in ROLES},
         }
         for metric in ROW_METRICS:
-            entry[metric] = _spread([row[metric] for row in rows])
+            entry[metric] = spread([row[metric] for row in rows])
         result.append(entry)
     return result
 
@@ -304,7 +410,7 @@ def summarize_algorithms(cells: Sequence[Mapping[str, Any]]) -> dict[str, dict[s
             "seeds": seeds,
             "rows": len(aggregated),
             "rows_reached_all_seeds": sum(entry["reached_all_seeds"] for entry in aggregated),
-            **{metric: _spread(values) for metric, values in per_seed.items()},
+            **{metric: spread(values) for metric, values in per_seed.items()},
             "options": mine[0]["options"],
             "notes": sorted({note for cell in mine for note in cell["notes"]}),
         }
@@ -369,6 +475,62 @@ def leaderboard_statistics(
     return aggregate(cells, baseline)
 
 
+def _baseline_cells(
+    document: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    seeds: Sequence[int],
+    games: Sequence[TaskGame],
+    chosen: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """The cells of the baseline ``document`` joining this run (see :mod:`.leaderboard_baselines`), every one
+    checked; ``BaselineError`` when they are not comparable."""
+    names = [pair.name for pair in games]
+    reason = mismatch(document, {**settings, "seeds": list(seeds)}, names)
+    if reason is not None:
+        raise BaselineError(
+            f"baselines: not comparable with this run: {reason} (run with their settings, or --baselines retrain)"
+        )
+    tasks = {task.name: task for task in TASKS}
+    budgets = {name: entry.get("budget") for name, entry in document.get("algorithms", {}).items()}
+
+    def check(cell: Mapping[str, Any]) -> dict[str, Any]:
+        identity = {key: cell.get(key) for key in ("algorithm", "task", "game", "seed")}
+        task = tasks[str(cell.get("task"))]
+        env_kwargs = task.env_kwargs(str(cell.get("game")), settings["offer_space"], settings["grid_size"])
+        expected = {**settings, "budget": budgets.get(str(cell.get("algorithm")))}
+        return check_cell(cell, identity, expected, payoff_box(env_kwargs))
+
+    return baseline_cells(document, [algorithm.name for algorithm in chosen], names, check)
+
+
+def provenance() -> dict[str, Any]:
+    """Where and when a leaderboard ran: UTC date, the library's git commit (when it runs from a checkout), the
+    command line, the machine."""
+    import datetime
+    import platform
+    import shlex
+    import subprocess
+    import sys
+
+    try:
+        commit: str | None = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "command": shlex.join(sys.argv),
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+
+
 def run_leaderboard(
     algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
     *,
@@ -381,12 +543,20 @@ def run_leaderboard(
     episodes: int = 20,
     show_progress: bool = True,
     skip_unavailable: bool = False,
+    runner: Runner | None = None,
+    plugins: Sequence[str] = (),
+    baselines: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train every algorithm on every selected game with every seed (resuming finished cells from ``out``), score
     them and return the leaderboard document (also written to ``out/leaderboard.json``).
 
     ``skip_unavailable``: leave out algorithms whose extra is not installed (listed in the document's ``notes``)
-    instead of refusing to start."""
+    instead of refusing to start. ``runner`` computes the cells not on disk yet (default: one after the other
+    here; :mod:`~infobargain.evaluation.cell_runner` has worker processes and Ray), after importing ``plugins``.
+    A cell that fails is listed in the document's ``failed`` and left out of every figure. ``baselines``: a
+    published leaderboard document (:mod:`~infobargain.evaluation.leaderboard_baselines`) whose cells join this
+    run's for every algorithm not trained here; ``BaselineError`` (before anything trains) when it was run with
+    other settings."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget: must be a positive number of decisions, got {budget!r}")
     if not seeds:
@@ -397,23 +567,54 @@ def run_leaderboard(
     chosen, skipped = check_algorithms(list(algorithms), skip_unavailable=skip_unavailable)
     folder = Path(out)
     settings = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size, "episodes": episodes}
+    joined = [] if baselines is None else _baseline_cells(baselines, settings, seeds, games, chosen)
     started = time.perf_counter()
-    cells = []
-    total = len(chosen) * len(games) * len(seeds)
-    with Progress(total, "leaderboard cells", show_progress) as bar:
-        for algorithm in chosen:
-            for pair in games:
-                for seed in seeds:
-                    cells.append(run_cell(algorithm, pair, seed, settings, folder, episodes=episodes))
-                    bar.update()
+    out_of_reach = out_of_reach_pairs(chosen, games, settings)
+    unreachable = {(entry["algorithm"], entry["task"], entry["game"]) for entry in out_of_reach}
+    specs = [
+        spec
+        for spec in _cell_specs(chosen, games, seeds, settings, folder, plugins)
+        if (spec.algorithm, spec.task, spec.game) not in unreachable
+    ]
+    computed = run_cells(
+        specs,
+        runner or serial_runner,
+        compute=train_and_score_cell,
+        read_back=lambda spec: _read_back(spec, folder),
+        path_of=lambda spec: cell_path(folder, spec),
+        show_progress=show_progress,
+    )
+    cells = [cell for cell in computed if not cell.get("failed")] + joined
+    failed = [cell for cell in computed if cell.get("failed")]
+    total = len(specs)
+    from_baselines = sorted({cell["algorithm"] for cell in joined})
+    if from_baselines:
+        run = (baselines or {}).get("run", {})
+        skipped.append(
+            f"baselines: {', '.join(from_baselines)} read from a published run ({run.get('date', 'undated')}, commit "
+            f"{str(run.get('commit'))[:10]}), not trained again"
+        )
     path = paper.default_path()
     rows_paper = paper.load(path) if path.exists() else []
     random_rows = random_play_distances(games, settings)
     document = {
         "leaderboard": "learning algorithms against the exact SPE on the paper's task grid",
         "settings": {**settings, "seeds": list(seeds), "tasks": [pair.name for pair in games]},
+        "format": LEADERBOARD_FORMAT,
+        "infobargain_version": __version__,
+        "run": provenance(),
         "algorithms": {
-            algorithm.name: {"description": algorithm.description, "extra": algorithm.extra} for algorithm in chosen
+            **{
+                name: entry for name, entry in (baselines or {}).get("algorithms", {}).items() if name in from_baselines
+            },
+            **{
+                algorithm.name: {
+                    "description": algorithm.description,
+                    "extra": algorithm.extra,
+                    "budget": cell_budget(algorithm, budget),
+                }
+                for algorithm in chosen
+            },
         },
         "summary": summarize_algorithms(cells),
         "rows": aggregate_rows(cells),
@@ -424,11 +625,14 @@ def run_leaderboard(
             "source_commit": paper.source_commit(path) if rows_paper else None,
             **paper_reference(games, settings, rows_paper),
         },
-        "cells": {"total": total, "resumed": sum(cell["resumed"] for cell in cells)},
+        "cells": {"total": total, "resumed": sum(cell["resumed"] for cell in cells), "failed": len(failed)},
+        "failed": [{key: cell[key] for key in ("algorithm", "task", "game", "seed", "error")} for cell in failed],
+        "out_of_reach": out_of_reach,
         "notes": skipped,
         "reached_threshold": REACHED,
         "elapsed_s": time.perf_counter() - started,
         "cpu_cores": os.cpu_count(),
+        "cell_results": [{key: value for key, value in cell.items() if key != "resumed"} for cell in cells],
     }
-    _write_json(folder / "leaderboard.json", document)
+    write_json(folder / "leaderboard.json", document)
     return document

@@ -36,7 +36,8 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
     lines = [
         "# Leaderboard: learning algorithms against the exact SPE",
         "",
-        f"Budget {settings['budget']:,} decisions per training, seeds {', '.join(map(str, settings['seeds']))}, "
+        f"Budget {settings['budget']:,} decisions per training (less where the *budget* column says capped: the "
+        "registry's per-algorithm leaderboard budget), seeds {', '.join(map(str, settings['seeds']))}, "
         f"offer space {settings['offer_space']} (grid {settings['grid_size']}; pies: frontier), "
         f"{len(settings['tasks'])} games. Figures are means ± sd over seeds. *Distance* is the Euclidean distance "
         f"of the pair's exact expected payoffs to the exact SPE of the game as played (discrete offers); a row is "
@@ -55,6 +56,7 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         "deal rate",
         "paper-metric MAE",
         "wall s (all rows)",
+        "budget",
         "decisions / training",
         "options",
     ]
@@ -72,6 +74,7 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
                 _spread(entry["deal_rate"], 3),
                 _spread(entry["paper_metric_error"]),
                 _spread(entry["wall_s"], 1),
+                _budget(document, name),
                 _spread(entry["decisions"], 0),
                 _options(entry["options"]),
             ]
@@ -79,13 +82,15 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
     reference = document["paper"]
     for model, mae in sorted(reference["mae"].items(), key=lambda item: item[1]):
         covered = reference["rows_covered"][model]
-        body.append([f"{model} (LLM, paper)", "–", "–", "–", "–", "–", _number(mae), "–", "–", f"{covered} rows"])
+        body.append([f"{model} (LLM, paper)", *["–"] * 5, _number(mae), "–", "–", "–", f"{covered} rows"])
     lines += _table(header, body)
     lines += _statistics_section(document.get("statistics", {}))
     notes = [f"- {name}: {note}" for name, entry in document["summary"].items() for note in entry["notes"]]
     notes += [f"- {note}" for note in document.get("notes", [])]
     if notes:
         lines += ["", "Notes:", *notes]
+    lines += _failed_section(document.get("failed", []))
+    lines += _out_of_reach_section(document.get("out_of_reach", []))
     lines += ["", "## Rows", ""]
     header = [
         "task",
@@ -142,9 +147,52 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         f"{document['cells']['total']} cells ({document['cells']['resumed']} read back from disk), "
         f"{document['elapsed_s']:.0f} s on {document['cpu_cores']} cores. LLM figures: {reference['citation']}"
         + (f", results at commit {reference['source_commit']}." if reference.get("source_commit") else "."),
+        *_provenance(document.get("run")),
         "",
     ]
     return "\n".join(lines)
+
+
+def _provenance(run: Mapping[str, Any] | None) -> list[str]:
+    """Where and when the run was made (a published leaderboard states it)."""
+    if not run:
+        return []
+    commit = str(run.get("commit") or "unknown")[:12]
+    return ["", f"Run {run.get('date')}, commit {commit}, on {run.get('machine')}: `{run.get('command')}`."]
+
+
+def _budget(document: Mapping[str, Any], name: str) -> str:
+    """An algorithm's budget per training, marked where the registry caps it below the leaderboard's."""
+    budget = document["algorithms"].get(name, {}).get("budget", document["settings"]["budget"])
+    return f"{budget:,}" + (" (capped)" if budget < document["settings"]["budget"] else "")
+
+
+def _failed_section(failed: list[Mapping[str, Any]]) -> list[str]:
+    """The cells that failed (left out of every figure above; a re-run computes them again)."""
+    if not failed:
+        return []
+    lines = ["", "## Failed cells", "", "Left out of every figure; the next run with the same folder retries them.", ""]
+    return lines + _table(
+        ["algorithm", "task", "game", "seed", "error"],
+        [
+            [cell["algorithm"], cell["task"], cell["game"], str(cell["seed"]), cell["error"].replace("|", "/")]
+            for cell in failed
+        ],
+    )
+
+
+def _out_of_reach_section(out_of_reach: list[Mapping[str, Any]]) -> list[str]:
+    """The games an algorithm cannot train on (its own limit, e.g. CFR+'s game tree): no cell was run."""
+    if not out_of_reach:
+        return []
+    lines = ["", "## Out of reach", "", "Not run: the algorithm says why it cannot train on the game.", ""]
+    return lines + _table(
+        ["algorithm", "task", "game", "reason"],
+        [
+            [entry["algorithm"], entry["task"], entry["game"], entry["reason"].replace("|", "/")]
+            for entry in out_of_reach
+        ],
+    )
 
 
 def _interval(entry: Mapping[str, float]) -> str:

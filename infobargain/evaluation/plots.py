@@ -11,18 +11,26 @@ import math
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from infobargain.evaluation.benchmarks import Benchmarks
 from infobargain.game.protocol import ROLES
-from infobargain.theory.plot import draw_bargaining_set, require_matplotlib, save_figure
+from infobargain.theory.plot import draw_bargaining_set, place_labels, require_matplotlib, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 OUTCOME_MARKERS = {"sender": ("s", "#d35400"), "receiver": ("D", "#16a085")}
 
 
 def plot_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], path: str | Path, title: str) -> None:
+    """Save :func:`draw_outcomes` to ``path``."""
+    save_figure(draw_outcomes(bench, groups, title), path)
+
+
+def draw_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], title: str) -> Figure:
     """The bargaining set with its frontier, the benchmark points and one marker per first proposer's mean outcome."""
     points: dict[str, Any] = {
         "bp_optimum": bench.bp_optimum,
@@ -53,7 +61,8 @@ def plot_outcomes(bench: Benchmarks, groups: Mapping[str, Mapping[str, Any]], pa
             label=f"outcome, {first} first",
         )
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    save_figure(figure, path)
+    place_labels(figure, ax)  # the outcome markers can move the axes' limits, and the points with them
+    return figure
 
 
 REFERENCE_STYLES: tuple[dict[str, Any], ...] = (
@@ -83,44 +92,94 @@ def read_metrics(path: str | Path) -> dict[str, list[float]]:
     return {key: values for key, values in columns.items() if not all(math.isnan(v) for v in values)}
 
 
+GREEDY = "greedy/"
+"""Prefix of the metrics of the greedy players' periodic evaluation (``greedy/<first>_first/<role>_payoff``)."""
+OUTCOME_MARK = "_first/"
+"""Metrics of training episodes' outcomes contain it (``<first>_first/<metric>``): exploring play."""
+
+
+def curve_panels(names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """One panel per metric, the greedy evaluation and the exploring training episodes of one outcome together:
+    panel title → {legend label (``""``: no legend): column}."""
+    panels: dict[str, dict[str, str]] = {}
+    for name in names:
+        base = name.removeprefix(GREEDY)
+        if name.startswith(GREEDY):
+            label = "greedy players (periodic evaluation)"
+        elif OUTCOME_MARK in name:
+            label = "training episodes (exploring)"
+        else:
+            label = ""
+        panels.setdefault(base, {})[label] = name
+    return panels
+
+
 def plot_learning_curves(
     path_csv: str | Path,
     path: str | Path,
     title: str = "learning curves",
     references: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[str]:
-    """One panel per numeric metric of ``metrics.csv`` against ``step`` (or the row number); returns the metrics drawn.
-
-    ``references`` maps a metric to labelled values drawn as dashed horizontal lines (e.g. the SPE and the Nash
-    point on a payoff curve)."""
+    """Save :func:`draw_learning_curves` of ``metrics.csv`` to ``path``; returns the metrics drawn (none: no file)."""
     columns = read_metrics(path_csv)
+    figure = draw_learning_curves(columns, title, references)
+    if figure is None:
+        return []
+    save_figure(figure, path)
+    return [name for name in columns if name != "step"]
+
+
+def draw_learning_curves(
+    columns: Mapping[str, Sequence[float]],
+    title: str = "learning curves",
+    references: Mapping[str, Mapping[str, float]] | None = None,
+) -> Figure | None:
+    """One panel per numeric metric of a run's ``metrics.csv`` columns (:func:`read_metrics`) against ``step``
+    (or the row number); ``None`` without any metric.
+
+    An outcome's panel shows the greedy players' outcome (``greedy/…`` columns, the periodic evaluation without
+    exploration: the learned outcome) in bold and the exploring training episodes' outcome faintly, each
+    labelled as what it is. ``references`` maps a metric to labelled values drawn as dashed horizontal lines
+    (e.g. the SPE and the Nash point on a payoff curve). Step ticks are few and short (``1.2M``), so that they
+    do not run together."""
     x_name = "step" if "step" in columns else None
     metrics = [name for name in columns if name != x_name]
     if not metrics:
-        return []
+        return None
     plt = require_matplotlib()
-    count = len(metrics)
+    from matplotlib.ticker import EngFormatter, MaxNLocator
+
+    panels = curve_panels(metrics)
+    count = len(panels)
     cols = min(3, count)
     rows = math.ceil(count / cols)
     figure, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), dpi=100, squeeze=False)
-    for ax, name in zip(axes.ravel(), metrics, strict=False):
-        y = np.asarray(columns[name])
-        x = np.asarray(columns[x_name]) if x_name else np.arange(len(y))
-        keep = ~(np.isnan(x) | np.isnan(y))
-        ax.plot(x[keep], y[keep], linewidth=1.4, label="learned")
-        for (label, value), style in zip((references or {}).get(name, {}).items(), REFERENCE_STYLES, strict=False):
+    for ax, (base, lines) in zip(axes.ravel(), panels.items(), strict=False):
+        for label, name in sorted(lines.items(), key=lambda item: item[0].startswith("greedy")):
+            y = np.asarray(columns[name])
+            x = np.asarray(columns[x_name]) if x_name else np.arange(len(y))
+            keep = ~(np.isnan(x) | np.isnan(y))
+            if label.startswith("greedy"):
+                ax.plot(x[keep], y[keep], linewidth=1.8, marker="o", markersize=3, color="tab:blue", label=label)
+            else:
+                faint = {"alpha": 0.45, "linewidth": 0.8} if label else {"linewidth": 1.4}
+                ax.plot(x[keep], y[keep], color="tab:gray" if label else "tab:blue", label=label or None, **faint)
+        reference = (references or {}).get(base) or (references or {}).get(GREEDY + base) or {}
+        for (label, value), style in zip(reference.items(), REFERENCE_STYLES, strict=False):
             ax.axhline(value, linewidth=1.0, label=label, **style)
-        if references and name in references:
+        if ax.get_legend_handles_labels()[1]:
             ax.legend(fontsize=7, loc="best")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(base, fontsize=9)
         ax.set_xlabel(x_name or "row", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[count:]:
         ax.set_visible(False)
     figure.suptitle(title)
     figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.97))
-    save_figure(figure, path)
-    return metrics
+    return figure
 
 
 def plot_cross_play(

@@ -221,6 +221,15 @@ def learning_curve_references(result: Mapping[str, Any]) -> dict[str, dict[str, 
     }
 
 
+def player_title(spec: Any) -> str:
+    """A player as a figure title names it: a saved player's file (``runs/x/players/sender.pt``) as ``trained
+    sender``, since a path says where the player is, not what it is; a name as it is."""
+    text = str(spec)
+    if "/" in text or "\\" in text or Path(text).suffix in (".pt", ".npz", ".zip", ".json"):
+        return f"trained {Path(text).stem}"
+    return text
+
+
 def write_evaluation(
     result: Mapping[str, Any],
     directory: str | Path,
@@ -243,12 +252,18 @@ def write_evaluation(
         try:
             from infobargain.evaluation.plots import plot_learning_curves, plot_outcomes
 
-            title = f"{result['benchmarks']['game']}: {result['players']['sender']} vs {result['players']['receiver']}"
+            game, players = result["benchmarks"]["game"], result["players"]
+            title = f"{game}: {player_title(players['sender'])} vs {player_title(players['receiver'])}"
             plot_outcomes(benchmarks(env_kwargs), result["by_first_proposer"], out / "bargaining_set.png", title)
             shown["bargaining set, benchmarks and outcomes"] = "bargaining_set.png"
             curves = metrics_csv is not None and Path(metrics_csv).exists()
             references = learning_curve_references(result)
-            if curves and plot_learning_curves(metrics_csv, out / "learning_curves.png", references=references):  # type: ignore[arg-type]
+            if curves and plot_learning_curves(
+                metrics_csv,  # type: ignore[arg-type]
+                out / "learning_curves.png",
+                title=f"{game}: learning curves",
+                references=references,
+            ):
                 shown["learning curves"] = "learning_curves.png"
         except ImportError as error:
             notes.append(f"figures skipped: {error}")

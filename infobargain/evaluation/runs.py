@@ -2,12 +2,15 @@
 
 A run directory holds ``config.toml`` with the env arguments in an ``[env]`` table, the saved players
 ``players/sender.*`` and ``players/receiver.*`` (loadable with :func:`~infobargain.agents.load_policy`) and,
-optionally, ``metrics.csv`` (a ``step`` column and any numeric metrics). :func:`evaluate_run` writes
-``evaluation.json``, ``report.md`` and the figures into it.
+optionally, ``metrics.csv`` (a ``step`` column and any numeric metrics) and ``inputs/``, the copies of the
+instance files it was trained on (:data:`~infobargain.training.rundir.INPUTS`), which are read instead of the
+originals. :func:`evaluate_run` writes ``evaluation.json``, ``report.md`` and the figures into it.
 """
 
 from __future__ import annotations
 
+import filecmp
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.report import write_evaluation
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.distributions import InstanceDistribution, resolve_game
+from infobargain.training.rundir import INPUTS
 
 try:
     import tomllib
@@ -59,6 +63,31 @@ def _player(run: Path, role: str) -> Path:
     return found[0]
 
 
+def _kept_game(run: Path, game: str) -> str:
+    """The game a run was trained on: its copy in ``RUN/inputs`` when the game is a file or folder the run kept
+    (an original changed since is said on stderr, and the copy is used), a path relative to the run, else
+    ``game`` itself (a scenario name)."""
+    original = Path(game)
+    kept = run / INPUTS / original.name
+    if kept.exists():
+        if original.exists() and not _same(original, kept):
+            print(f"note: {game} changed since the run was trained; using the run's copy, {kept}", file=sys.stderr)
+        return str(kept)
+    if game.endswith(".json") and not original.is_absolute() and (run / game).exists():
+        return str(run / game)
+    return game
+
+
+def _same(original: Path, kept: Path) -> bool:
+    """Whether a file or a folder of files holds what the run kept."""
+    if original.is_dir() != kept.is_dir():
+        return False
+    if not original.is_dir():
+        return filecmp.cmp(original, kept, shallow=False)
+    compared = filecmp.dircmp(original, kept)
+    return not (compared.left_only or compared.right_only or compared.diff_files or compared.funny_files)
+
+
 def read_run(run_dir: str | Path) -> RunDirectory:
     """Parse a run directory; raises ``ValueError`` naming what is missing."""
     run = Path(run_dir)
@@ -73,8 +102,8 @@ def read_run(run_dir: str | Path) -> RunDirectory:
         raise ValueError(f"config: {config_path} has no [env] table")
     env_kwargs = dict(env)
     game = env_kwargs.get("game")
-    if isinstance(game, str) and game.endswith(".json") and not Path(game).is_absolute() and (run / game).exists():
-        env_kwargs["game"] = str(run / game)
+    if isinstance(game, str):
+        env_kwargs["game"] = _kept_game(run, game)
     metrics = run / "metrics.csv"
     return RunDirectory(
         run, env_kwargs, _player(run, "sender"), _player(run, "receiver"), metrics if metrics.exists() else None
@@ -95,18 +124,23 @@ def evaluate_run(
     out_dir: Path | None = None,
     progress: bool | None = None,
     instances: int = DEFAULT_INSTANCES,
+    best_response_steps: int = 100_000,
+    env_overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run's saved players in its env; write ``evaluation.json``, ``report.md`` (and figures) into the
     run directory (or ``out_dir``). ``cross_play``: more players to put in a cross-play matrix with the run's
     two. A run trained on a distribution of games is scored zero-shot on ``instances`` held-out draws of it
-    (:mod:`infobargain.evaluation.generalist`). Returns the evaluation document."""
+    (:mod:`infobargain.evaluation.generalist`). ``env_overrides``: env parameters that replace the run's (its
+    players on another game or protocol; the offer encoding must stay the run's, since its players read it).
+    Returns the evaluation document."""
     run = read_run(run_dir)
+    env_kwargs = {**run.env_kwargs, **(env_overrides or {})}
     target = Path(out_dir) if out_dir is not None else run.path
-    if isinstance(resolve_game(run.env_kwargs.get("game", ENV_DEFAULTS.game)), InstanceDistribution):
+    if isinstance(resolve_game(env_kwargs.get("game", ENV_DEFAULTS.game)), InstanceDistribution):
         if cross_play:
             raise ValueError("cross-play: needs one fixed game; this run was trained on a distribution of games")
         across = evaluate_across(
-            run.sender, run.receiver, run.env_kwargs, instances=instances, seed=seed, progress=progress
+            run.sender, run.receiver, env_kwargs, instances=instances, seed=seed, progress=progress
         )
         across["run"] = str(run.path)
         write_across(across, target, figures=figures)
@@ -114,12 +148,13 @@ def evaluate_run(
     result = evaluate_players(
         run.sender,
         run.receiver,
-        run.env_kwargs,
+        env_kwargs,
         episodes=episodes,
         seed=seed,
         workers=workers,
         exploitability=exploitability,
         both_first=both_first,
+        best_response_steps=best_response_steps,
         progress=progress,
     )
     result["run"] = str(run.path)
@@ -129,7 +164,7 @@ def evaluate_run(
 
         matrix = play_all(
             [run.sender, *cross_play],
-            run.env_kwargs,
+            env_kwargs,
             receivers=[run.receiver, *cross_play],
             episodes=cross_play_episodes,
             seed=seed,
@@ -139,7 +174,7 @@ def evaluate_run(
             extra["cross-play payoffs"] = "cross_play.png"
         result["cross_play"] = matrix.to_json()
     write_evaluation(
-        result, target, env_kwargs=run.env_kwargs, metrics_csv=run.metrics_csv, figures=figures, extra_figures=extra
+        result, target, env_kwargs=env_kwargs, metrics_csv=run.metrics_csv, figures=figures, extra_figures=extra
     )
     return result
 

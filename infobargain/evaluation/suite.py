@@ -191,13 +191,13 @@ TASKS: tuple[Task, ...] = (
 )
 TASK_NAMES = tuple(task.name for task in TASKS)
 
-PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec] | None]
-"""The players of a task's game (``None``: no player fits this task; its rows are left out with a note)."""
+PlayerSource = Callable[[Task, str, dict[str, Any]], tuple[PlayerSpec, PlayerSpec] | str | None]
+"""The players of a task's game (``None`` or why: no player fits this task; its rows are left out with a note)."""
 
 
-DEFAULT_GRID = 25
-"""Offers per frontier. With 25 the SPE of every alternating-offers task as played is within 0.014 of the
-continuous SPE (21 left the unbounded pie 0.06 away), and no responder of that SPE prefers rejecting an offer by
+DEFAULT_GRID = ENV_DEFAULTS.grid_size
+"""Offers per frontier: the env's default. With 25 the SPE of every alternating-offers task as played is within
+0.014 of the continuous SPE (21 left the unbounded pie 0.06 away), and no responder of that SPE prefers rejecting an offer by
 less than 0.0028, above ``qlearning.accept_bonus``."""
 
 STEPS_PER_ROUND = 100_000
@@ -243,6 +243,7 @@ def trained_players(
     progress: bool | None = None,
     algorithm: str = "auto",
     plugins: Sequence[str] = (),
+    ray: str | None = None,
 ) -> PlayerSource:
     """Players trained by self-play for each task and game (``infobargain.training.api.train_players`` with
     ``algorithm``, any registered self-play algorithm; ``plugins`` are imported first, in every process), for
@@ -250,7 +251,8 @@ def trained_players(
 
     The trainings are independent: ``jobs`` run at a time in separate processes (``None``: one per core; ``1``:
     one after the other in this process). Each is seeded by ``seed`` alone and runs single-threaded, so the
-    players do not depend on ``jobs``. A bar counts finished trainings (``progress``: ``None`` shows it on a
+    players do not depend on ``jobs``. With ``ray`` (a Ray address, or ``"local"``: ``jobs`` cores) they run as
+    Ray tasks instead (on a cluster ``run_dir`` must be a folder every node shares). A bar counts finished trainings (``progress``: ``None`` shows it on a
     terminal)."""
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs: must be an integer >= 1, got {jobs!r}")
@@ -276,7 +278,9 @@ def trained_players(
     count = min(jobs or os.cpu_count() or 1, len(trainings))
     trained: dict[tuple[str, str], tuple[PlayerSpec, PlayerSpec]] = {}
     with Progress(len(trainings), "trainings", wanted(progress, len(trainings), threshold=1)) as bar:
-        if count <= 1:
+        if ray is not None:
+            trained = _train_on_ray(trainings, ray, count, bar)
+        elif count <= 1:
             for key, arguments in trainings.items():
                 trained[key] = _train_pair(*arguments)
                 bar.update()
@@ -293,6 +297,31 @@ def trained_players(
         return trained[task.name, game]
 
     return source
+
+
+def _train_on_ray(
+    trainings: dict[tuple[str, str], tuple[Any, ...]], address: str, cores: int, bar: Progress
+) -> dict[tuple[str, str], tuple[PlayerSpec, PlayerSpec]]:
+    """:func:`trained_players`' trainings as Ray tasks (run folders made absolute: workers start elsewhere)."""
+    from infobargain.evaluation.cell_runner import ray_map, ray_session
+
+    keys = list(trainings)
+    calls = [
+        (
+            *trainings[key][:3],
+            None if trainings[key][3] is None else Path(trainings[key][3]).resolve(),
+            *trainings[key][4:],
+        )
+        for key in keys
+    ]
+    trained = {}
+    with ray_session(address, cores):
+        for index, result, failure in ray_map(_train_pair, calls, [1.0] * len(calls)):
+            if failure is not None:
+                raise RuntimeError(f"suite: the training of {':'.join(keys[index])} failed on Ray: {failure}")
+            trained[keys[index]] = result
+            bar.update()
+    return trained
 
 
 def fixed_players(sender: PlayerSpec, receiver: PlayerSpec) -> PlayerSource:
@@ -327,15 +356,29 @@ def plays_like(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> bool:
     """Whether players trained in env ``trained`` (any game or distribution) can play ``task_env``: games of the
     same kind and shape, the same protocol and offers, and a first proposer they trained as (``coin_flip`` trains
     both)."""
+    return unlike(trained, task_env) is None
+
+
+def unlike(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> str | None:
+    """Why players trained in env ``trained`` cannot play ``task_env`` (the first difference, naming the run's
+    value and the task's), or None when they can (:func:`plays_like`)."""
     run, task = {**ENV_DEFAULTS.kwargs(), **trained}, {**ENV_DEFAULTS.kwargs(), **task_env}
-    if _kind(run["game"]) != _kind(task["game"]) or any(run[key] != task[key] for key in PLAYED_THE_SAME):
-        return False
+    if _kind(run["game"]) != _kind(task["game"]):
+        return f"its games are {_kind(run['game'])}, the task's {_kind(task['game'])}"
+    for key in PLAYED_THE_SAME:
+        if run[key] != task[key]:
+            return f"it has {key} {run[key]}, the task {task[key]}"
     if run["first_proposer"] not in ("coin_flip", task["first_proposer"]):
-        return False
+        return f"it trained with {run['first_proposer']} first, the task has {task['first_proposer']} first"
     rounds = Protocol(run["protocol"], "sender", run["max_rounds"]).rounds
     if rounds != Protocol(task["protocol"], "sender", task["max_rounds"]).rounds:
-        return False
-    return rounds == 1 or (run["break_off"], run["discount"]) == (task["break_off"], task["discount"])
+        return f"it plays {run['protocol']} over {run['max_rounds']} rounds, the task {task['protocol']}"
+    if rounds > 1 and (run["break_off"], run["discount"]) != (task["break_off"], task["discount"]):
+        return (
+            f"it has break_off {run['break_off']}, discount {run['discount']}; the task "
+            f"{task['break_off']}, {task['discount']}"
+        )
+    return None
 
 
 def run_players(run_dirs: Sequence[str | Path]) -> PlayerSource:
@@ -343,11 +386,14 @@ def run_players(run_dirs: Sequence[str | Path]) -> PlayerSource:
     it; the runs' players meet the task's game zero-shot unless it was in their training distribution."""
     runs = [read_run(path) for path in run_dirs]
 
-    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec] | None:
+    def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec] | str:
+        reasons = []
         for run in runs:
-            if plays_like(run.env_kwargs, env_kwargs):
+            reason = unlike(run.env_kwargs, env_kwargs)
+            if reason is None:
                 return run.sender, run.receiver
-        return None
+            reasons.append(f"{run.path}: {reason}")
+        return "; ".join(reasons)
 
     return source
 
@@ -470,7 +516,8 @@ def run_suite(
     (:func:`run_players`), or (``None``) self-play agents trained by the library for ``total_steps`` decisions per
     task and game (default: :data:`STEPS_PER_ROUND` per round of the task's protocol), ``jobs`` trainings at a time
     (:func:`trained_players`). ``options``: ``tasks``, ``episodes``, ``seed``, ``offer_space``, ``grid_size``,
-    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, and for trained players
+    ``total_steps``, ``exploitability``, ``paper_results``, ``workers``, ``jobs``, ``ray`` (a Ray address: trainings as
+    Ray tasks), ``progress``, and for trained players
     ``algorithm`` (a registered self-play algorithm; default ``"auto"``) and ``plugins`` (modules or files that
     register it). Returns the suite document.
 
@@ -498,13 +545,25 @@ def _play_suite(
     jobs: int | None = None,
     algorithm: str = "auto",
     plugins: Sequence[str] = (),
+    ray: str | None = None,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """:func:`run_suite`'s body, once the trained players have a folder."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
     if players is None:
         source = trained_players(
-            chosen, offer_space, grid_size, total_steps, seed, run_dir, jobs, algorithm=algorithm, plugins=plugins
+            chosen,
+            offer_space,
+            grid_size,
+            total_steps,
+            seed,
+            run_dir,
+            jobs,
+            progress=progress,
+            algorithm=algorithm,
+            plugins=plugins,
+            ray=ray,
         )
         budget = f"{total_steps} steps" if total_steps is not None else f"{STEPS_PER_ROUND} steps per round"
         learner = "qlearning (mappo for scheme offers)" if algorithm == "auto" else algorithm
@@ -528,8 +587,9 @@ def _play_suite(
         for game in task.games:
             env_kwargs = task.env_kwargs(game, offer_space, grid_size)
             pair = source(task, game, env_kwargs)
-            if pair is None:
-                skipped = f"{task.name}: no run given plays this protocol and offer space on these games; rows left out"
+            if pair is None or isinstance(pair, str):
+                why = f" ({pair})" if pair else ""
+                skipped = f"{task.name}, {game}: no run given plays it{why}; rows left out"
                 notes += [] if skipped in notes else [skipped]
                 continue
             bench = benchmarks(env_kwargs)

@@ -82,6 +82,7 @@ def check_env_size(game: object, env_kwargs: Mapping[str, Any]) -> None:
     """The guards of an env on ``game`` with these contract-2 parameters, checked before it is built: the
     bargaining set, the discretised tree (rounds × offers per round, ``grid_size`` per proposer) and, for a
     persuasion instance, the realization."""
+    from infobargain.game.config import ENV_DEFAULTS
     from infobargain.game.distributions import InstanceDistribution
     from infobargain.game.instance import Instance
 
@@ -93,6 +94,6 @@ def check_env_size(game: object, env_kwargs: Mapping[str, Any]) -> None:
         check_realization(n_states, signals)
     rounds = 1 if env_kwargs.get("protocol") == "ultimatum" else env_kwargs.get("max_rounds", 10)
     if env_kwargs.get("offer_space", "frontier") != "scheme" and isinstance(rounds, int):
-        grid = env_kwargs.get("grid_size", 21)
+        grid = env_kwargs.get("grid_size", ENV_DEFAULTS.grid_size)
         if isinstance(grid, int):
             check_bargaining_tree(rounds, 2 * grid)

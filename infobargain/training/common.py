@@ -9,6 +9,8 @@ round 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -76,6 +78,18 @@ def reset_in_subgames(
     starts = subgame_starts(rng, envs, fraction, progress, curriculum)
     offers, with_offer = random_offers(rng, envs, (starts > 0) & (rng.random(envs.num_envs) < OFFER_ON_TABLE))
     envs.reset(seed=seed, start_rounds=starts, start_offers=offers, with_offer=with_offer)
+
+
+def greedy_metrics(outcomes: Mapping[str, NDArray[np.float64] | None]) -> dict[str, float]:
+    """The greedy players' exact outcome per first proposer (``{first: (U_S, U_R)}``, from a periodic evaluation
+    without exploration; ``None``: not evaluated at this row, NaN in metrics.csv, whose columns every row keeps)
+    as ``greedy/<first>_first/<role>_payoff``: what the learning curves show as the learned outcome, beside the
+    exploring training episodes of :func:`outcome_metrics`."""
+    return {
+        f"greedy/{first}_first/{role}_payoff": float(payoff)
+        for first, payoffs in outcomes.items()
+        for role, payoff in zip(ROLES, np.full(2, np.nan) if payoffs is None else payoffs, strict=True)
+    }
 
 
 def outcome_metrics(outcome: dict[str, NDArray[np.float64]]) -> dict[str, float]:

@@ -32,10 +32,9 @@ from infobargain.training.settings import SettingsError, check_settings, field_t
 RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 """A run name is one folder under ``runs/``: no separator, no ``..``, no hidden folder."""
 
-TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip", "grid_size": 21}
+TRAINING_ENV_OVERRIDES: dict[str, Any] = {"first_proposer": "coin_flip"}
 """Where a run config deliberately departs from the env's defaults (``infobargain.game.config``): players
-learn both seats (coin-flip first proposer) on a finer frontier grid (with 11 points the discretised pie's
-SPE is far from the continuous one)."""
+learn both seats (coin-flip first proposer)."""
 
 RUN_ENV_DEFAULTS: dict[str, Any] = {
     **{name: getattr(EnvConfig(), name) for name in GAME_PARAMETERS},

@@ -34,7 +34,14 @@ from infobargain.agents.networks import ActorCritic
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.progress import Progress
-from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
+from infobargain.training.common import (
+    ROLES,
+    greedy_metrics,
+    outcome_metrics,
+    reset_in_subgames,
+    training_device,
+    update_seed,
+)
 from infobargain.training.config import RunConfig
 from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import PPOSection
@@ -254,10 +261,14 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             run.ensure_finite({"networks": [net.state_dict() for net in networks]}, step)
             step += played
             update += 1
+            checkpoint_now = update % config.run.checkpoint_every == 0 or step >= total
+            # the learned outcome, without exploration (what the learning curves show), at every checkpoint
+            evaluated = greedy_outcome(config, networks) if checkpoint_now else {}
+            metrics.update(greedy_metrics({first: evaluated.get(first) for first in ROLES}))
             metrics["wall_time"] = time.perf_counter() - started
             run.log(step, metrics)
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
-            if update % config.run.checkpoint_every == 0 or step >= total:
+            if checkpoint_now:
                 state = {
                     "networks": [n.state_dict() for n in networks],
                     "optimizers": [o.state_dict() for o in optimizers],

@@ -46,8 +46,16 @@ from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.state import in_round_units, settle
 from infobargain.progress import Progress
-from infobargain.training.common import ROLES, outcome_metrics, reset_in_subgames, training_device, update_seed
+from infobargain.training.common import (
+    ROLES,
+    greedy_metrics,
+    outcome_metrics,
+    reset_in_subgames,
+    training_device,
+    update_seed,
+)
 from infobargain.training.config import RunConfig
+from infobargain.training.players import first_proposers
 from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import QLearningSection
 
@@ -79,13 +87,15 @@ def greedy(
     Accepting wins ties within ``accept_bonus`` (the tie-break of subgame perfection); the value returned is the
     chosen action's plain estimate, so the tie-break never leaks into the values that earlier decisions back up.
     """
+    device = next(network.parameters()).device  # the observations go where the network lives (CPU or GPU)
     with torch.no_grad():
-        q = network.actor(torch.as_tensor(observations)).masked_fill(~torch.as_tensor(masks), MASKED)
+        q = network.actor(torch.as_tensor(observations, device=device))
+        q = q.masked_fill(~torch.as_tensor(masks, device=device), MASKED)
         preferred = q.clone()
         preferred[:, ACCEPT] += accept_bonus
         chosen = preferred.argmax(dim=-1)
         value = q.gather(1, chosen[:, None]).squeeze(1)
-    return value.double().numpy(), chosen.numpy()
+    return value.double().cpu().numpy(), chosen.cpu().numpy()
 
 
 def game_centre(envs: VectorBargainingEnv, seed: int) -> NDArray[np.float64]:
@@ -207,12 +217,13 @@ def regress(
     shuffle: np.random.Generator,
 ) -> float:
     """Squared-error epochs of ``Q(observation, action)`` onto the targets; returns the last epoch's mean loss."""
-    observations, actions, targets = (torch.as_tensor(array) for array in data)
+    device = next(network.parameters()).device
+    observations, actions, targets = (torch.as_tensor(array, device=device) for array in data)
     count = len(targets)
     size = max(1, -(-count // settings.minibatches))
     losses: list[float] = []
     for _ in range(settings.update_epochs):
-        order = torch.as_tensor(shuffle.permutation(count))
+        order = torch.as_tensor(shuffle.permutation(count), device=device)
         losses = []
         for start in range(0, count, size):
             index = order[start : start + size]
@@ -238,10 +249,10 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
     if not envs.discrete:
         raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")
-    training_device(config.run.device)  # validates the name; these small networks train on the CPU
+    device = training_device(config.run.device)  # the networks and their batches live there; the env on the CPU
     torch.manual_seed(seed)
     networks = [
-        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation)
+        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation).to(device)
         for _ in ROLES
     ]
     averaged = [copy.deepcopy(network) for network in networks]
@@ -259,6 +270,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         update, step, elapsed = checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
         run.truncate_metrics(step)
 
+    probes = greedy_probes(config.env)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with Progress(total, "q-learning self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:
@@ -282,10 +294,14 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             step += played
             update += 1
             metrics.update(outcome_metrics(outcome))
+            checkpoint_now = update % config.run.checkpoint_every == 0 or step >= total
+            # the learned outcome, without exploration (what the learning curves show), at every checkpoint
+            evaluated = greedy_outcome(probes, averaged, settings.accept_bonus, centre) if checkpoint_now else {}
+            metrics.update(greedy_metrics({first: evaluated.get(first) for first in probes}))
             metrics["wall_time"] = time.perf_counter() - started
             run.log(step, metrics)
             bar.update(played, **{k: v for k, v in metrics.items() if k.endswith("sender_payoff")})
-            if update % config.run.checkpoint_every == 0 or step >= total:
+            if checkpoint_now:
                 state = {
                     "networks": [n.state_dict() for n in networks],
                     "averaged": [n.state_dict() for n in averaged],
@@ -303,11 +319,38 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     return paths
 
 
+def greedy_probes(env_kwargs: dict[str, Any]) -> dict[str, VectorBargainingEnv]:
+    """One expected-mode game per first proposer of ``env_kwargs``, built once, for :func:`greedy_outcome`."""
+    return {
+        first: VectorBargainingEnv(
+            1, autoreset=False, **{**env_kwargs, "first_proposer": first, "realization": "expected"}
+        )
+        for first in first_proposers(env_kwargs)
+    }
+
+
+def greedy_outcome(
+    probes: dict[str, VectorBargainingEnv],
+    averaged: list[ActorCritic],
+    accept_bonus: float,
+    centre: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
+    """The exact outcome ``(U_S, U_R)`` of the greedy players (no exploration, expected mode) per first proposer:
+    one game of each probe from the start."""
+    outcomes = {}
+    for first, envs in probes.items():
+        envs.reset(seed=0)
+        _, outcome = play_episodes(envs, averaged, np.random.default_rng(0), accept_bonus=accept_bonus, centre=centre)
+        outcomes[first] = outcome["payoffs"][0].copy()
+    return outcomes
+
+
 def saved_player(network: ActorCritic, accept_bonus: float, centre: NDArray[np.float64]) -> ActorCritic:
     """A copy that plays raw observations as ``network`` played centred ones, with the tie-break in its accept
     output, so that its plain arg-max (how saved players act) makes the choices :func:`greedy` made in training:
-    the centre moves into the first layer's bias (``W (x - c) + b = W x + (b - W c)``)."""
-    player = copy.deepcopy(network)
+    the centre moves into the first layer's bias (``W (x - c) + b = W x + (b - W c)``). On the CPU, wherever it
+    trained, so that it loads on any machine."""
+    player = copy.deepcopy(network).cpu()
     with torch.no_grad():
         first = cast(torch.nn.Linear, player.actor[0])
         first.bias -= first.weight @ torch.as_tensor(centre, dtype=first.weight.dtype)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +47,26 @@ class Algorithm:
     """Modules that must be importable (checked before any training starts)."""
     self_play: bool = True
     """Trains both players from play alone, so it belongs on the leaderboard."""
+    library: str | None = None
+    """The outside library whose implementation it runs (``"OpenSpiel"``, ``"BenchMARL"``): a baseline of the field,
+    named with ``--algorithms``; the default leaderboard runs the library's own algorithms."""
+    reach: Callable[[Mapping[str, Any]], str | None] | str | None = None
+    """Says, from a game's env arguments, why it cannot train on that game (one line), or ``None`` when it can
+    (or ``"module:function"``); ``None``: every game is in reach."""
+    leaderboard_budget: int | None = None
+    """The most decisions a leaderboard cell trains it for (an algorithm slow per decision, so that the default
+    leaderboard fits an hour on two cores; the table states it); ``None``: the leaderboard's budget."""
+    cpus: float = 1.0
+    """CPU cores one of its trainings uses (what a leaderboard cell asks a Ray cluster for)."""
 
     def train(self, job: Any) -> Any:
         """Run the trainer on a :class:`~infobargain.training.job.TrainingJob`; returns its ``TrainedPlayers``."""
         return _resolve(self.trainer)(job)
+
+    def fits(self, env_kwargs: Mapping[str, Any]) -> str | None:
+        """Why this algorithm cannot train on the game of ``env_kwargs`` (one line, e.g. a game tree over its
+        limit), or ``None`` when it can: asked before training, so an out-of-reach cell is refused up front."""
+        return None if self.reach is None else _resolve(self.reach)(env_kwargs)  # type: ignore[no-any-return]
 
     def settings_class(self) -> type | None:
         return _resolve(self.settings)  # type: ignore[no-any-return]
@@ -147,7 +163,9 @@ def section_class(section: str) -> type | None:
     raise ValueError(f"{section}: unknown section (known: {sections})")
 
 
-# Built-in algorithms: their trainers are imported when they train, so the registry needs no extra.
+# Built-in algorithms: their trainers are imported when they train, so the registry needs no extra. The leaderboard
+# budgets keep the default leaderboard (6 algorithms x 18 games x 3 seeds) within an hour of a 2-core machine
+# (docs/leaderboard.md states them with the measured cost per cell).
 for _builtin in (
     Algorithm(
         "qlearning",
@@ -156,6 +174,7 @@ for _builtin in (
         builtin_settings.QLearningSection,
         extra="train",
         requires=("torch",),
+        leaderboard_budget=50_000,
     ),
     Algorithm(
         "mappo",
@@ -164,6 +183,7 @@ for _builtin in (
         builtin_settings.PPOSection,
         extra="train",
         requires=("torch",),
+        leaderboard_budget=30_000,
     ),
     Algorithm(
         "ippo",
@@ -172,12 +192,14 @@ for _builtin in (
         builtin_settings.PPOSection,
         extra="train",
         requires=("torch",),
+        leaderboard_budget=30_000,
     ),
     Algorithm(
         "regret",
         "infobargain.training.builtin:train_regret_matching",
         "regret matching+ self-play, tabular, values from sampled play with subgame starts",
         "infobargain.training.regret:RegretSettings",
+        leaderboard_budget=100_000,
     ),
     Algorithm(
         "sb3_ibr",
@@ -187,6 +209,7 @@ for _builtin in (
         reads=("sb3",),
         extra="train",
         requires=("stable_baselines3", "sb3_contrib"),
+        leaderboard_budget=10_000,
     ),
     Algorithm(
         "rllib_ppo",
@@ -195,6 +218,31 @@ for _builtin in (
         builtin_settings.RLlibSection,
         extra="rllib",
         requires=("ray",),
+        leaderboard_budget=10_000,
+    ),
+    Algorithm(
+        "openspiel_cfr_plus",
+        "infobargain.training.openspiel_cfr:train",
+        "OpenSpiel's CFR+ on the library's OpenSpiel game, its average policy as players (small game trees only)",
+        extra="clients",
+        requires=("pyspiel",),
+        library="OpenSpiel",
+        reach="infobargain.training.openspiel_cfr:fits",
+    ),
+    *(
+        Algorithm(
+            f"benchmarl_{name}",
+            "infobargain.training.benchmarl_marl:train",
+            f"BenchMARL's {title} (its default hyperparameters), one group per role on the game's Parallel form",
+            builtin_settings.BenchMARLSection,
+            extra="benchmarl",
+            requires=("benchmarl",),
+            library="BenchMARL",
+        )
+        for name, title in (
+            *(("mappo", "MAPPO"), ("ippo", "IPPO"), ("iql", "IQL"), ("qmix", "QMIX"), ("vdn", "VDN")),
+            *(("masac", "MASAC"), ("isac", "ISAC")),
+        )
     ),
     Algorithm(
         "sb3",

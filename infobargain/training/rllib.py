@@ -56,7 +56,9 @@ class BargainingEnv(PettingZooEnv):  # type: ignore[misc]
     """The AEC env as an RLlib multi-agent env, observations adapted for :class:`MaskedPPOModule`."""
 
     def __init__(self, env_config: dict[str, Any] | None = None) -> None:
-        super().__init__(information_bargaining_v1.env(**(env_config or {})))
+        super().__init__(
+            information_bargaining_v1.env(info_format="full", illegal_action="raise", **(env_config or {}))
+        )
         game = self.env.unwrapped
         spaces: dict[str, gymnasium.Space] = {
             agent: rllib_observation_space(game.observation_space(agent)) for agent in game.possible_agents

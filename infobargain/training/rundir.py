@@ -10,6 +10,7 @@
       players/             sender.* and receiver.*: the trained players (loadable with load_policy)
       evaluation.json      the closing evaluation against theory
       report.md
+      inputs/              copies of the instance file or folder named by env.game: the run needs no other file
       .lock                who holds the directory (a second process into it stops with that name)
 
 The directory is transactional, so a run killed at any moment (kill -9 included) resumes as if it had never
@@ -49,6 +50,9 @@ from typing import IO, Any
 from infobargain.files import atomic_write
 from infobargain.training.config import RunConfig
 
+INPUTS = "inputs"
+"""The folder of a run's copies of the instance files and folders it was trained on (``env.game`` keeps naming
+the original, so a resumed run's config compares equal; evaluation reads the copy)."""
 NUMBERED = re.compile(r"step_(\d+)\.pt")
 """The name of a numbered checkpoint (``step_000001024.pt``)."""
 
@@ -65,7 +69,7 @@ class RunLock:
     """An exclusive lock on a run directory, held until :meth:`release` or the process ends (however it ends).
     ``option`` is the command-line option that chose the folder, named in the message when it is taken."""
 
-    def __init__(self, folder: Path, option: str = "--run-dir") -> None:
+    def __init__(self, folder: Path, option: str = "--out") -> None:
         import fcntl
 
         self.path = folder / ".lock"
@@ -161,7 +165,7 @@ class RunDirectory:
     def __init__(self, path: str | Path, config: RunConfig, *, resume: bool = False) -> None:
         self.path = Path(path)
         self.config = config
-        make_folder(self.path, "--run-dir")
+        make_folder(self.path, "--out")
         self._lock = RunLock(self.path)
         self._tensorboard: Any = None
         self._fields: list[str] | None = None
@@ -178,12 +182,28 @@ class RunDirectory:
                 raise ValueError(f"run directory: {self.path} already holds a run; pass --resume to continue it")
             for folder in (self.checkpoints, self.players):
                 folder.mkdir(parents=True, exist_ok=True)
+            self._keep_inputs()
             self._restart_metrics()
             config_text = config.to_toml().encode()
             atomic_write(self.path / "config.toml", config_text)
         except BaseException:
             self._lock.release()
             raise
+
+    def _keep_inputs(self) -> None:
+        """Copy the instance file or folder that ``env.game`` names into ``inputs/`` (a resumed run keeps the copy
+        it made at the start), so moving or changing the original changes nothing for this run."""
+        import shutil
+
+        game = self.config.env.get("game")
+        source = Path(game) if isinstance(game, str) else None
+        if source is None or not (source.is_dir() or (source.suffix == ".json" and source.is_file())):
+            return
+        kept = self.path / INPUTS / source.name
+        if kept.exists():
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, kept)
 
     def _resume(self) -> None:
         if not (self.path / "config.toml").exists():
@@ -194,6 +214,12 @@ class RunDirectory:
             return
         self._restored, self.restored_step = restored
         total = self.config.run.total_steps
+        if self.restored_step >= total:
+            print(
+                f"--resume: {self.path} finished already ({self.restored_step:,} of {total:,} steps): nothing left to "
+                "train; its players are saved and evaluated again (pass a larger --total-steps to extend it)",
+                file=sys.stderr,
+            )
         saved_total = RunConfig.load(self.path / "config.toml").run.total_steps
         # A finished run may have overshot its own budget by part of a batch; only a smaller budget is an error.
         if total < saved_total and self.restored_step > total:

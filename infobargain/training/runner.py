@@ -143,6 +143,9 @@ def run_training(
     missing = algorithm.missing()
     if missing:
         raise ConfigError(missing)
+    out_of_reach = algorithm.fits(dict(config.env))
+    if out_of_reach:
+        raise ConfigError(f"algorithm {algorithm.name!r}: out of reach: {out_of_reach}")
     run = RunDirectory(run_dir, config, resume=resume)
     try:
         trained = algorithm.train(TrainingJob(config, run, show_progress=show_progress))

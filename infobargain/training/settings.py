@@ -183,3 +183,18 @@ class RLlibSection:
     """Two tanh layers of this width for the policy and (separately) the value network of each player."""
     iterations: int = setting(0, low=0, high=10**9)
     """Stop after this many training iterations in all (0: only ``run.total_steps`` stops the run)."""
+
+
+@dataclass
+class BenchMARLSection:
+    """BenchMARL's experiment (``[benchmarl_NAME]``, the ``benchmarl`` extra). 0 keeps BenchMARL's own default; the
+    algorithm's hyperparameters are always BenchMARL's."""
+
+    frames_per_batch: int = setting(0, low=0, high=10**9)
+    """Decisions collected per iteration (BenchMARL: 6000; never more than the budget)."""
+    n_envs: int = setting(0, low=0, high=10**5)
+    """Games collected side by side (BenchMARL: 10)."""
+    minibatch_iters: int = setting(0, low=0, high=10**6)
+    """On-policy algorithms' minibatch updates per iteration (BenchMARL: 45)."""
+    optimizer_steps: int = setting(0, low=0, high=10**7)
+    """Off-policy algorithms' optimizer steps per iteration (BenchMARL: 1000)."""

@@ -239,7 +239,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser, what: str) -> None:
         default=None,
         metavar="ADDRESS",
         help=f"run the {what} as Ray tasks on the cluster at ADDRESS (HOST:PORT, ray://HOST:PORT; auto: the one "
-        "`ray start` runs here; local: a Ray instance of --jobs cores started for this run)",
+        "`ray start` runs here; local: a Ray instance of --jobs cores started for this run; default: no Ray)",
     )
 
 
@@ -289,7 +289,8 @@ def register(commands: Any) -> None:
         "--train-on",
         metavar="DIST",
         help="the generalisation track: train on this distribution of games (random:2x2, a folder, ...) with each "
-        "fitting task's protocol and score zero-shot on held-out instances and the paper's games",
+        "fitting task's protocol and score zero-shot on held-out instances and the paper's games (default: the "
+        "leaderboard, no generalisation track)",
     )
     parser.add_argument(
         "--held-out",

@@ -6,11 +6,12 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh train,plot,dev,clients .venv
+bash scripts/setup.sh train,plot,dev,clients,docs .venv
 .venv/bin/python -m pip install --quiet --upgrade gymnasium pettingzoo  # newest, even in an older .venv
 bash scripts/setup.sh train,plot,dev,rllib,clients .venv-rllib
 bash scripts/setup.sh benchmarl,dev .venv-benchmarl
 .venv/bin/ruff check infobargain tests benchmarks
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir build/site  # warnings fail (not --quiet: it hides them)
 # The learning gate (tests/test_learning_gate.py, a few CPU minutes of training) runs on the first install only:
 # the second differs in Gymnasium, PettingZoo and Ray, which the learner and its exact checks do not run through.
 for venv in .venv .venv-rllib; do

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_docs_page_is_in_the_navigation() -> None:
     listed = set(re.findall(r":\s*([\w/-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE))
     pages = {path.relative_to(ROOT / "docs").as_posix() for path in (ROOT / "docs").rglob("*.md")}
-    assert pages == listed, f"not in mkdocs.yml's nav: {sorted(pages - listed)}; missing files: {sorted(listed - pages)}"
+    assert pages == listed, (
+        f"not in mkdocs.yml's nav: {sorted(pages - listed)}; missing files: {sorted(listed - pages)}"
+    )
 
 
 def test_the_readme_links_only_to_pages_that_exist() -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from infobargain.cli import build_parser, main
 from infobargain.cli.arguments import DefaultsHelpFormatter
-from infobargain.training.config import RunConfig
-from infobargain.training.rundir import INPUTS, RunDirectory
+from infobargain.training.config import INPUTS, RunConfig
+from infobargain.training.rundir import RunDirectory
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -218,3 +218,16 @@ def test_train_says_when_a_budget_is_rounded_up_and_when_a_resumed_run_was_done(
     assert "note: trained 1,024 decisions for a budget of 1,000 (--total-steps)" in err and "24 past it" in err
     assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 0
     assert f"--resume: {run} finished already (1,024 of 1,000 steps): nothing left to train" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_run_resumes_after_its_instance_file_moved(tmp_path: Path) -> None:
+    """The run trains on, and resumes from, its own copy: moving the original changes nothing."""
+    original = tmp_path / "pilot.json"
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "examples" / "my_instance.json", original)
+    run = tmp_path / "run"
+    common = ["train", "--algorithm", "regret", "--protocol", "ultimatum", "--out", str(run), "--no-progress"]
+    assert main([*common, "--instance", str(original), "--total-steps", "2000"]) == 0
+    original.rename(tmp_path / "moved.json")
+    assert main([*common, "--resume", "--total-steps", "4000"]) == 0
+    assert json.loads((run / "summary.json").read_text())["decisions"] >= 4000

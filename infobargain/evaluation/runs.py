@@ -3,7 +3,7 @@
 A run directory holds ``config.toml`` with the env arguments in an ``[env]`` table, the saved players
 ``players/sender.*`` and ``players/receiver.*`` (loadable with :func:`~infobargain.agents.load_policy`) and,
 optionally, ``metrics.csv`` (a ``step`` column and any numeric metrics) and ``inputs/``, the copies of the
-instance files it was trained on (:data:`~infobargain.training.rundir.INPUTS`), which are read instead of the
+instance files it was trained on (:data:`~infobargain.training.config.INPUTS`), which are read instead of the
 originals. :func:`evaluate_run` writes ``evaluation.json``, ``report.md`` and the figures into it.
 """
 
@@ -22,7 +22,7 @@ from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.report import write_evaluation
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.distributions import InstanceDistribution, resolve_game
-from infobargain.training.rundir import INPUTS
+from infobargain.training.rundir import kept_copy
 
 try:
     import tomllib
@@ -68,8 +68,8 @@ def _kept_game(run: Path, game: str) -> str:
     (an original changed since is said on stderr, and the copy is used), a path relative to the run, else
     ``game`` itself (a scenario name)."""
     original = Path(game)
-    kept = run / INPUTS / original.name
-    if kept.exists():
+    kept = kept_copy(run, game)
+    if kept is not None:
         if original.exists() and not _same(original, kept):
             print(f"note: {game} changed since the run was trained; using the run's copy, {kept}", file=sys.stderr)
         return str(kept)

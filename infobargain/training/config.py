@@ -29,6 +29,11 @@ from infobargain.game.config import GAME_PARAMETERS, EnvConfig
 from infobargain.training.registry import Algorithm, algorithms, get_algorithm, section_class
 from infobargain.training.settings import SettingsError, check_settings, field_types, setting
 
+INPUTS = "inputs"
+"""The folder of a run directory that holds its copies of the instance files and folders it was trained on: a
+run's ``config.toml`` loads with ``env.game`` pointing at the copy, so moving or changing the original changes
+nothing for the run (resumed or evaluated)."""
+
 RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 """A run name is one folder under ``runs/``: no separator, no ``..``, no hidden folder."""
 
@@ -138,6 +143,10 @@ class RunConfig:
             raise ConfigError(f"config: {path} is not valid TOML ({error})") from None
         except RecursionError:
             raise ConfigError(f"config: {path} is nested too deeply to be a run config") from None
+        env = data.get("env")
+        game = env.get("game") if isinstance(env, dict) else None
+        if isinstance(game, str) and (kept := Path(path).parent / INPUTS / Path(game).name).exists():
+            env["game"] = str(kept)  # a run's own config: its copy of the instance, wherever the original went
         return cls.from_dict(data)
 
     def set(self, dotted: str, value: Any) -> None:

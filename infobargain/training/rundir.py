@@ -48,11 +48,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from infobargain.files import atomic_write
-from infobargain.training.config import RunConfig
+from infobargain.training.config import INPUTS, RunConfig
 
-INPUTS = "inputs"
-"""The folder of a run's copies of the instance files and folders it was trained on (``env.game`` keeps naming
-the original, so a resumed run's config compares equal; evaluation reads the copy)."""
+
+def kept_copy(run_dir: Path, game: object) -> Path | None:
+    """The run's copy (``RUN/inputs/NAME``) of the instance file or folder that ``game`` names, if it kept one."""
+    if not isinstance(game, str):
+        return None
+    kept = Path(run_dir) / INPUTS / Path(game).name
+    return kept if kept.exists() else None
+
+
 NUMBERED = re.compile(r"step_(\d+)\.pt")
 """The name of a numbered checkpoint (``step_000001024.pt``)."""
 

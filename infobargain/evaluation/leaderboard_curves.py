@@ -146,13 +146,13 @@ def curve_statistics(
 
 def plot_curves(curves: Mapping[str, Any], path: str | Path) -> None:
     """Two panels (distance to the SPE as played, NashConv) against the fraction of each algorithm's budget: the
-    IQM with its 95 % interval shaded (never below zero); the legend beside the panels, naming each budget."""
+    IQM with its 95 % interval shaded (never below zero); the legend below the panels, naming each budget."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), constrained_layout=True)
     colours = plt.get_cmap("tab10")
     fractions = curves["fractions"]
     for index, (algorithm, entry) in enumerate(sorted(curves["algorithms"].items())):
@@ -171,10 +171,10 @@ def plot_curves(curves: Mapping[str, Any], path: str | Path) -> None:
         axis.set_title(label)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
-        figure.legend(handles, labels, fontsize=8, loc="outside right upper")
+        figure.legend(handles, labels, fontsize=8, loc="outside lower center", ncols=min(3, len(handles)))
     figure.suptitle(
-        "Sample efficiency: interquartile mean over seeds × rows (task, game, first proposer); "
-        "shaded: stratified-bootstrap 95 % interval",
+        "Sample efficiency: interquartile mean (IQM) over seeds × rows (task, game, first proposer); shaded: its "
+        "stratified-bootstrap 95 % confidence interval (CI)",
         fontsize=9,
     )
     figure.savefig(path, dpi=120, bbox_inches="tight")

@@ -6,17 +6,18 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh train,plot,dev,clients .venv
+bash scripts/setup.sh train,plot,dev,clients,docs .venv
 .venv/bin/python -m pip install --quiet --upgrade gymnasium pettingzoo  # newest, even in an older .venv
 bash scripts/setup.sh train,plot,dev,rllib,clients .venv-rllib
 bash scripts/setup.sh benchmarl,dev .venv-benchmarl
 .venv/bin/ruff check infobargain tests benchmarks
-# The learning gate (tests/test_learning_gate.py, a few CPU minutes of training) runs on the first install only:
-# the second differs in Gymnasium, PettingZoo and Ray, which the learner and its exact checks do not run through.
-for venv in .venv .venv-rllib; do
-  echo "== tests on $venv: $("$venv/bin/python" -c 'import gymnasium, pettingzoo; print("gymnasium", gymnasium.__version__, "pettingzoo", pettingzoo.__version__)')"
-  gate=run
-  [ "$venv" = .venv-rllib ] && gate=skip  # the learning gate: once, on the install the learners run the same on
-  INFOBARGAIN_LEARNING_GATE=$gate "$venv/bin/python" -m pytest -n 2 -m "" "$@"  # -m "": the slow tests too
-done
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir build/site  # warnings fail (not --quiet: it hides them)
+# The first install runs everything (-m "": the slow tests and the learning gate too). The second differs only in
+# Gymnasium, PettingZoo and Ray: it runs the fast tier and every test of a module that uses those libraries (or
+# SuperSuit, Tianshou, TorchRL) itself, slow ones included (the `install` mark, set by tests/conftest.py).
+versions() { "$1/bin/python" -c 'import gymnasium, pettingzoo; print("gymnasium", gymnasium.__version__, "pettingzoo", pettingzoo.__version__)'; }
+echo "== tests on .venv: $(versions .venv)"
+.venv/bin/python -m pytest -n 2 -m "" "$@"
+echo "== tests on .venv-rllib: $(versions .venv-rllib)"
+.venv-rllib/bin/python -m pytest -n 2 -m "not slow or install" "$@"
 .venv-benchmarl/bin/python -m pytest -n 2 -m "" tests/test_benchmarl.py  # only what this install adds

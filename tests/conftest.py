@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import pytest
 from fake_chat_server import FakeChatServer
+
+INSTALL_LIBRARIES = re.compile(
+    r"^\s*(?:import|from)\s+(?:gymnasium|pettingzoo|ray|supersuit|tianshou|torchrl)\b"
+    r"|importorskip\(\s*[\"'](?:gymnasium|pettingzoo|ray|supersuit|tianshou|torchrl)",
+    re.MULTILINE,
+)
+"""A test module that uses one of these directly runs differently on the installs, which differ in exactly these
+libraries' versions (``scripts/test.sh``)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``install`` every test of a module that uses Gymnasium, PettingZoo, Ray, SuperSuit, Tianshou or TorchRL
+    itself: the second install (``.venv-rllib``) runs the fast tier and these, its own slow ones included."""
+    uses: dict[object, bool] = {}
+    for item in items:
+        if item.path not in uses:
+            uses[item.path] = bool(INSTALL_LIBRARIES.search(item.path.read_text()))
+        if uses[item.path]:
+            item.add_marker(pytest.mark.install)
+
 
 Quiet = Callable[[], AbstractContextManager[None]]
 """The type of the ``quiet`` fixture."""

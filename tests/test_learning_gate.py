@@ -30,8 +30,9 @@ rows at two steps, so the gap cannot silently widen; remove the entry once the l
 
 "Reached" is the verdict's: the players' exact outcome within 0.02 of the SPE as played. Training never calls
 the solver; only these checks do. Both tests are slow (a few CPU minutes together). Setting
-``INFOBARGAIN_LEARNING_GATE=skip`` skips them: ``scripts/test.sh`` does so on its second install
-(``.venv-rllib``), which differs from the first only in Gymnasium, PettingZoo and Ray. The learner plays the
+``INFOBARGAIN_LEARNING_GATE=skip`` skips them. ``scripts/test.sh`` runs them on its first install only: the second
+(``.venv-rllib``) differs from the first only in Gymnasium, PettingZoo and Ray, and runs the fast tier and the tests
+marked ``install``. The learner plays the
 numpy vector env with torch, and the checks use the exact solver; none of them runs through those three
 packages (Gymnasium supplies only the env's space objects), so a second run would repeat the same minutes of
 training for no new information.

@@ -1,4 +1,4 @@
-"""The README's learning figures are the ones the benchmark scripts last wrote to ``benchmarks/results/learning.json``.
+"""The learning figures the README and the docs pages quote are the ones the benchmark scripts last wrote to ``benchmarks/results/learning.json``.
 
 ``bench_learning.py`` writes the ``"leaderboard"`` section (its ``qlearning`` entry is the main job) and
 ``bench_suite.py`` the ``"suite"`` section. Each check below builds, from the file, the phrase the README must
@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "learning.json"
-README = ROOT / "README.md"
+PAGES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+"""Where figures may be quoted: the README and every docs page."""
 ROLES = ("sender", "receiver")
 
 
@@ -76,7 +77,7 @@ def results() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def readme() -> str:
-    return " ".join(README.read_text().split())  # line breaks and indentation do not matter
+    return " ".join(" ".join(page.read_text().split()) for page in PAGES)  # line breaks and indentation do not matter
 
 
 def test_the_readme_quotes_the_main_job_figures(results: dict[str, Any], readme: str) -> None:

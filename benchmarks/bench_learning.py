@@ -11,9 +11,9 @@ rounds, coin-flip first proposer, frontier grid 25, the env's default). Each alg
 
 **Reached** means the pair's exact expected outcome is within 0.02 (Euclidean) of the exact SPE of the game as
 played, for *both* first proposers. The time to reach it is the training's own clock at the first point of its
-trace that is within: ``regret`` keeps a snapshot of its strategies every 1 % of the budget; ``mappo``/``ippo``
-replay every numbered checkpoint (its ``wall_time`` from ``metrics.csv``); ``sb3_ibr`` reads the greedy outcome it
-logs in every metrics row once both sides have trained; ``rllib_ppo`` has no trace, so only its final players
+trace that is within: ``regret`` keeps a snapshot of its strategies every 1 % of the budget; ``qlearning``,
+``mappo`` and ``ippo`` score every numbered checkpoint's players exactly (its ``wall_time`` from
+``metrics.csv``); ``sb3_ibr`` reads the greedy outcome it logs in every metrics row once both sides have trained; ``rllib_ppo`` has no trace, so only its final players
 count (time = its whole run). Decisions/s is decisions used over training wall time. Figures are medians over the
 seeds ("not reached" when the median seed does not reach it); each seed's final distance is listed too, for
 comparing two versions seed by seed. Times depend on machine load: compare within a run.
@@ -42,7 +42,6 @@ import numpy as np
 import torch
 from learning_results import read_results, record
 
-from infobargain.agents.learned import load_torch_player
 from infobargain.agents.tabular import TabularPolicy
 from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks
@@ -51,9 +50,8 @@ from infobargain.evaluation.metrics import distance
 from infobargain.game.protocol import ROLES
 from infobargain.training.algorithms import algorithms
 from infobargain.training.config import RunConfig
-from infobargain.training.mappo import greedy_outcome
-from infobargain.training.qlearning import saved_player
 from infobargain.training.regret import RegretSettings, train_regret
+from infobargain.training.rundir import numbered_checkpoints
 from infobargain.training.runner import train_algorithm
 
 TOLERANCE = 0.02
@@ -124,7 +122,8 @@ def _metrics(run_dir: Path) -> list[dict[str, str]]:
 
 
 def checkpoint_trace(name: str) -> Callable[[dict[str, Any], int, int, Benchmarks], Run]:
-    """Replay every numbered checkpoint of a ``mappo``, ``ippo`` or ``qlearning`` run greedily."""
+    """Score every numbered checkpoint of a ``mappo``, ``ippo`` or ``qlearning`` run exactly: its players as the
+    algorithm's registry entry rebuilds them (``Algorithm.players_at``, what ``benchmark --curves`` scores)."""
 
     def trace(env_kwargs: dict[str, Any], budget: int, seed: int, bench: Benchmarks) -> Run:
         with tempfile.TemporaryDirectory() as folder:
@@ -133,26 +132,14 @@ def checkpoint_trace(name: str) -> Callable[[dict[str, Any], int, int, Benchmark
             trained = train_algorithm(name, env_kwargs, budget=budget, seed=seed, run_dir=run_dir, keep_history=True)
             total = time.perf_counter() - started
             wall = {int(float(row["step"])): float(row["wall_time"]) for row in _metrics(run_dir)}
-            config = RunConfig.load(run_dir / "config.toml")
-            env = raw_env(**env_kwargs)
-            networks = [load_torch_player(run_dir / "players" / f"{role}.pt", env, role).module for role in ROLES]
+            algorithm = algorithms()[name]
             points = []
-            for path in sorted((run_dir / "checkpoints").glob("step_*.pt")):
-                state = torch.load(path, weights_only=False, map_location="cpu")
-                players = networks
-                if name == "qlearning":  # it plays its averaged networks, with their centre and tie-break
-                    for network, saved in zip(networks, state["averaged"], strict=True):
-                        network.load_state_dict(saved)
-                    centre = state["centre"].numpy()
-                    players = [saved_player(n, config.qlearning.accept_bonus, centre) for n in networks]
-                else:
-                    for network, saved in zip(networks, state["networks"], strict=True):
-                        network.load_state_dict(saved)
-                step = int(state["step"])
-                outcome = greedy_outcome(config, players)
-                points.append((step, wall[step], distance_of(outcome, played_targets(bench))))
+            for step, path in numbered_checkpoints(run_dir / "checkpoints").items():
+                players = algorithm.players_at(run_dir, path)
+                assert players is not None, f"{name} rebuilds no checkpoint's players"
+                points.append((step, wall[step], pair_distance(*players, env_kwargs, bench)))
             final = final_figures(trained.sender, trained.receiver, env_kwargs, bench)
-            return Run(sorted(points), trained.decisions, total, final)
+            return Run(points, trained.decisions, total, final)
 
     return trace
 

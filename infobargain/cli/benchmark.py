@@ -29,6 +29,8 @@ MAX_EPISODES = 1_000_000
 """The most rollout episodes per row."""
 MAX_BUDGET = 10**12
 """The largest training budget in decisions."""
+MAX_CURVE_POINTS = 100
+"""The most points of a sample-efficiency curve (``--curves``): each is an exact scoring of a checkpoint."""
 
 
 def _seeds(text: str) -> list[int]:
@@ -67,6 +69,10 @@ def _checked(args: argparse.Namespace) -> tuple[list[int], list[str] | None]:
         raise UsageError(f"--episodes: must be between 1 and {MAX_EPISODES:,}, got {args.episodes}")
     if not 1 <= args.budget <= MAX_BUDGET:
         raise UsageError(f"--budget: must be between 1 and {MAX_BUDGET:,} decisions, got {args.budget}")
+    if args.curves is not None and args.curves > MAX_CURVE_POINTS:
+        raise UsageError(f"--curves: at most {MAX_CURVE_POINTS} points, got {args.curves}")
+    if args.curves is not None and args.train_on is not None:
+        raise UsageError("--curves: the leaderboard's sample-efficiency curves; leave it out with --train-on")
     tasks = name_list(args.tasks) if args.tasks is not None else None
     if tasks == []:
         raise UsageError(f"--tasks: name at least one task, got {shown(args.tasks)}")
@@ -148,6 +154,7 @@ def _benchmark(args: argparse.Namespace, seeds: list[int], tasks: list[str] | No
         grid_size=args.grid_size,
         episodes=args.episodes,
         baselines=baselines,
+        curves=args.curves,
         show_progress=show_progress(args),
         skip_unavailable=not named or args.baselines == "retrain",
         runner=cell_runner(args),
@@ -297,6 +304,15 @@ def register(commands: Any) -> None:
         type=whole_number(1),
         default=50,
         help="with --train-on: held-out instances per cell, each scored exactly (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--curves",
+        type=whole_number(2),
+        default=None,
+        metavar="K",
+        help="sample-efficiency curves: keep every checkpoint of each training and score exactly the ones nearest "
+        "K evenly spaced budgets (distance to the SPE as played, NashConv), for the algorithms that can rebuild "
+        "a checkpoint's players; writes OUT/leaderboard_curves.png (default: no curves, the final players only)",
     )
     add_runner_arguments(parser, "cells")
     add_import_argument(parser)

@@ -94,7 +94,24 @@ def check_cell(
         for name in OPTIONAL_FIGURES:
             if row.get(name) is not None:
                 _number(row[name], f"{where}.{name}", 0 if name.endswith("agreement_round") else -math.inf)
+    if "curve" in document:
+        _curve(document["curve"])
     return document
+
+
+def _curve(curve: Any) -> None:
+    """A sample-efficiency curve's points: decisions and distances not negative, NashConv finite when given."""
+    if not isinstance(curve, list) or not curve:
+        raise CellError("curve: expected a non-empty list")
+    for index, raw in enumerate(curve):
+        where = f"curve[{index}]"
+        point = _mapping(raw, where)
+        if point.get("first_proposer") not in ROLES:
+            raise CellError(f"{where}.first_proposer: expected one of {ROLES}")
+        _number(point.get("decisions"), f"{where}.decisions", 0)
+        _number(point.get("distance_to_spe_played"), f"{where}.distance_to_spe_played", 0)
+        if point.get("nash_conv") is not None:
+            _number(point["nash_conv"], f"{where}.nash_conv")
 
 
 def read_json_cell(path: Path, check: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:

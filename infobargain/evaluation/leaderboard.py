@@ -31,6 +31,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ from infobargain.evaluation.cell_runner import CellSpec, Compute, Runner, serial
 from infobargain.evaluation.cells import check_cell, payoff_box, read_cell
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.leaderboard_baselines import LEADERBOARD_FORMAT, BaselineError, baseline_cells, mismatch
+from infobargain.evaluation.leaderboard_curves import score_curve
 from infobargain.evaluation.metrics import REACHED, distance, score_group
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import rollout
@@ -226,6 +228,8 @@ def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
     """Train and score one cell (any process may run it, through a
     :data:`~infobargain.evaluation.cell_runner.Runner`); the cell document, checked like a cell read back from
     disk (``CellError`` for players whose figures are not finite or lie outside the game)."""
+    from infobargain.training.registry import get_algorithm
+    from infobargain.training.rundir import numbered_checkpoints
     from infobargain.training.runner import run_config, run_training
 
     pair = TaskGame(next(task for task in TASKS if task.name == spec.task), spec.game)
@@ -235,6 +239,8 @@ def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an interrupted training: start the cell again
     bench = benchmarks(env_kwargs)
+    algorithm = get_algorithm(spec.algorithm)
+    curve = bool(settings.get("curves")) and algorithm.checkpoint_players is not None
     config = run_config(
         spec.algorithm,
         env_kwargs,
@@ -242,15 +248,20 @@ def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
         seed=spec.seed,
         run_dir=run_dir,
         settings=CELL_SETTINGS.get(spec.algorithm),
+        keep_history=curve,
         name=f"leaderboard-{spec.algorithm}",
     )
+    if curve:  # a checkpoint after every update, all kept: the curve picks its points among them
+        config.run.checkpoint_every = 1
     started = time.perf_counter()
     summary, trained = run_training(config, run_dir, show_progress=False)
     wall = time.perf_counter() - started
+
+    def score(sender: PlayerSpec, receiver: PlayerSpec) -> list[dict[str, Any]]:
+        return score_players(pair, env_kwargs, bench, sender, receiver, episodes=settings["episodes"], seed=spec.seed)
+
     players = summary["players"]
-    rows = score_players(
-        pair, env_kwargs, bench, players["sender"], players["receiver"], episodes=settings["episodes"], seed=spec.seed
-    )
+    rows = score(players["sender"], players["receiver"])
     for row in rows:
         row.update(algorithm=spec.algorithm, seed=spec.seed, wall_s=wall, decisions=trained.decisions)
     cell = {
@@ -262,6 +273,10 @@ def train_and_score_cell(spec: CellSpec) -> dict[str, Any]:
         "notes": trained.notes,
         "rows": rows,
     }
+    if curve:
+        checkpoints = numbered_checkpoints(run_dir / "checkpoints")
+        players_at = partial(algorithm.players_at, run_dir)
+        cell["curve"] = score_curve(checkpoints, players_at, settings["budget"], settings["curves"], score)
     # JSON round trip first: what is checked is what the file will hold (NaN, numpy scalars, ...).
     cell = json.loads(json.dumps(cell, default=str))
     return check_cell(cell, spec.identity, settings, payoff_box(env_kwargs))
@@ -475,6 +490,16 @@ def leaderboard_statistics(
     return aggregate(cells, baseline)
 
 
+def sample_efficiency(cells: Sequence[Mapping[str, Any]], count: int) -> dict[str, Any]:
+    """The cells' sample-efficiency curves at ``count`` budget fractions, or a note saying why there are none."""
+    from infobargain.evaluation.leaderboard_curves import curve_statistics
+
+    try:
+        return curve_statistics(cells, count)
+    except ImportError as error:
+        return {"notes": [f"curves: need rliable ({error}); pip install 'infobargain[train]'"]}
+
+
 def _baseline_cells(
     document: Mapping[str, Any],
     settings: Mapping[str, Any],
@@ -497,7 +522,9 @@ def _baseline_cells(
         identity = {key: cell.get(key) for key in ("algorithm", "task", "game", "seed")}
         task = tasks[str(cell.get("task"))]
         env_kwargs = task.env_kwargs(str(cell.get("game")), settings["offer_space"], settings["grid_size"])
-        expected = {**settings, "budget": budgets.get(str(cell.get("algorithm")))}
+        # a published run keeps no curves: its cells join a --curves run as final figures only
+        expected = {key: value for key, value in settings.items() if key != "curves"}
+        expected["budget"] = budgets.get(str(cell.get("algorithm")))
         return check_cell(cell, identity, expected, payoff_box(env_kwargs))
 
     return baseline_cells(document, [algorithm.name for algorithm in chosen], names, check)
@@ -546,6 +573,7 @@ def run_leaderboard(
     runner: Runner | None = None,
     plugins: Sequence[str] = (),
     baselines: Mapping[str, Any] | None = None,
+    curves: int | None = None,
 ) -> dict[str, Any]:
     """Train every algorithm on every selected game with every seed (resuming finished cells from ``out``), score
     them and return the leaderboard document (also written to ``out/leaderboard.json``).
@@ -556,7 +584,8 @@ def run_leaderboard(
     A cell that fails is listed in the document's ``failed`` and left out of every figure. ``baselines``: a
     published leaderboard document (:mod:`~infobargain.evaluation.leaderboard_baselines`) whose cells join this
     run's for every algorithm not trained here; ``BaselineError`` (before anything trains) when it was run with
-    other settings."""
+    other settings. ``curves``: score about this many checkpoints of each training for the sample-efficiency
+    curves (:mod:`~infobargain.evaluation.leaderboard_curves`; a cell setting, so cells without are not reused)."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget: must be a positive number of decisions, got {budget!r}")
     if not seeds:
@@ -566,7 +595,10 @@ def run_leaderboard(
     games = select_games(tasks)
     chosen, skipped = check_algorithms(list(algorithms), skip_unavailable=skip_unavailable)
     folder = Path(out)
-    settings = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size, "episodes": episodes}
+    if curves is not None and (isinstance(curves, bool) or not isinstance(curves, int) or curves < 2):
+        raise ValueError(f"curves: must be a whole number of points >= 2, got {curves!r}")
+    settings: dict[str, Any] = {"budget": budget, "offer_space": offer_space, "grid_size": grid_size}
+    settings.update(episodes=episodes, **({} if curves is None else {"curves": curves}))
     joined = [] if baselines is None else _baseline_cells(baselines, settings, seeds, games, chosen)
     started = time.perf_counter()
     out_of_reach = out_of_reach_pairs(chosen, games, settings)
@@ -620,6 +652,7 @@ def run_leaderboard(
         "rows": aggregate_rows(cells),
         "random_play": random_rows,
         "statistics": leaderboard_statistics(cells, random_rows),
+        **({} if curves is None else {"curves": sample_efficiency(cells, curves)}),
         "paper": {
             "citation": paper.CITATION,
             "source_commit": paper.source_commit(path) if rows_paper else None,

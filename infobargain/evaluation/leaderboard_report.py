@@ -1,6 +1,6 @@
 """The leaderboard as Markdown (the aggregate statistics, a summary per algorithm with the paper's LLMs as
-reference rows, then every row) and as plots (each row's distance to the SPE as played, per algorithm; the
-statistics' intervals and performance profiles)."""
+reference rows, the sample-efficiency curves when run with them, then every row) and as plots (each row's
+distance to the SPE as played, per algorithm; the statistics' intervals and performance profiles; the curves)."""
 
 from __future__ import annotations
 
@@ -85,6 +85,8 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         body.append([f"{model} (LLM, paper)", *["–"] * 5, _number(mae), "–", "–", "–", f"{covered} rows"])
     lines += _table(header, body)
     lines += _statistics_section(document.get("statistics", {}))
+    if "curves" in document:
+        lines += _curves_section(document["curves"])
     notes = [f"- {name}: {note}" for name, entry in document["summary"].items() for note in entry["notes"]]
     notes += [f"- {note}" for note in document.get("notes", [])]
     if notes:
@@ -231,6 +233,48 @@ def _statistics_section(statistics: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+CURVE_COLUMNS = (0.25, 0.5, 0.75, 1.0)
+"""The budget fractions the curves' table shows (the nearest the curves have); the figure shows every one."""
+
+
+def _curves_section(curves: Mapping[str, Any]) -> list[str]:
+    """The sample-efficiency curves at a few budget fractions (IQM with its 95 % interval), and the algorithms
+    that have none."""
+    lines = ["", "## Sample-efficiency curves", ""]
+    if "algorithms" not in curves:
+        return [*lines, *(f"- {note}" for note in curves.get("notes", []))]
+    fractions = curves["fractions"]
+    shown = sorted({min(range(len(fractions)), key=lambda i: abs(fractions[i] - column)) for column in CURVE_COLUMNS})
+    lines += [
+        "Each training's checkpoints nearest evenly spaced budgets, scored exactly like its final players: the "
+        "interquartile mean (IQM) over seeds × rows (task, game, first proposer) at each fraction of the "
+        "algorithm's budget, with its stratified-bootstrap 95 % interval (rliable). Figure: "
+        "`leaderboard_curves.png`.",
+        "",
+    ]
+    header = ["algorithm", "metric", *(f"{fractions[i]:.0%} of budget" for i in shown)]
+    body = []
+    for name, entry in sorted(curves["algorithms"].items()):
+        for metric, label in (("distance_to_spe_played", "distance"), ("nash_conv", "NashConv")):
+            if metric in entry:
+                figures = entry[metric]
+                body.append(
+                    [
+                        f"{name} ({entry['runs']} seeds × {entry['rows']} rows)",
+                        label,
+                        *(_interval({key: figures[key][i] for key in ("estimate", "low", "high")}) for i in shown),
+                    ]
+                )
+    lines += _table(header, body)
+    if curves.get("without_curve"):
+        lines += [
+            "",
+            f"No curve (the algorithm does not rebuild a checkpoint's players, or its cells came from a published "
+            f"run): {', '.join(curves['without_curve'])}.",
+        ]
+    return lines + [f"- {note}" for note in curves.get("notes", [])]
+
+
 def _best_models(rows: list[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, float]]:
     """Per (task, first proposer): the model with the smallest error (the paper pools its figures over games)."""
     best: dict[tuple[str, str], tuple[str, float]] = {}
@@ -294,6 +338,11 @@ def write_leaderboard(document: Mapping[str, Any], out: str | Path) -> dict[str,
 
             plot_statistics(document["statistics"], folder / "leaderboard_statistics.png")
             written["statistics_plot"] = folder / "leaderboard_statistics.png"
+        if document.get("curves", {}).get("algorithms"):
+            from infobargain.evaluation.leaderboard_curves import FIGURE, plot_curves
+
+            plot_curves(document["curves"], folder / FIGURE)
+            written["curves_plot"] = folder / FIGURE
     except ImportError:
         pass
     return written

@@ -22,7 +22,10 @@ settings section) and ``--help`` all read this one registry, so a name means the
 Then ``infobargain train --import my_algo --algorithm my_algo --set my_algo.step=0.2`` trains it into a run
 directory (checkpoints are the algorithm's own business in ``job.run_dir``: ``job.run`` offers the library's
 helpers, ``job.resume`` says whether to continue), and ``infobargain benchmark --import my_algo --algorithms
-my_algo`` puts it on the leaderboard. Plug-ins load by module, by file or by entry point
+my_algo`` puts it on the leaderboard. An algorithm that can rebuild the players of one of its numbered
+checkpoints registers ``Algorithm(..., checkpoint_players=...)`` (``(run folder, checkpoint) -> (sender,
+receiver)``, see :mod:`infobargain.training.checkpoint_players`), and ``benchmark --curves K`` scores its
+sample-efficiency curve. Plug-ins load by module, by file or by entry point
 (:mod:`infobargain.plugins`). Training must learn from play: no exact solver, no exact best responses, no
 shaping from theory values (evaluation does that, afterwards).
 

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from infobargain.game.limits import shown
@@ -19,6 +20,8 @@ from infobargain.training import settings as builtin_settings
 
 Trainer = Callable[[Any], Any]
 """A training function: :class:`~infobargain.training.job.TrainingJob` in, ``TrainedPlayers`` out."""
+CheckpointPlayers = Callable[[Path, Path], tuple[Any, Any]]
+"""``(run folder, numbered checkpoint) -> (sender, receiver)``: the players a run had at that checkpoint."""
 
 
 def _resolve(target: Any) -> Any:
@@ -58,6 +61,9 @@ class Algorithm:
     leaderboard fits an hour on two cores; the table states it); ``None``: the leaderboard's budget."""
     cpus: float = 1.0
     """CPU cores one of its trainings uses (what a leaderboard cell asks a Ray cluster for)."""
+    checkpoint_players: CheckpointPlayers | str | None = None
+    """Rebuilds the players of one numbered checkpoint of a finished run (or ``"module:function"``), so that the
+    leaderboard can score its sample-efficiency curve (``benchmark --curves``); ``None``: no curve."""
 
     def train(self, job: Any) -> Any:
         """Run the trainer on a :class:`~infobargain.training.job.TrainingJob`; returns its ``TrainedPlayers``."""
@@ -67,6 +73,13 @@ class Algorithm:
         """Why this algorithm cannot train on the game of ``env_kwargs`` (one line, e.g. a game tree over its
         limit), or ``None`` when it can: asked before training, so an out-of-reach cell is refused up front."""
         return None if self.reach is None else _resolve(self.reach)(env_kwargs)  # type: ignore[no-any-return]
+
+    def players_at(self, run_dir: Path, checkpoint: Path) -> tuple[Any, Any] | None:
+        """The (sender, receiver) of ``checkpoint`` of the finished run in ``run_dir``, or ``None`` when the
+        algorithm does not say how (:attr:`checkpoint_players`)."""
+        if self.checkpoint_players is None:
+            return None
+        return _resolve(self.checkpoint_players)(run_dir, checkpoint)  # type: ignore[no-any-return]
 
     def settings_class(self) -> type | None:
         return _resolve(self.settings)  # type: ignore[no-any-return]
@@ -175,6 +188,7 @@ for _builtin in (
         extra="train",
         requires=("torch",),
         leaderboard_budget=50_000,
+        checkpoint_players="infobargain.training.checkpoint_players:qlearning_players",
     ),
     Algorithm(
         "mappo",
@@ -184,6 +198,7 @@ for _builtin in (
         extra="train",
         requires=("torch",),
         leaderboard_budget=30_000,
+        checkpoint_players="infobargain.training.checkpoint_players:ppo_players",
     ),
     Algorithm(
         "ippo",
@@ -193,6 +208,7 @@ for _builtin in (
         extra="train",
         requires=("torch",),
         leaderboard_budget=30_000,
+        checkpoint_players="infobargain.training.checkpoint_players:ppo_players",
     ),
     Algorithm(
         "regret",
@@ -200,6 +216,7 @@ for _builtin in (
         "regret matching+ self-play, tabular, values from sampled play with subgame starts",
         "infobargain.training.regret:RegretSettings",
         leaderboard_budget=100_000,
+        checkpoint_players="infobargain.training.checkpoint_players:regret_players",
     ),
     Algorithm(
         "sb3_ibr",

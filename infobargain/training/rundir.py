@@ -63,6 +63,15 @@ NUMBERED = re.compile(r"step_(\d+)\.pt")
 """The name of a numbered checkpoint (``step_000001024.pt``)."""
 
 
+def numbered_checkpoints(folder: Path) -> dict[int, Path]:
+    """The numbered checkpoints in ``folder`` (a run's ``checkpoints/``), by step, oldest first; none when it is
+    absent."""
+    if not folder.is_dir():
+        return {}
+    found = {int(match[1]): path for path in folder.iterdir() if (match := NUMBERED.fullmatch(path.name))}
+    return dict(sorted(found.items()))
+
+
 class RunInUseError(ValueError):
     """Another process holds the run directory."""
 
@@ -250,10 +259,7 @@ class RunDirectory:
 
     def numbered_checkpoints(self) -> dict[int, Path]:
         """The numbered checkpoints on disk, by step, oldest first."""
-        if not self.checkpoints.is_dir():
-            return {}
-        found = {int(match[1]): path for path in self.checkpoints.iterdir() if (match := NUMBERED.fullmatch(path.name))}
-        return dict(sorted(found.items()))
+        return numbered_checkpoints(self.checkpoints)
 
     @property
     def best_checkpoint(self) -> Path | None:

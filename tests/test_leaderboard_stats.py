@@ -67,6 +67,24 @@ def test_intervals_improvement_and_profiles() -> None:
     assert reached == pytest.approx(np.mean(np.array(good) <= REACHED))
 
 
+def test_each_reverse_pair_is_rliables_own_figure() -> None:
+    """Only one order of each pair is bootstrapped; the other, derived as 1 - P, matches rliable computed directly
+    (ties, which count half, included)."""
+    from rliable import metrics
+
+    rng = np.random.default_rng(1)
+    first = np.round(0.1 * rng.random((3, 6)), 2).tolist()  # coarse values: some ties across algorithms
+    second = np.round(0.1 * rng.random((3, 6)), 2).tolist()
+    statistics = aggregate(cells("first", first) + cells("second", second), RANDOM, repetitions=200)
+    scores, _, _, _ = score_matrices(cells("first", first) + cells("second", second), RANDOM)
+    improvement = statistics["probability_of_improvement"]
+    direct = metrics.probability_of_improvement(scores["second"], scores["first"])
+    assert improvement["second,first"]["estimate"] == pytest.approx(direct)
+    assert improvement["first,second"]["estimate"] + improvement["second,first"]["estimate"] == pytest.approx(1.0)
+    low, high = improvement["second,first"]["low"], improvement["second,first"]["high"]
+    assert 0.0 <= low <= improvement["second,first"]["estimate"] <= high <= 1.0
+
+
 def test_one_seed_gives_no_interval_and_says_why() -> None:
     statistics = aggregate(cells("a", [[0.0] * 6]), RANDOM, repetitions=50)
     assert "algorithms" not in statistics and "two seeds" in statistics["notes"][-1]

@@ -37,7 +37,7 @@ def render_leaderboard_markdown(document: Mapping[str, Any]) -> str:
         "# Leaderboard: learning algorithms against the exact SPE",
         "",
         f"Budget {settings['budget']:,} decisions per training (less where the *budget* column says capped: the "
-        "registry's per-algorithm leaderboard budget), seeds {', '.join(map(str, settings['seeds']))}, "
+        f"registry's per-algorithm leaderboard budget), seeds {', '.join(map(str, settings['seeds']))}, "
         f"offer space {settings['offer_space']} (grid {settings['grid_size']}; pies: frontier), "
         f"{len(settings['tasks'])} games. Figures are means ± sd over seeds. *Distance* is the Euclidean distance "
         f"of the pair's exact expected payoffs to the exact SPE of the game as played (discrete offers); a row is "

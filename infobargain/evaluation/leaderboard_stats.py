@@ -134,17 +134,24 @@ def _aggregate(
         for algorithm in scores
     }
     names = list(scores)
-    pairs = {f"{a},{b}": (scores[a], scores[b]) for a in names for b in names if a != b}
+    # Each unordered pair once: rliable's P(X > Y) counts ties as half, so P(Y > X) = 1 - P(X > Y), per resample.
+    pairs = {(a, b): (scores[a], scores[b]) for i, a in enumerate(names) for b in names[i + 1 :]}
     if pairs:
         improvement, improvement_bounds = library.get_interval_estimates(
-            pairs,
+            {f"{a},{b}": pair for (a, b), pair in pairs.items()},
             lambda x, y: np.array([metrics.probability_of_improvement(x, y)]),
             reps=repetitions,
             random_state=state,
         )
-        result["probability_of_improvement"] = {
-            key: _interval(improvement[key], improvement_bounds[key]) for key in pairs
-        }
+        result["probability_of_improvement"] = {}
+        for a, b in pairs:
+            forward = _interval(improvement[f"{a},{b}"], improvement_bounds[f"{a},{b}"])
+            result["probability_of_improvement"][f"{a},{b}"] = forward
+            result["probability_of_improvement"][f"{b},{a}"] = {
+                "estimate": 1.0 - forward["estimate"],
+                "low": 1.0 - forward["high"],
+                "high": 1.0 - forward["low"],
+            }
     profiles, _ = library.create_performance_profile(scores, THRESHOLDS)
     result["performance_profile"] = {
         "thresholds": THRESHOLDS.tolist(),

@@ -228,6 +228,7 @@ def test_a_run_resumes_after_its_instance_file_moved(tmp_path: Path) -> None:
     run = tmp_path / "run"
     common = ["train", "--algorithm", "regret", "--protocol", "ultimatum", "--out", str(run), "--no-progress"]
     assert main([*common, "--instance", str(original), "--total-steps", "2000"]) == 0
+    first = json.loads((run / "summary.json").read_text())["decisions"]
     original.rename(tmp_path / "moved.json")
     assert main([*common, "--resume", "--total-steps", "4000"]) == 0
-    assert json.loads((run / "summary.json").read_text())["decisions"] >= 4000
+    assert json.loads((run / "summary.json").read_text())["decisions"] > first  # it trained on, from the copy

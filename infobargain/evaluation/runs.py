@@ -22,7 +22,7 @@ from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.report import write_evaluation
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.distributions import InstanceDistribution, resolve_game
-from infobargain.training.rundir import kept_copy
+from infobargain.training.config import kept_copy
 
 try:
     import tomllib

@@ -34,6 +34,15 @@ INPUTS = "inputs"
 run's ``config.toml`` loads with ``env.game`` pointing at the copy, so moving or changing the original changes
 nothing for the run (resumed or evaluated)."""
 
+
+def kept_copy(run_dir: str | Path, game: object) -> Path | None:
+    """The run's copy (``RUN/inputs/NAME``) of the instance file or folder that ``game`` names, if it kept one."""
+    if not isinstance(game, str):
+        return None
+    kept = Path(run_dir) / INPUTS / Path(game).name
+    return kept if kept.exists() else None
+
+
 RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 """A run name is one folder under ``runs/``: no separator, no ``..``, no hidden folder."""
 
@@ -145,7 +154,7 @@ class RunConfig:
             raise ConfigError(f"config: {path} is nested too deeply to be a run config") from None
         env = data.get("env")
         game = env.get("game") if isinstance(env, dict) else None
-        if isinstance(game, str) and (kept := Path(path).parent / INPUTS / Path(game).name).exists():
+        if (kept := kept_copy(Path(path).parent, game)) is not None:
             env["game"] = str(kept)  # a run's own config: its copy of the instance, wherever the original went
         return cls.from_dict(data)
 

@@ -50,15 +50,6 @@ from typing import IO, Any
 from infobargain.files import atomic_write
 from infobargain.training.config import INPUTS, RunConfig
 
-
-def kept_copy(run_dir: Path, game: object) -> Path | None:
-    """The run's copy (``RUN/inputs/NAME``) of the instance file or folder that ``game`` names, if it kept one."""
-    if not isinstance(game, str):
-        return None
-    kept = Path(run_dir) / INPUTS / Path(game).name
-    return kept if kept.exists() else None
-
-
 NUMBERED = re.compile(r"step_(\d+)\.pt")
 """The name of a numbered checkpoint (``step_000001024.pt``)."""
 

@@ -52,3 +52,35 @@ def test_each_algorithm_trains_players_the_exact_evaluation_scores(name: str, tm
     assert np.all(index.legal[index.reachable][reachable == 1])  # every chosen action legal
     nash_conv = exact_exploitability(summary["players"]["sender"], summary["players"]["receiver"], GAME).nash_conv
     assert np.isfinite(nash_conv) and nash_conv >= 0
+
+
+def test_a_run_resumes_from_its_benchmarl_checkpoint_and_its_checkpoints_play(tmp_path: Path) -> None:
+    name = "iql"  # off-policy: the checkpoint carries the replay buffer too
+    from infobargain.training.benchmarl_marl import checkpoint_players
+    from infobargain.training.rundir import numbered_checkpoints
+
+    quick = {"frames_per_batch": 100, "n_envs": 2, "minibatch_iters": 2, "optimizer_steps": 4}
+
+    def config(budget: int) -> RunConfig:
+        run = {"algorithm": f"benchmarl_{name}", "total_steps": budget, "checkpoint_every": 1, "keep_checkpoints": 0}
+        return RunConfig.from_dict({"run": run, "env": GAME, f"benchmarl_{name}": quick})
+
+    run_dir = tmp_path / "run"
+    run_training(config(100), run_dir, show_progress=False)
+    assert list(numbered_checkpoints(run_dir / "checkpoints")) == [100]
+    first = checkpoint_players(run_dir, numbered_checkpoints(run_dir / "checkpoints")[100])
+    (kept,) = run_dir.glob("*/checkpoints/checkpoint_100.pt")  # BenchMARL's own file, in its experiment folder
+    written = kept.stat().st_mtime_ns
+
+    summary, trained = run_training(config(300), run_dir, resume=True, show_progress=False)
+    assert trained.decisions == 300  # two more batches, after the restored first
+    # the same experiment went on: no new experiment folder, the first batch's checkpoint not written again
+    assert list(run_dir.glob("*/checkpoints/checkpoint_100.pt")) == [kept] and kept.stat().st_mtime_ns == written
+    checkpoints = numbered_checkpoints(run_dir / "checkpoints")
+    assert list(checkpoints) == [100, 200, 300]
+    again = checkpoint_players(run_dir, checkpoints[100])  # restoring a checkpoint plays it the same every time
+    for before, after in zip(first, again, strict=True):
+        np.testing.assert_array_equal(before.probabilities, after.probabilities)
+    last = checkpoint_players(run_dir, checkpoints[300])  # the last checkpoint's players are the run's own
+    with np.load(summary["players"]["sender"]) as saved:
+        np.testing.assert_array_equal(last[0].probabilities, saved["probabilities"])

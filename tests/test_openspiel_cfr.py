@@ -126,7 +126,10 @@ def test_a_killed_cfr_run_resumes_to_the_same_players(tmp_path: Path, monkeypatc
 @pytest.mark.slow
 def test_a_leaderboard_cell_in_reach_scores_cfr_plus(tmp_path: Path) -> None:
     """``infobargain benchmark``'s cells run it like any self-play algorithm: the one-shot coin-flip pie (25 offers,
-    52 decision nodes) within the budget, to a near-equilibrium."""
+    52 decision nodes) within the budget, to a near-equilibrium, with a sample-efficiency curve."""
+    pytest.importorskip("rliable")
+    from test_leaderboard_curves import final_rows_match_the_curve_end
+
     from infobargain.evaluation.leaderboard import run_leaderboard
 
     document = run_leaderboard(
@@ -136,7 +139,11 @@ def test_a_leaderboard_cell_in_reach_scores_cfr_plus(tmp_path: Path) -> None:
         seeds=[0],
         out=tmp_path,
         episodes=2,
+        curves=3,
     )
+    (cell,) = document["cell_results"]  # its checkpoints rebuild CFR+'s players: the curve ends on the cell
+    assert len({point["decisions"] for point in cell["curve"]}) >= 3
+    final_rows_match_the_curve_end(cell)
     rows = document["rows"]
     assert {row["first_proposer"] for row in rows} == {"sender", "receiver"}
     for row in rows:

@@ -18,7 +18,9 @@ pytest.importorskip("ray.rllib", reason="the RLlib backend needs Ray RLlib: pip 
 from infobargain.agents import load_policy
 from infobargain.agents.rllib import RLlibPolicy, rllib_observation, rllib_observation_space
 from infobargain.envs import information_bargaining_v1
+from infobargain.training.checkpoint_players import rllib_players
 from infobargain.training.config import RunConfig
+from infobargain.training.rundir import numbered_checkpoints
 from infobargain.training.runner import run_training
 
 pytestmark = pytest.mark.slow
@@ -94,16 +96,30 @@ def test_train_resume_and_play(local_ray: None, tmp_path: Path) -> None:
         saved = RLModule.from_checkpoint(str(run_dir / "players" / f"{role}.rllib")).get_state()
         assert same(saved, learner_weights(checkpoints[-1], role))
 
-    # Resume for one more iteration: it starts from the checkpoint and appends one metrics row.
+    # The leaderboard's curves rebuild a numbered checkpoint's players: the last one's are the saved players.
+    numbered = numbered_checkpoints(run_dir / "checkpoints")
+    rebuilt = rllib_players(run_dir, numbered[max(numbered)])
+    for role, player in zip(ROLES, rebuilt, strict=True):
+        assert isinstance(player, RLlibPolicy) and same(
+            player.module.get_state(), learner_weights(checkpoints[-1], role)
+        )
+
+    # Resume for two more iterations: it starts from the checkpoint and appends their metrics rows.
     done = int(rows[-1]["step"])
-    run_training(tiny_config(done + 1), run_dir, resume=True, show_progress=False)
+    before = {role: learner_weights(checkpoints[-1], role) for role in ROLES}
+    run_training(tiny_config(done + 150), run_dir, resume=True, show_progress=False)  # two 100-step batches
+    # four checkpoints, the latest three kept: the first algorithm checkpoint went with its numbered checkpoint
+    kept = {f"step_{step:09d}" for step in numbered_checkpoints(run_dir / "checkpoints")}
+    assert len(kept) == 3 and {path.name for path in (run_dir / "checkpoints" / "rllib").iterdir()} == kept
     with open(run_dir / "metrics.csv", newline="") as handle:
         resumed = list(csv.DictReader(handle))
-    assert [row["step"] for row in resumed[:-1]] == [row["step"] for row in rows]
+    assert len(resumed) == len(rows) + 2 and [row["step"] for row in resumed[: len(rows)]] == [
+        row["step"] for row in rows
+    ]
     assert int(resumed[-1]["step"]) > done
     latest = sorted((run_dir / "checkpoints" / "rllib").iterdir())[-1]
     for role in ROLES:
-        assert not same(learner_weights(checkpoints[-1], role), learner_weights(latest, role)), role
+        assert not same(before[role], learner_weights(latest, role)), role
 
     # The saved players play a whole episode on the AEC env, legally.
     env = information_bargaining_v1.env(**tiny_config(1).env)

@@ -76,3 +76,34 @@ def test_a_killed_ibr_run_resumes_and_completes(tmp_path: Path) -> None:
         {role: load_policy(run_dir / "players" / f"{role}.zip", env, role) for role in ("sender", "receiver")},
         dict(config.env),
     )
+
+
+def test_checkpoints_rebuild_both_sides_for_the_leaderboard_curves(tmp_path: Path) -> None:
+    """``sb3_ibr_players``: a checkpoint plays the two models it holds, the side with no phase yet plays the start,
+    and the last checkpoint plays as the saved players do."""
+    import numpy as np
+
+    from infobargain.training.checkpoint_players import sb3_ibr_players
+    from infobargain.training.rundir import numbered_checkpoints
+
+    config = sb3_config("sb3_ibr", total_steps=1024, protocol="alternating", first_proposer="coin_flip", grid_size=5)
+    config.sb3_ibr.rounds, config.run.checkpoint_every, config.run.keep_checkpoints = 1, 1, 0
+    run_training(config, tmp_path, show_progress=False)
+    checkpoints = numbered_checkpoints(tmp_path / "checkpoints")
+    assert list(checkpoints) == [256, 512, 768, 1024]
+
+    sender, receiver = sb3_ibr_players(tmp_path, checkpoints[256])  # the sender's phase: no receiver model yet
+    assert isinstance(sender, SB3Policy) and receiver == config.sb3_ibr.start == "random"
+
+    env = raw_env(**config.env)
+    saved = {role: load_policy(tmp_path / "players" / f"{role}.zip", env, role) for role in ("sender", "receiver")}
+    rebuilt = dict(zip(("sender", "receiver"), sb3_ibr_players(tmp_path, checkpoints[1024]), strict=True))
+    env.reset(seed=0)
+    for agent in env.agent_iter():
+        observation, _, terminated, truncated, _ = env.last()
+        if terminated or truncated:
+            env.step(None)
+            continue
+        role = agent.split("_")[0]
+        np.testing.assert_allclose(rebuilt[role].distribution(observation), saved[role].distribution(observation))
+        env.step(saved[role].act(observation))

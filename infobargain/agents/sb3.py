@@ -264,14 +264,20 @@ def load_sb3_model(
 
 
 def load_sb3_player(
-    path: str | Path, env: Any, role: Role, *, deterministic: bool = True, trusted: bool | None = None
+    source: str | Path | bytes,
+    env: Any,
+    role: Role,
+    *,
+    deterministic: bool = True,
+    trusted: bool | None = None,
+    spec: str | None = None,
 ) -> SB3Policy:
-    """The player saved at ``path`` (an SB3 zip), playing ``role`` in ``env``, loaded without unpickling
-    (unless ``trusted``; see :func:`load_sb3_model`)."""
+    """The player saved at ``source`` (an SB3 zip, or its bytes as a checkpoint holds them), playing ``role`` in
+    ``env``, loaded without unpickling (unless ``trusted``; see :func:`load_sb3_model`)."""
     game, agent = env.unwrapped, AGENTS[role]
     spaces = (game.observation_space(agent)["observation"], game.action_space(agent))
-    model = load_sb3_model(path, for_play=True, spaces=spaces, trusted=trusted)
-    return SB3Policy(model, env, role, deterministic=deterministic, spec=str(path))
+    model = load_sb3_model(source, for_play=True, spaces=spaces, trusted=trusted)
+    return SB3Policy(model, env, role, deterministic=deterministic, spec=spec or _label(source))
 
 
 def describe_space(space: Any) -> dict[str, Any]:

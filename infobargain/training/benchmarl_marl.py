@@ -13,21 +13,25 @@ Needs the ``benchmarl`` extra (``pip install 'infobargain[benchmarl]'``: BenchMA
 2. **The algorithms**: every BenchMARL algorithm that takes discrete actions with masks (:data:`ALGORITHMS`),
    each with BenchMARL's own default hyperparameters (its YAML configs) and BenchMARL's default experiment
    (MLP models, batch sizes, learning rate), except what the run must decide: ``max_n_frames`` is the budget
-   (one frame is one decision: one Parallel step plays one), no evaluation, rendering, loggers or checkpoints
-   of BenchMARL's own, CPU.
+   (one frame is one decision: one Parallel step plays one), no evaluation, rendering or loggers of BenchMARL's
+   own, CPU.
 3. **The players**: each group's trained policy in BenchMARL's deterministic mode (what its own evaluation plays:
    the mode of a stochastic policy, a Q-learner's greedy action), asked in every bargaining situation play can
    reach (:func:`situation_table`) and saved as a :class:`~infobargain.agents.tabular.TabularPolicy`. The game
    is Markov in the situation, so the table plays exactly as the network does, and the library's exact
    evaluation scores it without BenchMARL installed.
 
-The budget is BenchMARL's ``max_n_frames``, which it counts in whole collected batches. Resuming is not wired
-to BenchMARL's own checkpoints (``restore_file``) yet: a resumed run trains again from the start.
+The budget is BenchMARL's ``max_n_frames``, which it counts in whole collected batches. **Checkpoints** are
+BenchMARL's own (every ``run.checkpoint_every`` batches and at the end, the latest ``run.keep_checkpoints`` kept),
+each pointed to by the run's numbered checkpoint: ``train --resume`` restores BenchMARL's experiment from the
+latest (its ``restore_file``: networks, optimisers, buffers, collector, counters) and goes on, and
+``benchmark --curves`` rebuilds any checkpoint's players as the final ones are made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +54,9 @@ from torchrl.envs import DoubleToFloat, EnvBase, PettingZooWrapper, Transform
 
 from infobargain.envs.information_bargaining_v1 import AGENTS, parallel_env, raw_env
 from infobargain.game.protocol import ROLES
+from infobargain.training.config import RunConfig
 from infobargain.training.job import TrainedPlayers, TrainingJob
+from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import BenchMARLSection
 
 ALGORITHMS: dict[str, Any] = {
@@ -142,17 +148,17 @@ class BargainingTask(Task):  # type: ignore[misc]
         return BargainingTaskClass
 
 
-def experiment_config(budget: int, folder: str, settings: BenchMARLSection) -> ExperimentConfig:
+def experiment_config(
+    budget: int, folder: str, settings: BenchMARLSection, *, checkpoint_every: int, keep_checkpoints: int
+) -> ExperimentConfig:
     """BenchMARL's default experiment, less what a library run decides: the budget, CPU, no evaluation,
-    rendering, loggers or checkpoints of its own (the run directory keeps the players), and the ``settings``
-    that are not 0."""
+    rendering or loggers of its own, a checkpoint every ``checkpoint_every`` batches and at the end (the latest
+    ``keep_checkpoints`` kept, 0 all), and the ``settings`` that are not 0."""
     config = ExperimentConfig.get_from_yaml()
     config.max_n_frames = budget
     config.sampling_device = config.train_device = config.buffer_device = "cpu"
     config.evaluation = config.render = config.create_json = False
     config.loggers = []
-    config.checkpoint_interval = 0
-    config.checkpoint_at_end = False
     config.save_folder = folder
     batch = settings.frames_per_batch or config.on_policy_collected_frames_per_batch
     config.on_policy_collected_frames_per_batch = config.off_policy_collected_frames_per_batch = min(batch, budget)
@@ -163,7 +169,57 @@ def experiment_config(budget: int, folder: str, settings: BenchMARLSection) -> E
         config.on_policy_n_minibatch_iters = settings.minibatch_iters
     if settings.optimizer_steps:
         config.off_policy_n_optimizer_steps = settings.optimizer_steps
+    config.checkpoint_interval = checkpoint_every * config.on_policy_collected_frames_per_batch
+    config.checkpoint_at_end = True
+    config.keep_checkpoints_num = keep_checkpoints or None
     return config
+
+
+class RunExperiment(Experiment):  # type: ignore[misc]
+    """BenchMARL's experiment whose every checkpoint (BenchMARL's own file, under the run directory) is also the
+    run's numbered checkpoint (``checkpoints/step_N.pt`` pointing to it), so ``--resume`` and
+    ``benchmark --curves`` find it as they find any run's. Without a ``run`` (a checkpoint restored only to be
+    played) nothing is pointed to."""
+
+    def __init__(self, run: RunDirectory | None, **arguments: Any) -> None:
+        self.run_directory = run
+        super().__init__(**arguments)
+
+    def _save_experiment(self) -> None:
+        super()._save_experiment()
+        if self.run_directory is not None:
+            saved = self._checkpointed_files[-1].relative_to(self.run_directory.path)
+            pointer = {"benchmarl_checkpoint": str(saved), "wall_time": self.total_time}
+            self.run_directory.save_checkpoint(pointer, int(self.total_frames))
+
+
+def build_experiment(
+    config: RunConfig, folder: Path, *, run: RunDirectory | None = None, restore: Path | None = None
+) -> RunExperiment:
+    """The BenchMARL experiment of the run in ``folder`` (the algorithm ``benchmarl_NAME`` it names, on the game's
+    task), fresh or restored from one of its BenchMARL checkpoints; ``run`` receives its checkpoints."""
+    name = config.run.algorithm.removeprefix("benchmarl_")
+    env_kwargs = {key: value for key, value in config.env.items() if key != "render_mode"}
+    experiment = experiment_config(
+        config.run.total_steps,
+        str(folder),
+        config.settings,
+        checkpoint_every=config.run.checkpoint_every,
+        keep_checkpoints=config.run.keep_checkpoints,
+    )
+    if restore is not None:
+        experiment.restore_file = str(restore)
+    # BenchMARL's task enums declare their members as None, which a type checker takes at its word
+    task = BargainingTask.BARGAINING.get_task(config=env_kwargs)  # type: ignore[attr-defined]
+    return RunExperiment(
+        run,
+        task=task,
+        algorithm_config=ALGORITHMS[name].get_from_yaml(),
+        model_config=MlpConfig.get_from_yaml(),
+        critic_model_config=MlpConfig.get_from_yaml(),
+        seed=config.run.seed,
+        config=experiment,
+    )
 
 
 def greedy_actions(experiment: Experiment, role: str, observations: NDArray[Any], masks: NDArray[Any]) -> NDArray[Any]:
@@ -234,25 +290,21 @@ def situation_table(env_kwargs: Mapping[str, Any], experiment: Experiment) -> ND
 
 
 def train(job: TrainingJob) -> TrainedPlayers:
-    """Train with the BenchMARL algorithm the run names (``benchmarl_NAME``) on the game's BenchMARL task."""
+    """Train with the BenchMARL algorithm the run names (``benchmarl_NAME``) on the game's BenchMARL task,
+    continuing the run's latest checkpoint if it has one."""
     from infobargain.agents.tabular import TabularPolicy
 
-    name = job.config.run.algorithm.removeprefix("benchmarl_")
-    env_kwargs = {key: value for key, value in job.env_kwargs.items() if key != "render_mode"}
     torch.set_num_threads(1)
-    # BenchMARL's task enums declare their members as None, which a type checker takes at its word
-    task = BargainingTask.BARGAINING.get_task(config=env_kwargs)  # type: ignore[attr-defined]
-    experiment = Experiment(
-        task=task,
-        algorithm_config=ALGORITHMS[name].get_from_yaml(),
-        model_config=MlpConfig.get_from_yaml(),
-        critic_model_config=MlpConfig.get_from_yaml(),
-        seed=job.seed,
-        config=experiment_config(job.budget, str(job.run_dir), job.settings),
-    )
-    experiment.run()
-    table = situation_table(env_kwargs, experiment)
-    env = raw_env(**env_kwargs)
+    saved = job.run.load_checkpoint()
+    restore = job.run_dir / saved["benchmarl_checkpoint"] if saved is not None else None
+    experiment = build_experiment(job.config, job.run_dir, run=job.run, restore=restore)
+    if experiment.total_frames < job.budget:
+        experiment.run()
+    else:
+        experiment.close()
+    table = situation_table(job.env_kwargs, experiment)
+    name = job.config.run.algorithm.removeprefix("benchmarl_")
+    env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})
     paths = {}
     for role in ROLES:
         paths[role] = job.run.players / f"{role}.npz"
@@ -260,3 +312,21 @@ def train(job: TrainingJob) -> TrainedPlayers:
         TabularPolicy(table, env, role, greedy=True, spec=f"benchmarl {name} {role}").save(paths[role])
     options = {"benchmarl_algorithm": name, "players": "deterministic (BenchMARL's evaluation mode)"}
     return TrainedPlayers(paths["sender"], paths["receiver"], int(experiment.total_frames), options)
+
+
+def checkpoint_players(run_dir: Path, checkpoint: Path) -> tuple[Any, Any]:
+    """The players of a numbered checkpoint, for ``benchmark --curves``: its BenchMARL experiment restored and
+    asked in every situation, as the run's final players are made."""
+    from infobargain.agents.learned import read_torch_file
+    from infobargain.agents.tabular import TabularPolicy
+
+    config = RunConfig.load(run_dir / "config.toml")
+    restore = run_dir / read_torch_file(checkpoint, "checkpoint")["benchmarl_checkpoint"]
+    experiment = build_experiment(config, run_dir, restore=restore)
+    try:
+        table = situation_table(config.env, experiment)
+    finally:
+        experiment.close()
+    env = raw_env(**{key: value for key, value in config.env.items() if key != "render_mode"})
+    sender, receiver = (TabularPolicy(table, env, role, greedy=True, spec=f"{checkpoint} {role}") for role in ROLES)
+    return sender, receiver

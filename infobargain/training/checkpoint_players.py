@@ -4,7 +4,8 @@ Each function here is a built-in algorithm's :attr:`~infobargain.training.regist
 given the run's folder and one of its numbered checkpoints (``checkpoints/step_N.pt``), it rebuilds the two
 players the run would have saved had it stopped there, exactly as its final players are made, so that the last
 checkpoint's players are the run's own. Networks take their shape from the run's saved players (the run is
-finished), so nothing about a network's layout is repeated here. Checkpoints are read weights-only.
+finished), so nothing about a network's layout is repeated here. Checkpoints are read weights-only (SB3 models
+without unpickling, RLlib modules from the algorithm checkpoint a numbered checkpoint points to).
 """
 
 from __future__ import annotations
@@ -78,3 +79,49 @@ def regret_players(run_dir: Path, checkpoint: Path) -> Pair:
         TabularPolicy(strategy, env, "sender", spec="regret sender"),
         TabularPolicy(strategy, env, "receiver", spec="regret receiver"),
     )
+
+
+def openspiel_cfr_players(run_dir: Path, checkpoint: Path) -> Pair:
+    """``openspiel_cfr_plus``: CFR+'s average policy at the checkpoint, projected onto situations as the run's
+    final players are (the checkpoint holds the table)."""
+    from infobargain.agents.tabular import TabularPolicy
+
+    env = _env(_config(run_dir))
+    table = read_torch_file(checkpoint, "checkpoint")["table"].numpy()
+    sender, receiver = (TabularPolicy(table, env, role, greedy=False, spec=f"CFR+ {role}") for role in ROLES)
+    return sender, receiver
+
+
+def sb3_ibr_players(run_dir: Path, checkpoint: Path) -> Pair:
+    """``sb3_ibr``: both sides' models as the checkpoint holds them, played deterministically as the saved players
+    are; a side that has not had its first phase yet is ``sb3_ibr.start`` (what its opponent faced)."""
+    from infobargain.agents.sb3 import load_sb3_player
+
+    config, state = _config(run_dir), read_torch_file(checkpoint, "checkpoint")
+    env = _env(config)
+    models = state["models"]
+    sender, receiver = (
+        load_sb3_player(models[role], env, role, spec=f"{checkpoint} {role}")
+        if role in models
+        else config.settings.start
+        for role in ROLES
+    )
+    return sender, receiver
+
+
+def rllib_players(run_dir: Path, checkpoint: Path) -> Pair:
+    """``rllib_ppo``: each role's RLModule in the RLlib algorithm checkpoint the numbered checkpoint points to,
+    played greedily as the saved players are."""
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from infobargain.agents.rllib import RLlibPolicy
+    from infobargain.training.rllib import LEARNER_MODULES
+
+    config, state = _config(run_dir), read_torch_file(checkpoint, "checkpoint")
+    env = _env(config)
+    modules = run_dir / "checkpoints" / state["rllib_checkpoint"] / LEARNER_MODULES
+    sender, receiver = (
+        RLlibPolicy(RLModule.from_checkpoint(str((modules / role).resolve())), env, role, spec=f"{checkpoint} {role}")
+        for role in ROLES
+    )
+    return sender, receiver

@@ -14,7 +14,8 @@ It runs OpenSpiel's own solver (``pyspiel.CFRPlusSolver``, alternating updates) 
    5-round fixed-role tasks (over 9.8e6 nodes) and 10-round alternating tasks (2.0e14 nodes) are not.
 2. **Iterations within the budget.** One iteration visits every decision node once per player, so it counts
    ``2 · tree_size`` decisions against ``run.total_steps``. Every ``run.checkpoint_every`` iterations a
-   checkpoint records the iterations done; CFR+ is deterministic, so a resumed run replays them (their time
+   checkpoint records the iterations done and the players of that moment (the projected table of item 3, what
+   ``benchmark --curves`` scores); CFR+ is deterministic, so a resumed run replays the iterations (their time
    again) and then goes on exactly as an uninterrupted run would. OpenSpiel's own solver serialization is not
    used: a solver restored from it keeps its average policy but continues differently (pure_math, alternating,
    2 rounds, 5 offers: NashConv 0.0517 after 5 + 1 iterations, 0.0407 uninterrupted).
@@ -155,6 +156,7 @@ def train(job: TrainingJob) -> TrainedPlayers:
     """CFR+ for as many iterations as the budget pays for (see the module docstring); players: its average
     policy, projected onto situations. A game out of reach (:func:`fits`) is refused before: by the runner."""
     import pyspiel
+    import torch
 
     from infobargain.agents.tabular import TabularPolicy
     from infobargain.envs.information_bargaining_v1 import raw_env
@@ -191,12 +193,14 @@ def train(job: TrainingJob) -> TrainedPlayers:
             average = solver.average_policy()
             wall = time.perf_counter() - started
             metrics = {"iterations": iteration, "wall_time": wall, "nash_conv": pyspiel.nash_conv(game, average)}
-            greedy = players(situation_table(game, average, env), greedy=True)
+            table = situation_table(game, average, env)
+            greedy = players(table, greedy=True)
             for first, outcome in OutcomeProbe(job.env_kwargs, greedy["sender"], greedy["receiver"])().items():
                 for side, payoff in zip(ROLES, outcome, strict=True):
                     metrics[f"greedy/{first}_first/{side}_payoff"] = float(payoff)
             run.log(iteration * per_iteration, metrics)
-            run.save_checkpoint({"iterations": iteration, "wall_time": wall}, iteration * per_iteration)
+            state = {"iterations": iteration, "wall_time": wall, "table": torch.from_numpy(table)}
+            run.save_checkpoint(state, iteration * per_iteration)
     paths = {}
     for role, player in players(situation_table(game, solver.average_policy(), env), greedy=False).items():
         paths[role] = run.players / f"{role}.npz"

@@ -227,6 +227,7 @@ for _builtin in (
         extra="train",
         requires=("stable_baselines3", "sb3_contrib"),
         leaderboard_budget=10_000,
+        checkpoint_players="infobargain.training.checkpoint_players:sb3_ibr_players",
     ),
     Algorithm(
         "rllib_ppo",
@@ -236,6 +237,7 @@ for _builtin in (
         extra="rllib",
         requires=("ray",),
         leaderboard_budget=10_000,
+        checkpoint_players="infobargain.training.checkpoint_players:rllib_players",
     ),
     Algorithm(
         "openspiel_cfr_plus",
@@ -245,6 +247,7 @@ for _builtin in (
         requires=("pyspiel",),
         library="OpenSpiel",
         reach="infobargain.training.openspiel_cfr:fits",
+        checkpoint_players="infobargain.training.checkpoint_players:openspiel_cfr_players",
     ),
     *(
         Algorithm(
@@ -255,6 +258,7 @@ for _builtin in (
             extra="benchmarl",
             requires=("benchmarl",),
             library="BenchMARL",
+            checkpoint_players="infobargain.training.benchmarl_marl:checkpoint_players",
         )
         for name, title in (
             *(("mappo", "MAPPO"), ("ippo", "IPPO"), ("iql", "IQL"), ("qmix", "QMIX"), ("vdn", "VDN")),

@@ -232,7 +232,8 @@ def iteration_metrics(result: dict[str, Any], seconds: float) -> dict[str, float
 
 
 def save_algorithm(algorithm: Any, run: RunDirectory, state: dict[str, Any]) -> Path:
-    """Checkpoint the algorithm under ``checkpoints/rllib/`` and point ``latest.pt`` at it."""
+    """Checkpoint the algorithm under ``checkpoints/rllib/`` and point ``latest.pt`` at it; the algorithm
+    checkpoints of numbered checkpoints that ``run.keep_checkpoints`` no longer keeps are removed with them."""
     folder = run.checkpoints / "rllib"
     folder.mkdir(exist_ok=True)
     final = folder / f"step_{state['step']:09d}"
@@ -242,6 +243,10 @@ def save_algorithm(algorithm: Any, run: RunDirectory, state: dict[str, Any]) -> 
     run.save_checkpoint(
         {**state, "format": FORMAT, "rllib_checkpoint": str(final.relative_to(run.checkpoints))}, state["step"]
     )
+    kept = {f"step_{step:09d}" for step in run.numbered_checkpoints()}
+    for older in folder.iterdir():  # the algorithm checkpoints whose numbered checkpoint retention dropped
+        if older.name.startswith("step_") and older.name not in kept:
+            shutil.rmtree(older, ignore_errors=True)
     return final
 
 

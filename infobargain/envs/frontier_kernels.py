@@ -81,16 +81,16 @@ def _hull(xs: NDArray[np.float64], ys: NDArray[np.float64], tolerance: float) ->
             j -= 1
     kept = np.empty(count, np.int64)
     n_kept = 0
-    for i in order:
+    for point in order:
         position = n_kept - 1
         duplicate = False
-        while position >= 0 and xs[kept[position]] >= xs[i] - slack:
-            if abs(ys[kept[position]] - ys[i]) <= slack:
+        while position >= 0 and xs[kept[position]] >= xs[point] - slack:
+            if abs(ys[kept[position]] - ys[point]) <= slack:
                 duplicate = True
                 break
             position -= 1
         if not duplicate:
-            kept[n_kept] = i
+            kept[n_kept] = point
             n_kept += 1
     if n_kept <= 2:
         return kept[:n_kept].copy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import numpy as np
 
@@ -109,12 +110,14 @@ def train_regret_matching(job: TrainingJob) -> TrainedPlayers:
                 for role, payoff in zip(ROLES, outcome, strict=True):
                     metrics[f"greedy/{first}_first/{role}_payoff"] = float(payoff)
             run.log(used, metrics)
-            state = {name: torch.from_numpy(np.ascontiguousarray(getattr(learner, name))) for name in tables}
+            state: dict[str, Any] = {
+                name: torch.from_numpy(np.ascontiguousarray(getattr(learner, name))) for name in tables
+            }
             state.update(rng=json.dumps(learner.rng.bit_generator.state), step=used, iterations=iterations)
             run.save_checkpoint({**state, "wall_time": wall}, used)
     paths = {}
-    for role, player in players(learner.strategy).items():
-        paths[role] = run.players / f"{role}.npz"
-        player.save(paths[role])
+    for side, player in players(learner.strategy).items():
+        paths[side] = run.players / f"{side}.npz"
+        player.save(paths[side])
     options = {"accept_ties": settings.accept_ties, "games": settings.games, "value_step": settings.value_step}
     return TrainedPlayers(paths["sender"], paths["receiver"], used, options)

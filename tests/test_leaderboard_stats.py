@@ -7,11 +7,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("rliable")
 
 from infobargain.evaluation.leaderboard_report import plot_leaderboard, render_leaderboard_markdown
-from infobargain.evaluation.leaderboard_stats import aggregate, plot_statistics, score_matrices
+from infobargain.evaluation.leaderboard_stats import (
+    aggregate,
+    plot_statistics,
+    probability_of_improvement,
+    score_matrices,
+)
 from infobargain.evaluation.metrics import REACHED
 
 ROWS = [("task", f"game{i}", "sender") for i in range(6)]
@@ -83,6 +90,28 @@ def test_each_reverse_pair_is_rliables_own_figure() -> None:
     assert improvement["first,second"]["estimate"] + improvement["second,first"]["estimate"] == pytest.approx(1.0)
     low, high = improvement["second,first"]["low"], improvement["second,first"]["high"]
     assert 0.0 <= low <= improvement["second,first"]["estimate"] <= high <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    runs_x=st.integers(1, 5),
+    runs_y=st.integers(1, 5),
+    rows=st.integers(1, 6),
+    levels=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_vectorised_probability_of_improvement_is_rliables(
+    runs_x: int, runs_y: int, rows: int, levels: int, seed: int
+) -> None:
+    """Equal to rliable's per-row Mann–Whitney figure, ties (few score levels) and identical rows included."""
+    from rliable import metrics
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, (runs_x, rows)) / levels
+    y = rng.integers(0, levels, (runs_y, rows)) / levels
+    if runs_x == runs_y:
+        y[:, 0] = x[:, 0]  # one row the same for both: rliable's special case
+    assert probability_of_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y), abs=1e-12)
 
 
 def test_one_seed_gives_no_interval_and_says_why() -> None:

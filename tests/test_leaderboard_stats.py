@@ -114,6 +114,18 @@ def test_the_vectorised_probability_of_improvement_is_rliables(
     assert probability_of_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y), abs=1e-12)
 
 
+def test_the_intervals_are_the_same_every_time_and_leave_numpys_generator_alone() -> None:
+    """rliable resamples with NumPy's global generator: the statistics seed it for the bootstrap and restore it."""
+    rng = np.random.default_rng(3)
+    drawn_cells = cells("a", (0.1 * rng.random((3, 6))).tolist()) + cells("b", (0.1 * rng.random((3, 6))).tolist())
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    first = aggregate(drawn_cells, RANDOM, repetitions=100)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    assert aggregate(drawn_cells, RANDOM, repetitions=100) == first
+    assert aggregate(drawn_cells, RANDOM, repetitions=100, seed=1) != first  # the seed is what fixes them
+
+
 def test_one_seed_gives_no_interval_and_says_why() -> None:
     statistics = aggregate(cells("a", [[0.0] * 6]), RANDOM, repetitions=50)
     assert "algorithms" not in statistics and "two seeds" in statistics["notes"][-1]

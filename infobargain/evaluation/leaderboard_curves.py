@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infobargain.evaluation.leaderboard_stats import REPETITIONS
+from infobargain.evaluation.leaderboard_stats import REPETITIONS, rliable_seed
 
 METRICS = {"distance_to_spe_played": "distance to the SPE as played", "nash_conv": "NashConv"}
 """The figures a curve follows, with their axis labels."""
@@ -101,9 +101,8 @@ def curve_statistics(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Per algorithm with curves, the IQM of each metric at the fractions ``k / count`` of its budget with its
-    95 % interval (see the module); the algorithms without a curve are listed."""
-    import warnings
-
+    95 % interval (see the module; the same for the same cells and ``seed``); the algorithms without a curve are
+    listed."""
     from rliable import library
 
     fractions = np.arange(1, count + 1, dtype=np.float64) / count
@@ -117,31 +116,40 @@ def curve_statistics(
         "without_curve": sorted({cell["algorithm"] for cell in cells} - set(with_curve)),
         "notes": [],
     }
-    state = np.random.RandomState(seed)
-    for algorithm, mine in sorted(with_curve.items()):
-        budget = mine[0]["settings"]["budget"]
-        entry: dict[str, Any] = {"budget": budget, "decisions": (fractions * budget).tolist()}
-        for metric in METRICS:
-            matrix = _matrix(mine, fractions, metric)
-            if matrix.size == 0:
-                continue
-
-            with warnings.catch_warnings():  # rliable passes arch a RandomState, which arch now warns about
-                warnings.simplefilter("ignore", FutureWarning)
-                point, bounds = library.get_interval_estimates(
-                    {algorithm: matrix}, _iqm_per_fraction, reps=repetitions, random_state=state
-                )
-            low, high = np.maximum(bounds[algorithm], 0.0)
-            entry[metric] = {
-                "estimate": point[algorithm].tolist(),
-                "low": np.minimum(low, point[algorithm]).tolist(),
-                "high": np.maximum(high, point[algorithm]).tolist(),
-            }
-            entry["runs"], entry["rows"] = int(matrix.shape[0]), int(matrix.shape[1])
-        result["algorithms"][algorithm] = entry
-        if entry.get("runs") == 1:
-            result["notes"].append(f"curves: {algorithm} has one seed, so its intervals are points")
+    with rliable_seed(seed) as state:
+        for algorithm, mine in sorted(with_curve.items()):
+            result["algorithms"][algorithm] = _curve(algorithm, mine, fractions, repetitions, state, library)
+            if result["algorithms"][algorithm].get("runs") == 1:
+                result["notes"].append(f"curves: {algorithm} has one seed, so its intervals are points")
     return result
+
+
+def _curve(
+    algorithm: str,
+    mine: Sequence[Mapping[str, Any]],
+    fractions: NDArray[np.float64],
+    repetitions: int,
+    state: np.random.RandomState,
+    library: Any,
+) -> dict[str, Any]:
+    """One algorithm's entry of :func:`curve_statistics`."""
+    budget = mine[0]["settings"]["budget"]
+    entry: dict[str, Any] = {"budget": budget, "decisions": (fractions * budget).tolist()}
+    for metric in METRICS:
+        matrix = _matrix(mine, fractions, metric)
+        if matrix.size == 0:
+            continue
+        point, bounds = library.get_interval_estimates(
+            {algorithm: matrix}, _iqm_per_fraction, reps=repetitions, random_state=state
+        )
+        low, high = np.maximum(bounds[algorithm], 0.0)
+        entry[metric] = {
+            "estimate": point[algorithm].tolist(),
+            "low": np.minimum(low, point[algorithm]).tolist(),
+            "high": np.maximum(high, point[algorithm]).tolist(),
+        }
+        entry["runs"], entry["rows"] = int(matrix.shape[0]), int(matrix.shape[1])
+    return entry
 
 
 def plot_curves(curves: Mapping[str, Any], path: str | Path) -> None:

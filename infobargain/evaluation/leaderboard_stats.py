@@ -26,7 +26,8 @@ with a note), since the bootstrap and the probability of improvement compare the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,24 @@ def _interval(point: NDArray[np.float64], bounds: NDArray[np.float64], index: in
     return {"estimate": float(point[index]), "low": float(bounds[0, index]), "high": float(bounds[1, index])}
 
 
+@contextlib.contextmanager
+def rliable_seed(seed: int) -> Iterator[np.random.RandomState]:
+    """Make rliable's bootstraps reproducible: its stratified bootstrap draws its resamples from NumPy's *global*
+    generator (``np.random.choice``), whatever ``random_state`` it is given, so that generator is seeded here and
+    put back as it was afterwards. Yields the ``random_state`` to pass (rliable hands it to arch, which warns that
+    it is deprecated: silenced)."""
+    import warnings
+
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield np.random.RandomState(seed)
+    finally:
+        np.random.set_state(saved)
+
+
 def aggregate(
     cells: Sequence[Mapping[str, Any]],
     random_distance: Mapping[RowKey, float],
@@ -103,14 +122,11 @@ def aggregate(
     repetitions: int = REPETITIONS,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The statistics of the module docstring, as a JSON-ready dict."""
-    import warnings
-
+    """The statistics of the module docstring, as a JSON-ready dict (the same for the same cells and ``seed``)."""
     from rliable import library, metrics
 
-    with warnings.catch_warnings():  # rliable passes arch a RandomState, which arch now warns about
-        warnings.simplefilter("ignore", FutureWarning)
-        return _aggregate(cells, random_distance, library, metrics, repetitions, seed)
+    with rliable_seed(seed) as state:
+        return _aggregate(cells, random_distance, library, metrics, repetitions, state)
 
 
 def _aggregate(
@@ -119,7 +135,7 @@ def _aggregate(
     library: Any,
     metrics: Any,
     repetitions: int,
-    seed: int,
+    state: np.random.RandomState,
 ) -> dict[str, Any]:
     scores, reached, rows, notes = score_matrices(cells, random_distance)
     result: dict[str, Any] = {"score": SCORE, "reached_threshold": REACHED, "rows": len(rows), "notes": notes}
@@ -130,7 +146,6 @@ def _aggregate(
     if min(runs.values()) < 2:
         result["notes"] = [*notes, "statistics: bootstrap intervals need at least two seeds per algorithm"]
         return result
-    state = np.random.RandomState(seed)
     point, bounds = library.get_interval_estimates(
         scores, lambda matrix: np.array([metrics.aggregate_iqm(matrix)]), reps=repetitions, random_state=state
     )

@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +273,11 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     started_ray = connect(settings.address)
     try:
         check_resources(settings)
-        algorithm = algorithm_config(config).build_algo()
+        with (
+            warnings.catch_warnings()
+        ):  # RLlib registers its env under one Gymnasium id per build, warning from the second
+            warnings.filterwarnings("ignore", message=".*Overriding environment rllib-multi-agent-env-v0")
+            algorithm = algorithm_config(config).build_algo()
         try:
             return _train(algorithm, config, run, show_progress)
         finally:

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.observations import ObservationLayout
 from infobargain.envs.vector import StepResult, VectorBargainingEnv
+from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.distributions import RandomSizes, resolve_game
 from infobargain.game.protocol import FIRST_PROPOSERS, PROTOCOLS
 
@@ -66,13 +67,12 @@ def protocol_variants(spelled: str) -> list[dict[str, Any]]:
 
 def variant_label(kwargs: Mapping[str, Any]) -> str:
     """``"alternating, 10 rounds, break-off 0.1, coin_flip first"``: a part's protocol, for messages and reports."""
-    protocol = kwargs.get("protocol", "alternating")
-    if protocol == "ultimatum":
-        return f"ultimatum, {kwargs.get('first_proposer', 'sender')} first"
-    text = f"{protocol}, {kwargs.get('max_rounds')} rounds"
-    if kwargs.get("break_off"):
-        text += f", break-off {kwargs['break_off']:g}"
-    return f"{text}, {kwargs.get('first_proposer', 'sender')} first"
+    full = {**ENV_DEFAULTS.kwargs(), **kwargs}
+    first = f"{full['first_proposer']} first"
+    if full["protocol"] == "ultimatum":
+        return f"ultimatum, {first}"
+    text = f"{full['protocol']}, {full['max_rounds']} rounds"
+    return f"{text}, break-off {full['break_off']:g}, {first}" if full["break_off"] else f"{text}, {first}"
 
 
 def mixture_parts(env_kwargs: Mapping[str, Any], protocols: str = "") -> list[dict[str, Any]]:

@@ -336,3 +336,20 @@ def test_the_suite_plays_a_generalist_run_on_each_task_its_protocols_fit(tmp_pat
     assert {row["task"] for row in result["rows"]} == {"sig_ultimatum_coin"}
     assert any("sig_fixed_role_5" in note for note in result["notes"])
     assert all(row["players"]["distance_to_spe_played"] == pytest.approx(0.0, abs=1e-9) for row in result["rows"])
+
+
+@pytest.mark.slow
+def test_a_generalist_run_trains_on_a_mixture_and_ends_with_its_zero_shot_report(tmp_path: Path) -> None:
+    from infobargain.cli import main
+
+    out = tmp_path / "run"
+    command = ["train", "--config", str(CONFIGS / "generalist.toml"), "--out", str(out)]
+    settings = ["run.total_steps=4000", "qlearning.num_envs=40", "env.game=random:2x2", "env.grid_size=5"]
+    settings += ["env.protocols=ultimatum,fixed_role:2:0:sender"]
+    assert main([*command, *(part for setting in settings for part in ("--set", setting))]) == 0
+    result = json.loads((out / "evaluation.json").read_text())
+    assert result["protocols"] == ["ultimatum, coin_flip first", "fixed_role, 2 rounds, sender first"]
+    assert {cell["size"] for cell in result["cells"]} == {"2x2", "2x3", "3x2", "3x3"}
+    assert len(result["paper"]["rows"]) == 9 and result["paper"]["notes"]  # the ultimatum rows; no 5-offer variant
+    report = (out / "report.md").read_text()
+    assert "## The paper's signaling rows" in report and "## Hardest held-out instances" in report

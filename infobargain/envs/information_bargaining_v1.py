@@ -175,12 +175,13 @@ utility every realization round. All rewards are the agent's own; no shaping.
   the sizes named). The game, its rules and its action spaces are unchanged.
 * v1: the version bump for the offer menu's new observation (PettingZoo bumps the version when spaces change).
   `information_bargaining_v0` and the `-v0` ids remain as aliases of v1.
-* v1, `observation="menu"`: a size-independent observation beside the default one (unchanged).
 * v1, bare constructors: `env()` and `parallel_env()` default to PettingZoo's classic conventions,
   `info_format="numeric"` (was `"full"`) and `illegal_action="disagree"` (was `"raise"`), which now ends the
   episode at once in both realization modes and flags only the offender. `raw_env` is unchanged (full infos,
   raises); pass `info_format="full", illegal_action="raise"` for the former defaults. The game, its spaces and
   its rules are unchanged.
+* v1, `observation="menu"`: a size-independent observation for players of every game size and protocol, beside
+  the default `"full"` one (unchanged), and mixed-size games (`"random:2-4x2-4"`) with it.
 """
 
 from __future__ import annotations

@@ -137,15 +137,13 @@ class MixedVectorEnv:
             for count, kwargs in zip(counts, parts, strict=True)
         ]
         check_agreement(self.labels, [part.layout for part in self.parts], [part.n_actions for part in self.parts])
-        first = self.parts[0]
+        first = self.parts[0]  # every part shows the same layout and actions (checked)
         self.num_envs = num_envs
         self.layout = first.layout
         self.observation_size = first.observation_size
         self.n_actions = first.n_actions
         self.bounds = np.cumsum([0, *counts])
         """Part ``i`` holds games ``bounds[i]`` to ``bounds[i + 1] - 1``."""
-        self.part_of = np.repeat(np.arange(len(parts)), counts)
-        """Each game's part."""
         self.reset(seed)
 
     def _split(self, values: NDArray[Any] | None) -> list[NDArray[Any] | None]:

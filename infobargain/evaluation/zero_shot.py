@@ -404,16 +404,21 @@ def _point(point: Mapping[str, float]) -> str:
     return f"({point['sender']:.3f}, {point['receiver']:.3f})"
 
 
+FLOOR = 1e-4
+"""Distances below this (exact play, up to rounding) are drawn in the histogram's first bin."""
+
+
 def plot_distances(result: Mapping[str, Any], path: Path) -> bool:
     """One panel per protocol: histograms of the distances to the SPE as played on trained sizes, unseen sizes
-    and structured games (log counts, so the few bad instances show). ``False`` without matplotlib."""
+    and structured games, on log axes (distances below :data:`FLOOR` in the first bin; dotted lines at 0.01 and
+    0.02, the targets), so the few bad instances show beside the many exact ones. ``False`` without matplotlib."""
     try:
         plt = require_matplotlib()
     except ImportError:
         return False
     protocols = result["protocols"]
     every = [row["distance_to_spe_played"] for row in [*result["rows"], *result["structured"]["rows"]]]
-    bins = np.linspace(0.0, max(max(every, default=0.0), 0.02), 31)
+    bins = np.geomspace(FLOOR, max(max(every, default=0.0), 0.05) * 1.01, 31)
     figure, axes = plt.subplots(1, len(protocols), figsize=(4.2 * len(protocols), 3.4), squeeze=False, sharey=True)
     for ax, protocol in zip(axes[0], protocols, strict=True):
         groups = {
@@ -422,10 +427,14 @@ def plot_distances(result: Mapping[str, Any], path: Path) -> bool:
             "structured": [r for r in result["structured"]["rows"] if r["protocol"] == protocol],
         }
         for label, rows in groups.items():
-            ax.hist([r["distance_to_spe_played"] for r in rows], bins=bins, histtype="step", linewidth=1.5, label=label)
+            distances = np.maximum([r["distance_to_spe_played"] for r in rows], FLOOR * 1.001)
+            ax.hist(distances, bins=bins, histtype="step", linewidth=1.5, label=label)
+        for target in (0.01, 0.02):
+            ax.axvline(target, color="grey", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(protocol, fontsize=9)
-        ax.set_xlabel("distance to the SPE as played")
+        ax.set_xlabel(f"distance to the SPE as played (< {FLOOR:g}: first bin)", fontsize=8)
     axes[0][0].set_ylabel("instances × first proposers")
     axes[0][-1].legend(fontsize=8)
     save_figure(figure, path)

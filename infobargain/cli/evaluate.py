@@ -69,7 +69,8 @@ def _checked_game(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, A
     checked against it before anything is written."""
     from infobargain.agents.registry import check_player_spec, check_reachable_threshold, make_policy
     from infobargain.envs.information_bargaining_v1 import raw_env
-    from infobargain.evaluation.runs import read_run
+    from infobargain.evaluation.run_files import read_run
+    from infobargain.evaluation.runs import played_env
     from infobargain.game.distributions import InstanceDistribution, resolve_game
     from infobargain.game.protocol import ROLES
 
@@ -78,7 +79,7 @@ def _checked_game(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, A
     if args.run is not None:
         run = read_run(args.run)
         overrides = run_overrides(args, run.env_kwargs)
-        env_kwargs = {**run.env_kwargs, **overrides}
+        env_kwargs = played_env(run.env_kwargs, overrides)[0]
         players = (str(run.sender), str(run.receiver))
     else:
         overrides = {}
@@ -190,13 +191,13 @@ def _announce(progress: bool, players: str, env_kwargs: dict[str, Any], args: ar
 
 def _evaluate_across(args: argparse.Namespace, env_kwargs: dict[str, Any], target: Path) -> int:
     """Zero-shot: the pair on held-out instances of a distribution (``--instances`` of them)."""
-    from infobargain.evaluation.generalist import evaluate_across, format_summary, write_across
+    from infobargain.evaluation.generalist import DEFAULT_INSTANCES, evaluate_across, format_summary, write_across
 
     result = evaluate_across(
         args.sender,
         args.receiver,
         env_kwargs,
-        instances=args.instances,
+        instances=args.instances or DEFAULT_INSTANCES,
         seed=args.seed,
         progress=show_progress(args),
     )
@@ -209,6 +210,7 @@ def _evaluate_across(args: argparse.Namespace, env_kwargs: dict[str, Any], targe
 def register(commands: Any) -> None:
     from infobargain.evaluation.evaluate import EXPLOITABILITY_MODES
     from infobargain.evaluation.generalist import DEFAULT_INSTANCES
+    from infobargain.evaluation.zero_shot import DEFAULT_PER_SIZE
 
     parser = commands.add_parser(
         "evaluate",
@@ -238,8 +240,9 @@ def register(commands: Any) -> None:
     group.add_argument(
         "--instances",
         type=whole_number(1),
-        default=DEFAULT_INSTANCES,
-        help="held-out instances when the game is a distribution (zero-shot evaluation)",
+        default=None,
+        help=f"held-out instances when the game is a distribution (zero-shot evaluation; default: {DEFAULT_INSTANCES}, "
+        f"for a generalist's run {DEFAULT_PER_SIZE} per protocol and size)",
     )
     group.add_argument("--workers", type=whole_number(1), default=None, help="rollout processes (default: automatic)")
     group.add_argument("--both-first", action="store_true", help="play the game once with each side proposing first")

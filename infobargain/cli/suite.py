@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace, players: tuple[str, str] | list[Path] | None,
 def _encoding_of_runs(args: argparse.Namespace, runs: list[Path]) -> None:
     """Training runs as players: the suite plays their offer encoding (their players read no other), unless
     ``--offer-space``/``--grid-size`` say otherwise; runs of different encodings need the flag."""
-    from infobargain.evaluation.runs import read_run
+    from infobargain.evaluation.run_files import read_run
     from infobargain.game.config import ENV_DEFAULTS
 
     envs = [read_run(run).env_kwargs for run in runs]

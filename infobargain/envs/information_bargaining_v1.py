@@ -65,6 +65,8 @@ observes the state and the receiver the signal.
 
 `offer_space`: `"scheme"`, `"grid"` or `"frontier"` (see `infobargain.envs.offers`; a pie needs `"frontier"`).
 `grid_size`: levels per probability for `"grid"`, points along the frontier for `"frontier"`.
+`observation`: `"full"` (the game's own tables; the default) or `"menu"` (one size for every game and protocol,
+below).
 
 `max_cycles`: an outside cap; after `max_cycles` cycles (each agent acting once: `2 · max_cycles` AEC steps,
 `max_cycles` Parallel steps) an unfinished episode is **truncated**. Deals, breakdowns and the protocol's own
@@ -143,6 +145,14 @@ observation lists both players' payoffs of every offer of both proposers, `[prop
 offer k, (sender payoff, receiver payoff)]` flattened. `"grid"` and `"scheme"` actions name the same scheme
 in every game, and the prior and utilities in the observation say what it pays.
 
+**`observation="menu"`** (`"frontier"` offers, at most 10 rounds) has the same size for every game: `d`, the
+offer menu, the protocol (a one-hot of ultimatum / fixed_role / alternating, the break-off chance, the discount,
+the number of offers / 10), role, turn, proposing, phase, the round one-hot over 10 entries counted from the
+start and again from the end, the offer on the table's payoffs, who made it, the deal. No prior, utilities,
+scheme, state or signal: on the frontier grid `d` and the menu are all the bargaining stage depends on. One
+player then plays games of any size under any protocol, and `game=` also takes mixed-size distributions such as
+`"random:2-4x2-4"` (refused with `"full"`, whose size depends on the game's).
+
 ### Game state
 
 `env.unwrapped.view` (also `parallel_env().view` and the Gymnasium views' `view`) is a public, read-only
@@ -170,6 +180,8 @@ utility every realization round. All rewards are the agent's own; no shaping.
   episode at once in both realization modes and flags only the offender. `raw_env` is unchanged (full infos,
   raises); pass `info_format="full", illegal_action="raise"` for the former defaults. The game, its spaces and
   its rules are unchanged.
+* v1, `observation="menu"`: a size-independent observation for players of every game size and protocol, beside
+  the default `"full"` one (unchanged), and mixed-size games (`"random:2-4x2-4"`) with it.
 """
 
 from __future__ import annotations
@@ -184,7 +196,7 @@ from pettingzoo import AECEnv, ParallelEnv
 from infobargain.envs.actions import ActionError, box_actions, box_problem, decision_masks, discrete_action
 from infobargain.envs.conventions import with_conventions
 from infobargain.envs.infos import situation_info
-from infobargain.envs.observations import ObservationLayout, game_observation, observation_layout
+from infobargain.envs.observations import ObservationLayout, game_observation, observation_layout, round_entries
 from infobargain.envs.offers import RECEIVER_OFFERS, DiscreteOffers, Offer, OfferEncoding, make_offer_encoding
 from infobargain.envs.order_enforcing import OrderEnforcingWrapper
 from infobargain.envs.parallel import ParallelGame
@@ -192,7 +204,7 @@ from infobargain.envs.realization import RealizationStage
 from infobargain.envs.transcript import Transcript, offers_picture
 from infobargain.envs.view import GameView, act
 from infobargain.game.config import ENV_DEFAULTS, GameSpec
-from infobargain.game.distributions import InstanceDistribution, resolve_game
+from infobargain.game.distributions import InstanceDistribution, RandomSizes, resolve_game
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, Protocol, Role, other
@@ -273,6 +285,7 @@ class raw_env(AECEnv):
         realization_rounds: int = ENV_DEFAULTS.realization_rounds,
         offer_space: str = ENV_DEFAULTS.offer_space,
         grid_size: int = ENV_DEFAULTS.grid_size,
+        observation: str = ENV_DEFAULTS.observation,
         max_cycles: int | None = ENV_DEFAULTS.max_cycles,
         render_mode: str | None = ENV_DEFAULTS.render_mode,
     ) -> None:
@@ -301,10 +314,13 @@ class raw_env(AECEnv):
         self.realization_rounds = realization_rounds
         self.offer_space = offer_space
         self.grid_size = grid_size
+        self.observation = observation
         self.render_mode = render_mode
         self.decision_cap = None if max_cycles is None else 2 * max_cycles
 
         source = resolve_game(game)
+        if isinstance(source, RandomSizes) and observation != "menu":
+            raise ValueError(source.size_dependent_notice("observation='full'"))
         if isinstance(source, InstanceDistribution):  # a margin no drawn game can meet fails now, not at a reset
             check_margin_for(source, self.obedience_margin, self.tie_break)
         self.distribution = source if isinstance(source, InstanceDistribution) else None
@@ -313,7 +329,7 @@ class raw_env(AECEnv):
         self.possible_agents = list(AGENTS.values())
         self.agents = self.possible_agents[:]
         self._situation_infos: dict[str, dict[str, Any]] | None = None
-        self.observation_layout = observation_layout(self.game, self.encoding, self.rules.rounds)
+        self.observation_layout = observation_layout(self.game, self.encoding, self.rules, observation)
         self._action_space = self.encoding.action_space()
         self._discrete_size = (
             int(self._action_space.n) if isinstance(self._action_space, gymnasium.spaces.Discrete) else None
@@ -494,13 +510,14 @@ class raw_env(AECEnv):
             if bargaining and state.proposer == role:
                 vector[at["proposing"]] = 1.0
         vector[at["phase"] + (0 if bargaining else 1)] = 1.0
-        vector[at["round"] + min(state.round, self.rules.rounds - 1)] = 1.0
+        for entry in round_entries(self.observation_layout, self.rules.rounds, np.array(state.round)):
+            vector[entry] = 1.0
         offer = state.pending if bargaining else state.deal
         if offer is not None:
             vector[at["offer_on_table"]] = 1.0
-            if self.is_pie:
-                vector[at["offer_keep"]] = offer.keep
-            else:
+            if "offer_keep" in at:
+                vector[at["offer_keep"]] = offer.keep  # type: ignore[union-attr]
+            elif "offer_scheme" in at:
                 vector[slots["offer_scheme"]] = offer.scheme.ravel()  # type: ignore[union-attr]
             vector[slots["offer_payoffs"]] = offer.payoffs
             if role is not None and offer.proposer == role:
@@ -508,7 +525,7 @@ class raw_env(AECEnv):
         if state.deal is not None:
             vector[at["deal"]] = 1.0
         stage = self.stage
-        if phase == REALIZATION and stage is not None and not self.is_pie:
+        if phase == REALIZATION and stage is not None and "state" in at:
             if role in (None, "sender") and stage.world_state is not None:
                 vector[at["state"] + stage.world_state] = 1.0
             if role in (None, "receiver") and stage.signal is not None:

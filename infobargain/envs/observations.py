@@ -5,6 +5,12 @@ or a pie's share-to-payoff lines; ``d``; for ``"frontier"`` offers the offer men
 (role, turn, phase, round, the offer on the table, the deal), then private information (the state or the
 signal in the realization stage). :class:`ObservationLayout` names every slice; the env card
 (:mod:`infobargain.envs.information_bargaining_v1`) describes them.
+
+With ``observation="menu"`` (frontier offers only) the vector does not depend on the game's size, so one player
+can play games of any number of states and actions under any protocol: the game is described by ``d`` and the
+offer menu alone (on the frontier grid they are all the bargaining stage depends on), the protocol by
+:func:`protocol_features`, the round by one-hots over :data:`MENU_ROUNDS` rounds counted from the start and from
+the end, and the offer on the table by its payoffs; there is no scheme, state or signal entry.
 """
 
 from __future__ import annotations
@@ -15,13 +21,22 @@ from numpy.typing import NDArray
 from infobargain.envs.offers import DiscreteOffers, OfferEncoding
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
+from infobargain.game.protocol import PROTOCOLS, Protocol
 from infobargain.theory.problem import BargainingProblem
+
+OBSERVATIONS = ("full", "menu")
+"""``observation=``: ``"full"`` (the game's own tables, sized by its states and actions) or ``"menu"`` (one size
+for every game: the module docstring)."""
+MENU_ROUNDS = 10
+"""The most rounds a ``"menu"`` observation describes (its round one-hots have this many entries)."""
 
 
 class ObservationLayout:
     """Named slices of the flat observation vector."""
 
-    def __init__(self, parts: list[tuple[str, int]]) -> None:
+    def __init__(self, parts: list[tuple[str, int]], constants: dict[str, NDArray[np.float64]] | None = None) -> None:
+        self.constants = constants or {}
+        """Entries fixed by the env's configuration, not by the game (the ``"menu"`` protocol features)."""
         self.slices: dict[str, slice] = {}
         start = 0
         for name, size in parts:
@@ -40,8 +55,51 @@ class ObservationLayout:
         return f"ObservationLayout(size={self.size}: {parts})"
 
 
-def observation_layout(game: Instance | SplitPie, encoding: OfferEncoding, rounds: int) -> ObservationLayout:
-    """The layout of ``game``'s observations under ``encoding`` with ``rounds`` offers at most."""
+def protocol_features(rules: Protocol) -> NDArray[np.float64]:
+    """What a ``"menu"`` observation says about the protocol: a one-hot of its name (in :data:`PROTOCOLS`' order),
+    the break-off chance, the discount and the number of offers as a share of :data:`MENU_ROUNDS`."""
+    one_hot = [1.0 if rules.protocol == name else 0.0 for name in PROTOCOLS]
+    return np.array([*one_hot, rules.break_off, rules.discount, rules.rounds / MENU_ROUNDS])
+
+
+def observation_layout(
+    game: Instance | SplitPie, encoding: OfferEncoding, rules: Protocol, observation: str = "full"
+) -> ObservationLayout:
+    """The layout of ``game``'s observations under ``encoding`` and ``rules``; ``observation="menu"``: the
+    size-independent layout (the module docstring), which needs frontier offers and at most :data:`MENU_ROUNDS`
+    rounds."""
+    if observation not in OBSERVATIONS:
+        raise ValueError(f"observation: must be one of {OBSERVATIONS}, got {observation!r}")
+    frontier = isinstance(encoding, DiscreteOffers) and encoding.name == "frontier"
+    if observation == "menu":
+        if not frontier:
+            raise ValueError(
+                f"observation: 'menu' describes a game by its frontier offers; offer_space={encoding.name!r} has "
+                "none (use offer_space='frontier')"
+            )
+        if rules.rounds > MENU_ROUNDS:
+            raise ValueError(
+                f"observation: 'menu' describes at most {MENU_ROUNDS} rounds, the protocol has {rules.rounds} "
+                f"(max_rounds <= {MENU_ROUNDS}, or observation='full')"
+            )
+        assert isinstance(encoding, DiscreteOffers)
+        features = protocol_features(rules)
+        parts = [
+            ("disagreement", 2),
+            ("offer_menu", 2 * encoding.size * 2),
+            ("protocol", len(features)),
+            ("role", 2),
+            ("my_turn", 1),
+            ("proposing", 1),
+            ("phase", 2),
+            ("round", MENU_ROUNDS),
+            ("rounds_left", MENU_ROUNDS),
+            ("offer_on_table", 1),
+            ("offer_payoffs", 2),
+            ("offer_by_me", 1),
+            ("deal", 1),
+        ]
+        return ObservationLayout(parts, {"protocol": features})
     if isinstance(game, SplitPie):
         game_parts = [("pie", 6), ("disagreement", 2)]
         offer_parts = [("offer_keep", 1)]
@@ -55,7 +113,7 @@ def observation_layout(game: Instance | SplitPie, encoding: OfferEncoding, round
         ]
         offer_parts = [("offer_scheme", game.n_states * game.signals)]
         private = [("state", game.n_states), ("signal", game.signals)]
-    if isinstance(encoding, DiscreteOffers) and encoding.name == "frontier":  # what each offer action means here
+    if frontier:  # what each offer action means here
         game_parts.append(("offer_menu", 2 * encoding.size * 2))
     return ObservationLayout(
         [
@@ -64,7 +122,7 @@ def observation_layout(game: Instance | SplitPie, encoding: OfferEncoding, round
             ("my_turn", 1),
             ("proposing", 1),
             ("phase", 2),
-            ("round", rounds),
+            ("round", rules.rounds),
             ("offer_on_table", 1),
             *offer_parts,
             ("offer_payoffs", 2),
@@ -73,6 +131,16 @@ def observation_layout(game: Instance | SplitPie, encoding: OfferEncoding, round
             *private,
         ]
     )
+
+
+def round_entries(layout: ObservationLayout, rounds: int, current: NDArray[np.intp]) -> list[NDArray[np.intp]]:
+    """The indices set to 1 for games in round ``current`` of a ``rounds``-round protocol: the ``round`` one-hot
+    (the last round past the deadline), and ``rounds_left`` where the layout has it."""
+    played = np.minimum(current, rounds - 1)
+    entries = [layout.starts["round"] + played]
+    if "rounds_left" in layout.slices:
+        entries.append(layout.starts["rounds_left"] + rounds - 1 - played)
+    return entries
 
 
 def game_observations(
@@ -89,9 +157,11 @@ def game_observations(
     utilities ``[games, 2 (sender, receiver), S, A]`` or a pie's description ``[games, 6]``. The AEC env and the
     vector env both build their observations with it."""
     vector = np.zeros((len(d), layout.size), dtype=np.float64)
-    if pie is not None:
+    for name, values in layout.constants.items():
+        vector[:, layout[name]] = values
+    if "pie" in layout.slices:
         vector[:, layout["pie"]] = pie
-    else:
+    elif "prior" in layout.slices:
         assert prior is not None and utilities is not None
         vector[:, layout["prior"]] = prior
         vector[:, layout["sender_utility"]] = utilities[:, 0].reshape(len(d), -1)

@@ -67,6 +67,7 @@ from infobargain.envs.game_tables import (
     tables_of,
 )
 from infobargain.envs.information_bargaining_v1 import raw_env
+from infobargain.envs.observations import round_entries
 from infobargain.envs.offers import (
     ACCEPT,
     FIRST_OFFER,
@@ -76,7 +77,7 @@ from infobargain.envs.offers import (
     schemes_from_actions,
     threshold_schemes,
 )
-from infobargain.game.distributions import InstanceDistribution, InstanceSet, RandomInstances
+from infobargain.game.distributions import InstanceDistribution, InstanceSet, RandomInstances, RandomSizes
 from infobargain.game.instance import Instance
 from infobargain.game.pie import SplitPie
 from infobargain.game.protocol import ROLE_INDEX, ROLES
@@ -130,6 +131,11 @@ class VectorBargainingEnv:
             raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
         self.template = raw_env(**env_kwargs)
         self.distribution = self.template.distribution
+        if isinstance(self.distribution, RandomSizes):
+            raise ValueError(
+                f"game: {self.distribution.name} mixes sizes, and one vector env plays one size; MixedVectorEnv "
+                "(infobargain.envs.mixture.make_vector_env) plays one part per size in one batch"
+            )
         self.num_envs = num_envs
         self.autoreset = autoreset
         self.rules = self.template.rules
@@ -347,8 +353,11 @@ class VectorBargainingEnv:
         self.finished[which] = False
 
     def _detail_size(self) -> int:
-        """Size of the offer description in the observation (kept share, or scheme)."""
-        return 1 if self.is_pie else self.layout["offer_scheme"].stop - self.layout["offer_scheme"].start
+        """Size of the offer description (kept share, or scheme) that the scheme encoding keeps per game."""
+        if self.is_pie:
+            return 1
+        game = self.game
+        return game.n_states * game.signals if isinstance(game, Instance) else 0
 
     def _rows(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
         """Each game's row of a per-slot table (a view when every game has its own slot)."""
@@ -361,6 +370,15 @@ class VectorBargainingEnv:
         offers = table.shape[2]
         flat = (self.slot * 2 + self.pending_by) * offers + self.pending_index
         return table.reshape(-1, *table.shape[3:]).take(flat, axis=0)
+
+    @property
+    def last_round(self) -> int:
+        """The protocol's last round (every game's)."""
+        return self.rules.rounds - 1
+
+    def static_rows(self) -> NDArray[np.float64]:
+        """``[games, observation]``: each game's part of the observation that describes its game (other entries 0)."""
+        return self._rows(self.tables.static)
 
     @property
     def d(self) -> NDArray[np.float64]:
@@ -407,11 +425,14 @@ class VectorBargainingEnv:
         vector[:, layout["my_turn"]] = (self.acting == role)[:, None]
         vector[:, layout["proposing"]] = (self.proposer == role)[:, None]
         vector[:, layout["phase"].start] = 1.0
-        vector[np.arange(self.num_envs), layout["round"].start + np.minimum(self.round, self.rules.rounds - 1)] = 1.0
+        games = np.arange(self.num_envs)
+        for entry in round_entries(layout, self.rules.rounds, self.round):
+            vector[games, entry] = 1.0
         on_table = self.pending
         vector[:, layout["offer_on_table"]] = on_table[:, None]
-        detail = layout["offer_keep"] if self.is_pie else layout["offer_scheme"]
-        vector[:, detail] = np.where(on_table[:, None], self._pending_details(), 0.0)
+        detail = "offer_keep" if self.is_pie else "offer_scheme"
+        if detail in layout.slices:  # not in the "menu" observation
+            vector[:, layout[detail]] = np.where(on_table[:, None], self._pending_details(), 0.0)
         vector[:, layout["offer_payoffs"]] = np.where(on_table[:, None], self.pending_payoffs, 0.0)
         vector[:, layout["offer_by_me"]] = (on_table & (self.pending_by == role))[:, None]
         return vector

@@ -17,7 +17,8 @@ from infobargain.evaluation.exploitability import Exploitability, exact_exploita
 from infobargain.evaluation.metrics import frontier_distance, receiver_shortfall, score
 from infobargain.evaluation.report import render_markdown, write_evaluation
 from infobargain.evaluation.rollout import Episode, play_episode, rollout
-from infobargain.evaluation.runs import evaluate_run, read_run
+from infobargain.evaluation.run_files import read_run
+from infobargain.evaluation.runs import evaluate_run
 from infobargain.evaluation.stats import Estimate, mean_ci
 from infobargain.evaluation.suite import TASKS, run_suite
 from infobargain.evaluation.suite_report import render_suite_markdown

@@ -36,13 +36,14 @@ from typing import Any
 import numpy as np
 
 from infobargain.agents import player_label
+from infobargain.envs.mixture import protocol_variants
 from infobargain.evaluation import paper
 from infobargain.evaluation.benchmarks import Benchmarks, benchmarks, point_json, spe_json
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.evaluation.metrics import score_group
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.evaluation.rollout import rollout
-from infobargain.evaluation.runs import read_run
+from infobargain.evaluation.run_files import read_run
 from infobargain.game.config import ENV_DEFAULTS
 from infobargain.game.distributions import InstanceDistribution, resolve_game, shape_of
 from infobargain.game.pie import SplitPie
@@ -50,6 +51,7 @@ from infobargain.game.protocol import ROLES, Protocol, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS
 from infobargain.processes import worker_pool
 from infobargain.progress import Progress, wanted
+from infobargain.training.config import split_mixture
 
 PIES = ("split_pie", "split_pie_bounded")
 
@@ -333,6 +335,7 @@ def fixed_players(sender: PlayerSpec, receiver: PlayerSpec) -> PlayerSource:
 
 PLAYED_THE_SAME = (
     "protocol",
+    "observation",
     "offer_space",
     "grid_size",
     "receiver_offer",
@@ -344,11 +347,14 @@ PLAYED_THE_SAME = (
 the protocol has more than one round (an ultimatum ignores them)."""
 
 
-def _kind(game: Any) -> tuple[int, int, int] | str:
-    """What a player must know to play ``game``'s observations: a pie, or the shape of its instances."""
+def _kind(game: Any, observation: str = "full") -> tuple[int, int, int] | str:
+    """What a player must know to play ``game``'s observations: a pie, the shape of its instances, or (the
+    ``"menu"`` observation, the same for every size) only that they are persuasion games."""
     source = resolve_game(game)
     if isinstance(source, SplitPie):
         return "pie"
+    if observation == "menu":
+        return "persuasion games of any size"
     return source.shape if isinstance(source, InstanceDistribution) else shape_of(source)
 
 
@@ -363,8 +369,9 @@ def unlike(trained: Mapping[str, Any], task_env: Mapping[str, Any]) -> str | Non
     """Why players trained in env ``trained`` cannot play ``task_env`` (the first difference, naming the run's
     value and the task's), or None when they can (:func:`plays_like`)."""
     run, task = {**ENV_DEFAULTS.kwargs(), **trained}, {**ENV_DEFAULTS.kwargs(), **task_env}
-    if _kind(run["game"]) != _kind(task["game"]):
-        return f"its games are {_kind(run['game'])}, the task's {_kind(task['game'])}"
+    kinds = _kind(run["game"], run["observation"]), _kind(task["game"], task["observation"])
+    if kinds[0] != kinds[1]:
+        return f"its games are {kinds[0]}, the task's {kinds[1]}"
     for key in PLAYED_THE_SAME:
         if run[key] != task[key]:
             return f"it has {key} {run[key]}, the task {task[key]}"
@@ -389,13 +396,30 @@ def run_players(run_dirs: Sequence[str | Path]) -> PlayerSource:
     def source(task: Task, game: str, env_kwargs: dict[str, Any]) -> tuple[PlayerSpec, PlayerSpec] | str:
         reasons = []
         for run in runs:
-            reason = unlike(run.env_kwargs, env_kwargs)
-            if reason is None:
+            # a generalist trained on several protocols plays a task that any of them fits
+            env, protocols = split_mixture(run.env_kwargs)
+            variants = [{**env, **variant} for variant in protocol_variants(protocols)] if protocols else [env]
+            found = [unlike(variant, env_kwargs) for variant in variants]
+            if None in found:
                 return run.sender, run.receiver
-            reasons.append(f"{run.path}: {reason}")
+            reasons.append(f"{run.path}: {found[0]}")
         return "; ".join(reasons)
 
     return source
+
+
+def runs_observation(run_dirs: Sequence[str | Path]) -> str:
+    """The observation the runs' players read (``observation=``); runs that read different ones are refused in one
+    line naming two of them (the suite's env shows every player the same)."""
+    runs = [read_run(path) for path in run_dirs]
+    seen = [run.env_kwargs.get("observation", ENV_DEFAULTS.observation) for run in runs]
+    for run, observation in zip(runs, seen, strict=True):
+        if observation != seen[0]:
+            raise ValueError(
+                f"players: {runs[0].path} reads observation={seen[0]!r} and {run.path} observation={observation!r}; "
+                "one suite shows every player one observation: give runs of one kind"
+            )
+    return str(seen[0])
 
 
 def _limit(task: Task, bench: Benchmarks, first: Role) -> np.ndarray | None:
@@ -551,6 +575,7 @@ def _play_suite(
     """:func:`run_suite`'s body, once the trained players have a folder."""
     started = time.perf_counter()
     chosen = _chosen_tasks(tasks)
+    seen = ENV_DEFAULTS.observation  # what the players observe: the runs' own, when runs play
     if players is None:
         source = trained_players(
             chosen,
@@ -574,6 +599,7 @@ def _play_suite(
     else:
         source = run_players(players)
         described = "the players of the runs " + ", ".join(str(path) for path in players)
+        seen = runs_observation(players)
     path = Path(paper_results) if paper_results is not None else paper.default_path()
     notes: list[str] = []
     rows_paper: list[paper.PaperRow] = []
@@ -585,7 +611,7 @@ def _play_suite(
     rows: list[dict[str, Any]] = []
     for task in chosen:
         for game in task.games:
-            env_kwargs = task.env_kwargs(game, offer_space, grid_size)
+            env_kwargs = {**task.env_kwargs(game, offer_space, grid_size), "observation": seen}
             pair = source(task, game, env_kwargs)
             if pair is None or isinstance(pair, str):
                 why = f" ({pair})" if pair else ""

@@ -49,6 +49,7 @@ class EnvConfig:
     realization_rounds: int = 10
     offer_space: str = "frontier"
     grid_size: int = 25
+    observation: str = "full"
     max_cycles: int | None = None
     render_mode: str | None = None
 

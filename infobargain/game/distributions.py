@@ -10,6 +10,9 @@ spelling                        distribution
 ``"random:SxA"``                a fresh random instance every episode, from the env's generator: the law of
                                 :func:`~infobargain.game.instance.random_instance` (Dirichlet(1) prior floored
                                 at 1e-3, utilities uniform on [-1, 1]); ``"random:SxA:SEED"`` stays one game
+``"random:S1-S2xA1-A2"``        mixed sizes: a size drawn uniformly from every ``S × A`` in the ranges, then a
+                                random instance of it (needs the env's ``observation="menu"``, the one
+                                observation whose size does not depend on the game's)
 ``"family:NAME"``               a named family, uniform over its members: ``family:paper`` (the paper's
                                 three scenarios), ``family:signaling`` (those and the prosecutor)
 a folder                        uniform over every ``*.json`` instance file in it (sorted by name)
@@ -17,9 +20,9 @@ a list (Python, TOML array)     uniform over the listed games (scenario names or
 a callable ``f(np_random)``     a Python sampler returning an :class:`Instance` each call
 ==============================  ============================================================================
 
-Every instance of a distribution has the same numbers of states, actions and signals (the spaces of an
-env are fixed); finite sets are checked when they are built, samplers at every draw. Errors name the
-offending instance or file.
+Every instance of a distribution other than a mixed-size one has the same numbers of states, actions and
+signals (the spaces of an env are fixed); finite sets are checked when they are built, samplers at every draw.
+Errors name the offending instance or file.
 """
 
 from __future__ import annotations
@@ -96,6 +99,39 @@ class RandomInstances(InstanceDistribution):
     def sample(self, rng: np.random.Generator) -> Instance:
         prior, sender, receiver = self.sample_arrays(rng, 1)
         return Instance(prior[0], sender[0], receiver[0], name=f"{self.name} draw")
+
+
+class RandomSizes(InstanceDistribution):
+    """Random instances of mixed sizes: a size drawn uniformly from :attr:`members`, then an instance of it.
+
+    Its instances have different shapes, so only an observation whose size does not depend on the game's (the
+    env's ``observation="menu"``) can show them; :attr:`shape` is the largest member's. The vector env plays one
+    batch per size (:class:`~infobargain.envs.mixture.MixedVectorEnv`)."""
+
+    def __init__(self, states: Sequence[int], actions: Sequence[int]) -> None:
+        self.members = tuple(RandomInstances(s, a) for s in states for a in actions)
+        self.name = f"random:{_span(states)}x{_span(actions)}"
+        self.shape = max(member.shape for member in self.members)
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{m.n_states}×{m.n_actions}" for m in self.members)
+        return f"{self.name} (random instances of {sizes}, one size drawn uniformly per instance)"
+
+    def size_dependent_notice(self, where: str) -> str:
+        """The one line that refuses this distribution where the observation depends on the game's size."""
+        small, large = self.members[0], self.members[-1]
+        return (
+            f"game: {self.name} mixes sizes ({small.name} … {large.name}) but {where} depends on the size (prior, "
+            "utilities, schemes): a 2×2 game and a larger one would need different observations; use "
+            "observation='menu' (offer_space='frontier'), whose size is the same for every game"
+        )
+
+    def sample(self, rng: np.random.Generator) -> Instance:
+        return self.members[int(rng.integers(len(self.members)))].sample(rng)
+
+
+def _span(sizes: Sequence[int]) -> str:
+    return str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
 
 
 class InstanceSet(InstanceDistribution):
@@ -178,11 +214,24 @@ def _named(name: str) -> GameSource:
     parts = name.split(":")
     if parts[0] == "random" and len(parts) == 2:
         try:
-            n_states, n_actions = (int(n) for n in parts[1].lower().split("x"))
+            states, actions = (_range(n) for n in parts[1].lower().split("x"))
         except ValueError:
-            raise InstanceError(f"game: {name!r} is not of the form random:SxA (e.g. random:2x2)") from None
-        return RandomInstances(n_states, n_actions)
+            raise InstanceError(
+                f"game: {name!r} is not of the form random:SxA or random:S1-S2xA1-A2 (e.g. random:2x2, random:2-4x2-4)"
+            ) from None
+        if len(states) == len(actions) == 1:
+            return RandomInstances(states[0], actions[0])
+        return RandomSizes(states, actions)
     return scenario(name)
+
+
+def _range(spelled: str) -> list[int]:
+    """``"3"`` → ``[3]``; ``"2-4"`` → ``[2, 3, 4]`` (``ValueError`` for anything else, or an empty range)."""
+    low, dash, high = spelled.partition("-")
+    first, last = int(low), int(high) if dash else int(low)
+    if first < 1 or last < first:
+        raise ValueError(spelled)
+    return list(range(first, last + 1))
 
 
 def _folder(path: Path) -> InstanceSet:

@@ -15,9 +15,13 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from infobargain.envs.mixture import MixedVectorEnv
 from infobargain.envs.offers import FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.protocol import ROLES
+
+BatchEnv = VectorBargainingEnv | MixedVectorEnv
+"""The batched envs self-play trains on: one configuration, or a mixture of protocols and sizes."""
 
 OFFER_ON_TABLE = 0.5
 """Share of the subgame starts (after round 0) that put a random offer on the table, so the responder acts first."""
@@ -42,21 +46,24 @@ def update_seed(seed: int, update: int) -> int:
 
 
 def subgame_starts(
-    rng: np.random.Generator, envs: VectorBargainingEnv, fraction: float, progress: float, curriculum: float
+    rng: np.random.Generator, envs: BatchEnv, fraction: float, progress: float, curriculum: float
 ) -> NDArray[np.intp]:
     """Start rounds: 0 for most games, a uniformly drawn round for a ``fraction`` of them.
 
     With a ``curriculum`` (a fraction of training), drawn rounds first come from the last round only and
     reach back to round 0 as training progresses: backward induction, learned.
     """
-    last = envs.rules.rounds - 1
-    reach = last if curriculum <= 0 else round(last * min(1.0, progress / curriculum))
+    last = envs.last_round  # one number, or each game's (a batch that mixes protocols)
+    if isinstance(last, int):
+        reach: int | NDArray[np.intp] = last if curriculum <= 0 else round(last * min(1.0, progress / curriculum))
+    else:
+        reach = last if curriculum <= 0 else np.round(last * min(1.0, progress / curriculum)).astype(np.intp)
     rounds = rng.integers(last - reach, last + 1, envs.num_envs)
     return np.where(rng.random(envs.num_envs) < fraction, rounds, 0)
 
 
 def random_offers(
-    rng: np.random.Generator, envs: VectorBargainingEnv, chosen: NDArray[np.bool_]
+    rng: np.random.Generator, envs: BatchEnv, chosen: NDArray[np.bool_]
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Uniformly random offers to put on the table of the ``chosen`` subgame starts (responders then train on
     offers the current proposers would not make: the off-path responses subgame perfection needs)."""
@@ -66,7 +73,7 @@ def random_offers(
 
 
 def reset_in_subgames(
-    envs: VectorBargainingEnv,
+    envs: BatchEnv,
     rng: np.random.Generator,
     seed: int,
     fraction: float,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infobargain.game.limits import shown
+from infobargain.game.limits import check_env_size, shown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,6 +55,10 @@ RUN_ENV_DEFAULTS: dict[str, Any] = {
     **TRAINING_ENV_OVERRIDES,
 }
 """The ``[env]`` table's defaults: the env's own, with :data:`TRAINING_ENV_OVERRIDES`."""
+MIXTURE_KEY = "protocols"
+"""The one ``[env]`` key that is not an env parameter: protocol variants to train on at once
+(:func:`~infobargain.envs.mixture.protocol_variants`, e.g. ``"paper"``); absent or empty, the env's own protocol.
+A run's ``[env]`` holds it only when set, so its other keys stay the env's arguments."""
 
 
 @dataclass
@@ -79,6 +83,12 @@ class RunSection:
     """Torch threads: 1 avoids the collapse of batched ops on a shared 2-core machine."""
     device: str = "cpu"
     """Where the networks of the library's PPO live: ``cpu``, ``cuda`` or ``auto`` (a GPU if torch sees one)."""
+
+
+def split_mixture(env: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """A run's ``[env]`` as the env's arguments and the protocol variants of :data:`MIXTURE_KEY` (``""``: none)."""
+    kwargs = dict(env)
+    return kwargs, str(kwargs.pop(MIXTURE_KEY, ""))
 
 
 class ConfigError(ValueError):
@@ -164,8 +174,14 @@ class RunConfig:
         if not key:
             raise ConfigError(f"{dotted}: expected SECTION.KEY (sections: {', '.join(self.known_sections())})")
         if section == "env":
+            if key == MIXTURE_KEY:
+                self.env[key] = _convert(value, str, dotted)
+                if not self.env[key]:
+                    del self.env[key]
+                return
             if key not in RUN_ENV_DEFAULTS:
-                raise ConfigError(f"env.{key}: unknown environment parameter (known: {', '.join(RUN_ENV_DEFAULTS)})")
+                known = ", ".join([*RUN_ENV_DEFAULTS, MIXTURE_KEY])
+                raise ConfigError(f"env.{key}: unknown environment parameter (known: {known})")
             self.env[key] = _convert(value, type(RUN_ENV_DEFAULTS[key]), dotted)
             return
         target = self.run if section == "run" else self.section(section)
@@ -211,12 +227,21 @@ class RunConfig:
                 check_settings(name, self.section(name))
         except SettingsError as error:
             raise ConfigError(str(error)) from None
-        from infobargain.envs.information_bargaining_v1 import raw_env, resolve_game
-        from infobargain.game.limits import check_env_size
+        from infobargain.envs.information_bargaining_v1 import resolve_game
+        from infobargain.envs.mixture import check_mixture, mixture_parts
+        from infobargain.game.distributions import RandomSizes
 
+        env, protocols = split_mixture(self.env)
         try:
-            check_env_size(resolve_game(self.env["game"]), self.env)  # before the env allocates anything
-            raw_env(**self.env)
+            mixed = bool(protocols) or isinstance(resolve_game(env["game"]), RandomSizes)
+            if mixed and algorithm.name != "qlearning":
+                raise ValueError(
+                    f"algorithm {algorithm.name!r} trains on one protocol and one size; a mixture (env.{MIXTURE_KEY} or "
+                    "a mixed-size game) trains with run.algorithm = 'qlearning'"
+                )
+            for part in mixture_parts(env, protocols):
+                check_env_size(resolve_game(part["game"]), part)  # before any env allocates anything
+            check_mixture(env, protocols)  # each part's env is built: its arguments are checked
         except (ValueError, TypeError) as error:
             message = str(error)
             raise ConfigError(f"env: {message if len(message) <= 300 else message[:300] + '…'}") from None

@@ -1,7 +1,8 @@
 """Self-play Q-learning with subgame starts: backward induction, learned from play.
 
 Both players learn at once, each with a Q-network over its own observation (one value per Discrete action),
-on :class:`~infobargain.envs.vector.VectorBargainingEnv`. Read top to bottom:
+on :class:`~infobargain.envs.vector.VectorBargainingEnv`, or on a :class:`~infobargain.envs.mixture.MixedVectorEnv`
+when the run mixes protocols (``[env] protocols``) or sizes (a generalist). Read top to bottom:
 
 1. **Rollout.** Every update plays ``num_envs`` episodes. Most start in a uniformly drawn round (a subgame),
    half of those with a random offer on the table, so every round and every offer is visited, on and off the
@@ -42,19 +43,21 @@ from numpy.typing import NDArray
 
 from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic
+from infobargain.envs.mixture import MixedVectorEnv, make_vector_env
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.state import in_round_units, settle
 from infobargain.progress import Progress
 from infobargain.training.common import (
     ROLES,
+    BatchEnv,
     greedy_metrics,
     outcome_metrics,
     reset_in_subgames,
     training_device,
     update_seed,
 )
-from infobargain.training.config import RunConfig
+from infobargain.training.config import RunConfig, split_mixture
 from infobargain.training.players import first_proposers
 from infobargain.training.rundir import RunDirectory
 from infobargain.training.settings import QLearningSection
@@ -98,7 +101,7 @@ def greedy(
     return value.double().cpu().numpy(), chosen.cpu().numpy()
 
 
-def game_centre(envs: VectorBargainingEnv, seed: int) -> NDArray[np.float64]:
+def game_centre(envs: BatchEnv, seed: int) -> NDArray[np.float64]:
     """The mean of the observation's game part (the entries that describe the game: its payoffs, ``d``, the
     offer menu) over the games ``envs`` holds after a reset seeded by ``seed`` (the one game, every member of a
     finite set, or the batch's fresh draws); 0 in every other entry.
@@ -110,14 +113,14 @@ def game_centre(envs: VectorBargainingEnv, seed: int) -> NDArray[np.float64]:
     distribution of games the game part varies, and centring it is plain input centring.
     """
     envs.reset(seed=seed)
-    return envs.tables.static.mean(axis=0)  # type: ignore[no-any-return]
+    return envs.static_rows().mean(axis=0)  # type: ignore[no-any-return]
 
 
 # 1. rollout
 
 
 def play_episodes(
-    envs: VectorBargainingEnv,
+    envs: BatchEnv,
     averaged: list[ActorCritic],
     rng: np.random.Generator,
     exploration: float = 0.0,
@@ -246,7 +249,8 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     """Train both players by self-play Q-learning; returns the saved players' paths (the averaged networks)."""
     torch.set_num_threads(config.run.threads)
     settings, seed, total = config.settings, config.run.seed, config.run.total_steps
-    envs = VectorBargainingEnv(settings.num_envs, autoreset=False, **config.env)
+    env_kwargs, protocols = split_mixture(config.env)
+    envs = make_vector_env(settings.num_envs, env_kwargs, protocols=protocols, autoreset=False)
     if not envs.discrete:
         raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")
     device = training_device(config.run.device)  # the networks and their batches live there; the env on the CPU
@@ -270,7 +274,8 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
         update, step, elapsed = checkpoint["update"], checkpoint["step"], float(checkpoint.get("wall_time", 0.0))
         run.truncate_metrics(step)
 
-    probes = greedy_probes(config.env)
+    # the greedy outcome per first proposer, logged at checkpoints; a mixture has no one game to log it for
+    probes = {} if isinstance(envs, MixedVectorEnv) else greedy_probes(env_kwargs)
     started = time.perf_counter() - elapsed  # wall time continues across resumptions
     with Progress(total, "q-learning self-play", show_progress, initial=step, unit="step") as bar:
         while step < total:

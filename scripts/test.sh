@@ -11,6 +11,7 @@ bash scripts/setup.sh train,plot,dev,clients,docs .venv
 bash scripts/setup.sh train,plot,dev,rllib,clients .venv-rllib
 bash scripts/setup.sh benchmarl,dev .venv-benchmarl
 .venv/bin/ruff check infobargain tests benchmarks
+.venv/bin/mypy infobargain  # the package's types (settings in pyproject.toml)
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir build/site  # warnings fail (not --quiet: it hides them)
 # The first install runs everything (-m "": the slow tests and the learning gate too). The second differs only in
 # Gymnasium, PettingZoo and Ray: it runs the fast tier and every test of a module that uses those libraries (or

@@ -8,12 +8,15 @@ import numpy as np
 import pytest
 import torch
 
+from infobargain.agents.learned import load_torch_player, save_torch_player
+from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.evaluation.exploitability import exact_exploitability
 from infobargain.training import qlearning
 from infobargain.training.config import RunConfig
 from infobargain.training.runner import run_training
+from infobargain.training.settings import QLearningSection
 
 
 def small_config(total_steps: int, **env: object) -> RunConfig:
@@ -34,6 +37,23 @@ def small_config(total_steps: int, **env: object) -> RunConfig:
 def untrained(envs: VectorBargainingEnv) -> list[qlearning.ActorCritic]:
     torch.manual_seed(0)
     return [qlearning.ActorCritic(envs.observation_size, envs.n_actions, True, 16) for _ in range(2)]
+
+
+def run_interrupted(config: RunConfig, run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train ``config`` into ``run_dir`` until a KeyboardInterrupt during its fourth update (two regressions per
+    update), as a user's Ctrl-C would stop it."""
+    real, calls = qlearning.regress, {"count": 0}
+
+    def interrupted(*args: object, **kwargs: object) -> float:
+        calls["count"] += 1
+        if calls["count"] == 7:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(qlearning, "regress", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(config, run_dir, show_progress=False)
+    monkeypatch.setattr(qlearning, "regress", real)
 
 
 def test_targets_are_payoffs_in_the_decision_round() -> None:
@@ -94,17 +114,29 @@ def test_in_one_game_the_networks_see_no_constant_game_part(tmp_path: Path, monk
             assert torch.count_nonzero(observations[:, part]) == 0
 
 
-def test_the_saved_player_plays_raw_observations_as_the_network_played_centred_ones() -> None:
+@pytest.mark.parametrize("dueling", [True, False])
+def test_the_saved_player_plays_raw_observations_as_the_network_played_centred_ones(
+    dueling: bool, tmp_path: Path
+) -> None:
+    """The centre moves into the first layer, the tie-break into the accept output and a dueling head into one
+    plain layer: the saved file loads as any saved player and gives the network's values on raw observations."""
     envs = VectorBargainingEnv(64, autoreset=False, game="split_pie", max_rounds=3, grid_size=9)
-    network = untrained(envs)[1]
+    torch.manual_seed(0)
+    network = qlearning.q_network(envs.observation_size, envs.n_actions, QLearningSection(hidden_size=16), dueling)
+    with torch.no_grad():
+        for parameter in network.actor[-1].parameters():
+            parameter.normal_()  # far from the near-zero start, so that every term of the folded layer counts
     centre = qlearning.game_centre(envs, seed=0)
     np.testing.assert_array_equal(centre, envs.tables.static[0])
     envs.reset(seed=1, start_offers=np.full(64, FIRST_OFFER + 2), with_offer=np.ones(64, dtype=bool))
     raw = envs.observe(1)
-    player = qlearning.saved_player(network, 0.0, centre)
+    save_torch_player(qlearning.saved_player(network, 0.01, centre), tmp_path / "receiver.pt")
+    env = raw_env(game="split_pie", max_rounds=3, grid_size=9)
+    player = load_torch_player(tmp_path / "receiver.pt", env, "receiver").module
     with torch.no_grad():
         expected = network.actor(torch.as_tensor(raw - centre, dtype=torch.float32))
-        np.testing.assert_allclose(player.actor(torch.as_tensor(raw, dtype=torch.float32)), expected, atol=1e-5)
+        expected[:, ACCEPT] += 0.01
+        np.testing.assert_allclose(player.actor(torch.as_tensor(raw, dtype=torch.float32)), expected, atol=1e-4)
 
 
 def test_a_later_decision_is_valued_in_its_own_round() -> None:
@@ -157,18 +189,7 @@ def test_self_play_learns_the_alternating_offers_spe_as_played(tmp_path: Path) -
 
 def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_training(small_config(3000), tmp_path / "straight", show_progress=False)
-    real, calls = qlearning.regress, {"count": 0}
-
-    def interrupted(*args: object, **kwargs: object) -> float:
-        calls["count"] += 1
-        if calls["count"] == 7:  # during the fourth update (two players per update)
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(qlearning, "regress", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run_training(small_config(3000), tmp_path / "resumed", show_progress=False)
-    monkeypatch.setattr(qlearning, "regress", real)
+    run_interrupted(small_config(3000), tmp_path / "resumed", monkeypatch)
     run_training(small_config(3000), tmp_path / "resumed", resume=True, show_progress=False)
     rows = [(tmp_path / name / "metrics.csv").read_text().splitlines() for name in ("straight", "resumed")]
     strip = [[",".join(line.split(",")[:-1]) for line in table] for table in rows]  # wall_time is the last column
@@ -177,6 +198,25 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monk
     for role in ("sender", "receiver"):
         a = torch.load(tmp_path / "straight" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
         b = torch.load(tmp_path / "resumed" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
+        assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_a_run_checkpointed_before_the_dueling_head_resumes_with_its_plain_heads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose config.toml predates ``qlearning.dueling`` (so it reads as the default, on) and whose
+    checkpoint holds plain heads goes on with them, exactly as a plain-head run does."""
+    plain = small_config(3000)
+    plain.override(["qlearning.dueling=false"])
+    run_training(plain, tmp_path / "straight", show_progress=False)
+    run_interrupted(plain, tmp_path / "old", monkeypatch)
+    saved = tmp_path / "old" / "config.toml"
+    saved.write_text(saved.read_text().replace("dueling = false\n", ""))
+    assert small_config(3000).qlearning.dueling
+    run_training(small_config(3000), tmp_path / "old", resume=True, show_progress=False)
+    for role in ("sender", "receiver"):
+        a = torch.load(tmp_path / "straight" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
+        b = torch.load(tmp_path / "old" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
         assert all(torch.equal(a[key], b[key]) for key in a)
 
 

@@ -7,6 +7,8 @@ explicit ``torch.Generator`` so that training is reproducible and resumable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
@@ -19,6 +21,42 @@ def _layer(inputs: int, outputs: int, gain: float = 2**0.5) -> nn.Linear:
 
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+class DuelingHead(nn.Module):
+    """Q-values as a state value plus mean-centred advantages: ``Q(s, a) = V(s) + A(s, a) - mean_b A(s, b)``.
+
+    The output layer of the value-based learner (:mod:`infobargain.training.qlearning`). Every sample of a
+    situation moves ``V``, whichever action it took, so the estimate of an action that is rarely taken follows
+    its situation's value as that value changes, instead of waiting for the action's own samples. Learning
+    backward induction, the values of later rounds keep changing while they are backed up, and a plain head
+    left such actions' values behind (a proposer's offers off its greedy path, a responder's counter-offers).
+    The map is linear in the hidden features, so :meth:`folded` is one plain layer with the same outputs.
+    """
+
+    def __init__(self, inputs: int, actions: int, gain: float) -> None:
+        super().__init__()
+        self.value = _layer(inputs, 1, gain)
+        self.advantage = _layer(inputs, actions, gain)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        advantages = self.advantage(hidden)
+        return self.value(hidden) + advantages - advantages.mean(dim=-1, keepdim=True)
+
+    def folded(self) -> nn.Linear:
+        """The same map as one linear layer (on the head's device): ``W = 1 w_V + W_A - 1 mean_a W_A[a]``, and
+        likewise the bias."""
+        value, advantage = self.value, self.advantage
+        layer = nn.Linear(advantage.in_features, advantage.out_features).to(advantage.weight.device)
+        with torch.no_grad():
+            layer.weight.copy_(value.weight + advantage.weight - advantage.weight.mean(dim=0, keepdim=True))
+            layer.bias.copy_(value.bias + advantage.bias - advantage.bias.mean())
+        return layer
+
+
+def has_dueling_head(state: Mapping[str, torch.Tensor]) -> bool:
+    """Whether ``state`` (an :class:`ActorCritic`'s state dict) has a :class:`DuelingHead` for its policy head."""
+    return any(key.startswith("actor.") and ".advantage." in key for key in state)
 
 
 class ActorCritic(nn.Module):
@@ -36,24 +74,25 @@ class ActorCritic(nn.Module):
         hidden_size: int = 64,
         activation: str = "tanh",
         critic_size: int | None = None,
+        dueling: bool = False,
     ) -> None:
         """``critic_size``: the value network's input size when it sees more than the player's own observation
-        (a centralised critic); the policy always acts on the observation alone."""
+        (a centralised critic); the policy always acts on the observation alone. ``dueling``: the policy head
+        is a :class:`DuelingHead` (Q-values for a value-based learner)."""
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation: must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
         self.observation_size, self.action_size, self.discrete = observation_size, action_size, discrete
         self.hidden_size, self.activation = hidden_size, activation
         self.critic_size = observation_size if critic_size is None else critic_size
-        self.actor = self._mlp(observation_size, action_size, gain=0.01)
+        self.actor = self._mlp(observation_size, action_size, gain=0.01, dueling=dueling)
         self.critic = self._mlp(self.critic_size, 1, gain=1.0)
         self.log_std = nn.Parameter(torch.full((action_size,), -0.5)) if not discrete else None
 
-    def _mlp(self, inputs: int, outputs: int, gain: float) -> nn.Sequential:
+    def _mlp(self, inputs: int, outputs: int, gain: float, dueling: bool = False) -> nn.Sequential:
         width, layer = self.hidden_size, ACTIVATIONS[self.activation]
-        return nn.Sequential(
-            _layer(inputs, width), layer(), _layer(width, width), layer(), _layer(width, outputs, gain)
-        )
+        head = DuelingHead(width, outputs, gain) if dueling else _layer(width, outputs, gain)
+        return nn.Sequential(_layer(inputs, width), layer(), _layer(width, width), layer(), head)
 
     def value(self, critic_input: torch.Tensor) -> torch.Tensor:
         """The value estimate from the critic's input (the observation, or more for a centralised critic)."""

@@ -339,12 +339,12 @@ class raw_env(AECEnv):
             from infobargain.envs.scheme_kernels import within_box  # compiled: one pass, no numpy dispatch per call
 
             self._within_box = within_box
-        observation: dict[str, gymnasium.Space] = {
+        spaces: dict[str, gymnasium.Space] = {
             "observation": gymnasium.spaces.Box(-np.inf, np.inf, (self.observation_layout.size,), np.float64)
         }
         if isinstance(self._action_space, gymnasium.spaces.Discrete):
-            observation["action_mask"] = gymnasium.spaces.Box(0, 1, (int(self._action_space.n),), np.int8)
-        self._observation_space = gymnasium.spaces.Dict(observation)
+            spaces["action_mask"] = gymnasium.spaces.Box(0, 1, (int(self._action_space.n),), np.int8)
+        self._observation_space = gymnasium.spaces.Dict(spaces)
         self.state_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.observation_layout.size + 2,), np.float64)
         self._reset_state()
 

@@ -17,7 +17,7 @@ game (``"random:2-4x2-4"``, :class:`~infobargain.game.distributions.RandomSizes`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -109,7 +109,7 @@ def check_mixture(env_kwargs: Mapping[str, Any], protocols: str = "") -> list[di
     check_agreement(
         [part_label(kwargs) for kwargs in parts],
         [env.observation_layout for env in envs],
-        [int(env.action_space("sender_0").n) if env.encoding.name != "scheme" else -1 for env in envs],
+        [int(cast(Any, env.action_space("sender_0")).n) if env.encoding.name != "scheme" else -1 for env in envs],
     )
     return parts
 
@@ -147,8 +147,9 @@ class MixedVectorEnv:
         self.reset(seed)
 
     def _split(self, values: NDArray[Any] | None) -> list[NDArray[Any] | None]:
-        if values is None:
-            return [None] * len(self.parts)
+        return [None] * len(self.parts) if values is None else list(self._pieces(values))
+
+    def _pieces(self, values: NDArray[Any]) -> list[NDArray[Any]]:
         array = np.asarray(values)
         return [array[self.bounds[i] : self.bounds[i + 1]] for i in range(len(self.parts))]
 
@@ -170,7 +171,7 @@ class MixedVectorEnv:
             part.reset(part_seed, rounds, offers, chosen)
 
     def step(self, actions: NDArray[Any]) -> StepResult:
-        results = [part.step(chunk) for part, chunk in zip(self.parts, self._split(actions), strict=True)]
+        results = [part.step(chunk) for part, chunk in zip(self.parts, self._pieces(actions), strict=True)]
         return StepResult(
             *(np.concatenate([getattr(result, name) for result in results]) for name in StepResult.__dataclass_fields__)
         )

@@ -70,9 +70,10 @@ def observation_layout(
     rounds."""
     if observation not in OBSERVATIONS:
         raise ValueError(f"observation: must be one of {OBSERVATIONS}, got {observation!r}")
-    frontier = isinstance(encoding, DiscreteOffers) and encoding.name == "frontier"
+    # the offer menu's entries: both players' payoffs of every offer of both proposers (frontier offers only)
+    menu = 2 * encoding.size * 2 if isinstance(encoding, DiscreteOffers) and encoding.name == "frontier" else 0
     if observation == "menu":
-        if not frontier:
+        if not menu:
             raise ValueError(
                 f"observation: 'menu' describes a game by its frontier offers; offer_space={encoding.name!r} has "
                 "none (use offer_space='frontier')"
@@ -82,11 +83,10 @@ def observation_layout(
                 f"observation: 'menu' describes at most {MENU_ROUNDS} rounds, the protocol has {rules.rounds} "
                 f"(max_rounds <= {MENU_ROUNDS}, or observation='full')"
             )
-        assert isinstance(encoding, DiscreteOffers)
         features = protocol_features(rules)
         parts = [
             ("disagreement", 2),
-            ("offer_menu", 2 * encoding.size * 2),
+            ("offer_menu", menu),
             ("protocol", len(features)),
             ("role", 2),
             ("my_turn", 1),
@@ -113,8 +113,8 @@ def observation_layout(
         ]
         offer_parts = [("offer_scheme", game.n_states * game.signals)]
         private = [("state", game.n_states), ("signal", game.signals)]
-    if frontier:  # what each offer action means here
-        game_parts.append(("offer_menu", 2 * encoding.size * 2))
+    if menu:  # what each offer action means here
+        game_parts.append(("offer_menu", menu))
     return ObservationLayout(
         [
             *game_parts,

@@ -38,7 +38,7 @@ from infobargain.evaluation.generalist import HELD_OUT_STREAM, score_instance
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.game.distributions import RandomInstances, RandomSizes, resolve_game
 from infobargain.game.instance import Instance
-from infobargain.game.protocol import Role
+from infobargain.game.protocol import ROLES, Role
 from infobargain.game.scenarios import PAPER_SCENARIOS, SCENARIOS, scenario
 from infobargain.progress import Progress, wanted
 from infobargain.theory.plot import require_matplotlib, save_figure
@@ -141,7 +141,7 @@ def evaluate_generalist(
     variants = variants_of(env_kwargs, protocols)
     sender, receiver = (
         _loaded(spec, {**variants[0], "game": env_kwargs["game"]}, role)
-        for spec, role in ((sender, "sender"), (receiver, "receiver"))
+        for spec, role in zip((sender, receiver), ROLES, strict=True)
     )
     sizes = [(size, True) for size in trained] + [(size, False) for size in unseen_sizes(trained)]
     structured = structured_games(seed)

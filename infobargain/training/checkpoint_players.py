@@ -33,10 +33,15 @@ def _env(config: RunConfig) -> Any:
 
 
 def _networks(run_dir: Path, env: Any, states: list[Any]) -> list[Any]:
-    """The run's saved players' networks, copied, with ``states`` (one state dict per role) loaded."""
+    """The run's saved players' networks, copied, with ``states`` (one state dict per role) loaded; a copy gets
+    a :class:`~infobargain.agents.networks.DuelingHead` where its state has one (a saved player holds it folded)."""
+    from infobargain.agents.networks import DuelingHead, has_dueling_head
+
     networks = []
     for role, state in zip(ROLES, states, strict=True):
         network = copy.deepcopy(load_torch_player(run_dir / "players" / f"{role}.pt", env, role).module)
+        if has_dueling_head(state):
+            network.actor[-1] = DuelingHead(network.hidden_size, network.action_size, gain=1.0)
         network.load_state_dict(state)
         networks.append(network)
     return networks
@@ -54,8 +59,8 @@ def ppo_players(run_dir: Path, checkpoint: Path) -> Pair:
 
 
 def qlearning_players(run_dir: Path, checkpoint: Path) -> Pair:
-    """``qlearning``: the checkpoint's averaged networks with its observation centre and accept tie-break folded
-    in (:func:`~infobargain.training.qlearning.saved_player`), as the run saves its players."""
+    """``qlearning``: the checkpoint's averaged networks with their dueling head, observation centre and accept
+    tie-break folded in (:func:`~infobargain.training.qlearning.saved_player`), as the run saves its players."""
     from infobargain.training.qlearning import saved_player
 
     config, state = _config(run_dir), read_torch_file(checkpoint, "checkpoint")

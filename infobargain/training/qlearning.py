@@ -16,14 +16,19 @@ when the run mixes protocols (``[env] protocols``) or sizes (a generalist). Read
    continuation, the quantity backward induction computes.
 3. **Update.** Each player's network regresses onto its targets (Adam, learning rate decaying linearly to 0);
    the averaged copy (Polyak, ``target_rate``) then moves towards it. Acting and bootstrapping with the
-   average keeps greedy choices from flickering between nearly equal actions.
+   average keeps greedy choices from flickering between nearly equal actions. The network's head is a dueling
+   one (:class:`~infobargain.agents.networks.DuelingHead`: a situation's value plus mean-centred advantages),
+   so every target moves its situation's value whichever action it scored, and the estimates of actions taken
+   only when exploring (a proposer's other offers, a responder's counter-offers) keep up with values that are
+   still being backed up from later rounds instead of lagging behind them.
 
 Training uses only the rules and the rewards, never the exact solver. The one option that selects among outcomes
 is ``accept_bonus``, the tie-break of subgame perfection: greedy choices accept when accepting is estimated within
 ``accept_bonus`` of the best alternative, while values stay unbiased (see
 :class:`~infobargain.training.settings.QLearningSection`). The saved players are the averaged networks as
-:class:`~infobargain.agents.networks.ActorCritic` modules whose policy head outputs the Q-values (the accept output
-shifted by the tie-break), so they load and play greedily like the PPO players.
+:class:`~infobargain.agents.networks.ActorCritic` modules whose policy head outputs the Q-values (the dueling head
+folded into one linear layer, the accept output shifted by the tie-break), so they load and play greedily like the
+PPO players.
 
 Reproducibility: update ``k`` seeds everything it draws from ``(seed, k)`` alone, so a resumed run continues
 exactly as the uninterrupted run would.
@@ -42,7 +47,7 @@ import torch
 from numpy.typing import NDArray
 
 from infobargain.agents.learned import save_torch_player
-from infobargain.agents.networks import ActorCritic
+from infobargain.agents.networks import ActorCritic, DuelingHead, has_dueling_head
 from infobargain.envs.mixture import MixedVectorEnv, make_vector_env
 from infobargain.envs.offers import ACCEPT
 from infobargain.envs.vector import VectorBargainingEnv
@@ -239,6 +244,12 @@ def regress(
     return float(np.mean(losses)) if losses else 0.0
 
 
+def q_network(observation_size: int, actions: int, settings: QLearningSection, dueling: bool) -> ActorCritic:
+    """A player's Q-network: an :class:`ActorCritic` whose policy head outputs one value per action (through a
+    :class:`~infobargain.agents.networks.DuelingHead` if ``dueling``)."""
+    return ActorCritic(observation_size, actions, True, settings.hidden_size, settings.activation, dueling=dueling)
+
+
 def polyak(averaged: ActorCritic, network: ActorCritic, rate: float) -> None:
     with torch.no_grad():
         for kept, new in zip(averaged.parameters(), network.parameters(), strict=True):
@@ -254,16 +265,15 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     if not envs.discrete:
         raise ValueError("qlearning: needs a discrete offer space ('grid' or 'frontier'); use mappo for 'scheme'")
     device = training_device(config.run.device)  # the networks and their batches live there; the env on the CPU
+    checkpoint = run.load_checkpoint()
+    # A checkpoint written before the dueling head existed holds plain heads: it resumes with them.
+    dueling = settings.dueling if checkpoint is None else has_dueling_head(checkpoint["networks"][0])
     torch.manual_seed(seed)
-    networks = [
-        ActorCritic(envs.observation_size, envs.n_actions, True, settings.hidden_size, settings.activation).to(device)
-        for _ in ROLES
-    ]
+    networks = [q_network(envs.observation_size, envs.n_actions, settings, dueling).to(device) for _ in ROLES]
     averaged = [copy.deepcopy(network) for network in networks]
     optimizers = [torch.optim.Adam(n.actor.parameters(), lr=settings.learning_rate) for n in networks]
     update, step, elapsed = 0, 0, 0.0
     centre = game_centre(envs, seed)
-    checkpoint = run.load_checkpoint()
     if checkpoint is not None:
         # A checkpoint written before observations were centred holds networks of uncentred ones.
         centre = checkpoint["centre"].numpy() if "centre" in checkpoint else np.zeros_like(centre)
@@ -353,11 +363,14 @@ def greedy_outcome(
 def saved_player(network: ActorCritic, accept_bonus: float, centre: NDArray[np.float64]) -> ActorCritic:
     """A copy that plays raw observations as ``network`` played centred ones, with the tie-break in its accept
     output, so that its plain arg-max (how saved players act) makes the choices :func:`greedy` made in training:
-    the centre moves into the first layer's bias (``W (x - c) + b = W x + (b - W c)``). On the CPU, wherever it
-    trained, so that it loads on any machine."""
+    the centre moves into the first layer's bias (``W (x - c) + b = W x + (b - W c)``) and a dueling head becomes
+    the one linear layer it equals, so the copy is a plain :class:`ActorCritic`. On the CPU, wherever it trained,
+    so that it loads on any machine."""
     player = copy.deepcopy(network).cpu()
+    if isinstance(player.actor[-1], DuelingHead):
+        player.actor[-1] = player.actor[-1].folded()
     with torch.no_grad():
         first = cast(torch.nn.Linear, player.actor[0])
-        first.bias -= first.weight @ torch.as_tensor(centre, dtype=first.weight.dtype)
+        first.bias.sub_(first.weight @ torch.as_tensor(centre, dtype=first.weight.dtype))
         cast(torch.nn.Linear, player.actor[-1]).bias[ACCEPT] += accept_bonus
     return player

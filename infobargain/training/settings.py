@@ -113,6 +113,10 @@ class QLearningSection:
     """The same probability for the first decision of an episode (an exploring start)."""
     subgame_starts: float = setting(0.9, low=0, high=1)
     """Fraction of episodes that start in a uniformly drawn round, half of them with a random offer on the table."""
+    dueling: bool = True
+    """Q-networks with a dueling head, a situation's value plus mean-centred advantages
+    (:class:`~infobargain.agents.networks.DuelingHead`): the estimates of rarely taken actions follow their
+    situation's value as later rounds are backed up (false: one output per action, as before)."""
     target_rate: float = setting(0.1, low=0, high=1, positive=True)
     """Polyak rate of the averaged network that acts and supplies bootstrap targets (1: no averaging)."""
     accept_bonus: float = setting(0.002, low=0, high=1)

@@ -36,7 +36,12 @@ def train_qlearning(job: TrainingJob) -> TrainedPlayers:
     from infobargain.training import qlearning
 
     players = qlearning.train(job.config, job.run, show_progress=job.show_progress)
-    options = {"accept_bonus": job.settings.accept_bonus, "subgame_starts": job.settings.subgame_starts}
+    settings = job.settings
+    options = {
+        "accept_bonus": settings.accept_bonus,
+        "subgame_starts": settings.subgame_starts,
+        "dueling": settings.dueling,
+    }
     return TrainedPlayers(players["sender"], players["receiver"], _decisions(job), options)
 
 

@@ -147,7 +147,7 @@ class MixedVectorEnv:
         self.reset(seed)
 
     def _split(self, values: NDArray[Any] | None) -> list[NDArray[Any] | None]:
-        return [None] * len(self.parts) if values is None else list(self._pieces(values))
+        return [None] * len(self.parts) if values is None else [*self._pieces(values)]
 
     def _pieces(self, values: NDArray[Any]) -> list[NDArray[Any]]:
         array = np.asarray(values)

@@ -79,7 +79,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             group: {
                 "instances": len(chosen),
                 **{
-                    key: _stats([row[key] for row in chosen])
+                    key: distance_stats([row[key] for row in chosen])
                     for key in ("distance_to_spe_continuous", "distance_to_spe_played", "nash_conv")
                 },
             }
@@ -88,7 +88,8 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def _stats(values: Sequence[float]) -> dict[str, float | None]:
+def distance_stats(values: Sequence[float]) -> dict[str, float | None]:
+    """Mean, median and max of ``values`` (None each when there are none)."""
     if not values:
         return {"mean": None, "median": None, "max": None}
     array = np.asarray(values, dtype=np.float64)

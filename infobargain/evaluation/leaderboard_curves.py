@@ -103,8 +103,6 @@ def curve_statistics(
     """Per algorithm with curves, the IQM of each metric at the fractions ``k / count`` of its budget with its
     95 % interval (see the module; the same for the same cells and ``seed``); the algorithms without a curve are
     listed."""
-    from rliable import library
-
     fractions = np.arange(1, count + 1, dtype=np.float64) / count
     with_curve: dict[str, list[Mapping[str, Any]]] = {}
     for cell in cells:
@@ -118,7 +116,7 @@ def curve_statistics(
     }
     with rliable_seed(seed) as state:
         for algorithm, mine in sorted(with_curve.items()):
-            result["algorithms"][algorithm] = _curve(algorithm, mine, fractions, repetitions, state, library)
+            result["algorithms"][algorithm] = _curve(algorithm, mine, fractions, repetitions, state)
             if result["algorithms"][algorithm].get("runs") == 1:
                 result["notes"].append(f"curves: {algorithm} has one seed, so its intervals are points")
     return result
@@ -130,9 +128,10 @@ def _curve(
     fractions: NDArray[np.float64],
     repetitions: int,
     state: np.random.RandomState,
-    library: Any,
 ) -> dict[str, Any]:
     """One algorithm's entry of :func:`curve_statistics`."""
+    from rliable import library
+
     budget = mine[0]["settings"]["budget"]
     entry: dict[str, Any] = {"budget": budget, "decisions": (fractions * budget).tolist()}
     for metric in METRICS:

@@ -34,7 +34,7 @@ from infobargain.agents import player_label
 from infobargain.agents.registry import bind_policy
 from infobargain.envs.information_bargaining_v1 import raw_env
 from infobargain.envs.mixture import protocol_variants, variant_label
-from infobargain.evaluation.generalist import HELD_OUT_STREAM, score_instance
+from infobargain.evaluation.generalist import HELD_OUT_STREAM, distance_stats, score_instance
 from infobargain.evaluation.players import PlayerSpec
 from infobargain.game.distributions import RandomInstances, RandomSizes, resolve_game
 from infobargain.game.instance import Instance
@@ -182,23 +182,16 @@ def _size(size: Size) -> str:
     return f"{size[0]}x{size[1]}"
 
 
-def _stats(values: Sequence[float]) -> dict[str, float | None]:
-    if not values:
-        return {"mean": None, "median": None, "max": None}
-    array = np.asarray(values, dtype=np.float64)
-    return {"mean": float(array.mean()), "median": float(np.median(array)), "max": float(array.max())}
-
-
 def _summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Counts and the statistics of each distance over ``rows`` (one per instance and first proposer)."""
     return {
         "rows": len(rows),
         "non_trivial_rows": sum(not row["trivial"] for row in rows),
         **{
-            key: _stats([row[key] for row in rows])
+            key: distance_stats([row[key] for row in rows])
             for key in ("distance_to_spe_played", "distance_to_spe_continuous", "nash_conv")
         },
-        "non_trivial_distance_to_spe_played": _stats(
+        "non_trivial_distance_to_spe_played": distance_stats(
             [row["distance_to_spe_played"] for row in rows if not row["trivial"]]
         ),
     }

@@ -289,11 +289,19 @@ def situation_table(env_kwargs: Mapping[str, Any], experiment: Experiment) -> ND
     return table  # type: ignore[no-any-return]
 
 
+def tabular_players(table: NDArray[np.float64], env_kwargs: Mapping[str, Any], label: str) -> tuple[Any, Any]:
+    """The (sender, receiver) that play ``table`` (:func:`situation_table`) greedily, as BenchMARL's evaluation
+    plays its policies."""
+    from infobargain.agents.tabular import TabularPolicy
+
+    env = raw_env(**{key: value for key, value in env_kwargs.items() if key != "render_mode"})
+    sender, receiver = (TabularPolicy(table, env, role, greedy=True, spec=f"{label} {role}") for role in ROLES)
+    return sender, receiver
+
+
 def train(job: TrainingJob) -> TrainedPlayers:
     """Train with the BenchMARL algorithm the run names (``benchmarl_NAME``) on the game's BenchMARL task,
     continuing the run's latest checkpoint if it has one."""
-    from infobargain.agents.tabular import TabularPolicy
-
     torch.set_num_threads(1)
     saved = job.run.load_checkpoint()
     restore = job.run_dir / saved["benchmarl_checkpoint"] if saved is not None else None
@@ -302,14 +310,13 @@ def train(job: TrainingJob) -> TrainedPlayers:
         experiment.run()
     else:
         experiment.close()
-    table = situation_table(job.env_kwargs, experiment)
     name = job.config.run.algorithm.removeprefix("benchmarl_")
-    env = raw_env(**{key: value for key, value in job.env_kwargs.items() if key != "render_mode"})
+    players = tabular_players(situation_table(job.env_kwargs, experiment), job.env_kwargs, f"benchmarl {name}")
     paths = {}
-    for role in ROLES:
+    for role, player in zip(ROLES, players, strict=True):
         paths[role] = job.run.players / f"{role}.npz"
         paths[role].parent.mkdir(parents=True, exist_ok=True)
-        TabularPolicy(table, env, role, greedy=True, spec=f"benchmarl {name} {role}").save(paths[role])
+        player.save(paths[role])
     options = {"benchmarl_algorithm": name, "players": "deterministic (BenchMARL's evaluation mode)"}
     return TrainedPlayers(paths["sender"], paths["receiver"], int(experiment.total_frames), options)
 
@@ -318,7 +325,6 @@ def checkpoint_players(run_dir: Path, checkpoint: Path) -> tuple[Any, Any]:
     """The players of a numbered checkpoint, for ``benchmark --curves``: its BenchMARL experiment restored and
     asked in every situation, as the run's final players are made."""
     from infobargain.agents.learned import read_torch_file
-    from infobargain.agents.tabular import TabularPolicy
 
     config = RunConfig.load(run_dir / "config.toml")
     restore = run_dir / read_torch_file(checkpoint, "checkpoint")["benchmarl_checkpoint"]
@@ -327,6 +333,4 @@ def checkpoint_players(run_dir: Path, checkpoint: Path) -> tuple[Any, Any]:
         table = situation_table(config.env, experiment)
     finally:
         experiment.close()
-    env = raw_env(**{key: value for key, value in config.env.items() if key != "render_mode"})
-    sender, receiver = (TabularPolicy(table, env, role, greedy=True, spec=f"{checkpoint} {role}") for role in ROLES)
-    return sender, receiver
+    return tabular_players(table, config.env, str(checkpoint))

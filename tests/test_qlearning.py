@@ -92,6 +92,45 @@ def test_the_tie_break_accepts_within_the_bonus_and_the_saved_player_keeps_it() 
     assert (logits.argmax(-1).numpy() == ACCEPT).all()
 
 
+def responders_that(accept: bool, envs: VectorBargainingEnv) -> list[qlearning.ActorCritic]:
+    """Networks that value accepting far above (``accept``) or far below every other action, whatever they see."""
+    networks = untrained(envs)
+    with torch.no_grad():
+        for network in networks:
+            network.actor[-1].weight.zero_()
+            network.actor[-1].bias.zero_()
+            network.actor[-1].bias[ACCEPT] = 1.0 if accept else -1.0
+    return networks
+
+
+@pytest.mark.parametrize("realization", ["expected", "sampled"])
+def test_the_lookahead_values_offers_not_made_by_the_rules(realization: str) -> None:
+    """The pie (no realization chance) with alternating offers, break-off 0.2 and discount 0.9, from subgame starts with and without an offer on
+    the table: an offer the other player accepts is worth its payoff in this round (a first offer) or the
+    break-off mass plus the surviving, discounted payoff (a counter-offer: the next round's offer, in expected
+    mode; sampled mode looks ahead at first offers only), and nothing is accepted by a player who never accepts."""
+    kwargs = {"game": "split_pie", "protocol": "alternating", "max_rounds": 4, "break_off": 0.2, "discount": 0.9}
+    envs = VectorBargainingEnv(400, autoreset=False, seed=0, realization=realization, **kwargs)
+    rng = np.random.default_rng(1)
+    qlearning.reset_in_subgames(envs, rng, 1, 0.9)
+    masks, acting, responding = envs.action_masks(), envs.acting, envs.pending.copy()
+    actions = masks.argmax(axis=1)
+    looked = qlearning.look_ahead(envs, responders_that(True, envs), rng, actions, masks, 3, 0.002, None)
+    assert len(looked) == 3
+    d = envs.d[np.arange(envs.num_envs), acting]
+    for offers, accepted, value in looked:
+        offering = ~envs.finished & (~responding | (envs.round < envs.rules.rounds - 1))
+        if realization == "sampled":
+            offering &= ~responding
+        np.testing.assert_array_equal(accepted, offering)
+        assert (offers[accepted] >= FIRST_OFFER).all()
+        payoff = envs.tables.payoffs[0, acting, offers - FIRST_OFFER, acting]
+        expected = np.where(responding, 0.2 * d + 0.8 * 0.9 * payoff, payoff)
+        np.testing.assert_allclose(value[accepted], expected[accepted], atol=1e-12)
+    refused = qlearning.look_ahead(envs, responders_that(False, envs), rng, actions, masks, 2, 0.002, None)
+    assert not any(accepted.any() for _, accepted, _ in refused)
+
+
 def test_in_one_game_the_networks_see_no_constant_game_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The game part of the observation (the pie, ``d``, the offer menu) is constant in one game; the networks
     get it centred to 0, so it cannot act as a bias whose hundred weights Adam moves all at once."""
@@ -201,18 +240,23 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monk
         assert all(torch.equal(a[key], b[key]) for key in a)
 
 
-def test_a_run_checkpointed_before_the_dueling_head_resumes_with_its_plain_heads(
+def test_a_run_checkpointed_before_the_dueling_head_and_the_lookahead_resumes_as_it_began(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A run whose config.toml predates ``qlearning.dueling`` (so it reads as the default, on) and whose
-    checkpoint holds plain heads goes on with them, exactly as a plain-head run does."""
+    """A run whose config.toml predates ``qlearning.dueling`` and ``qlearning.lookahead`` (so they read as their
+    defaults, on) and whose checkpoint holds plain heads and no lookahead goes on without either, exactly as a
+    run with both off does."""
     plain = small_config(3000)
-    plain.override(["qlearning.dueling=false"])
+    plain.override(["qlearning.dueling=false", "qlearning.lookahead=0"])
     run_training(plain, tmp_path / "straight", show_progress=False)
     run_interrupted(plain, tmp_path / "old", monkeypatch)
     saved = tmp_path / "old" / "config.toml"
-    saved.write_text(saved.read_text().replace("dueling = false\n", ""))
-    assert small_config(3000).qlearning.dueling
+    saved.write_text(saved.read_text().replace("dueling = false\n", "").replace("lookahead = 0\n", ""))
+    for checkpoint in (tmp_path / "old" / "checkpoints").glob("*.pt"):
+        state = torch.load(checkpoint, weights_only=False)
+        del state["lookahead"]
+        torch.save(state, checkpoint)
+    assert small_config(3000).qlearning.dueling and small_config(3000).qlearning.lookahead
     run_training(small_config(3000), tmp_path / "old", resume=True, show_progress=False)
     for role in ("sender", "receiver"):
         a = torch.load(tmp_path / "straight" / "players" / f"{role}.pt", weights_only=False)["state_dict"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import threading
@@ -310,3 +311,27 @@ def test_closing_stops_the_worker_thread() -> None:
     assert any(thread.name == "infobargain-tables" for thread in threading.enumerate())
     vector.close()
     assert not any(thread.name == "infobargain-tables" for thread in threading.enumerate())
+
+
+@pytest.mark.parametrize("realization", ["expected", "sampled"])
+@pytest.mark.parametrize("game", ["random:2x2", "split_pie"])
+def test_a_branch_plays_on_by_the_same_rules_and_leaves_the_env_as_it_was(game: str, realization: str) -> None:
+    """A branch stepped with some actions gives what the env gives for them (expected mode: every number; sampled
+    mode draws its own chance), and the env plays on, and draws its next games, as an env never branched."""
+    kwargs = {"game": game, "protocol": "alternating", "max_rounds": 4, "break_off": 0.2, "realization": realization}
+    branched, plain = (VectorBargainingEnv(64, autoreset=False, seed=3, **kwargs) for _ in range(2))
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # two episodes: the reset between them draws fresh games after branches were dropped
+        while not plain.finished.all():
+            actions = np.array([random_action(rng, mask, 0) for mask in plain.action_masks()])
+            on_branch = branched.branch(seed=7).step(actions)
+            result, expected = branched.step(actions), plain.step(actions)
+            np.testing.assert_array_equal(result.payoffs, expected.payoffs)
+            if realization == "expected":
+                np.testing.assert_array_equal(on_branch.payoffs, expected.payoffs)
+            for name in VectorBargainingEnv._GAME_STATE:
+                np.testing.assert_array_equal(getattr(branched, name), getattr(plain, name))
+        gc.collect()  # a dropped branch must not close the env's instance stream
+        branched.reset(seed=5)
+        plain.reset(seed=5)
+        np.testing.assert_array_equal(branched.static_rows(), plain.static_rows())

@@ -16,6 +16,7 @@ game (``"random:2-4x2-4"``, :class:`~infobargain.game.distributions.RandomSizes`
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -176,11 +177,21 @@ class MixedVectorEnv:
             *(np.concatenate([getattr(result, name) for result in results]) for name in StepResult.__dataclass_fields__)
         )
 
+    def branch(self, seed: int) -> MixedVectorEnv:
+        """:meth:`VectorBargainingEnv.branch` of every part (part ``i`` seeded as :data:`PART_STRIDE` says)."""
+        child = copy.copy(self)
+        child.parts = [part.branch((seed * PART_STRIDE + index) % 2**63) for index, part in enumerate(self.parts)]
+        return child
+
     def observe(self, role: int) -> NDArray[np.float64]:
         return np.concatenate([part.observe(role) for part in self.parts])
 
     def action_masks(self) -> NDArray[np.bool_]:
         return np.concatenate([part.action_masks() for part in self.parts])
+
+    @property
+    def realization(self) -> str:
+        return self.parts[0].realization  # every part shares the base env's realization mode
 
     @property
     def acting(self) -> NDArray[np.intp]:

@@ -48,6 +48,7 @@ their actions are ignored.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 from functools import partial
@@ -222,6 +223,37 @@ class VectorBargainingEnv:
 
     def __del__(self) -> None:
         self.close()
+
+    _GAME_STATE = (
+        "round",
+        "start_round",
+        "first",
+        "proposer",
+        "pending",
+        "pending_by",
+        "pending_index",
+        "_payoffs",
+        "_details",
+        "_joints",
+        "survival",
+        "breakdown_value",
+        "finished",
+    )
+    """The per-game arrays :meth:`step` changes: what :meth:`branch` copies."""
+
+    def branch(self, seed: int) -> VectorBargainingEnv:
+        """A copy of every game as it stands, for playing actions that were not taken (a learner's lookahead):
+        the copy steps by the same rules and never changes this env. It shares the games' instances (no
+        automatic reset, no fresh draws) and samples any chance (break-off, realization) with its own
+        generator, seeded by ``seed``."""
+        child = copy.copy(self)
+        for name in self._GAME_STATE:
+            value = getattr(self, name)
+            setattr(child, name, None if value is None else value.copy())
+        child.autoreset = False
+        child.rng = np.random.default_rng(seed)
+        child._stream = None  # the parent's worker thread stays the parent's (closing the copy must not stop it)
+        return child
 
     def _redraw(self, which: NDArray[np.bool_]) -> None:
         """New instances for the games in ``which`` (a distribution only)."""
@@ -398,6 +430,11 @@ class VectorBargainingEnv:
             return self._pending(self.tables.joints)
         assert self._joints is not None
         return self._joints
+
+    @property
+    def realization(self) -> str:
+        """``"expected"`` or ``"sampled"`` (the env's realization mode)."""
+        return str(self.template.realization)
 
     @property
     def acting(self) -> NDArray[np.intp]:

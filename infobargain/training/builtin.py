@@ -41,6 +41,7 @@ def train_qlearning(job: TrainingJob) -> TrainedPlayers:
         "accept_bonus": settings.accept_bonus,
         "subgame_starts": settings.subgame_starts,
         "dueling": settings.dueling,
+        "lookahead": settings.lookahead,
     }
     return TrainedPlayers(players["sender"], players["receiver"], _decisions(job), options)
 

@@ -13,7 +13,12 @@ when the run mixes protocols (``[env] protocols``) or sizes (a generalist). Read
    of the environment). Targets are in the units of the decision's round: the break-off mass and discounting
    of earlier rounds are taken out, so a situation's value does not depend on how play got there. A target is
    dropped when the other player's action in between was exploratory, so targets value the greedy
-   continuation, the quantity backward induction computes.
+   continuation, the quantity backward induction computes. A *lookahead* adds targets for offers not made:
+   at every decision that may offer, ``lookahead`` random offers are played on a branch of the env (the same
+   rules) against the other player's greedy reply, and each one accepted is a target worth what it pays.
+   Without it, a claim a responder has just started to accept is tried only when exploring, so its estimate
+   trails and the proposer keeps offering more than it needs to (issue 26: one grid step per stale claim
+   along a ten-round chain of indifferences).
 3. **Update.** Each player's network regresses onto its targets (Adam, learning rate decaying linearly to 0);
    the averaged copy (Polyak, ``target_rate``) then moves towards it. Acting and bootstrapping with the
    average keeps greedy choices from flickering between nearly equal actions. The network's head is a dueling
@@ -49,7 +54,7 @@ from numpy.typing import NDArray
 from infobargain.agents.learned import save_torch_player
 from infobargain.agents.networks import ActorCritic, DuelingHead, has_dueling_head
 from infobargain.envs.mixture import MixedVectorEnv, make_vector_env
-from infobargain.envs.offers import ACCEPT
+from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
 from infobargain.game.state import in_round_units, settle
 from infobargain.progress import Progress
@@ -85,6 +90,9 @@ class Step:
     """The acting player's payoff already banked by break-offs in earlier rounds (expected mode)."""
     scale: NDArray[np.float64]
     """What one unit of this round's payoff is worth (:attr:`VectorBargainingEnv.round_unit`, the core's rule)."""
+    looked: list[tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64]]]
+    """Offers the acting player could have made instead, per lookahead draw: the offer, whether the other
+    player's greedy reply accepts it, and then what it pays the acting player in this round's units."""
 
 
 def greedy(
@@ -124,6 +132,61 @@ def game_centre(envs: BatchEnv, seed: int) -> NDArray[np.float64]:
 # 1. rollout
 
 
+def look_ahead(
+    envs: BatchEnv,
+    averaged: list[ActorCritic],
+    rng: np.random.Generator,
+    actions: NDArray[np.int64],
+    masks: NDArray[np.bool_],
+    draws: int,
+    accept_bonus: float,
+    centre: NDArray[np.float64] | None,
+) -> list[tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64]]]:
+    """For ``draws`` random legal offers per game whose acting player may make one now: does the other player's
+    greedy reply accept it, and what does it then pay the acting player (in this round's units)?
+
+    Played on a branch of the env (the same rules, nothing changed here), so an offer the player did not make is
+    valued against the other player as it is now. Epsilon-greedy play tries an offer it does not favour only a
+    few times per update, so when a responder starts accepting a claim it used to reject, that claim's estimate
+    would catch up only slowly and the proposer would keep offering more than it needs to; accepted lookahead
+    offers give it a target at every such decision. Rejected ones get none (their value is the continuation,
+    which play itself estimates). In sampled mode a counter-offer passes a break-off draw first, whose
+    breakdowns would be kept and survivals dropped, so only first offers are looked ahead there.
+    """
+    live, acting = ~envs.finished, envs.acting
+    offer_masks = masks.copy()
+    offer_masks[:, :FIRST_OFFER] = False
+    offering = live & offer_masks.any(axis=1)
+    if envs.realization != "expected":
+        offering &= ~masks[:, ACCEPT]  # first offers only (the docstring)
+    looked: list[tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64]]] = []
+    if not offering.any():
+        return looked
+    games = np.arange(envs.num_envs)
+    banked, unit = envs.breakdown_value[games, acting], envs.round_unit
+    for _ in range(draws):
+        offers = (rng.random(masks.shape) * offer_masks).argmax(axis=1)
+        branch = envs.branch(int(rng.integers(2**62)))
+        branch.step(np.where(offering, offers, actions))
+        asked = offering & ~branch.finished
+        replies = branch.action_masks().argmax(axis=1)  # some legal action where the reply does not matter
+        observations = np.where((branch.acting == 0)[:, None], branch.observe(0), branch.observe(1))
+        if centre is not None:
+            observations = observations - centre
+        reply_masks = branch.action_masks()
+        for role, network in enumerate(averaged):
+            mine = np.flatnonzero(asked & (branch.acting == role))
+            if len(mine):
+                replies[mine] = greedy(network, observations[mine].astype(np.float32), reply_masks[mine], accept_bonus)[
+                    1
+                ]
+        accepted = asked & (replies == ACCEPT)
+        result = branch.step(np.where(branch.finished, 0, replies))
+        value = in_round_units(np.nan_to_num(result.payoffs[games, acting]), banked, unit)
+        looked.append((offers.astype(np.int64), accepted, value))
+    return looked
+
+
 def play_episodes(
     envs: BatchEnv,
     averaged: list[ActorCritic],
@@ -132,9 +195,11 @@ def play_episodes(
     first_exploration: float = 0.0,
     accept_bonus: float = 0.0,
     centre: NDArray[np.float64] | None = None,
+    lookahead: int = 0,
 ) -> tuple[list[Step], dict[str, NDArray[np.float64]]]:
     """Play one episode in every game, epsilon-greedy; returns the steps and per-game outcome arrays. The
-    networks see every observation minus ``centre`` (see :func:`game_centre`)."""
+    networks see every observation minus ``centre`` (see :func:`game_centre`); ``lookahead`` offers per offering
+    decision are valued on a branch (:func:`look_ahead`)."""
     steps: list[Step] = []
     outcome = {key: np.zeros(envs.num_envs) for key in ("deal", "end_round", "first")}
     outcome["payoffs"] = np.zeros((envs.num_envs, 2))
@@ -155,6 +220,7 @@ def play_episodes(
         explored = live & (rng.random(envs.num_envs) < rate)
         random_legal = (rng.random(masks.shape) * masks).argmax(axis=1)
         actions = np.where(explored, random_legal, actions)
+        looked = look_ahead(envs, averaged, rng, actions, masks, lookahead, accept_bonus, centre) if lookahead else []
         steps.append(
             Step(
                 live,
@@ -165,6 +231,7 @@ def play_episodes(
                 explored,
                 envs.breakdown_value[games, acting].copy(),
                 envs.round_unit,
+                looked,
             )
         )
         result = envs.step(actions)
@@ -204,6 +271,9 @@ def q_targets(
         for role in range(2):
             mine = valid & (step.acting == role)
             collected[role].append((step.observations[mine], step.actions[mine], target[mine]))
+            for offers, accepted, value in step.looked:
+                mine = accepted & (step.acting == role)
+                collected[role].append((step.observations[mine], offers[mine], value[mine]))
     return [
         (
             np.concatenate([c[0] for c in parts]),
@@ -268,6 +338,8 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     checkpoint = run.load_checkpoint()
     # A checkpoint written before the dueling head existed holds plain heads: it resumes with them.
     dueling = settings.dueling if checkpoint is None else has_dueling_head(checkpoint["networks"][0])
+    # ... and one written before the lookahead existed goes on without it, as it began.
+    lookahead = settings.lookahead if checkpoint is None else checkpoint.get("lookahead", 0)
     torch.manual_seed(seed)
     networks = [q_network(envs.observation_size, envs.n_actions, settings, dueling).to(device) for _ in ROLES]
     averaged = [copy.deepcopy(network) for network in networks]
@@ -293,7 +365,14 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
             rng = np.random.default_rng(current)
             reset_in_subgames(envs, rng, current, settings.subgame_starts)
             steps, outcome = play_episodes(
-                envs, averaged, rng, settings.exploration, settings.first_exploration, settings.accept_bonus, centre
+                envs,
+                averaged,
+                rng,
+                settings.exploration,
+                settings.first_exploration,
+                settings.accept_bonus,
+                centre,
+                lookahead,
             )
             data = q_targets(steps, outcome["payoffs"], averaged, settings.accept_bonus)
             learning_rate = settings.learning_rate * max(0.0, 1.0 - step / total)
@@ -325,6 +404,7 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
                     "step": step,
                     "wall_time": metrics["wall_time"],
                     "centre": torch.as_tensor(centre),
+                    "lookahead": lookahead,
                 }
                 run.save_checkpoint(state, step)
     paths: dict[str, Path] = {}

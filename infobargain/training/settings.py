@@ -117,6 +117,10 @@ class QLearningSection:
     """Q-networks with a dueling head, a situation's value plus mean-centred advantages
     (:class:`~infobargain.agents.networks.DuelingHead`): the estimates of rarely taken actions follow their
     situation's value as later rounds are backed up (false: one output per action, as before)."""
+    lookahead: int = setting(1, low=0, high=1000)
+    """Offers valued per offering decision besides the one made: each, drawn at random, is played on a branch of
+    the env against the other player's greedy reply, and one it accepts gives the offer a target, so a proposer's
+    estimates of claims it rarely makes follow the responder's current choices (0: off, as before issue 26)."""
     target_rate: float = setting(0.1, low=0, high=1, positive=True)
     """Polyak rate of the averaged network that acts and supplies bootstrap targets (1: no averaging)."""
     accept_bonus: float = setting(0.002, low=0, high=1)

@@ -14,19 +14,11 @@ one-offer protocol as ``sig_ultimatum_coin``'s sender-first rows) and ``sig_alte
 alternating-offers protocol on a signaling game, which the main job already checks on ``pure_math`` with three
 seeds); together those are 40 % of the suite's training, which the CI budget cannot spare.
 
-One known gap is held to a looser bound rather than left out: in ``barg_alternating_10`` on
-``split_pie_bounded`` every responder of the discrete SPE is exactly indifferent, and self-play lands one or two
-grid steps from it (0.0177 or 0.0354: the proposer offers one or two steps more than the responder needs). Where
-a responder accepts the largest claim, accepting pays exactly 0 and so does each of its 25 counter-offers; the
-greedy choice compares accepting plus ``accept_bonus`` (0.002) with the largest of 25 estimates of 0, whose
-errors (measured on the final networks: systematic, the same at the last checkpoints, spread 0.001-0.0017) put
-that largest one 0.002-0.005 above 0, so the responder rejects the claim during part of training and its
-proposer's value of the claim is a mixture of the two outcomes. A second step came from estimates lagging
-behind values still being backed up (an offer or counter-offer is taken only when exploring); the dueling head
-of the Q-networks cut that lag (the final networks' Bellman residuals 20-40 % smaller, seeds 0 and 1) and with it the
-second step on seeds 0 and 1 (both first proposers one step, 0.0177), but with seed 2 the sender first still
-lands two steps away (issue 26). :data:`KNOWN_GAPS` bounds those rows at two steps, so the gap cannot silently
-widen; remove the entry once the learner reaches them on every seed.
+Every row is held to the verdict's tolerance. The nearest are ``barg_alternating_10`` on ``split_pie_bounded``,
+where every responder of the discrete SPE is exactly indifferent: self-play lands one grid step from it (0.0177)
+and closes in one step at a time, each step waiting for the proposer's estimate of a claim its responder has only
+just started to accept. Without ``qlearning.lookahead`` (issue 26), epsilon-greedy play tried such a claim a few
+times per update and seed 2's sender first ended two steps away (0.0354: ``benchmarks/bench_lookahead.py``).
 
 "Reached" is the verdict's: the players' exact outcome within 0.02 of the SPE as played. Training never calls
 the solver; only these checks do. Both tests are slow (a few CPU minutes together). Setting
@@ -55,8 +47,6 @@ MAIN_JOB = ROOT / "configs" / "paper_selfplay.toml"
 GATE_TASKS = ("sig_ultimatum_coin", "sig_fixed_role_5", "barg_ultimatum", "barg_fixed_role_5", "barg_alternating_10")
 """The suite's tasks the gate trains (see the module docstring for why these)."""
 GATE_ROWS = 19
-KNOWN_GAPS = {("barg_alternating_10", "split_pie_bounded"): 0.036}
-"""(task, game) → the largest distance to the SPE as played its rows may have (see the module docstring)."""
 
 pytestmark = [
     pytest.mark.slow,
@@ -93,11 +83,5 @@ def test_the_default_suite_reaches_the_gate_rows() -> None:
     result = run_suite(tasks=GATE_TASKS, seed=0, exploitability=False, jobs=2)
     summary = suite_verdict(result)
     assert summary["rows"] == GATE_ROWS
-    lost = [
-        row
-        for row in summary["missed"]
-        if row["distance_to_spe_played"] is None
-        or row["distance_to_spe_played"] > KNOWN_GAPS.get((row["task"], row["game"]), DEFAULT_TOLERANCE)
-    ]
-    assert not lost, format_suite_verdict({**summary, "missed": lost})
+    assert not summary["missed"], format_suite_verdict(summary)
     assert summary["mae_vs_spe_continuous"] <= DEFAULT_TOLERANCE, format_suite_verdict(summary)

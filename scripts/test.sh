@@ -18,7 +18,7 @@ NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir build/site  # w
 # SuperSuit, Tianshou, TorchRL) itself, slow ones included (the `install` mark, set by tests/conftest.py).
 versions() { "$1/bin/python" -c 'import gymnasium, pettingzoo; print("gymnasium", gymnasium.__version__, "pettingzoo", pettingzoo.__version__)'; }
 echo "== tests on .venv: $(versions .venv)"
-.venv/bin/python -m pytest -n 2 -m "" "$@"
+.venv/bin/python -m pytest -n 2 --maxschedchunk 2 -m "" "$@"
 echo "== tests on .venv-rllib: $(versions .venv-rllib)"
-.venv-rllib/bin/python -m pytest -n 2 -m "not slow or install" "$@"
+.venv-rllib/bin/python -m pytest -n 2 --maxschedchunk 2 -m "not slow or install" "$@"
 .venv-benchmarl/bin/python -m pytest -n 2 -m "" tests/test_benchmarl.py  # only what this install adds

@@ -20,6 +20,8 @@ INSTALL_LIBRARIES = re.compile(
 )
 """A test module that uses one of these directly runs differently on the installs, which differ in exactly these
 libraries' versions (``scripts/test.sh``)."""
+LONGEST_MODULES = ("test_readme", "test_learning_gate", "test_theory_shadow_vertex")
+"""The modules whose tests take minutes each (``scripts/test.sh --durations=25`` lists them): they start first."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -31,6 +33,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             uses[item.path] = bool(INSTALL_LIBRARIES.search(item.path.read_text()))
         if uses[item.path]:
             item.add_marker(pytest.mark.install)
+    # Longest first, so that with two xdist workers the last minutes are not one worker alone in a long test
+    # (scripts/test.sh hands out tests two at a time, --maxschedchunk 2, so these go to both workers).
+    items.sort(key=lambda item: (item.path.stem not in LONGEST_MODULES, item.get_closest_marker("slow") is None))
 
 
 Quiet = Callable[[], AbstractContextManager[None]]

@@ -38,6 +38,11 @@ PART_STRIDE = 1_000_033
 for every part count below the stride (held-out streams are seeded by pairs, so no part draws from them)."""
 
 
+def part_seed(seed: int, index: int) -> int:
+    """The seed of part ``index`` of a batch seeded by ``seed`` (see :data:`PART_STRIDE`)."""
+    return (seed * PART_STRIDE + index) % 2**63
+
+
 def protocol_variants(spelled: str) -> list[dict[str, Any]]:
     """The env arguments each variant of ``spelled`` (the module docstring) sets; ``ValueError`` naming the bad
     variant."""
@@ -168,8 +173,7 @@ class MixedVectorEnv:
         as :data:`PART_STRIDE` says)."""
         pieces = zip(self._split(start_rounds), self._split(start_offers), self._split(with_offer), strict=True)
         for index, (part, (rounds, offers, chosen)) in enumerate(zip(self.parts, pieces, strict=True)):
-            part_seed = None if seed is None else (seed * PART_STRIDE + index) % 2**63
-            part.reset(part_seed, rounds, offers, chosen)
+            part.reset(None if seed is None else part_seed(seed, index), rounds, offers, chosen)
 
     def step(self, actions: NDArray[Any]) -> StepResult:
         results = [part.step(chunk) for part, chunk in zip(self.parts, self._pieces(actions), strict=True)]
@@ -180,7 +184,7 @@ class MixedVectorEnv:
     def branch(self, seed: int) -> MixedVectorEnv:
         """:meth:`VectorBargainingEnv.branch` of every part (part ``i`` seeded as :data:`PART_STRIDE` says)."""
         child = copy.copy(self)
-        child.parts = [part.branch((seed * PART_STRIDE + index) % 2**63) for index, part in enumerate(self.parts)]
+        child.parts = [part.branch(part_seed(seed, index)) for index, part in enumerate(self.parts)]
         return child
 
     def observe(self, role: int) -> NDArray[np.float64]:

@@ -114,6 +114,31 @@ def greedy(
     return value.double().cpu().numpy(), chosen.cpu().numpy()
 
 
+def greedy_by_role(
+    averaged: list[ActorCritic],
+    observations: NDArray[np.float32],
+    masks: NDArray[np.bool_],
+    acting: NDArray[np.intp],
+    which: NDArray[np.bool_],
+    accept_bonus: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """:func:`greedy` for the games in ``which``, each by its acting player's network (0 elsewhere)."""
+    values, actions = np.zeros(len(acting)), np.zeros(len(acting), dtype=np.int64)
+    for role, network in enumerate(averaged):
+        mine = np.flatnonzero(which & (acting == role))
+        if len(mine):
+            values[mine], actions[mine] = greedy(network, observations[mine], masks[mine], accept_bonus)
+    return values, actions
+
+
+def acting_observations(envs: BatchEnv, centre: NDArray[np.float64] | None) -> NDArray[np.float32]:
+    """Every game's observation by the player whose turn it is, minus ``centre`` (see :func:`game_centre`)."""
+    observations = np.where((envs.acting == 0)[:, None], envs.observe(0), envs.observe(1))
+    if centre is not None:
+        observations = observations - centre
+    return observations.astype(np.float32)
+
+
 def game_centre(envs: BatchEnv, seed: int) -> NDArray[np.float64]:
     """The mean of the observation's game part (the entries that describe the game: its payoffs, ``d``, the
     offer menu) over the games ``envs`` holds after a reset seeded by ``seed`` (the one game, every member of a
@@ -169,19 +194,13 @@ def look_ahead(
         branch = envs.branch(int(rng.integers(2**62)))
         branch.step(np.where(offering, offers, actions))
         asked = offering & ~branch.finished
-        replies = branch.action_masks().argmax(axis=1)  # some legal action where the reply does not matter
-        observations = np.where((branch.acting == 0)[:, None], branch.observe(0), branch.observe(1))
-        if centre is not None:
-            observations = observations - centre
         reply_masks = branch.action_masks()
-        for role, network in enumerate(averaged):
-            mine = np.flatnonzero(asked & (branch.acting == role))
-            if len(mine):
-                replies[mine] = greedy(network, observations[mine].astype(np.float32), reply_masks[mine], accept_bonus)[
-                    1
-                ]
+        observations = acting_observations(branch, centre)
+        _, greedy_replies = greedy_by_role(averaged, observations, reply_masks, branch.acting, asked, accept_bonus)
+        # where nobody was asked, any legal action: the branch only has to step
+        replies = np.where(asked, greedy_replies, reply_masks.argmax(axis=1))
         accepted = asked & (replies == ACCEPT)
-        result = branch.step(np.where(branch.finished, 0, replies))
+        result = branch.step(replies)
         value = in_round_units(np.nan_to_num(result.payoffs[games, acting]), banked, unit)
         looked.append((offers.astype(np.int64), accepted, value))
     return looked
@@ -207,15 +226,8 @@ def play_episodes(
     games = np.arange(envs.num_envs)
     while not envs.finished.all():
         acting, live, masks = envs.acting, ~envs.finished, envs.action_masks()
-        observations = np.where((acting == 0)[:, None], envs.observe(0), envs.observe(1))
-        if centre is not None:
-            observations = observations - centre
-        observations = observations.astype(np.float32)
-        actions = np.zeros(envs.num_envs, dtype=np.int64)
-        for role, network in enumerate(averaged):
-            mine = np.flatnonzero(live & (acting == role))
-            if len(mine):
-                actions[mine] = greedy(network, observations[mine], masks[mine], accept_bonus)[1]
+        observations = acting_observations(envs, centre)
+        _, actions = greedy_by_role(averaged, observations, masks, acting, live, accept_bonus)
         rate = first_exploration if not steps else exploration
         explored = live & (rng.random(envs.num_envs) < rate)
         random_legal = (rng.random(masks.shape) * masks).argmax(axis=1)
@@ -261,11 +273,7 @@ def q_targets(
             valid &= ~(reply.live & reply.explored)
         target = in_round_units(payoffs[games, step.acting], step.banked, step.scale)  # ended before it came back
         if again is not None and again.live.any():
-            later = np.zeros(len(games))
-            for role, network in enumerate(averaged):
-                mine = np.flatnonzero(again.live & (again.acting == role))
-                if len(mine):
-                    later[mine] = greedy(network, again.observations[mine], again.masks[mine], accept_bonus)[0]
+            later, _ = greedy_by_role(averaged, again.observations, again.masks, again.acting, again.live, accept_bonus)
             bootstrapped = in_round_units(settle(again.banked, again.scale, later), step.banked, step.scale)
             target = np.where(again.live, bootstrapped, target)
         for role in range(2):

@@ -429,6 +429,7 @@ def test_aec_same_seed_same_trajectory(kwargs: dict[str, Any]) -> None:
     assert not same(first[:500], other_seed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", DETERMINISM_CONFIGS)
 def test_parallel_same_seed_same_trajectory(kwargs: dict[str, Any]) -> None:
     first, second = parallel_trajectory(kwargs, 5), parallel_trajectory(kwargs, 5)

@@ -48,6 +48,7 @@ def example_algorithms() -> Iterator[None]:
         unregister_algorithm(name)
 
 
+@pytest.mark.slow
 def test_user_algorithm_rows_appear_with_their_counts(tmp_path: Path) -> None:
     document = run_leaderboard(
         ["example_spe", "example_obedient"], tasks=[ULTIMATUM], budget=3000, seeds=[0, 1], out=tmp_path, episodes=2
@@ -149,6 +150,7 @@ def test_default_list_leaves_out_what_cannot_run(tmp_path: Path, monkeypatch: py
     assert "a_module_nobody_has" in render_leaderboard_markdown(document)
 
 
+@pytest.mark.slow
 def test_command_writes_table_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     arguments = ["--algorithms", "example_spe", "--tasks", ULTIMATUM, "--budget", "50", "--seeds", "2"]
     code = main(["benchmark", *arguments, "--out", str(tmp_path), "--quiet", "--episodes", "1", "--jobs", "1"])
@@ -161,6 +163,7 @@ def test_command_writes_table_json_and_plot(tmp_path: Path, capsys: pytest.Captu
     ]
 
 
+@pytest.mark.slow
 def test_report_renders_spread_over_seeds(tmp_path: Path) -> None:
     document = run_leaderboard(
         ["example_spe", "example_obedient"], tasks=["barg_ultimatum:split_pie"], budget=10, seeds=[0, 1], out=tmp_path

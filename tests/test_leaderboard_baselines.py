@@ -58,6 +58,7 @@ def published(tmp_path: Path) -> Path:
     return tmp_path / "base" / "leaderboard.json"
 
 
+@pytest.mark.slow
 def test_a_new_algorithm_is_compared_with_the_baselines_without_training_them(
     published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -74,6 +75,7 @@ def test_a_new_algorithm_is_compared_with_the_baselines_without_training_them(
     assert "| **example_base** |" in captured.out and "not trained again" in captured.err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("changed", "reason"),
     [
@@ -93,6 +95,7 @@ def test_baselines_run_with_other_settings_are_refused_in_one_line(
     assert trained == [] and not (tmp_path / "mine" / "cells").exists()
 
 
+@pytest.mark.slow
 def test_a_baseline_of_another_format_is_refused_in_one_line(
     published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,6 +119,7 @@ def test_a_baseline_of_another_format_is_refused_in_one_line(
     assert code == 2 and "leaderboard format 0" in error and "\n" not in error and trained == []
 
 
+@pytest.mark.slow
 def test_a_tampered_baseline_cell_is_refused(
     published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +142,7 @@ def test_a_tampered_baseline_cell_is_refused(
     assert code == 2 and "deal_rate" in capsys.readouterr().err and trained == []
 
 
+@pytest.mark.slow
 def test_auto_compares_with_the_shipped_run_only_at_its_settings(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,6 +158,7 @@ def test_auto_compares_with_the_shipped_run_only_at_its_settings(
     assert "example_base" not in (tmp_path / "o" / "leaderboard.md").read_text()
 
 
+@pytest.mark.slow
 def test_retrain_trains_the_default_algorithms_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from infobargain.evaluation import leaderboard
 

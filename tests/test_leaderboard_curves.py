@@ -32,6 +32,7 @@ def final_rows_match_the_curve_end(cell: dict[str, Any]) -> None:
             assert mine[-1][metric] == pytest.approx(row[metric], abs=1e-12)
 
 
+@pytest.mark.slow
 def test_a_tiny_run_gives_a_curve_ending_on_the_cell_and_a_report(tmp_path: Path) -> None:
     arguments: dict[str, Any] = {"tasks": [PIE], "budget": 3000, "seeds": [0], "out": tmp_path, "episodes": 1}
     document = run_leaderboard(["regret"], curves=3, show_progress=False, **arguments)

@@ -123,6 +123,7 @@ def _figures(document: dict[str, Any]) -> list[Any]:
     return [{key: value for key, value in row.items() if key not in drop} for row in document["rows"]]
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_table_as_one_process(tmp_path: Path) -> None:
     plugin = tmp_path / "seeded_plugin.py"
     plugin.write_text(PLUGIN)

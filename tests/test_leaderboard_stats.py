@@ -114,6 +114,7 @@ def test_the_vectorised_probability_of_improvement_is_rliables(
     assert probability_of_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_the_intervals_are_the_same_every_time_and_leave_numpys_generator_alone() -> None:
     """rliable resamples with NumPy's global generator: the statistics seed it for the bootstrap and restore it."""
     rng = np.random.default_rng(3)
@@ -168,6 +169,7 @@ def legend_clear_of_every_axes(figure: Any) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_the_statistics_figure_keeps_its_legend_off_the_data(tmp_path: Path) -> None:
     statistics = aggregate(cells("a", [[0.0] * 6] * 2) + cells("b", [[0.3] * 6] * 2), RANDOM, repetitions=50)
     figure = drawn(plot_statistics, statistics, tmp_path / "stats.png")
@@ -194,6 +196,7 @@ def test_error_bars_never_run_below_zero_and_the_legend_is_outside(tmp_path: Pat
     assert legend_clear_of_every_axes(figure)
 
 
+@pytest.mark.slow
 def test_the_markdown_reports_intervals_and_improvement() -> None:
     statistics = aggregate(cells("a", [[0.0] * 6] * 2) + cells("b", [[0.3] * 6] * 2), RANDOM, repetitions=50)
     document = {

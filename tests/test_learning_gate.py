@@ -3,7 +3,8 @@
 A change that makes the default learner land somewhere else fails here, naming the row and its distance:
 
 - the main job (``configs/paper_selfplay.toml``, as ``scripts/main.sh`` trains it) reaches the exact SPE of the
-  game as played for both first proposers, with seeds 0, 1 and 2, as the README says;
+  game as played for both first proposers, with seeds 0, 1 and 2, as the README says. Seed 0 is the README's own
+  example, which ``tests/test_readme.py`` trains and checks (its run's verdict); this module trains seeds 1 and 2;
 - the default ``infobargain suite`` (seed 0, its default budget) reaches the rows of :data:`GATE_TASKS`, and its
   players' mean absolute error against the continuous game's SPE on them stays within 0.02.
 
@@ -57,7 +58,7 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [1, 2])  # seed 0: tests/test_readme.py
 def test_the_main_job_reaches_the_spe_for_both_first_proposers(seed: int, tmp_path: Path) -> None:
     pytest.importorskip("torch")  # the training extra
     from infobargain.evaluation.exploitability import exact_exploitability

@@ -65,6 +65,7 @@ def metric_rows(run_dir: Path) -> list[dict[str, str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,6 +134,7 @@ def test_resume_refuses_a_different_configuration(tmp_path: Path) -> None:
         run_training(small_config(300), tmp_path / "run", show_progress=False)
 
 
+@pytest.mark.slow
 def test_self_play_learns_the_ultimatum_spe(tmp_path: Path) -> None:
     """Ultimatum on the paper's instance, both first proposers: (2/3, 0) sender first, (1/3, 1/3) receiver first."""
     config = small_config(60_000, protocol="ultimatum", grid_size=11)

@@ -127,6 +127,7 @@ def test_the_continuous_offer_space_is_refused() -> None:
         load_game(offer_space="scheme")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", CONFIGURATIONS, ids=lambda k: f"{k['protocol']}-{k.get('game', 'pure_math')}")
 def test_openspiel_nash_conv_is_zero_for_spe_players_and_agrees_with_ours(kwargs: dict[str, Any]) -> None:
     assert abs(openspiel_nash_conv("spe", "spe", kwargs)) <= 1e-9

@@ -153,19 +153,22 @@ def test_in_one_game_the_networks_see_no_constant_game_part(tmp_path: Path, monk
             assert torch.count_nonzero(observations[:, part]) == 0
 
 
-@pytest.mark.parametrize("dueling", [True, False])
-def test_the_saved_player_plays_raw_observations_as_the_network_played_centred_ones(
-    dueling: bool, tmp_path: Path
-) -> None:
-    """The centre moves into the first layer, the tie-break into the accept output and a dueling head into one
-    plain layer: the saved file loads as any saved player and gives the network's values on raw observations."""
+@pytest.mark.parametrize("head", ["dueling", "plain", "offer"])
+def test_the_saved_player_plays_raw_observations_as_the_network_played_centred_ones(head: str, tmp_path: Path) -> None:
+    """The centre moves into the first layer (and out of an offer head, which reads raw payoffs), the tie-break
+    into the accept output and a dueling head into one plain layer: the saved file loads as any saved player and
+    gives the network's values on raw observations."""
     envs = VectorBargainingEnv(64, autoreset=False, game="split_pie", max_rounds=3, grid_size=9)
     torch.manual_seed(0)
-    network = qlearning.q_network(envs.observation_size, envs.n_actions, QLearningSection(hidden_size=16), dueling)
+    layout = qlearning.offer_layouts(envs)[1] if head == "offer" else None
+    settings = QLearningSection(hidden_size=16)
+    network = qlearning.q_network(envs.observation_size, envs.n_actions, settings, head == "dueling", layout)
     with torch.no_grad():
         for parameter in network.actor[-1].parameters():
             parameter.normal_()  # far from the near-zero start, so that every term of the folded layer counts
     centre = qlearning.game_centre(envs, seed=0)
+    if head == "offer":
+        network.actor[-1].offset.copy_(torch.as_tensor(centre))  # as training sets it
     np.testing.assert_array_equal(centre, envs.tables.static[0])
     envs.reset(seed=1, start_offers=np.full(64, FIRST_OFFER + 2), with_offer=np.ones(64, dtype=bool))
     raw = envs.observe(1)
@@ -200,8 +203,14 @@ def test_a_later_decision_is_valued_in_its_own_round() -> None:
     np.testing.assert_allclose(targets, expected, atol=1e-6)
 
 
-def test_self_play_learns_the_ultimatum_spe_for_both_first_proposers(tmp_path: Path) -> None:
+OFFER_HEAD = ["qlearning.offer_head=true", "qlearning.dueling=false"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("head", [[], OFFER_HEAD], ids=["default", "offer_head"])
+def test_self_play_learns_the_ultimatum_spe_for_both_first_proposers(head: list[str], tmp_path: Path) -> None:
     config = small_config(40_000, protocol="ultimatum", grid_size=11)
+    config.override(head)
     config.run.seed = 3
     run_training(config, tmp_path / "run", show_progress=False)
     players = tmp_path / "run" / "players"
@@ -226,10 +235,18 @@ def test_self_play_learns_the_alternating_offers_spe_as_played(tmp_path: Path) -
         np.testing.assert_allclose(pair.by_first[first].value, bench.spe_played[first].payoffs, atol=1e-9)
 
 
-def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    run_training(small_config(3000), tmp_path / "straight", show_progress=False)
-    run_interrupted(small_config(3000), tmp_path / "resumed", monkeypatch)
-    run_training(small_config(3000), tmp_path / "resumed", resume=True, show_progress=False)
+@pytest.mark.parametrize("head", [[], OFFER_HEAD], ids=["default", "offer_head"])
+def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(
+    head: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def config() -> RunConfig:
+        made = small_config(3000)
+        made.override(head)
+        return made
+
+    run_training(config(), tmp_path / "straight", show_progress=False)
+    run_interrupted(config(), tmp_path / "resumed", monkeypatch)
+    run_training(config(), tmp_path / "resumed", resume=True, show_progress=False)
     rows = [(tmp_path / name / "metrics.csv").read_text().splitlines() for name in ("straight", "resumed")]
     strip = [[",".join(line.split(",")[:-1]) for line in table] for table in rows]  # wall_time is the last column
     assert len(strip[0]) > 3
@@ -262,6 +279,59 @@ def test_a_run_checkpointed_before_the_dueling_head_and_the_lookahead_resumes_as
         a = torch.load(tmp_path / "straight" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
         b = torch.load(tmp_path / "old" / "players" / f"{role}.pt", weights_only=False)["state_dict"]
         assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_the_offer_head_values_offers_by_what_they_pay_wherever_they_sit() -> None:
+    """Two of the player's offers that pay the same get the same value, whatever their places on the grid, and
+    the head reads its own proposer's offers: the receiver's offers are those of proposer 1 in the menu."""
+    envs = VectorBargainingEnv(8, autoreset=False, game="random:3x3", protocol="alternating", max_rounds=3)
+    envs.reset(seed=0)
+    layout = qlearning.offer_layouts(envs)[1]
+    assert (layout.role, layout.offers) == (1, envs.n_actions - FIRST_OFFER)
+    torch.manual_seed(0)
+    network = qlearning.q_network(
+        envs.observation_size, envs.n_actions, QLearningSection(hidden_size=16), False, layout
+    )
+    with torch.no_grad():
+        for parameter in network.actor[-1].parameters():
+            parameter.normal_()
+    observations = envs.observe(1).astype(np.float32)
+    menu = observations[:, envs.layout["offer_menu"]].reshape(len(observations), 2, layout.offers, 2)
+    menu[:, 1, 7] = menu[:, 1, 2]  # the receiver's offer 7 now pays what its offer 2 pays
+    menu[:, 0, 4] = menu[:, 0, 9]  # a sender's offer: not the receiver's to make
+    observations[:, envs.layout["offer_menu"]] = menu.reshape(len(observations), -1)
+    with torch.no_grad():
+        values = network.actor(torch.as_tensor(observations)).numpy()
+    np.testing.assert_allclose(values[:, FIRST_OFFER + 7], values[:, FIRST_OFFER + 2], rtol=1e-6)
+    differ = np.abs(menu[:, 1, 4] - menu[:, 1, 9]).max(axis=1) > 1e-3  # not in games whose frontier is one point
+    assert differ.sum() >= 4
+    assert np.abs(values[differ, FIRST_OFFER + 4] - values[differ, FIRST_OFFER + 9]).min() > 1e-4
+
+
+def test_an_offer_head_needs_an_offer_menu_and_a_plain_head(tmp_path: Path) -> None:
+    grid = small_config(100, offer_space="grid", grid_size=5)
+    grid.override(OFFER_HEAD)
+    with pytest.raises(ValueError, match="offer_head: needs an offer menu"):
+        run_training(grid, tmp_path / "grid", show_progress=False)
+    dueling = small_config(100)
+    dueling.override(["qlearning.offer_head=true"])
+    with pytest.raises(ValueError, match="offer_head and dueling are two different heads"):
+        run_training(dueling, tmp_path / "dueling", show_progress=False)
+
+
+def test_a_saved_player_with_a_broken_offer_head_entry_is_refused_in_one_line(tmp_path: Path) -> None:
+    envs = VectorBargainingEnv(4, autoreset=False, grid_size=5)
+    layout = qlearning.offer_layouts(envs)[0]
+    network = qlearning.q_network(envs.observation_size, envs.n_actions, QLearningSection(hidden_size=8), False, layout)
+    save_torch_player(network, tmp_path / "sender.pt")
+    env = raw_env(grid_size=5)
+    assert load_torch_player(tmp_path / "sender.pt", env, "sender").module.offer_head == layout
+    saved = torch.load(tmp_path / "sender.pt", weights_only=True)
+    for broken in ({"menu": "7"}, {**layout.to_dict(), "offers": layout.offers + 1}):
+        saved["offer_head"] = broken
+        torch.save(saved, tmp_path / "broken.pt")
+        with pytest.raises(ValueError, match=r"broken\.pt (has an invalid 'offer_head'|holds weights that do not)"):
+            load_torch_player(tmp_path / "broken.pt", env, "sender")
 
 
 def test_the_scheme_offer_space_is_refused(tmp_path: Path) -> None:

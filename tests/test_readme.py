@@ -7,6 +7,7 @@ page says so where it matters. The ``infobargain`` command is the one installed 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,8 @@ BLOCK = re.compile(r"^```(bash|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 PAGES = ("README.md", *(f"docs/{page}.md" for page in ("cli", "guide", "training", "generalists", "leaderboard")))
 """The pages with examples, in the order a reader meets them (later pages may use what earlier ones made)."""
+MAIN_JOB_RUN = "runs/selfplay"
+"""Where the README's example trains the main job (``configs/paper_selfplay.toml``, seed 0)."""
 
 
 def page_blocks(page: str) -> list[tuple[str, str]]:
@@ -78,3 +81,9 @@ def test_every_readme_example_runs_in_order(tmp_path: Path) -> None:
             command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=900, check=False
         )
         assert result.returncode == 0, f"{page} block {index} ({language}) failed:\n{code}\n{result.stderr[-3000:]}"
+    # The README's main job is the learning gate's seed 0 (tests/test_learning_gate.py trains seeds 1 and 2): its
+    # verdict, scored exactly against the SPE as played by `train` itself, must be reached for both first proposers.
+    assert f"--config configs/paper_selfplay.toml --out {MAIN_JOB_RUN}" in (ROOT / "README.md").read_text()
+    verdict = json.loads((workdir / MAIN_JOB_RUN / "evaluation.json").read_text())["verdict"]
+    distances = {first: row["distance_to_spe_played"] for first, row in verdict["by_first_proposer"].items()}
+    assert verdict["reached"] and len(distances) == 2, f"the main job (seed 0) missed the SPE as played: {distances}"

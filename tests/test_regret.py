@@ -109,6 +109,7 @@ def _regret_config(total_steps: int) -> RunConfig:
     )
 
 
+@pytest.mark.slow
 def test_a_killed_regret_run_resumes_exactly_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables and the generator are checkpointed: kill after 7 iterations, resume from the 6th, end as a run that
     was never stopped, table for table."""

@@ -58,6 +58,7 @@ def test_sender_gives_a_threshold_receiver_exactly_its_demand() -> None:
     assert payoffs[0] == pytest.approx(BP_VALUE - 0.2, abs=0.02)  # the frontier: U_S + U_R = 2/3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", ["ultimatum", "alternating"])
 @pytest.mark.parametrize("role", ["sender", "receiver"])
 def test_each_side_reaches_its_spe_payoff_against_an_spe_opponent(protocol: str, role: str) -> None:

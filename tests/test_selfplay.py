@@ -26,6 +26,7 @@ def test_phases_alternate_and_split_the_budget() -> None:
     assert [phase_end(1000, k, 4) for k in range(4)] == [250, 500, 750, 1000]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pool", [False, True], ids=["latest", "pool"])
 def test_ibr_smoke_run_directory_is_complete(tmp_path: Path, pool: bool) -> None:
     config = sb3_config("sb3_ibr", total_steps=2048, protocol="alternating", first_proposer="coin_flip", grid_size=5)

@@ -255,6 +255,7 @@ def test_nash_point_maximises_the_nash_product(instance: Instance) -> None:
     assert np.prod(point - d) >= products.max() - 1e-12 * scale(instance) ** 2
 
 
+@pytest.mark.slow
 @SLOW_PROPERTY
 @given(instances())
 def test_alternating_offers_tend_to_the_nash_point(instance: Instance) -> None:

@@ -96,6 +96,8 @@ def save_torch_player(module: Any, path: str | Path) -> None:
         "critic_size": getattr(module, "critic_size", module.observation_size),
         "state_dict": module.state_dict(),
     }
+    if getattr(module, "offer_head", None) is not None:
+        saved["offer_head"] = module.offer_head.to_dict()
     with atomic_path(path) as temporary:
         torch.save(saved, temporary)
 
@@ -130,7 +132,7 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
     A whole pickled ``torch.nn.Module`` is refused (loading one runs code from the file): save its
     ``state_dict`` and wrap the rebuilt module in :class:`TorchPolicy` instead.
     """
-    from infobargain.agents.networks import ACTIVATIONS, ActorCritic
+    from infobargain.agents.networks import ACTIVATIONS, ActorCritic, OfferLayout
 
     saved = read_torch_file(path, "policy")
     if not isinstance(saved, dict) or saved.get("format") != PLAYER_FORMAT:
@@ -149,17 +151,26 @@ def load_torch_player(path: str | Path, env: Any, role: Role) -> TorchPolicy:
     critic_size = saved.get("critic_size", saved["observation_size"])
     if activation not in ACTIVATIONS or isinstance(critic_size, bool) or not isinstance(critic_size, int):
         raise ValueError(f"policy: {path} has an invalid 'activation' or 'critic_size' entry")
-    network = ActorCritic(
-        saved["observation_size"],
-        saved["action_size"],
-        saved["discrete"],
-        saved["hidden_size"],
-        activation,
-        critic_size,
-    )
+    offer_head = saved.get("offer_head")  # players saved before offer heads have none
+    fields = OfferLayout.__dataclass_fields__
+    if offer_head is not None and not (
+        isinstance(offer_head, dict)
+        and offer_head.keys() == fields.keys()
+        and all(isinstance(value, int) and not isinstance(value, bool) for value in offer_head.values())
+    ):
+        raise ValueError(f"policy: {path} has an invalid 'offer_head' entry (integers {', '.join(fields)})")
     try:
+        network = ActorCritic(
+            saved["observation_size"],
+            saved["action_size"],
+            saved["discrete"],
+            saved["hidden_size"],
+            activation,
+            critic_size,
+            offer_head=None if offer_head is None else OfferLayout(**offer_head),
+        )
         network.load_state_dict(saved["state_dict"])
-    except (RuntimeError, TypeError, KeyError) as error:
+    except (RuntimeError, TypeError, KeyError, ValueError) as error:
         reason = str(error).strip().splitlines()[0][:200]
         raise ValueError(f"policy: {path} holds weights that do not fit its network ({reason})") from None
     return TorchPolicy(network, env, role, spec=str(path))

@@ -8,6 +8,7 @@ explicit ``torch.Generator`` so that training is reproducible and resumable.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -54,6 +55,90 @@ class DuelingHead(nn.Module):
         return layer
 
 
+RESPONSES = 2
+"""Actions before the offers in a discrete offer space: accept and reject (:mod:`infobargain.envs.offers`)."""
+
+
+@dataclass(frozen=True)
+class OfferLayout:
+    """Where an :class:`OfferHead` reads what its player's offers pay: the observation's ``offer_menu`` and
+    ``disagreement`` slices (their first entries), the offers per proposer, the player's role (0: sender) and the
+    width of the offer network."""
+
+    menu: int
+    disagreement: int
+    offers: int
+    role: int
+    width: int = 32
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class OfferHead(nn.Module):
+    """Q-values that score every offer with one shared network, from what that offer pays.
+
+    An offer action means its payoffs: the observation's ``offer_menu`` lists both players' payoffs of every
+    offer of both proposers. The accept and reject outputs are a linear layer of the trunk's features, as in a
+    plain head. Each offer's output is a two-layer network of the trunk's features (the situation: protocol,
+    round, what the responder can expect) and of the offer's own payoffs to the player and the other player and
+    their gains over ``d``. The same weights score every offer, so "the best claim the responder accepts" is one
+    function of an offer's payoffs, whatever the game's size and however its menu falls; a plain head learns
+    it separately for each of the grid's positions, from menus shaped like those it trained on.
+
+    ``offset`` is added to the observation before the payoffs are read: the learner feeds centred observations
+    and keeps the centre here, a saved player folds the centre away and reads raw ones (offset 0).
+    """
+
+    def __init__(
+        self, hidden: int, actions: int, layout: OfferLayout, observation_size: int, activation: type[nn.Module]
+    ) -> None:
+        super().__init__()
+        if (
+            actions != RESPONSES + layout.offers
+            or layout.role not in (0, 1)
+            or min(layout.menu, layout.disagreement) < 0
+        ):
+            raise ValueError(f"offer head: {actions} actions do not fit {layout}")
+        if max(layout.menu + 4 * layout.offers, layout.disagreement + 2) > observation_size or layout.width < 1:
+            raise ValueError(f"offer head: {layout} does not fit observations of size {observation_size}")
+        self.layout = layout
+        self.responses = _layer(hidden, RESPONSES, 0.01)
+        self.situation = _layer(hidden, layout.width)
+        self.offer = _layer(4, layout.width)
+        self.middle = _layer(layout.width, layout.width)
+        self.score = _layer(layout.width, 1, 0.01)
+        self.activation = activation()
+        self.offset: torch.Tensor
+        self.register_buffer("offset", torch.zeros(observation_size))
+
+    def forward(self, hidden: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
+        layout, seen = self.layout, observation + self.offset
+        me, other = layout.role, 1 - layout.role
+        menu = seen[:, layout.menu : layout.menu + 4 * layout.offers].reshape(-1, 2, layout.offers, 2)
+        payoffs, d = menu[:, layout.role], seen[:, layout.disagreement : layout.disagreement + 2]
+        mine, theirs = payoffs[..., me], payoffs[..., other]
+        features = torch.stack([mine, theirs, mine - d[:, me, None], theirs - d[:, other, None]], dim=-1)
+        offers = self.activation(self.offer(features) + self.situation(hidden)[:, None, :])
+        offers = self.score(self.activation(self.middle(offers))).squeeze(-1)
+        return torch.cat([self.responses(hidden), offers], dim=-1)
+
+
+class OfferQNetwork(nn.Sequential):
+    """An MLP trunk whose last module is an :class:`OfferHead`, which also reads the observation itself."""
+
+    def forward(self, observation: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        hidden = observation
+        for module in list(self)[:-1]:
+            hidden = module(hidden)
+        return self[-1](hidden, observation)  # type: ignore[no-any-return]
+
+
+def has_offer_head(state: Mapping[str, torch.Tensor]) -> bool:
+    """Whether ``state`` (an :class:`ActorCritic`'s state dict) has an :class:`OfferHead` for its policy head."""
+    return any(key.startswith("actor.") and key.endswith(".offset") for key in state)
+
+
 def has_dueling_head(state: Mapping[str, torch.Tensor]) -> bool:
     """Whether ``state`` (an :class:`ActorCritic`'s state dict) has a :class:`DuelingHead` for its policy head."""
     return any(key.startswith("actor.") and ".advantage." in key for key in state)
@@ -75,24 +160,36 @@ class ActorCritic(nn.Module):
         activation: str = "tanh",
         critic_size: int | None = None,
         dueling: bool = False,
+        offer_head: OfferLayout | None = None,
     ) -> None:
         """``critic_size``: the value network's input size when it sees more than the player's own observation
         (a centralised critic); the policy always acts on the observation alone. ``dueling``: the policy head
-        is a :class:`DuelingHead` (Q-values for a value-based learner)."""
+        is a :class:`DuelingHead`; ``offer_head``: an :class:`OfferHead` reading the menu where it says (both
+        Q-values for a value-based learner, one head at a time)."""
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation: must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
         self.observation_size, self.action_size, self.discrete = observation_size, action_size, discrete
         self.hidden_size, self.activation = hidden_size, activation
         self.critic_size = observation_size if critic_size is None else critic_size
-        self.actor = self._mlp(observation_size, action_size, gain=0.01, dueling=dueling)
-        self.critic = self._mlp(self.critic_size, 1, gain=1.0)
+        self.offer_head = offer_head
+        layer = ACTIVATIONS[activation]
+        self.actor: nn.Sequential
+        if offer_head is not None:
+            if dueling or not discrete:
+                raise ValueError("offer_head: a plain discrete head only (not dueling, not continuous actions)")
+            head = OfferHead(hidden_size, action_size, offer_head, observation_size, layer)
+            self.actor = OfferQNetwork(*self._trunk(observation_size), head)
+        else:
+            policy = DuelingHead if dueling else _layer
+            self.actor = nn.Sequential(*self._trunk(observation_size), policy(hidden_size, action_size, 0.01))
+        self.critic = nn.Sequential(*self._trunk(self.critic_size), _layer(hidden_size, 1, 1.0))
         self.log_std = nn.Parameter(torch.full((action_size,), -0.5)) if not discrete else None
 
-    def _mlp(self, inputs: int, outputs: int, gain: float, dueling: bool = False) -> nn.Sequential:
+    def _trunk(self, inputs: int) -> list[nn.Module]:
+        """Two hidden layers, before a head."""
         width, layer = self.hidden_size, ACTIVATIONS[self.activation]
-        head = DuelingHead(width, outputs, gain) if dueling else _layer(width, outputs, gain)
-        return nn.Sequential(_layer(inputs, width), layer(), _layer(width, width), layer(), head)
+        return [_layer(inputs, width), layer(), _layer(width, width), layer()]
 
     def value(self, critic_input: torch.Tensor) -> torch.Tensor:
         """The value estimate from the critic's input (the observation, or more for a centralised critic)."""

@@ -52,7 +52,14 @@ import torch
 from numpy.typing import NDArray
 
 from infobargain.agents.learned import save_torch_player
-from infobargain.agents.networks import ActorCritic, DuelingHead, has_dueling_head
+from infobargain.agents.networks import (
+    ActorCritic,
+    DuelingHead,
+    OfferHead,
+    OfferLayout,
+    has_dueling_head,
+    has_offer_head,
+)
 from infobargain.envs.mixture import MixedVectorEnv, make_vector_env
 from infobargain.envs.offers import ACCEPT, FIRST_OFFER
 from infobargain.envs.vector import VectorBargainingEnv
@@ -322,10 +329,35 @@ def regress(
     return float(np.mean(losses)) if losses else 0.0
 
 
-def q_network(observation_size: int, actions: int, settings: QLearningSection, dueling: bool) -> ActorCritic:
+def q_network(
+    observation_size: int,
+    actions: int,
+    settings: QLearningSection,
+    dueling: bool,
+    offer_head: OfferLayout | None = None,
+) -> ActorCritic:
     """A player's Q-network: an :class:`ActorCritic` whose policy head outputs one value per action (through a
-    :class:`~infobargain.agents.networks.DuelingHead` if ``dueling``)."""
-    return ActorCritic(observation_size, actions, True, settings.hidden_size, settings.activation, dueling=dueling)
+    :class:`~infobargain.agents.networks.DuelingHead` if ``dueling``, an
+    :class:`~infobargain.agents.networks.OfferHead` reading the menu where ``offer_head`` says)."""
+    return ActorCritic(
+        observation_size,
+        actions,
+        True,
+        settings.hidden_size,
+        settings.activation,
+        dueling=dueling,
+        offer_head=offer_head,
+    )
+
+
+def offer_layouts(envs: BatchEnv) -> list[OfferLayout]:
+    """Each role's :class:`~infobargain.agents.networks.OfferLayout` in ``envs``' observations (frontier offers)."""
+    slices = envs.layout.slices
+    if "offer_menu" not in slices:
+        raise ValueError("qlearning.offer_head: needs an offer menu in the observation (offer_space = 'frontier')")
+    menu, disagreement = slices["offer_menu"], slices["disagreement"].start
+    offers = (menu.stop - menu.start) // 4
+    return [OfferLayout(menu.start, disagreement, offers, role) for role in range(len(ROLES))]
 
 
 def polyak(averaged: ActorCritic, network: ActorCritic, rate: float) -> None:
@@ -348,12 +380,21 @@ def train(config: RunConfig, run: RunDirectory, *, show_progress: bool = True) -
     dueling = settings.dueling if checkpoint is None else has_dueling_head(checkpoint["networks"][0])
     # ... and one written before the lookahead existed goes on without it, as it began.
     lookahead = settings.lookahead if checkpoint is None else checkpoint.get("lookahead", 0)
+    offer_head = settings.offer_head if checkpoint is None else has_offer_head(checkpoint["networks"][0])
+    if offer_head and dueling:
+        raise ValueError("qlearning: offer_head and dueling are two different heads; set qlearning.dueling = false")
+    layouts = offer_layouts(envs) if offer_head else [None, None]
     torch.manual_seed(seed)
-    networks = [q_network(envs.observation_size, envs.n_actions, settings, dueling).to(device) for _ in ROLES]
+    networks = [
+        q_network(envs.observation_size, envs.n_actions, settings, dueling, layout).to(device) for layout in layouts
+    ]
     averaged = [copy.deepcopy(network) for network in networks]
     optimizers = [torch.optim.Adam(n.actor.parameters(), lr=settings.learning_rate) for n in networks]
     update, step, elapsed = 0, 0, 0.0
     centre = game_centre(envs, seed)
+    for network in networks + averaged:
+        if isinstance(head := network.actor[-1], OfferHead):
+            head.offset.copy_(torch.as_tensor(centre))  # it reads the payoffs as they are, uncentred
     if checkpoint is not None:
         # A checkpoint written before observations were centred holds networks of uncentred ones.
         centre = checkpoint["centre"].numpy() if "centre" in checkpoint else np.zeros_like(centre)
@@ -457,8 +498,12 @@ def saved_player(network: ActorCritic, accept_bonus: float, centre: NDArray[np.f
     player = copy.deepcopy(network).cpu()
     if isinstance(player.actor[-1], DuelingHead):
         player.actor[-1] = player.actor[-1].folded()
+    head = player.actor[-1]
     with torch.no_grad():
         first = cast(torch.nn.Linear, player.actor[0])
         first.bias.sub_(first.weight @ torch.as_tensor(centre, dtype=first.weight.dtype))
-        cast(torch.nn.Linear, player.actor[-1]).bias[ACCEPT] += accept_bonus
+        if isinstance(head, OfferHead):
+            head.offset.zero_()  # raw observations carry the payoffs as they are
+            head = head.responses
+        cast(torch.nn.Linear, head).bias[ACCEPT] += accept_bonus
     return player

@@ -117,6 +117,10 @@ class QLearningSection:
     """Q-networks with a dueling head, a situation's value plus mean-centred advantages
     (:class:`~infobargain.agents.networks.DuelingHead`): the estimates of rarely taken actions follow their
     situation's value as later rounds are backed up (false: one output per action, as before)."""
+    offer_head: bool = False
+    """Q-networks that score every offer with one shared network from what it pays (its payoffs in the
+    observation's offer menu; :class:`~infobargain.agents.networks.OfferHead`), so the same rule serves every
+    offer of every game; frontier offers only, and with ``dueling = false`` (false: one output per action)."""
     lookahead: int = setting(1, low=0, high=1000)
     """Offers valued per offering decision besides the one made: each, drawn at random, is played on a branch of
     the env against the other player's greedy reply, and one it accepts gives the offer a target, so a proposer's

@@ -25,7 +25,10 @@ when the run mixes protocols (``[env] protocols``) or sizes (a generalist). Read
    one (:class:`~infobargain.agents.networks.DuelingHead`: a situation's value plus mean-centred advantages),
    so every target moves its situation's value whichever action it scored, and the estimates of actions taken
    only when exploring (a proposer's other offers, a responder's counter-offers) keep up with values that are
-   still being backed up from later rounds instead of lagging behind them.
+   still being backed up from later rounds instead of lagging behind them. With ``offer_head`` the offers are
+   scored instead by one shared network from what each pays
+   (:class:`~infobargain.agents.networks.OfferHead`), the same rule for every offer of every game (measured on
+   the generalists in docs/generalists.md).
 
 Training uses only the rules and the rewards, never the exact solver. The one option that selects among outcomes
 is ``accept_bonus``, the tie-break of subgame perfection: greedy choices accept when accepting is estimated within

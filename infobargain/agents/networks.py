@@ -175,15 +175,18 @@ class ActorCritic(nn.Module):
         self.offer_head = offer_head
         layer = ACTIVATIONS[activation]
         self.actor: nn.Sequential
+        # Each head is made before its trunk: a seeded initialisation draws the weights in this order, and the
+        # published figures depend on it.
         if offer_head is not None:
             if dueling or not discrete:
                 raise ValueError("offer_head: a plain discrete head only (not dueling, not continuous actions)")
-            head = OfferHead(hidden_size, action_size, offer_head, observation_size, layer)
-            self.actor = OfferQNetwork(*self._trunk(observation_size), head)
+            offers = OfferHead(hidden_size, action_size, offer_head, observation_size, layer)
+            self.actor = OfferQNetwork(*self._trunk(observation_size), offers)
         else:
-            policy = DuelingHead if dueling else _layer
-            self.actor = nn.Sequential(*self._trunk(observation_size), policy(hidden_size, action_size, 0.01))
-        self.critic = nn.Sequential(*self._trunk(self.critic_size), _layer(hidden_size, 1, 1.0))
+            policy = (DuelingHead if dueling else _layer)(hidden_size, action_size, 0.01)
+            self.actor = nn.Sequential(*self._trunk(observation_size), policy)
+        value = _layer(hidden_size, 1, 1.0)
+        self.critic = nn.Sequential(*self._trunk(self.critic_size), value)
         self.log_std = nn.Parameter(torch.full((action_size,), -0.5)) if not discrete else None
 
     def _trunk(self, inputs: int) -> list[nn.Module]:

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from infobargain.game.state import FIRST_OFFER
+
 
 def _layer(inputs: int, outputs: int, gain: float = 2**0.5) -> nn.Linear:
     layer = nn.Linear(inputs, outputs)
@@ -55,10 +57,6 @@ class DuelingHead(nn.Module):
         return layer
 
 
-RESPONSES = 2
-"""Actions before the offers in a discrete offer space: accept and reject (:mod:`infobargain.envs.offers`)."""
-
-
 @dataclass(frozen=True)
 class OfferLayout:
     """Where an :class:`OfferHead` reads what its player's offers pay: the observation's ``offer_menu`` and
@@ -95,7 +93,7 @@ class OfferHead(nn.Module):
     ) -> None:
         super().__init__()
         if (
-            actions != RESPONSES + layout.offers
+            actions != FIRST_OFFER + layout.offers
             or layout.role not in (0, 1)
             or min(layout.menu, layout.disagreement) < 0
         ):
@@ -103,7 +101,7 @@ class OfferHead(nn.Module):
         if max(layout.menu + 4 * layout.offers, layout.disagreement + 2) > observation_size or layout.width < 1:
             raise ValueError(f"offer head: {layout} does not fit observations of size {observation_size}")
         self.layout = layout
-        self.responses = _layer(hidden, RESPONSES, 0.01)
+        self.responses = _layer(hidden, FIRST_OFFER, 0.01)  # accept, reject
         self.situation = _layer(hidden, layout.width)
         self.offer = _layer(4, layout.width)
         self.middle = _layer(layout.width, layout.width)
